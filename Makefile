@@ -1,0 +1,36 @@
+# beam-stats: `make demo` runs the main job on bundled data, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck protos bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Regenerates the Python code of protos/ into beam_stats/proto/ (tests/test_protos.py
+# fails when the committed files differ from a fresh run of this target).
+protos: $(STAMP)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=. --pyi_out=. protos/beam_stats/proto/*.proto
+
+demo: $(STAMP)
+	$(PY) -m beam_stats.cli demo --out out/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check beam_stats tests benchmarks
+	$(VENV)/bin/mypy beam_stats
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,206 @@
+"""Arrow record batches to per-feature columns.
+
+A record batch holds one example per row. Every column, and every field of a struct column,
+is a *feature* addressed by its path. For each feature of a batch :func:`flatten_batch` yields
+a :class:`FeatureColumn`:
+
+* ``present``: which examples have the feature. A scalar is present when it is not null; a
+  list is present when the list is not null, even when it is empty (zero values), as in
+  TFDV. Below the outermost list, presence does not change any more.
+* ``num_values``: the number of non-null leaf values of each example (values per example).
+* ``values``: the non-null leaf values of the whole batch, in one flat Arrow array.
+* ``kind``: the value kind that decides which statistics apply (:class:`Kind`).
+
+Lists of lists are flattened to their leaves. A struct is a feature of its own (its
+presence and valency) and each field is a feature below it. Everything is vectorised:
+list lengths map leaf values to examples and ``np.bincount`` counts them per example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from beam_stats._types import FeaturePath
+
+
+class Kind(enum.Enum):
+    """What a feature's values are, as far as statistics go."""
+
+    INT = "INT"
+    FLOAT = "FLOAT"
+    STRING = "STRING"
+    BYTES = "BYTES"
+    STRUCT = "STRUCT"
+    NULL = "NULL"  # only nulls were seen: the type is unknown
+    UNSUPPORTED = "UNSUPPORTED"  # maps, unions, ...: counted, not summarised
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureColumn:
+    """One feature of one record batch (see the module docstring)."""
+
+    path: FeaturePath
+    kind: Kind
+    num_examples: int
+    present: np.ndarray  # bool, one per example
+    num_values: np.ndarray  # int64, one per example (0 where missing)
+    values: pa.Array  # non-null leaf values; numeric kinds are int64 or float64
+    arrow_type: pa.DataType  # the leaf type as read, for messages
+    num_invalid: int = 0  # values a reader could not convert and left null (INVALID_VALUES_KEY)
+
+
+#: Field metadata key by which a reader counts values it could not convert to the column's
+#: type and left null (see beam_stats.beam.sources); statistics report them.
+INVALID_VALUES_KEY = b"beam_stats.num_invalid_values"
+
+
+def _num_invalid(field: pa.Field) -> int:
+    metadata = field.metadata or {}
+    try:
+        return int(metadata.get(INVALID_VALUES_KEY, b"0"))
+    except ValueError:
+        return 0
+
+
+def kind_of(arrow_type: pa.DataType) -> Kind:
+    """The statistics kind of a (non-list) Arrow type."""
+    if pa.types.is_dictionary(arrow_type):
+        return kind_of(arrow_type.value_type)
+    if pa.types.is_boolean(arrow_type) or pa.types.is_integer(arrow_type):
+        return Kind.INT
+    if pa.types.is_interval(arrow_type):
+        return Kind.UNSUPPORTED
+    if pa.types.is_temporal(arrow_type):
+        return Kind.INT
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return Kind.FLOAT
+    if (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    ):
+        return Kind.STRING
+    if (
+        pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+        or pa.types.is_fixed_size_binary(arrow_type)
+        or pa.types.is_binary_view(arrow_type)
+    ):
+        return Kind.BYTES
+    if pa.types.is_struct(arrow_type):
+        return Kind.STRUCT
+    if pa.types.is_null(arrow_type):
+        return Kind.NULL
+    return Kind.UNSUPPORTED
+
+
+def _is_list(arrow_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_list(arrow_type)
+        or pa.types.is_large_list(arrow_type)
+        or pa.types.is_fixed_size_list(arrow_type)
+        or pa.types.is_list_view(arrow_type)
+        or pa.types.is_large_list_view(arrow_type)
+    )
+
+
+def _normalise_values(values: pa.Array, kind: Kind) -> pa.Array:
+    """Numeric values as int64/float64; strings and bytes keep their (dictionary) type."""
+    if kind is Kind.INT:
+        if pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode()
+        if pa.types.is_boolean(values.type):
+            values = pc.cast(values, pa.int8())
+        elif pa.types.is_temporal(values.type):
+            # Dates, times and timestamps are counted in their own units, as TFDV does.
+            width = pa.int32() if values.type.bit_width == 32 else pa.int64()
+            values = values.view(width)
+        if pa.types.is_uint64(values.type):
+            # uint64 above 2**63 does not fit int64; float64 keeps the magnitude.
+            return pc.cast(values, pa.float64())
+        return pc.cast(values, pa.int64())
+    if kind is Kind.FLOAT:
+        if pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode()
+        return pc.cast(values, pa.float64(), safe=False)
+    return values
+
+
+def _counts(parent: np.ndarray | None, valid: np.ndarray, num_examples: int) -> np.ndarray:
+    """Non-null elements per example, given each element's example index."""
+    if parent is None:
+        return valid.astype(np.int64)
+    return np.bincount(parent[valid], minlength=num_examples).astype(np.int64)
+
+
+def _valid_mask(array: pa.Array) -> np.ndarray:
+    if array.null_count == 0:
+        return np.ones(len(array), dtype=bool)
+    return np.asarray(array.is_valid(), dtype=bool)
+
+
+def _walk(
+    path: FeaturePath,
+    array: pa.Array,
+    parent: np.ndarray | None,
+    present: np.ndarray | None,
+    num_examples: int,
+) -> Iterator[FeatureColumn]:
+    """Yields the features of `array`, whose element i belongs to example parent[i]."""
+    array_type = array.type
+    if pa.types.is_dictionary(array_type) and _is_list(array_type.value_type):
+        array = array.dictionary_decode()
+        array_type = array.type
+    if _is_list(array_type):
+        valid = _valid_mask(array)
+        if present is None:
+            if parent is None:
+                present = valid
+            else:
+                present = np.zeros(num_examples, dtype=bool)
+                present[parent[valid]] = True
+        # list_flatten skips the values under null lists; count lengths the same way.
+        lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy()
+        child_parent = np.repeat(np.arange(len(array), dtype=np.int64), lengths)
+        child = pc.list_flatten(array)
+        if parent is not None:
+            child_parent = parent[child_parent]
+        yield from _walk(path, child, child_parent, present, num_examples)
+        return
+
+    valid = _valid_mask(array)
+    counts = _counts(parent, valid, num_examples)
+    kind = kind_of(array_type)
+    feature_present = present if present is not None else counts > 0
+    if kind is Kind.STRUCT:
+        yield FeatureColumn(
+            path, kind, num_examples, feature_present, counts, array.filter(valid), array_type
+        )
+        assert isinstance(array, pa.StructArray)
+        for field, child in zip(array_type, array.flatten(), strict=True):
+            yield from _walk((*path, field.name), child, parent, present, num_examples)
+        return
+    values = array if array.null_count == 0 else array.filter(valid)
+    yield FeatureColumn(
+        path,
+        kind,
+        num_examples,
+        feature_present,
+        counts,
+        _normalise_values(values, kind),
+        array_type,
+    )
+
+
+def flatten_batch(batch: pa.RecordBatch) -> Iterator[FeatureColumn]:
+    """Yields one :class:`FeatureColumn` per feature (column or nested field) of `batch`."""
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        invalid = _num_invalid(field)
+        for feature in _walk((field.name,), column, None, None, batch.num_rows):
+            yield dataclasses.replace(feature, num_invalid=invalid) if invalid else feature

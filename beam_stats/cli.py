@@ -1,0 +1,125 @@
+"""The ``beam-stats`` command line.
+
+``beam-stats stats INPUT... --output FILE`` reads files, computes statistics on Beam and
+writes a ``DatasetFeatureStatisticsList``. Flags it does not know are Beam pipeline options
+(``--runner``, ``--direct_num_workers``, ``--project``, ...) and go to the pipeline as they are.
+
+Exit status: 0 done, 2 bad input (no such file, bad option, unreadable statistics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+
+from beam_stats.errors import BeamStatsError
+
+DEMO_INPUT = "data/sample/sample.parquet"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beam-stats",
+        description="Mergeable statistics of ML data on Apache Beam. Unknown flags are "
+        "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    stats = commands.add_parser("stats", help="compute statistics of files")
+    stats.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
+    stats.add_argument("--output", required=True, help="statistics file to write")
+    stats.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="input format")
+    stats.add_argument("--text", action="store_true", help="write the text proto format")
+    stats.add_argument("--name", default="", help="dataset name in the output")
+    stats.add_argument(
+        "--errors", help="JSON-lines file for input problems (default: OUTPUT.errors.jsonl)"
+    )
+    stats.add_argument(
+        "--categorical", action="append", default=[], metavar="FEATURE",
+        help="an int feature to summarise like a string (repeatable)",
+    )
+
+    demo = commands.add_parser("demo", help="statistics of the bundled sample data")
+    demo.add_argument("--out", default="out/demo", help="folder for the results")
+    return parser
+
+
+def _check_inputs(patterns: Sequence[str]) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    for pattern in patterns:
+        if not FileSystems.match([pattern])[0].metadata_list:
+            raise FileNotFoundError(f"no file matches {pattern!r}")
+
+
+def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
+    from beam_stats.beam.files import load_statistics
+    from beam_stats.stats import StatisticsSpec
+
+    _check_inputs(args.inputs)
+    spec = StatisticsSpec(categorical_features=frozenset(args.categorical))
+    errors_path = args.errors or f"{args.output}.errors.jsonl"
+    options = PipelineOptions(list(beam_args))
+    with beam.Pipeline(options=options) as pipeline:
+        read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+        _ = (
+            read.batches
+            | "Statistics" >> GenerateStatistics(spec, name=args.name)
+            | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
+        )
+        _ = (
+            read.errors
+            | "ErrorsToJson" >> beam.Map(json.dumps)
+            | "WriteErrors" >> beam.io.WriteToText(
+                errors_path, num_shards=1, shard_name_template=""
+            )
+        )
+    statistics = load_statistics(args.output)
+    dataset = statistics.datasets[0]
+    print(
+        f"wrote statistics of {dataset.num_examples} examples and {len(dataset.features)} "
+        f"features to {args.output}"
+    )
+    with FileSystems.open(errors_path) as f:
+        problems = [json.loads(line) for line in itertools.islice(f, 5)]
+        count = len(problems) + sum(1 for _ in f)
+    if count:
+        print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
+        for problem in problems:
+            where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
+            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+    return 0
+
+
+def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    out = args.out.rstrip("/")
+    stats_args = _parser().parse_args(
+        ["stats", DEMO_INPUT, "--output", f"{out}/sample_stats.pbtxt", "--text",
+         "--name", "sample"]
+    )
+    code = run_stats(stats_args, beam_args)
+    print(f"demo: statistics of {DEMO_INPUT} are in {out}/sample_stats.pbtxt")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, beam_args = _parser().parse_known_args(argv)
+    try:
+        if args.command == "stats":
+            return run_stats(args, beam_args)
+        return run_demo(args, beam_args)
+    except (BeamStatsError, FileNotFoundError) as e:
+        print(f"beam-stats: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

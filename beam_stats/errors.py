@@ -1,0 +1,30 @@
+"""The exceptions beam-stats raises.
+
+::
+
+    BeamStatsError
+    ├── InvalidInputError        bad arguments or unreadable input the caller must fix
+    │   └── DeserializationError a corrupt or foreign protobuf / sketch payload
+    └── IncompatibleMergeError   two states made with different settings or types
+
+Bad *data* (a malformed row, a wrong-typed value, invalid UTF-8) is not raised: it is
+counted and reported in the statistics and the reader's error output.
+"""
+
+from __future__ import annotations
+
+
+class BeamStatsError(Exception):
+    """Base class of every error beam-stats raises on purpose."""
+
+
+class InvalidInputError(BeamStatsError, ValueError):
+    """An argument, option or input file the caller has to fix."""
+
+
+class DeserializationError(InvalidInputError):
+    """A serialized statistics file or sketch state that cannot be decoded."""
+
+
+class IncompatibleMergeError(BeamStatsError):
+    """Two accumulators or statistics that cannot be merged (different settings)."""

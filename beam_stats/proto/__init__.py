@@ -1,0 +1,1 @@
+"""Generated protobuf code for protos/ (run `make protos`; never edit by hand)."""

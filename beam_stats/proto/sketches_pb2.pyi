@@ -1,0 +1,146 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class QuantilesState(_message.Message):
+    __slots__ = ("k", "kll")
+    K_FIELD_NUMBER: _ClassVar[int]
+    KLL_FIELD_NUMBER: _ClassVar[int]
+    k: int
+    kll: bytes
+    def __init__(self, k: _Optional[int] = ..., kll: _Optional[bytes] = ...) -> None: ...
+
+class FrequentItemsState(_message.Message):
+    __slots__ = ("capacity", "values", "counts", "offset", "total")
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    capacity: int
+    values: _containers.RepeatedScalarFieldContainer[bytes]
+    counts: _containers.RepeatedScalarFieldContainer[float]
+    offset: float
+    total: float
+    def __init__(self, capacity: _Optional[int] = ..., values: _Optional[_Iterable[bytes]] = ..., counts: _Optional[_Iterable[float]] = ..., offset: _Optional[float] = ..., total: _Optional[float] = ...) -> None: ...
+
+class DistinctCountState(_message.Message):
+    __slots__ = ("precision", "registers")
+    PRECISION_FIELD_NUMBER: _ClassVar[int]
+    REGISTERS_FIELD_NUMBER: _ClassVar[int]
+    precision: int
+    registers: bytes
+    def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ...) -> None: ...
+
+class MomentsState(_message.Message):
+    __slots__ = ("count", "mean", "m2", "min", "max", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    M2_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    NUM_ZEROS_FIELD_NUMBER: _ClassVar[int]
+    NUM_NAN_FIELD_NUMBER: _ClassVar[int]
+    NUM_POS_INF_FIELD_NUMBER: _ClassVar[int]
+    NUM_NEG_INF_FIELD_NUMBER: _ClassVar[int]
+    count: float
+    mean: float
+    m2: float
+    min: float
+    max: float
+    num_zeros: int
+    num_nan: int
+    num_pos_inf: int
+    num_neg_inf: int
+    def __init__(self, count: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., num_zeros: _Optional[int] = ..., num_nan: _Optional[int] = ..., num_pos_inf: _Optional[int] = ..., num_neg_inf: _Optional[int] = ...) -> None: ...
+
+class CommonState(_message.Message):
+    __slots__ = ("num_non_missing", "tot_num_values", "min_num_values", "max_num_values", "num_values")
+    NUM_NON_MISSING_FIELD_NUMBER: _ClassVar[int]
+    TOT_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    MIN_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    MAX_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    num_non_missing: int
+    tot_num_values: int
+    min_num_values: int
+    max_num_values: int
+    num_values: QuantilesState
+    def __init__(self, num_non_missing: _Optional[int] = ..., tot_num_values: _Optional[int] = ..., min_num_values: _Optional[int] = ..., max_num_values: _Optional[int] = ..., num_values: _Optional[_Union[QuantilesState, _Mapping]] = ...) -> None: ...
+
+class NumericState(_message.Message):
+    __slots__ = ("moments", "quantiles", "has_float")
+    MOMENTS_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_FIELD_NUMBER: _ClassVar[int]
+    HAS_FLOAT_FIELD_NUMBER: _ClassVar[int]
+    moments: MomentsState
+    quantiles: QuantilesState
+    has_float: bool
+    def __init__(self, moments: _Optional[_Union[MomentsState, _Mapping]] = ..., quantiles: _Optional[_Union[QuantilesState, _Mapping]] = ..., has_float: _Optional[bool] = ...) -> None: ...
+
+class StringState(_message.Message):
+    __slots__ = ("top_values", "distinct", "num_values", "total_length", "invalid_utf8_count", "min_length", "max_length")
+    TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
+    DISTINCT_FIELD_NUMBER: _ClassVar[int]
+    NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    INVALID_UTF8_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    top_values: FrequentItemsState
+    distinct: DistinctCountState
+    num_values: int
+    total_length: int
+    invalid_utf8_count: int
+    min_length: int
+    max_length: int
+    def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ...) -> None: ...
+
+class FeatureState(_message.Message):
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values")
+    class KindCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    COMMON_FIELD_NUMBER: _ClassVar[int]
+    NUMERIC_FIELD_NUMBER: _ClassVar[int]
+    STRING_FIELD_NUMBER: _ClassVar[int]
+    KIND_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    NUM_INVALID_VALUES_FIELD_NUMBER: _ClassVar[int]
+    path: _containers.RepeatedScalarFieldContainer[str]
+    common: CommonState
+    numeric: NumericState
+    string: StringState
+    kind_counts: _containers.ScalarMap[str, int]
+    num_invalid_values: int
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ...) -> None: ...
+
+class DatasetState(_message.Message):
+    __slots__ = ("format_version", "num_examples", "features", "settings")
+    FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    NUM_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    format_version: int
+    num_examples: int
+    features: _containers.RepeatedCompositeFieldContainer[FeatureState]
+    settings: SketchSettings
+    def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
+
+class SketchSettings(_message.Message):
+    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision")
+    QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    DISTINCT_PRECISION_FIELD_NUMBER: _ClassVar[int]
+    quantiles_k: int
+    top_k_capacity: int
+    distinct_precision: int
+    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,21 @@
+"""Mergeable sketches behind the statistics: quantiles, frequent items and distinct counts.
+
+Each sketch is a frozen ``*Spec`` (settings, ``create()`` gives the empty accumulator) and a
+mutable ``*Accumulator`` with ``add``, ``merge``, ``to_proto``/``from_proto`` and a finished
+answer. Pure numpy/pyarrow plus ``datasketches`` (the only module importing it); no Beam.
+"""
+
+from beam_stats.sketches.distinct import DistinctCountAccumulator, DistinctCountSpec
+from beam_stats.sketches.frequent import FrequentItemsAccumulator, FrequentItemsSpec
+from beam_stats.sketches.hashing import hash_array
+from beam_stats.sketches.quantiles import QuantilesAccumulator, QuantilesSpec
+
+__all__ = [
+    "DistinctCountAccumulator",
+    "DistinctCountSpec",
+    "FrequentItemsAccumulator",
+    "FrequentItemsSpec",
+    "QuantilesAccumulator",
+    "QuantilesSpec",
+    "hash_array",
+]

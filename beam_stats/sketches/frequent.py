@@ -1,0 +1,329 @@
+"""Frequent items (top-k values with weights): the mergeable Misra-Gries summary.
+
+Algorithm:
+    Misra and Gries ("Finding repeated elements", Sci. Comput. Program. 1982) in the mergeable
+    form of Agarwal, Cormode, Huang, Phillips, Wei, Yi ("Mergeable summaries", PODS 2012 / TODS
+    2013). The state is at most ``capacity`` distinct values (as bytes) with float64 lower-bound
+    counts, an ``offset`` (the largest possible undercount) and the ``total`` weight added.
+    A batch arrives as distinct values with weights (``dictionary_encode`` + ``np.bincount``);
+    it is combined with the state vectorised (``pc.index_in`` against the state, add, append
+    the rest). When more than ``capacity`` values remain, ``t`` = the ``(capacity + 1)``-th
+    largest count is subtracted from every count and added to ``offset``, and the
+    ``capacity`` values with the largest counts are kept, ties broken by the byte-wise smallest
+    value. Entries whose count fell to 0 are kept too, so an all-unique column still reports
+    values. There is no Python loop over values.
+
+Error bound:
+    For every value ``x`` with true weight ``w(x)``: ``w(x) - offset <= counts[x] <= w(x)`` when
+    ``x`` is listed, ``w(x) <= offset`` when it is not, and
+    ``offset <= (total - sum(counts)) / (capacity + 1) <= total / (capacity + 1)``. While at most
+    ``capacity`` distinct values were seen, ``offset == 0`` and the counts are exact.
+
+Merge:
+    ``counts = counts_a + counts_b`` per value (values missing on one side count 0 there),
+    ``offset = offset_a + offset_b``, ``total = total_a + total_b``, then the reduction above.
+    The result only depends on the two states, not on their order (exactly commutative); it is
+    associative exactly while at most ``capacity`` distinct values were seen, and otherwise
+    within the bound.
+
+Empty input and NaN:
+    An empty accumulator lists no value and has ``offset == total == 0``. Nulls are ignored by
+    ``add``; ``add_counts`` rejects them. Values are strings or bytes, so NaN does not occur;
+    weights must be finite and >= 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
+from beam_stats.proto import sketches_pb2
+
+__all__ = ["FrequentItemsAccumulator", "FrequentItemsSpec"]
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FrequentItemsSpec:
+    """Settings of the Misra-Gries frequent-items summary.
+
+    Attributes:
+        capacity: the most distinct values kept, >= 1. The undercount is at most
+            ``total / (capacity + 1)``.
+    """
+
+    capacity: int = 2048
+
+    def __post_init__(self) -> None:
+        c = self.capacity
+        if isinstance(c, bool) or not isinstance(c, int):
+            raise InvalidInputError(f"capacity must be an int, got {c!r}")
+        if c < 1:
+            raise InvalidInputError(f"capacity must be >= 1, got {c}")
+
+    def create(self) -> FrequentItemsAccumulator:
+        """Returns an empty accumulator (the identity of merge)."""
+        return FrequentItemsAccumulator(self)
+
+
+def _as_binary(values: pa.Array) -> pa.Array:
+    """The same values as a ``pa.binary()`` array (zero-copy for string and binary)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_binary(t):
+        return values
+    if pa.types.is_string(t):
+        return values.view(pa.binary())
+    if (
+        pa.types.is_large_string(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_binary_view(t)
+    ):
+        return values.cast(pa.binary())
+    raise InvalidInputError(f"frequent items need string or binary values, got Arrow type {t}")
+
+
+class FrequentItemsAccumulator:
+    """Misra-Gries state; mutable. Make one with :meth:`FrequentItemsSpec.create`."""
+
+    def __init__(self, spec: FrequentItemsSpec) -> None:
+        self.spec = spec
+        self._values: pa.Array = pa.array([], type=pa.binary())
+        self._counts: F64 = np.zeros(0, dtype=np.float64)
+        self._offset = 0.0
+        self._total = 0.0
+
+    @property
+    def offset(self) -> float:
+        """The largest possible undercount of any listed count (and bound on unlisted values)."""
+        return self._offset
+
+    @property
+    def total(self) -> float:
+        """The total weight added."""
+        return self._total
+
+    @property
+    def max_error(self) -> float:
+        """Same as :attr:`offset`: the largest error of any count."""
+        return self._offset
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing has been added."""
+        return len(self._values) == 0 and self._total == 0.0 and self._offset == 0.0
+
+    def add(self, values: pa.Array) -> None:
+        """Adds raw values, each with weight 1; nulls are ignored.
+
+        Args:
+            values: a string, binary (large or view variants) or dictionary array of those.
+
+        Raises:
+            InvalidInputError: for another Arrow type.
+        """
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        given_dictionary = pa.types.is_dictionary(values.type)
+        if not given_dictionary:
+            values = pc.dictionary_encode(_as_binary(values).drop_null())
+        dictionary = values.dictionary
+        indices = values.indices.drop_null().to_numpy(zero_copy_only=False)
+        counts = np.bincount(indices, minlength=len(dictionary)).astype(np.float64)
+        keep = counts > 0
+        if dictionary.null_count:
+            keep &= dictionary.is_valid().to_numpy(zero_copy_only=False)
+        distinct = _as_binary(dictionary.filter(pa.array(keep)))
+        if given_dictionary and pc.count_distinct(distinct).as_py() != len(distinct):
+            # Arrow allows repeated dictionary entries: re-encode the decoded values.
+            self.add(values.dictionary_decode())
+            return
+        self.add_counts(distinct, counts[keep])
+
+    def add_counts(self, values: pa.Array, counts: npt.ArrayLike) -> None:
+        """Adds distinct values with their weights; the hot path, once per Arrow batch.
+
+        Args:
+            values: DISTINCT non-null string or binary values (not checked for distinctness).
+            counts: their weights, finite and >= 0, same length.
+
+        Raises:
+            InvalidInputError: on nulls, a length mismatch or a negative or non-finite weight.
+        """
+        vals = _as_binary(values)
+        weights = np.asarray(counts, dtype=np.float64).reshape(-1)
+        if vals.null_count:
+            raise InvalidInputError(f"add_counts needs null-free values, got {vals.null_count}")
+        if weights.size != len(vals):
+            raise InvalidInputError(f"add_counts got {len(vals)} values but {weights.size} counts")
+        if weights.size and not (np.isfinite(weights).all() and weights.min() >= 0.0):
+            raise InvalidInputError("add_counts weights must be finite and >= 0")
+        self._total += float(weights.sum())
+        positive = weights > 0.0
+        if not positive.all():
+            vals = vals.filter(pa.array(positive))
+            weights = weights[positive]
+        self._combine(vals, weights)
+
+    def merge(self, other: FrequentItemsAccumulator) -> None:
+        """Merges ``other`` into this accumulator; ``other`` is unchanged.
+
+        Raises:
+            IncompatibleMergeError: if the capacities differ.
+        """
+        if other.spec.capacity != self.spec.capacity:
+            raise IncompatibleMergeError(
+                "cannot merge frequent-items states of capacity "
+                f"{self.spec.capacity} and {other.spec.capacity}"
+            )
+        self._total += other._total
+        self._offset += other._offset
+        self._combine(other._values, other._counts)
+
+    def _combine(self, values: pa.Array, counts: F64) -> None:
+        """Adds distinct ``values`` with ``counts`` to the state, then reduces to capacity."""
+        if len(values) == 0:
+            return
+        if len(self._values) == 0:
+            self._values = values
+            self._counts = counts.copy()
+        else:
+            pos = pc.index_in(values, value_set=self._values).fill_null(-1).to_numpy()
+            found = pos >= 0
+            counts_new = self._counts.copy()
+            counts_new[pos[found]] += counts[found]  # distinct values: no repeated index
+            if found.all():
+                self._counts = counts_new
+                return
+            missing = ~found
+            self._values = pa.concat_arrays([self._values, values.filter(pa.array(missing))])
+            self._counts = np.concatenate([counts_new, counts[missing]])
+        self._reduce()
+
+    def _reduce(self) -> None:
+        n = len(self._counts)
+        cap = self.spec.capacity
+        if n <= cap:
+            return
+        counts = self._counts
+        ordered = np.partition(counts, [n - cap - 1, n - cap])
+        t = float(ordered[n - cap - 1])  # the (capacity + 1)-th largest count
+        kth = ordered[n - cap]  # the capacity-th largest: the smallest count kept
+        above = np.flatnonzero(counts > kth)
+        ties = np.flatnonzero(counts == kth)
+        need = cap - above.size
+        if ties.size > need:
+            tie_values = self._values.take(pa.array(ties))
+            chosen = pc.select_k_unstable(tie_values, k=need, sort_keys=[("v", "ascending")])
+            ties = ties[chosen.to_numpy()]
+        keep = np.concatenate([above, ties])
+        self._values = self._values.take(pa.array(keep))
+        self._counts = counts[keep] - t
+        self._offset += t
+
+    def _canonical(self) -> tuple[pa.Array, F64]:
+        """The state ordered by count descending, then value ascending."""
+        if len(self._values) == 0:
+            return self._values, self._counts
+        table = pa.table({"v": self._values, "c": self._counts})
+        order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "ascending")])
+        return self._values.take(order), self._counts[order.to_numpy()]
+
+    def result(self, k: int) -> list[tuple[bytes, float, float]]:
+        """The ``k`` values with the largest lower bounds.
+
+        Args:
+            k: how many values to return (fewer if fewer are listed).
+
+        Returns:
+            ``(value, lower_bound, upper_bound)`` tuples, ``upper_bound = lower_bound + offset``,
+            sorted by lower bound descending, then value ascending.
+
+        Raises:
+            InvalidInputError: if ``k`` is negative.
+        """
+        if k < 0:
+            raise InvalidInputError(f"k must be >= 0, got {k}")
+        values, counts = self._canonical()
+        top_values = values.slice(0, k).to_pylist()
+        top_counts = counts[:k].tolist()
+        return [(v, c, c + self._offset) for v, c in zip(top_values, top_counts, strict=True)]
+
+    def to_proto(self) -> sketches_pb2.FrequentItemsState:
+        """The lossless state, entries in :meth:`result` order."""
+        values, counts = self._canonical()
+        return sketches_pb2.FrequentItemsState(
+            capacity=self.spec.capacity,
+            values=values.to_pylist(),
+            counts=counts.tolist(),
+            offset=self._offset,
+            total=self._total,
+        )
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.FrequentItemsState) -> FrequentItemsAccumulator:
+        """Rebuilds an accumulator from :meth:`to_proto` output.
+
+        Raises:
+            DeserializationError: for a bad capacity, mismatched or too long lists, repeated
+                values, or negative or non-finite counts, offset or total.
+        """
+        try:
+            spec = FrequentItemsSpec(capacity=msg.capacity)
+        except InvalidInputError as e:
+            raise DeserializationError(f"bad FrequentItemsState: {e}") from e
+        n = len(msg.values)
+        if n != len(msg.counts):
+            raise DeserializationError(
+                f"FrequentItemsState has {n} values but {len(msg.counts)} counts"
+            )
+        if n > spec.capacity:
+            raise DeserializationError(
+                f"FrequentItemsState lists {n} values, more than its capacity {spec.capacity}"
+            )
+        counts = np.array(msg.counts, dtype=np.float64)
+        scalars = (msg.offset, msg.total)
+        if not all(math.isfinite(x) and x >= 0.0 for x in scalars) or (
+            n and not (np.isfinite(counts).all() and counts.min() >= 0.0)
+        ):
+            raise DeserializationError("FrequentItemsState counts must be finite and >= 0")
+        values = pa.array(list(msg.values), type=pa.binary())
+        if pc.count_distinct(values).as_py() != n:
+            raise DeserializationError("FrequentItemsState lists a value twice")
+        acc = cls(spec)
+        acc._values = values
+        acc._counts = counts
+        acc._offset = float(msg.offset)
+        acc._total = float(msg.total)
+        return acc
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FrequentItemsAccumulator):
+            return NotImplemented
+        if (self.spec, self._offset, self._total) != (other.spec, other._offset, other._total):
+            return False
+        values_a, counts_a = self._canonical()
+        values_b, counts_b = other._canonical()
+        return bool(values_a.equals(values_b)) and np.array_equal(counts_a, counts_b)
+
+    def __reduce__(self) -> tuple[object, tuple[bytes]]:
+        return _frequent_from_bytes, (self.to_proto().SerializeToString(),)
+
+    def __repr__(self) -> str:
+        return (
+            f"FrequentItemsAccumulator(capacity={self.spec.capacity}, "
+            f"listed={len(self._values)}, offset={self._offset}, total={self._total})"
+        )
+
+
+def _frequent_from_bytes(data: bytes) -> FrequentItemsAccumulator:
+    return FrequentItemsAccumulator.from_proto(sketches_pb2.FrequentItemsState.FromString(data))

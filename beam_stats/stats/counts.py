@@ -1,0 +1,125 @@
+"""Presence and valency: how many examples have a feature and how many values each has.
+
+Exact: counts of examples with the feature, total, minimum and maximum number of values per
+example. Merge: sums, and min/max of the extremes. Missing examples are not counted here:
+the number missing is the dataset's example count minus ``num_non_missing``, which stays
+right when a feature is absent from a whole batch or file.
+
+The distribution of values per example feeds a quantiles histogram from a KLL sketch (see
+:mod:`beam_stats.sketches.quantiles` for its rank error). Most features have the same number
+of values in every example (one, for scalars), so the sketch is filled only once two
+different counts have been seen; until then ``min == max`` describes the distribution
+exactly and costs nothing per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.proto import sketches_pb2
+from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
+from beam_stats.stats import histograms
+
+
+class CommonAccumulator:
+    """Presence and valency of one feature (see the module docstring)."""
+
+    def __init__(self, spec: QuantilesSpec) -> None:
+        self.num_non_missing = 0
+        self.tot_num_values = 0
+        self.min_num_values = 0
+        self.max_num_values = 0
+        # Empty while every example seen has min_num_values values.
+        self._num_values = spec.create()
+
+    @property
+    def _is_constant(self) -> bool:
+        return self._num_values.is_empty
+
+    def _materialise(self) -> None:
+        if self._is_constant and self.num_non_missing:
+            self._num_values.add_constant(float(self.min_num_values), self.num_non_missing)
+
+    def add(self, present: np.ndarray, num_values: np.ndarray) -> None:
+        """Adds one batch: which examples have the feature and their numbers of values."""
+        counts = num_values[present] if not present.all() else num_values
+        if counts.size == 0:
+            return
+        low, high = int(counts.min()), int(counts.max())
+        if self.num_non_missing == 0:
+            self.min_num_values, self.max_num_values = low, high
+        elif not (low == high == self.min_num_values == self.max_num_values):
+            self._materialise()
+        if low != high or not self._is_constant:
+            self._num_values.add(counts.astype(np.float64))
+        self.num_non_missing += int(counts.size)
+        self.tot_num_values += int(counts.sum())
+        self.min_num_values = min(self.min_num_values, low)
+        self.max_num_values = max(self.max_num_values, high)
+
+    def merge(self, other: CommonAccumulator) -> None:
+        if other.num_non_missing == 0:
+            return
+        if self.num_non_missing == 0:
+            self.min_num_values = other.min_num_values
+            self.max_num_values = other.max_num_values
+        same_constant = (
+            self._is_constant
+            and other._is_constant
+            and self.min_num_values == other.min_num_values == self.max_num_values
+        )
+        if not same_constant:
+            self._materialise()
+            if other._is_constant:
+                self._num_values.add_constant(float(other.min_num_values), other.num_non_missing)
+            else:
+                self._num_values.merge(other._num_values)
+        self.num_non_missing += other.num_non_missing
+        self.tot_num_values += other.tot_num_values
+        self.min_num_values = min(self.min_num_values, other.min_num_values)
+        self.max_num_values = max(self.max_num_values, other.max_num_values)
+
+    def to_proto(self) -> sketches_pb2.CommonState:
+        msg = sketches_pb2.CommonState(
+            num_non_missing=self.num_non_missing,
+            tot_num_values=self.tot_num_values,
+            min_num_values=self.min_num_values,
+            max_num_values=self.max_num_values,
+        )
+        if not self._is_constant:
+            msg.num_values.CopyFrom(self._num_values.to_proto())
+        return msg
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.CommonState, spec: QuantilesSpec) -> CommonAccumulator:
+        acc = cls(spec)
+        acc.num_non_missing = msg.num_non_missing
+        acc.tot_num_values = msg.tot_num_values
+        acc.min_num_values = msg.min_num_values
+        acc.max_num_values = msg.max_num_values
+        if msg.HasField("num_values"):
+            acc._num_values = QuantilesAccumulator.from_proto(msg.num_values)
+        return acc
+
+    def result(self, num_examples: int, num_buckets: int) -> statistics_pb2.CommonStatistics:
+        """The finished statistics; `num_examples` is the dataset's example count."""
+        stats = statistics_pb2.CommonStatistics(
+            num_non_missing=self.num_non_missing,
+            num_missing=max(num_examples - self.num_non_missing, 0),
+            min_num_values=self.min_num_values,
+            max_num_values=self.max_num_values,
+            tot_num_values=self.tot_num_values,
+        )
+        if self.num_non_missing:
+            stats.avg_num_values = self.tot_num_values / self.num_non_missing
+            if self._is_constant:
+                histogram = histograms.constant_quantiles(
+                    float(self.min_num_values), self.num_non_missing, num_buckets
+                )
+            else:
+                histogram = histograms.quantiles(
+                    self._num_values, self.num_non_missing, num_buckets
+                )
+            stats.num_values_histogram.CopyFrom(histogram)
+        return stats

@@ -1,0 +1,281 @@
+"""The fused accumulators: every statistic of one feature, and of every feature of a dataset.
+
+:class:`DatasetAccumulator` is what the Beam ``CombineFn`` holds: ``add`` takes an Arrow
+record batch, ``merge`` combines partitions, ``to_proto``/``from_proto`` are its lossless wire
+format, and ``result`` writes a tensorflow-metadata ``DatasetFeatureStatistics``.
+
+A feature's type is decided when the result is written, from the number of values of each
+kind seen (merge-safe, since those counts add up). When a feature's type changed between
+batches or files (an INT column that is STRING in one file), each kind is summarised by its
+own accumulator, the majority kind is reported, and the custom statistic ``type_conflict``
+says how many values of each kind were seen: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats._types import FeaturePath
+from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
+from beam_stats.errors import IncompatibleMergeError
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats import histograms
+from beam_stats.stats.counts import CommonAccumulator
+from beam_stats.stats.numeric import NumericAccumulator
+from beam_stats.stats.spec import StatisticsSpec
+from beam_stats.stats.strings import StringAccumulator
+
+FORMAT_VERSION = 1
+FeatureType = statistics_pb2.FeatureNameStatistics.Type
+
+
+class FeatureAccumulator:
+    """Every statistic of one feature (see the module docstring)."""
+
+    def __init__(self, path: FeaturePath, spec: StatisticsSpec) -> None:
+        self.path = path
+        self.spec = spec
+        self.common = CommonAccumulator(spec.quantiles)
+        self.numeric: NumericAccumulator | None = None
+        self.string: StringAccumulator | None = None
+        self.kind_counts: collections.Counter[str] = collections.Counter()
+        self.num_invalid_values = 0
+
+    def _string(self) -> StringAccumulator:
+        if self.string is None:
+            self.string = StringAccumulator(self.spec.frequent_items, self.spec.distinct)
+        return self.string
+
+    def _numeric(self) -> NumericAccumulator:
+        if self.numeric is None:
+            self.numeric = NumericAccumulator(self.spec.quantiles)
+        return self.numeric
+
+    def add(self, column: FeatureColumn) -> None:
+        self.common.add(column.present, column.num_values)
+        kind, values = column.kind, column.values
+        self.kind_counts[kind.value] += len(values)
+        self.num_invalid_values += column.num_invalid
+        if kind in (Kind.INT, Kind.FLOAT):
+            if self.path in self.spec.categorical_features:
+                self._string().add(pc.cast(values, pa.string()))
+            else:
+                self._numeric().add(values)
+        elif kind in (Kind.STRING, Kind.BYTES):
+            self._string().add(values)
+
+    def merge(self, other: FeatureAccumulator) -> None:
+        self.common.merge(other.common)
+        if other.numeric is not None:
+            self._numeric().merge(other.numeric)
+        if other.string is not None:
+            self._string().merge(other.string)
+        self.kind_counts.update(other.kind_counts)
+        self.num_invalid_values += other.num_invalid_values
+
+    def to_proto(self) -> sketches_pb2.FeatureState:
+        msg = sketches_pb2.FeatureState(path=self.path, common=self.common.to_proto())
+        if self.numeric is not None:
+            msg.numeric.CopyFrom(self.numeric.to_proto())
+        if self.string is not None:
+            msg.string.CopyFrom(self.string.to_proto())
+        msg.kind_counts.update(self.kind_counts)
+        msg.num_invalid_values = self.num_invalid_values
+        return msg
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.FeatureState, spec: StatisticsSpec) -> FeatureAccumulator:
+        acc = cls(tuple(msg.path), spec)
+        acc.common = CommonAccumulator.from_proto(msg.common, spec.quantiles)
+        if msg.HasField("numeric"):
+            acc.numeric = NumericAccumulator.from_proto(msg.numeric, spec.quantiles)
+        if msg.HasField("string"):
+            acc.string = StringAccumulator.from_proto(msg.string)
+        acc.kind_counts.update(dict(msg.kind_counts))
+        acc.num_invalid_values = msg.num_invalid_values
+        return acc
+
+    def _reported_kind(self) -> Kind:
+        counts = self.kind_counts
+        groups = {
+            Kind.FLOAT: counts[Kind.INT.value] + counts[Kind.FLOAT.value],
+            Kind.STRING: counts[Kind.STRING.value] + counts[Kind.BYTES.value],
+            Kind.STRUCT: counts[Kind.STRUCT.value],
+        }
+        seen = [kind for kind in (Kind.FLOAT, Kind.STRING, Kind.STRUCT) if groups[kind] > 0]
+        if not seen:  # no values: the declared type of the (all-null) column, if any
+            seen = [
+                group
+                for group, kinds in (
+                    (Kind.FLOAT, (Kind.INT, Kind.FLOAT)),
+                    (Kind.STRING, (Kind.STRING, Kind.BYTES)),
+                    (Kind.STRUCT, (Kind.STRUCT,)),
+                )
+                if any(kind.value in counts for kind in kinds)
+            ]
+        group = max(seen, key=lambda kind: groups[kind], default=Kind.NULL)
+        if group is Kind.FLOAT:
+            float_seen = self.numeric is not None and self.numeric.has_float
+            return Kind.FLOAT if float_seen or Kind.FLOAT.value in counts else Kind.INT
+        if group is Kind.STRING:
+            string = self.string
+            if self.path in self.spec.bytes_features or (
+                Kind.BYTES.value in counts
+                and string is not None
+                and string.invalid_utf8_count * 2 > string.num_values
+            ):
+                return Kind.BYTES
+        return group
+
+    def result(self, num_examples: int) -> statistics_pb2.FeatureNameStatistics:
+        spec = self.spec
+        stats = statistics_pb2.FeatureNameStatistics()
+        stats.path.step.extend(self.path)
+        common = self.common.result(num_examples, spec.num_values_histogram_buckets)
+        kind = self._reported_kind()
+        categorical = self.path in spec.categorical_features and kind in (Kind.INT, Kind.FLOAT)
+        if kind is Kind.STRUCT:
+            stats.type = FeatureType.STRUCT
+            stats.struct_stats.common_stats.CopyFrom(common)
+        elif kind in (Kind.INT, Kind.FLOAT) and not categorical:
+            stats.type = FeatureType.FLOAT if kind is Kind.FLOAT else FeatureType.INT
+            numeric = self.numeric or NumericAccumulator(spec.quantiles)
+            stats.num_stats.CopyFrom(
+                numeric.result(
+                    common, spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets
+                )
+            )
+            self._numeric_custom_stats(stats, numeric)
+        elif kind is Kind.BYTES:
+            stats.type = FeatureType.BYTES
+            self._bytes_stats(stats.bytes_stats, common)
+        else:
+            stats.type = FeatureType.INT if categorical else FeatureType.STRING
+            self._string_stats(stats, common)
+        self._type_conflict(stats, kind)
+        if self.num_invalid_values:
+            stats.custom_stats.add(name="num_invalid_values", num=self.num_invalid_values)
+        return stats
+
+    def _numeric_custom_stats(
+        self, stats: statistics_pb2.FeatureNameStatistics, numeric: NumericAccumulator
+    ) -> None:
+        moments = numeric.moments
+        for name, value in (
+            ("num_nan", moments.num_nan),
+            ("num_pos_inf", moments.num_pos_inf),
+            ("num_neg_inf", moments.num_neg_inf),
+            ("quantiles_rank_error", self.spec.quantiles.rank_error),
+        ):
+            stats.custom_stats.add(name=name, num=value)
+
+    def _string_stats(
+        self, stats: statistics_pb2.FeatureNameStatistics, common: statistics_pb2.CommonStatistics
+    ) -> None:
+        string_stats = stats.string_stats
+        string_stats.common_stats.CopyFrom(common)
+        string = self.string
+        if string is None or string.num_values == 0:
+            return
+        string_stats.unique = string.unique
+        string_stats.avg_length = string.total_length / string.num_values
+        string_stats.invalid_utf8_count = string.invalid_utf8_count
+        top = string.top(max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets))
+        for value, count in top[: self.spec.num_top_values]:
+            string_stats.top_values.add(value=value, frequency=count)
+        string_stats.rank_histogram.CopyFrom(
+            histograms.rank(top, self.spec.num_rank_histogram_buckets)
+        )
+        exact = string.top_values.offset == 0
+        rse = 0.0 if exact else self.spec.distinct.relative_standard_error
+        stats.custom_stats.add(name="top_values_max_error", num=string.top_values.offset)
+        stats.custom_stats.add(name="distinct_relative_standard_error", num=rse)
+
+    def _bytes_stats(
+        self, bytes_stats: statistics_pb2.BytesStatistics, common: statistics_pb2.CommonStatistics
+    ) -> None:
+        bytes_stats.common_stats.CopyFrom(common)
+        string = self.string
+        if string is None or string.num_values == 0:
+            return
+        bytes_stats.unique = string.unique
+        bytes_stats.avg_num_bytes = string.total_length / string.num_values
+        bytes_stats.min_num_bytes = string.min_length
+        bytes_stats.max_num_bytes = string.max_length
+        bytes_stats.max_num_bytes_int = string.max_length
+
+    def _type_conflict(self, stats: statistics_pb2.FeatureNameStatistics, kind: Kind) -> None:
+        with_values = {name: n for name, n in self.kind_counts.items() if n}
+        numeric = {Kind.INT.value, Kind.FLOAT.value}
+        strings = {Kind.STRING.value, Kind.BYTES.value}
+        if len(with_values) < 2 or set(with_values) <= numeric or set(with_values) <= strings:
+            return
+        seen = ", ".join(f"{name}: {n} values" for name, n in sorted(with_values.items()))
+        stats.custom_stats.add(
+            name="type_conflict", str=f"{seen}; reported as {kind.value}"
+        )
+
+
+class DatasetAccumulator:
+    """Every feature of one dataset: the state a statistics run combines."""
+
+    def __init__(self, spec: StatisticsSpec) -> None:
+        self.spec = spec
+        self.num_examples = 0
+        self.features: dict[FeaturePath, FeatureAccumulator] = {}
+
+    def _feature(self, path: FeaturePath) -> FeatureAccumulator:
+        feature = self.features.get(path)
+        if feature is None:
+            feature = self.features[path] = FeatureAccumulator(path, self.spec)
+        return feature
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Adds one record batch (one example per row)."""
+        self.num_examples += batch.num_rows
+        for column in flatten_batch(batch):
+            self._feature(column.path).add(column)
+
+    def add_all(self, batches: Iterable[pa.RecordBatch]) -> None:
+        for batch in batches:
+            self.add(batch)
+
+    def merge(self, other: DatasetAccumulator) -> None:
+        if other.spec.settings() != self.spec.settings():
+            raise IncompatibleMergeError(
+                f"sketch settings differ: {self.spec.settings()} vs {other.spec.settings()}"
+            )
+        self.num_examples += other.num_examples
+        for path, feature in other.features.items():
+            self._feature(path).merge(feature)
+
+    def to_proto(self) -> sketches_pb2.DatasetState:
+        return sketches_pb2.DatasetState(
+            format_version=FORMAT_VERSION,
+            num_examples=self.num_examples,
+            features=[self.features[path].to_proto() for path in sorted(self.features)],
+            settings=self.spec.settings(),
+        )
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.DatasetState, spec: StatisticsSpec) -> DatasetAccumulator:
+        if msg.settings != spec.settings():
+            raise IncompatibleMergeError(
+                f"state made with sketch settings {msg.settings}, expected {spec.settings()}"
+            )
+        acc = cls(spec)
+        acc.num_examples = msg.num_examples
+        for feature in msg.features:
+            acc.features[tuple(feature.path)] = FeatureAccumulator.from_proto(feature, spec)
+        return acc
+
+    def result(self, name: str = "") -> statistics_pb2.DatasetFeatureStatistics:
+        stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
+        for path in sorted(self.features):
+            stats.features.append(self.features[path].result(self.num_examples))
+        return stats

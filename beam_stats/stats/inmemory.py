@@ -1,0 +1,47 @@
+"""Statistics of in-memory data, without Beam, by the same accumulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.errors import InvalidInputError
+from beam_stats.stats.feature import DatasetAccumulator
+from beam_stats.stats.spec import StatisticsSpec
+
+
+def generate_statistics_from_table(
+    data: pa.Table | pa.RecordBatch | Any,
+    spec: StatisticsSpec | None = None,
+    name: str = "",
+    batch_size: int = 131072,
+) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """Statistics of a ``pyarrow.Table``, ``RecordBatch`` or pandas ``DataFrame``.
+
+    Args:
+        data: the examples, one per row; list-valued columns are multivalent features.
+        spec: what to compute; TFDV's defaults when omitted.
+        name: the dataset name written in the output.
+        batch_size: rows added at a time (bounds the working memory, not the result).
+
+    Raises:
+        InvalidInputError: `data` is none of the accepted types.
+    """
+    if isinstance(data, pa.RecordBatch):
+        table = pa.Table.from_batches([data])
+    elif isinstance(data, pa.Table):
+        table = data
+    elif type(data).__name__ == "DataFrame" and hasattr(data, "columns"):
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        raise InvalidInputError(
+            f"expected a pyarrow Table or RecordBatch or a pandas DataFrame, got {type(data)}"
+        )
+    accumulator = DatasetAccumulator(spec or StatisticsSpec())
+    batches = table.to_batches(max_chunksize=batch_size)
+    if not batches:  # no rows: the columns still appear, with zero counts
+        batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
+    accumulator.add_all(batches)
+    return statistics_pb2.DatasetFeatureStatisticsList(datasets=[accumulator.result(name)])

@@ -1,0 +1,80 @@
+"""Numeric statistics of INT and FLOAT features: exact moments plus a KLL quantiles sketch.
+
+Mean, standard deviation, min, max and zeros are exact (:mod:`beam_stats.stats.moments`).
+The median and both histograms come from the KLL sketch over the finite values; their rank
+error is the sketch's ``rank_error`` (see :mod:`beam_stats.stats.histograms` for what it
+means for each histogram). Merge: moments by Chan's formula, sketches by KLL merge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.proto import sketches_pb2
+from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
+from beam_stats.stats import histograms
+from beam_stats.stats.moments import MomentsAccumulator, split_finite
+
+
+class NumericAccumulator:
+    """Moments and quantiles of one numeric feature."""
+
+    def __init__(self, spec: QuantilesSpec) -> None:
+        self.moments = MomentsAccumulator()
+        self.quantiles = spec.create()
+        self.has_float = False
+
+    def add(self, values: pa.Array) -> None:
+        """Adds non-null int64 or float64 values."""
+        if pa.types.is_floating(values.type):
+            self.has_float = True
+        array = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        finite, num_nan, num_pos_inf, num_neg_inf = split_finite(array)
+        self.moments.add_finite(finite, num_nan, num_pos_inf, num_neg_inf)
+        self.quantiles.add(finite)
+
+    def merge(self, other: NumericAccumulator) -> None:
+        self.moments.merge(other.moments)
+        self.quantiles.merge(other.quantiles)
+        self.has_float = self.has_float or other.has_float
+
+    def to_proto(self) -> sketches_pb2.NumericState:
+        return sketches_pb2.NumericState(
+            moments=self.moments.to_proto(),
+            quantiles=self.quantiles.to_proto(),
+            has_float=self.has_float,
+        )
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.NumericState, spec: QuantilesSpec) -> NumericAccumulator:
+        acc = cls(spec)
+        acc.moments = MomentsAccumulator.from_proto(msg.moments)
+        acc.quantiles = QuantilesAccumulator.from_proto(msg.quantiles)
+        acc.has_float = msg.has_float
+        return acc
+
+    def result(
+        self,
+        common: statistics_pb2.CommonStatistics,
+        num_histogram_buckets: int,
+        num_quantiles_buckets: int,
+    ) -> statistics_pb2.NumericStatistics:
+        m = self.moments
+        stats = statistics_pb2.NumericStatistics(common_stats=common, num_zeros=m.num_zeros)
+        if m.count:
+            stats.mean = m.mean
+            stats.std_dev = m.std_dev
+            stats.min = m.min
+            stats.max = m.max
+            stats.median = float(self.quantiles.quantiles([0.5])[0])
+        stats.histograms.append(
+            histograms.equi_width(
+                self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
+            )
+        )
+        quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
+        quantiles.num_nan = m.num_nan
+        stats.histograms.append(quantiles)
+        return stats

@@ -1,0 +1,84 @@
+"""What to compute: the options of a statistics run, as small frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from beam_stats._types import FeaturePath
+from beam_stats.errors import InvalidInputError
+from beam_stats.proto import sketches_pb2
+from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
+
+
+def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
+    paths = set()
+    for feature in features:
+        if isinstance(feature, str):
+            paths.add(tuple(feature.split(".")))
+        elif isinstance(feature, tuple) and feature and all(isinstance(s, str) for s in feature):
+            paths.add(feature)
+        else:
+            raise InvalidInputError(
+                f"a feature is a dotted name or a tuple of names, got {feature!r}"
+            )
+    return frozenset(paths)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StatisticsSpec:
+    """Options of a statistics run; every field has the TFDV default.
+
+    Args:
+        quantiles: the KLL sketch behind medians and histograms.
+        frequent_items: the Misra-Gries sketch behind top values and rank histograms.
+        distinct: the HyperLogLog sketch behind distinct counts.
+        num_histogram_buckets: buckets of the equi-width ("standard") histogram.
+        num_quantiles_histogram_buckets: buckets of the quantiles histogram.
+        num_values_histogram_buckets: buckets of the values-per-example histogram.
+        num_top_values: top values listed per string feature.
+        num_rank_histogram_buckets: buckets of the rank histogram.
+        categorical_features: int features summarised like strings (dotted names or tuples).
+        bytes_features: binary features always reported as BYTES (others are BYTES only when
+            most of their values are not valid UTF-8).
+    """
+
+    quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
+    frequent_items: FrequentItemsSpec = dataclasses.field(default_factory=FrequentItemsSpec)
+    distinct: DistinctCountSpec = dataclasses.field(default_factory=DistinctCountSpec)
+    num_histogram_buckets: int = 10
+    num_quantiles_histogram_buckets: int = 10
+    num_values_histogram_buckets: int = 10
+    num_top_values: int = 20
+    num_rank_histogram_buckets: int = 1000
+    categorical_features: frozenset[FeaturePath] = frozenset()
+    bytes_features: frozenset[FeaturePath] = frozenset()
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_histogram_buckets",
+            "num_quantiles_histogram_buckets",
+            "num_values_histogram_buckets",
+            "num_top_values",
+            "num_rank_histogram_buckets",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise InvalidInputError(f"{name} must be a positive int, got {value!r}")
+        capacity = self.frequent_items.capacity
+        for name in ("num_top_values", "num_rank_histogram_buckets"):
+            if getattr(self, name) > capacity:
+                raise InvalidInputError(
+                    f"{name} ({getattr(self, name)}) cannot exceed the frequent-items "
+                    f"capacity ({capacity})"
+                )
+        object.__setattr__(self, "categorical_features", _paths(self.categorical_features))
+        object.__setattr__(self, "bytes_features", _paths(self.bytes_features))
+
+    def settings(self) -> sketches_pb2.SketchSettings:
+        """The sketch parameters that two states must share to merge."""
+        return sketches_pb2.SketchSettings(
+            quantiles_k=self.quantiles.k,
+            top_k_capacity=self.frequent_items.capacity,
+            distinct_precision=self.distinct.precision,
+        )

@@ -1,0 +1,131 @@
+"""Statistics of STRING and BYTES features, and of int features declared categorical.
+
+Per batch the values are dictionary-encoded once (Arrow) and counted with ``np.bincount``;
+everything else works on the batch's distinct values and their counts:
+
+* top values and the rank histogram: Misra-Gries frequent items
+  (:mod:`beam_stats.sketches.frequent`). A listed count is a lower bound, short of the true
+  count by at most ``top_values_max_error`` (0 while the feature has at most ``capacity``
+  distinct values, when every count is exact);
+* ``unique``: exact while the frequent-items sketch has never dropped a value, else the
+  HyperLogLog estimate (:mod:`beam_stats.sketches.distinct`), whose relative standard error
+  is reported as ``distinct_relative_standard_error``;
+* lengths in bytes (total, min, max) and the number of values that are not valid UTF-8:
+  exact, merged by sums and extremes.
+
+Empty input leaves every count at zero. Values that are not valid UTF-8 are reported with
+backslash escapes, since proto strings must be valid UTF-8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from beam_stats.proto import sketches_pb2
+from beam_stats.sketches import (
+    DistinctCountAccumulator,
+    DistinctCountSpec,
+    FrequentItemsAccumulator,
+    FrequentItemsSpec,
+)
+from beam_stats.stats.utf8 import invalid_utf8_mask
+
+
+def _distinct_with_counts(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of `values` (no nulls) and how often each occurs."""
+    encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
+    dictionary = encoded.dictionary
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    counts = np.bincount(indices, minlength=len(dictionary))
+    if pa.types.is_dictionary(values.type) and not counts.all():
+        used = counts > 0
+        return dictionary.filter(pa.array(used)), counts[used]
+    return dictionary, counts
+
+
+class StringAccumulator:
+    """Frequent values, distinct count and lengths of one string-like feature."""
+
+    def __init__(self, frequent: FrequentItemsSpec, distinct: DistinctCountSpec) -> None:
+        self.top_values = frequent.create()
+        self.distinct = distinct.create()
+        self.num_values = 0
+        self.total_length = 0
+        self.min_length = 0
+        self.max_length = 0
+        self.invalid_utf8_count = 0
+
+    def add(self, values: pa.Array) -> None:
+        """Adds non-null string, binary or dictionary-encoded values."""
+        if len(values) == 0:
+            return
+        if pa.types.is_fixed_size_binary(values.type):
+            values = values.cast(pa.binary())
+        distinct, counts = _distinct_with_counts(values)
+        lengths = pc.binary_length(distinct).to_numpy(zero_copy_only=False)
+        self.total_length += int(lengths @ counts)
+        low, high = int(lengths.min()), int(lengths.max())
+        if self.num_values == 0:
+            self.min_length, self.max_length = low, high
+        else:
+            self.min_length = min(self.min_length, low)
+            self.max_length = max(self.max_length, high)
+        self.num_values += int(counts.sum())
+        self.invalid_utf8_count += int(counts[invalid_utf8_mask(distinct)].sum())
+        self.top_values.add_counts(distinct, counts.astype(np.float64))
+        self.distinct.add(distinct)
+
+    def merge(self, other: StringAccumulator) -> None:
+        if other.num_values and self.num_values:
+            self.min_length = min(self.min_length, other.min_length)
+            self.max_length = max(self.max_length, other.max_length)
+        elif other.num_values:
+            self.min_length, self.max_length = other.min_length, other.max_length
+        self.num_values += other.num_values
+        self.total_length += other.total_length
+        self.invalid_utf8_count += other.invalid_utf8_count
+        self.top_values.merge(other.top_values)
+        self.distinct.merge(other.distinct)
+
+    @property
+    def unique(self) -> int:
+        """Distinct values: exact while no value was ever dropped, else estimated."""
+        if self.top_values.offset == 0:
+            return len(self.top_values.result(self.top_values.spec.capacity))
+        return self.distinct.result()
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        """The k most frequent values, printable, with their lower-bound counts.
+
+        A value that was kept has occurred at least once, so its count is at least 1 even
+        when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
+        """
+        return [
+            (value.decode("utf-8", errors="backslashreplace"), max(lower, 1.0))
+            for value, lower, _ in self.top_values.result(k)
+        ]
+
+    def to_proto(self) -> sketches_pb2.StringState:
+        return sketches_pb2.StringState(
+            top_values=self.top_values.to_proto(),
+            distinct=self.distinct.to_proto(),
+            num_values=self.num_values,
+            total_length=self.total_length,
+            invalid_utf8_count=self.invalid_utf8_count,
+            min_length=self.min_length,
+            max_length=self.max_length,
+        )
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.StringState) -> StringAccumulator:
+        acc = cls.__new__(cls)
+        acc.top_values = FrequentItemsAccumulator.from_proto(msg.top_values)
+        acc.distinct = DistinctCountAccumulator.from_proto(msg.distinct)
+        acc.num_values = msg.num_values
+        acc.total_length = msg.total_length
+        acc.invalid_utf8_count = msg.invalid_utf8_count
+        acc.min_length = msg.min_length
+        acc.max_length = msg.max_length
+        return acc
