@@ -38,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
         "--errors", help="JSON-lines file for input problems (default: OUTPUT.errors.jsonl)"
     )
     stats.add_argument(
-        "--categorical", action="append", default=[], metavar="FEATURE",
+        "--categorical",
+        action="append",
+        default=[],
+        metavar="FEATURE",
         help="an int feature to summarise like a string (repeatable)",
     )
 
@@ -78,9 +81,8 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         _ = (
             read.errors
             | "ErrorsToJson" >> beam.Map(json.dumps)
-            | "WriteErrors" >> beam.io.WriteToText(
-                errors_path, num_shards=1, shard_name_template=""
-            )
+            | "WriteErrors"
+            >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
         )
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
@@ -102,8 +104,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     out = args.out.rstrip("/")
     stats_args = _parser().parse_args(
-        ["stats", DEMO_INPUT, "--output", f"{out}/sample_stats.pbtxt", "--text",
-         "--name", "sample"]
+        ["stats", DEMO_INPUT, "--output", f"{out}/sample_stats.pbtxt", "--text", "--name", "sample"]
     )
     code = run_stats(stats_args, beam_args)
     print(f"demo: statistics of {DEMO_INPUT} are in {out}/sample_stats.pbtxt")

@@ -37,8 +37,8 @@ def assert_close(a: Any, b: Any, rel: float = 1e-9, abs_: float = 1e-6, where: s
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_close(x, y, rel, abs_, f"{where}[{i}]")
     elif isinstance(a, float) or isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=rel, abs_tol=abs_) or (
-            math.isnan(a) and math.isnan(b)
-        ), f"{where}: {a} != {b}"
+        assert math.isclose(a, b, rel_tol=rel, abs_tol=abs_) or (math.isnan(a) and math.isnan(b)), (
+            f"{where}: {a} != {b}"
+        )
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"

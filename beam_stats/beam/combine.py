@@ -59,7 +59,9 @@ class StatisticsCombineFn(beam.CombineFn):  # type: ignore[misc]
     def create_accumulator(self) -> DatasetAccumulator:
         return DatasetAccumulator(self._spec)
 
-    def add_input(self, accumulator: DatasetAccumulator, batch: pa.RecordBatch) -> DatasetAccumulator:
+    def add_input(
+        self, accumulator: DatasetAccumulator, batch: pa.RecordBatch
+    ) -> DatasetAccumulator:
         accumulator.add(batch)
         return accumulator
 

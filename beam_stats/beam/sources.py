@@ -42,8 +42,14 @@ from beam_stats.errors import InvalidInputError
 
 ERRORS = "errors"
 FORMATS = ("parquet", "csv", "jsonl")
-_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
-             ".json": "jsonl", ".ndjson": "jsonl"}
+_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+}
 _INTEGER = r"^[-+]?\d{1,18}$"
 _NUMBER = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
 # A CSV column reads as numbers (or booleans) when at most one value or this share of its
@@ -379,20 +385,16 @@ class ReadRecordBatches(beam.PTransform):  # type: ignore[misc]
         self._block_size = block_size
 
     def expand(self, pipeline: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
-        files = (
-            pipeline
-            | "Patterns" >> beam.Create(self._patterns)
-            | "Match" >> fileio.MatchAll()
-        )
+        files = pipeline | "Patterns" >> beam.Create(self._patterns) | "Match" >> fileio.MatchAll()
         if self._format == "parquet":
-            units = (
-                files
-                | "RowGroups" >> beam.ParDo(_ParquetRowGroups()).with_outputs(ERRORS, main="units")
+            units = files | "RowGroups" >> beam.ParDo(_ParquetRowGroups()).with_outputs(
+                ERRORS, main="units"
             )
             read = (
                 units.units
                 | "Spread" >> beam.Reshuffle()
-                | "Read" >> beam.ParDo(_ReadParquetRowGroup(self._batch_size)).with_outputs(
+                | "Read"
+                >> beam.ParDo(_ReadParquetRowGroup(self._batch_size)).with_outputs(
                     ERRORS, main="batches"
                 )
             )

@@ -216,9 +216,7 @@ class FeatureAccumulator:
         if len(with_values) < 2 or set(with_values) <= numeric or set(with_values) <= strings:
             return
         seen = ", ".join(f"{name}: {n} values" for name, n in sorted(with_values.items()))
-        stats.custom_stats.add(
-            name="type_conflict", str=f"{seen}; reported as {kind.value}"
-        )
+        stats.custom_stats.add(name="type_conflict", str=f"{seen}; reported as {kind.value}")
 
 
 class DatasetAccumulator:

@@ -98,11 +98,7 @@ def test_csv_wrong_type_after_the_first_block_is_reported(tmp_path: Path) -> Non
 def test_jsonl_malformed_lines_and_mixed_types(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     path.write_text(
-        '{"a": 1, "b": "x"}\n'
-        '{"a": 2, "b": "y"}\n'
-        "{not json}\n"
-        '{"a": "three", "b": "z"}\n'
-        "[1, 2]\n"
+        '{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n{not json}\n{"a": "three", "b": "z"}\n[1, 2]\n'
     )
     rows, errors = read([str(path)])
     assert len(rows) == 3

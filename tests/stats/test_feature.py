@@ -132,7 +132,9 @@ def test_numeric_sketched_within_rank_error(table: pa.Table, features: dict) -> 
     assert standard.num_nan == np.isnan(column[valid]).sum()
     edges = np.linspace(finite.min(), finite.max(), 11)
     exact_counts = np.histogram(finite, edges)[0]
-    for bucket, low, high, exact in zip(standard.buckets, edges[:-1], edges[1:], exact_counts, strict=True):
+    for bucket, low, high, exact in zip(
+        standard.buckets, edges[:-1], edges[1:], exact_counts, strict=True
+    ):
         assert (bucket.low_value, bucket.high_value) == pytest.approx((low, high))
         assert abs(bucket.sample_count - exact) <= 2 * eps * finite.size
     assert quantiles.type == statistics_pb2.Histogram.QUANTILES
@@ -213,7 +215,8 @@ def test_empty_input_keeps_columns() -> None:
     assert stats.num_examples == 0
     assert len(stats.features) == 10
     assert all(
-        f.WhichOneof("stats") and getattr(f, f.WhichOneof("stats")).common_stats.num_non_missing == 0
+        f.WhichOneof("stats")
+        and getattr(f, f.WhichOneof("stats")).common_stats.num_non_missing == 0
         for f in stats.features
     )
 
