@@ -80,6 +80,8 @@ def _as_binary(values: pa.Array) -> pa.Array:
     t = values.type
     if pa.types.is_binary(t):
         return values
+    if pa.types.is_null(t):  # an all-null column
+        return values.cast(pa.binary())
     if pa.types.is_string(t):
         return values.view(pa.binary())
     if (

@@ -182,6 +182,8 @@ def hash_array(values: pa.Array) -> U64:
             f"hash_array needs a null-free array; drop the {values.null_count} nulls first"
         )
     t = values.type
+    if pa.types.is_null(t):  # an all-null column after drop_null()
+        return np.zeros(0, dtype=np.uint64)
     if pa.types.is_dictionary(t):
         return _hash_dictionary(values)
     if pa.types.is_string_view(t) or pa.types.is_binary_view(t):

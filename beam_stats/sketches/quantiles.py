@@ -189,24 +189,27 @@ class QuantilesAccumulator:
 
         Entry ``i < m`` is the fraction of values ``< split_points[i]`` (``<=`` with
         ``inclusive=True``); the last of the ``m + 1`` entries is 1.0. Same layout as
-        datasketches' ``get_cdf``.
+        datasketches' ``get_cdf``, which needs strictly increasing points; repeated points are
+        accepted here and get equal entries.
 
         Args:
-            split_points: strictly increasing, non-NaN values.
+            split_points: non-decreasing, non-NaN values.
             inclusive: count values equal to a split point below it.
 
         Returns:
             ``len(split_points) + 1`` fractions; all NaN when the sketch is empty.
 
         Raises:
-            InvalidInputError: if the split points are NaN or not strictly increasing.
+            InvalidInputError: if a split point is NaN or the points decrease.
         """
         s = np.asarray(split_points, dtype=np.float64).reshape(-1)
-        if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) > 0)):
-            raise InvalidInputError(f"split points must be strictly increasing, got {s}")
+        if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
+            raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
         if self.is_empty:
             return np.full(s.size + 1, np.nan)
-        return np.asarray(self._sketch.get_cdf(s.tolist(), inclusive), dtype=np.float64)
+        unique, position = np.unique(s, return_inverse=True)
+        fractions = np.asarray(self._sketch.get_cdf(unique.tolist(), inclusive), dtype=np.float64)
+        return np.append(fractions[position], 1.0)
 
     def result(self, ranks: Sequence[float] | npt.NDArray[np.floating]) -> F64:
         """Same as :meth:`quantiles` (the house verb for the finished summary)."""

@@ -43,6 +43,7 @@ def test_empty_is_exactly_zero() -> None:
     assert acc.result() == 0
     acc.add(pa.array([], pa.string()))
     acc.add(pa.array([None, None], pa.string()))
+    acc.add(pa.array([None, None]))  # Arrow type null
     acc.add_hashes(np.zeros(0, dtype=np.uint64))
     assert acc.result() == 0
     assert acc.is_empty

@@ -55,6 +55,7 @@ def test_empty() -> None:
     acc = FrequentItemsSpec().create()
     acc.add(pa.array([], pa.string()))
     acc.add(pa.array([None], pa.string()))
+    acc.add(pa.array([None, None]))  # Arrow type null
     assert acc.is_empty
     assert acc.result(10) == []
     assert (acc.offset, acc.total, acc.max_error) == (0.0, 0.0, 0.0)

@@ -88,6 +88,7 @@ def test_nulls_and_unsupported_types_are_rejected() -> None:
 def test_empty_and_chunked_arrays() -> None:
     assert hash_array(pa.array([], pa.string())).size == 0
     assert hash_array(pa.array([], pa.int64())).size == 0
+    assert hash_array(pa.array([None, None]).drop_null()).size == 0  # type null
     chunked = pa.chunked_array([["a", "b"], ["c"]])
     np.testing.assert_array_equal(hash_array(chunked), hash_array(pa.array(["a", "b", "c"])))
 

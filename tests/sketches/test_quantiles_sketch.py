@@ -156,12 +156,12 @@ def test_bad_ranks_and_split_points() -> None:
         acc.quantiles([0.5, 1.5])
     with pytest.raises(InvalidInputError, match="nan"):
         acc.quantiles([np.nan])
-    with pytest.raises(InvalidInputError, match="increasing"):
+    with pytest.raises(InvalidInputError, match="non-decreasing"):
         acc.cdf([2.0, 1.0])
-    with pytest.raises(InvalidInputError, match="increasing"):
-        acc.cdf([1.0, 1.0])
-    with pytest.raises(InvalidInputError, match="increasing"):
+    with pytest.raises(InvalidInputError, match="NaN"):
         acc.cdf([np.nan])
+    np.testing.assert_array_equal(acc.cdf([1.0, 1.0, 2.0, 2.0]), [0.0, 0.0, 0.5, 0.5, 1.0])
+    np.testing.assert_array_equal(acc.cdf([]), [1.0])
 
 
 def test_result_is_quantiles() -> None:
