@@ -21,7 +21,7 @@ from beam_stats.proto import sketches_pb2
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec
 
 
-class DatasetAccumulatorCoder(beam.coders.Coder):  # type: ignore[misc]
+class DatasetAccumulatorCoder(beam.coders.Coder):
     """Encodes a DatasetAccumulator as its DatasetState proto."""
 
     def __init__(self, spec: StatisticsSpec) -> None:
@@ -48,7 +48,7 @@ class DatasetAccumulatorCoder(beam.coders.Coder):  # type: ignore[misc]
         return hash((type(self), self._spec))
 
 
-class StatisticsCombineFn(beam.CombineFn):  # type: ignore[misc]
+class StatisticsCombineFn(beam.CombineFn):
     """Record batches in, one ``DatasetFeatureStatisticsList`` out."""
 
     def __init__(self, spec: StatisticsSpec, name: str = "") -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import apache_beam as beam
 import numpy as np
@@ -35,7 +35,7 @@ import pyarrow.json as pjson
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import Metrics
 
 from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.errors import InvalidInputError
@@ -81,10 +81,10 @@ def _open(path: str) -> IO[bytes] | str:
     """A local path as is (Arrow maps it), anything else as a Beam file object."""
     if FileSystems.get_scheme(path) in (None, "file"):
         return path
-    return FileSystems.open(path)  # type: ignore[no-any-return]
+    return FileSystems.open(path)
 
 
-class _ParquetRowGroups(beam.DoFn):  # type: ignore[misc]
+class _ParquetRowGroups(beam.DoFn):
     """File metadata to (path, row group) work units."""
 
     def process(self, metadata: Any) -> Iterator[Any]:
@@ -104,7 +104,7 @@ class _ParquetRowGroups(beam.DoFn):  # type: ignore[misc]
             yield path, row_group
 
 
-class _ReadParquetRowGroup(beam.DoFn):  # type: ignore[misc]
+class _ReadParquetRowGroup(beam.DoFn):
     def __init__(self, batch_size: int) -> None:
         self._batch_size = batch_size
 
@@ -178,7 +178,7 @@ def _parse_csv_column(
     return array, target, ~ok
 
 
-class _ReadCsv(beam.DoFn):  # type: ignore[misc]
+class _ReadCsv(beam.DoFn):
     def __init__(self, block_size: int) -> None:
         self._block_size = block_size
 
@@ -283,7 +283,7 @@ def _rows_to_batch(
     return pa.RecordBatch.from_arrays(columns, names=names), problems
 
 
-class _ReadJsonLines(beam.DoFn):  # type: ignore[misc]
+class _ReadJsonLines(beam.DoFn):
     def __init__(self, block_size: int) -> None:
         self._block_size = block_size
 
@@ -350,7 +350,14 @@ class _ReadJsonLines(beam.DoFn):  # type: ignore[misc]
             )
 
 
-class ReadRecordBatches(beam.PTransform):  # type: ignore[misc]
+class ReadResult(NamedTuple):
+    """What :class:`ReadRecordBatches` returns."""
+
+    batches: beam.pvalue.PCollection  # pyarrow.RecordBatch
+    errors: beam.pvalue.PCollection  # dicts: file, line, kind, message
+
+
+class ReadRecordBatches(beam.PTransform):
     """File patterns to ``pyarrow.RecordBatch`` es, plus an ``errors`` output.
 
     Args:
@@ -360,7 +367,7 @@ class ReadRecordBatches(beam.PTransform):  # type: ignore[misc]
         batch_size: rows per Parquet batch.
         block_size: bytes per CSV or JSON-lines block.
 
-    Returns (from ``expand``): a tuple-like result with ``.batches`` and ``.errors``.
+    Returns (from ``expand``): a :class:`ReadResult` with ``.batches`` and ``.errors``.
     """
 
     def __init__(
@@ -384,7 +391,7 @@ class ReadRecordBatches(beam.PTransform):  # type: ignore[misc]
         self._batch_size = batch_size
         self._block_size = block_size
 
-    def expand(self, pipeline: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, pipeline: beam.pvalue.PBegin) -> ReadResult:
         files = pipeline | "Patterns" >> beam.Create(self._patterns) | "Match" >> fileio.MatchAll()
         if self._format == "parquet":
             units = files | "RowGroups" >> beam.ParDo(_ParquetRowGroups()).with_outputs(
@@ -399,26 +406,11 @@ class ReadRecordBatches(beam.PTransform):  # type: ignore[misc]
                 )
             )
             errors = (units[ERRORS], read[ERRORS]) | "Errors" >> beam.Flatten()
-            return _Outputs(read.batches, errors)
+            return ReadResult(read.batches, errors)
         reader = _ReadCsv if self._format == "csv" else _ReadJsonLines
         read = (
             files
             | "Spread" >> beam.Reshuffle()
             | "Read" >> beam.ParDo(reader(self._block_size)).with_outputs(ERRORS, main="batches")
         )
-        return _Outputs(read.batches, read[ERRORS])
-
-
-class _Outputs(tuple):  # type: ignore[type-arg]
-    """(batches, errors) with names, as ReadRecordBatches returns them."""
-
-    def __new__(cls, batches: beam.PCollection, errors: beam.PCollection) -> _Outputs:
-        return super().__new__(cls, (batches, errors))
-
-    @property
-    def batches(self) -> beam.PCollection:
-        return self[0]
-
-    @property
-    def errors(self) -> beam.PCollection:
-        return self[1]
+        return ReadResult(read.batches, read[ERRORS])

@@ -13,7 +13,7 @@ from beam_stats.stats import StatisticsSpec
 
 @beam.typehints.with_input_types(pa.RecordBatch)
 @beam.typehints.with_output_types(statistics_pb2.DatasetFeatureStatisticsList)
-class GenerateStatistics(beam.PTransform):  # type: ignore[misc]
+class GenerateStatistics(beam.PTransform):
     """``PCollection[RecordBatch]`` to one ``DatasetFeatureStatisticsList``.
 
     Args:
@@ -26,14 +26,14 @@ class GenerateStatistics(beam.PTransform):  # type: ignore[misc]
         self._spec = spec or StatisticsSpec()
         self._name = name
 
-    def expand(self, batches: beam.PCollection) -> beam.PCollection:
+    def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         return batches | "CombineStatistics" >> beam.CombineGlobally(
             StatisticsCombineFn(self._spec, self._name)
         )
 
 
 @beam.typehints.with_input_types(statistics_pb2.DatasetFeatureStatisticsList)
-class WriteStatistics(beam.PTransform):  # type: ignore[misc]
+class WriteStatistics(beam.PTransform):
     """Writes the (single) statistics message of a PCollection to `path`.
 
     Args:
@@ -46,6 +46,6 @@ class WriteStatistics(beam.PTransform):  # type: ignore[misc]
         self._path = path
         self._text = text
 
-    def expand(self, statistics: beam.PCollection) -> beam.PCollection:
+    def expand(self, statistics: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         path, text = self._path, self._text
         return statistics | "Write" >> beam.Map(lambda s: write_statistics(s, path, text=text))

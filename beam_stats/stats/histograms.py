@@ -22,7 +22,7 @@ from beam_stats.sketches import QuantilesAccumulator
 Histogram = statistics_pb2.Histogram
 
 
-def constant_quantiles(value: float, count: int, num_buckets: int) -> Histogram:
+def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics_pb2.Histogram:
     """The quantiles histogram of `count` copies of `value`."""
     histogram = Histogram(type=Histogram.QUANTILES)
     for _ in range(num_buckets):
@@ -30,7 +30,9 @@ def constant_quantiles(value: float, count: int, num_buckets: int) -> Histogram:
     return histogram
 
 
-def quantiles(sketch: QuantilesAccumulator, count: float, num_buckets: int) -> Histogram:
+def quantiles(
+    sketch: QuantilesAccumulator, count: float, num_buckets: int
+) -> statistics_pb2.Histogram:
     """Equal-mass buckets whose edges are the sketch's quantiles."""
     histogram = Histogram(type=Histogram.QUANTILES)
     if sketch.is_empty:
@@ -50,7 +52,7 @@ def equi_width(
     count: float,
     num_buckets: int,
     num_nan: int = 0,
-) -> Histogram:
+) -> statistics_pb2.Histogram:
     """Equal-width buckets between `minimum` and `maximum`, counted from the sketch."""
     histogram = Histogram(type=Histogram.STANDARD, num_nan=num_nan)
     if sketch.is_empty or count <= 0:

@@ -69,12 +69,13 @@ class NumericAccumulator:
             stats.min = m.min
             stats.max = m.max
             stats.median = float(self.quantiles.quantiles([0.5])[0])
-        stats.histograms.append(
-            histograms.equi_width(
-                self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
+        if m.count or m.num_nan:
+            stats.histograms.append(
+                histograms.equi_width(
+                    self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
+                )
             )
-        )
-        quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
-        quantiles.num_nan = m.num_nan
-        stats.histograms.append(quantiles)
+            quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
+            quantiles.num_nan = m.num_nan
+            stats.histograms.append(quantiles)
         return stats

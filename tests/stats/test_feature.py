@@ -206,7 +206,7 @@ def test_all_null_column(table: pa.Table, features: dict) -> None:
     stats = features["empty"].num_stats
     assert stats.common_stats.num_non_missing == 0
     assert stats.common_stats.num_missing == table.num_rows
-    assert not stats.histograms[0].buckets
+    assert not stats.histograms
 
 
 def test_empty_input_keeps_columns() -> None:
