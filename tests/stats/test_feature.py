@@ -266,3 +266,51 @@ def test_binary_and_invalid_utf8() -> None:
     assert image.type == FeatureType.BYTES
     assert (image.bytes_stats.min_num_bytes, image.bytes_stats.max_num_bytes) == (3, 5)
     assert image.bytes_stats.avg_num_bytes == 4
+
+
+def test_nested_lists_and_lists_of_structs() -> None:
+    rows = [
+        {"ll": [[1, 2], [3]], "ls": [{"a": 1.5, "b": "x"}, {"a": None, "b": "y"}]},
+        {"ll": [], "ls": None},
+        {"ll": None, "ls": [{"a": 2.5, "b": None}]},
+        {"ll": [[4], None, [5, 6, 7]], "ls": []},
+    ]
+    stats = generate_statistics_from_table(pa.Table.from_pylist(rows)).datasets[0]
+    features = {".".join(f.path.step): f for f in stats.features}
+    ll = features["ll"].num_stats
+    # Leaves per example: 3, 0 (empty list: present), missing, 4.
+    assert (ll.common_stats.num_non_missing, ll.common_stats.num_missing) == (3, 1)
+    assert (ll.common_stats.min_num_values, ll.common_stats.max_num_values) == (0, 4)
+    assert ll.common_stats.tot_num_values == 7
+    assert ll.mean == pytest.approx(np.mean([1, 2, 3, 4, 5, 6, 7]))
+    struct = features["ls"].struct_stats.common_stats
+    assert (struct.num_non_missing, struct.tot_num_values) == (3, 3)
+    a = features["ls.a"].num_stats
+    assert a.common_stats.tot_num_values == 2 and a.mean == pytest.approx(2.0)
+    assert a.common_stats.num_non_missing == 3  # presence follows the outer list
+    assert features["ls.b"].string_stats.common_stats.tot_num_values == 2
+
+
+def test_dictionary_large_string_and_temporal_columns() -> None:
+    words = pa.array(["a", "b", "a", None, "c", "a"])
+    batch = pa.record_batch(
+        {
+            "dict": words.dictionary_encode(),
+            "large": words.cast(pa.large_string()),
+            "when": pa.array([0, 1, 2, 3, None, 5], pa.timestamp("s")),
+        }
+    )
+    features = {
+        f.path.step[0]: f for f in generate_statistics_from_table(batch).datasets[0].features
+    }
+    for name in ("dict", "large"):
+        stats = features[name].string_stats
+        assert stats.unique == 3 and stats.common_stats.num_missing == 1
+        assert [(t.value, t.frequency) for t in stats.top_values] == [
+            ("a", 3),
+            ("b", 1),
+            ("c", 1),
+        ]
+    when = features["when"]
+    assert when.type == FeatureType.INT
+    assert (when.num_stats.min, when.num_stats.max) == (0, 5)
