@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from beam_stats.errors import BeamStatsError
+from beam_stats.errors import BeamStatsError, InvalidInputError
 
 DEMO_INPUT = "data/sample/sample.parquet"
 
@@ -71,7 +71,11 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     spec = StatisticsSpec(categorical_features=frozenset(args.categorical))
     errors_path = args.errors or f"{args.output}.errors.jsonl"
     options = PipelineOptions(list(beam_args))
-    with beam.Pipeline(options=options) as pipeline:
+    try:
+        pipeline = beam.Pipeline(options=options)
+    except ValueError as e:  # e.g. an unknown --runner
+        raise InvalidInputError(f"bad pipeline option: {e}") from e
+    with pipeline:
         read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
         _ = (
             read.batches

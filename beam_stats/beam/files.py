@@ -54,9 +54,17 @@ def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
         return _parse_text(data, path, statistics)
     try:
         statistics.ParseFromString(data)
-        return statistics
     except message.DecodeError:
         return _parse_text(data, path, statistics)
+    # Another message parses "successfully" into unknown fields: reject it.
+    size = statistics.ByteSize()
+    statistics.DiscardUnknownFields()
+    if statistics.ByteSize() != size:
+        raise DeserializationError(
+            f"{path} holds fields a DatasetFeatureStatisticsList does not have: "
+            "is it another kind of file?"
+        )
+    return statistics
 
 
 def _parse_text(
