@@ -70,6 +70,8 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     _check_inputs(args.inputs)
     spec = StatisticsSpec(categorical_features=frozenset(args.categorical))
     errors_path = args.errors or f"{args.output}.errors.jsonl"
+    if FileSystems.exists(errors_path):  # ours from an earlier run: replaced, not appended to
+        FileSystems.delete([errors_path])
     options = PipelineOptions(list(beam_args))
     try:
         pipeline = beam.Pipeline(options=options)

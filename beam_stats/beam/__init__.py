@@ -1,5 +1,6 @@
 """The Beam layer: the only code that imports apache_beam."""
 
+from beam_stats.beam import _quiet  # noqa: F401  (before apache_beam is imported)
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.files import load_statistics, write_statistics
 from beam_stats.beam.sources import ReadRecordBatches

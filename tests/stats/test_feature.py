@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.errors import InvalidInputError
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, generate_statistics_from_table
 
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -314,3 +315,21 @@ def test_dictionary_large_string_and_temporal_columns() -> None:
     when = features["when"]
     assert when.type == FeatureType.INT
     assert (when.num_stats.min, when.num_stats.max) == (0, 5)
+
+
+def test_pandas_dataframe_gives_the_table_statistics() -> None:
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(
+        {"x": [1.5, None, 3.0, 4.5], "s": ["a", "b", None, "a"], "n": [1, 2, 3, 4]}
+    )
+    from_frame = generate_statistics_from_table(frame)
+    from_table = generate_statistics_from_table(pa.Table.from_pandas(frame, preserve_index=False))
+    assert from_frame == from_table
+    x = next(f for f in from_frame.datasets[0].features if f.path.step == ["x"]).num_stats
+    assert x.mean == pytest.approx(np.nanmean([1.5, np.nan, 3.0, 4.5]))
+    assert x.common_stats.num_missing == 1
+
+
+def test_rejects_other_inputs() -> None:
+    with pytest.raises(InvalidInputError, match="pyarrow Table"):
+        generate_statistics_from_table([{"x": 1}])
