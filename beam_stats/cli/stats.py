@@ -1,11 +1,4 @@
-"""The ``beam-stats`` command line.
-
-``beam-stats stats INPUT... --output FILE`` reads files, computes statistics on Beam and
-writes a ``DatasetFeatureStatisticsList``. Flags it does not know are Beam pipeline options
-(``--runner``, ``--direct_num_workers``, ``--project``, ...) and go to the pipeline as they are.
-
-Exit status: 0 done, 2 bad input (no such file, bad option, unreadable statistics).
-"""
+"""``beam-stats stats`` and ``beam-stats demo``: files in, statistics out, on Beam."""
 
 from __future__ import annotations
 
@@ -15,19 +8,12 @@ import json
 import sys
 from collections.abc import Sequence
 
-from beam_stats.errors import BeamStatsError, InvalidInputError
+from beam_stats.errors import InvalidInputError
 
 DEMO_INPUT = "data/sample/sample.parquet"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="beam-stats",
-        description="Mergeable statistics of ML data on Apache Beam. Unknown flags are "
-        "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats = commands.add_parser("stats", help="compute statistics of files")
     stats.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
     stats.add_argument("--output", required=True, help="statistics file to write")
@@ -44,10 +30,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FEATURE",
         help="an int feature to summarise like a string (repeatable)",
     )
+    stats.set_defaults(run=run_stats)
 
     demo = commands.add_parser("demo", help="statistics of the bundled sample data")
     demo.add_argument("--out", default="out/demo", help="folder for the results")
-    return parser
+    demo.set_defaults(run=run_demo)
 
 
 def _check_inputs(patterns: Sequence[str]) -> None:
@@ -109,24 +96,15 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     out = args.out.rstrip("/")
-    stats_args = _parser().parse_args(
-        ["stats", DEMO_INPUT, "--output", f"{out}/sample_stats.pbtxt", "--text", "--name", "sample"]
+    stats_args = argparse.Namespace(
+        inputs=[DEMO_INPUT],
+        output=f"{out}/sample_stats.pbtxt",
+        format=None,
+        text=True,
+        name="sample",
+        errors=None,
+        categorical=[],
     )
     code = run_stats(stats_args, beam_args)
     print(f"demo: statistics of {DEMO_INPUT} are in {out}/sample_stats.pbtxt")
     return code
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args, beam_args = _parser().parse_known_args(argv)
-    try:
-        if args.command == "stats":
-            return run_stats(args, beam_args)
-        return run_demo(args, beam_args)
-    except (BeamStatsError, FileNotFoundError) as e:
-        print(f"beam-stats: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The ``beam-stats`` command line.
+
+One module per command family, each with ``add_parsers(commands)`` that registers its
+subcommands and sets ``run(args, beam_args) -> exit status``. Flags a command does not know
+are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project``, ...) and go
+to the pipeline as they are.
+
+Exit status: 0 done, 1 the command's own "found something" (e.g. anomalies), 2 bad input
+(no such file, bad option, unreadable statistics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from beam_stats.cli import stats
+from beam_stats.errors import BeamStatsError
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    root = argparse.ArgumentParser(
+        prog="beam-stats",
+        description="Mergeable statistics of ML data on Apache Beam. Unknown flags are "
+        "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    for module in (stats,):
+        module.add_parsers(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, beam_args = parser().parse_known_args(argv)
+    try:
+        return int(args.run(args, beam_args))
+    except (BeamStatsError, FileNotFoundError) as e:
+        print(f"beam-stats: error: {e}", file=sys.stderr)
+        return 2
