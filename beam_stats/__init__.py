@@ -2,6 +2,7 @@
 
 from beam_stats.beam import (
     GenerateStatistics,
+    MergeStatistics,
     ReadRecordBatches,
     StatisticsCombineFn,
     WriteStatistics,
@@ -15,7 +16,7 @@ from beam_stats.errors import (
     InvalidInputError,
 )
 from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
-from beam_stats.stats import StatisticsSpec, generate_statistics_from_table
+from beam_stats.stats import StatisticsSpec, generate_statistics_from_table, merge_statistics
 
 __all__ = [
     "BeamStatsError",
@@ -25,6 +26,7 @@ __all__ = [
     "GenerateStatistics",
     "IncompatibleMergeError",
     "InvalidInputError",
+    "MergeStatistics",
     "QuantilesSpec",
     "ReadRecordBatches",
     "StatisticsCombineFn",
@@ -32,5 +34,6 @@ __all__ = [
     "WriteStatistics",
     "generate_statistics_from_table",
     "load_statistics",
+    "merge_statistics",
     "write_statistics",
 ]

@@ -4,10 +4,11 @@ from beam_stats.beam import _quiet  # noqa: F401  (before apache_beam is importe
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.files import load_statistics, write_statistics
 from beam_stats.beam.sources import ReadRecordBatches
-from beam_stats.beam.transforms import GenerateStatistics, WriteStatistics
+from beam_stats.beam.transforms import GenerateStatistics, MergeStatistics, WriteStatistics
 
 __all__ = [
     "GenerateStatistics",
+    "MergeStatistics",
     "ReadRecordBatches",
     "StatisticsCombineFn",
     "WriteStatistics",

@@ -51,10 +51,11 @@ class DatasetAccumulatorCoder(beam.coders.Coder):
 class StatisticsCombineFn(beam.CombineFn):
     """Record batches in, one ``DatasetFeatureStatisticsList`` out."""
 
-    def __init__(self, spec: StatisticsSpec, name: str = "") -> None:
+    def __init__(self, spec: StatisticsSpec, name: str = "", include_state: bool = True) -> None:
         super().__init__()
         self._spec = spec
         self._name = name
+        self._include_state = include_state
 
     def create_accumulator(self) -> DatasetAccumulator:
         return DatasetAccumulator(self._spec)
@@ -78,7 +79,7 @@ class StatisticsCombineFn(beam.CombineFn):
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
         return statistics_pb2.DatasetFeatureStatisticsList(
-            datasets=[accumulator.result(self._name)]
+            datasets=[accumulator.result(self._name, self._include_state)]
         )
 
     def get_accumulator_coder(self) -> DatasetAccumulatorCoder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apache_beam.io.filesystems import FileSystems
-from google.protobuf import message, text_format
+from google.protobuf import descriptor_pool, message, text_format
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import DeserializationError, InvalidInputError
@@ -23,8 +23,12 @@ def write_statistics(
     """
     if text is None:
         text = path.endswith(_TEXT_SUFFIXES)
+    # Text: the sketch state (CustomStatistic.any) stays packed, not expanded with our
+    # descriptors, so that readers without beam-stats' protos can parse the file.
     data = (
-        text_format.MessageToString(statistics).encode("utf-8")
+        text_format.MessageToString(
+            statistics, descriptor_pool=descriptor_pool.DescriptorPool()
+        ).encode("utf-8")
         if text
         else statistics.SerializeToString()
     )

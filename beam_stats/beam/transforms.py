@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import apache_beam as beam
 import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.files import write_statistics
-from beam_stats.stats import StatisticsSpec
+from beam_stats.stats import StatisticsSpec, merge_statistics
 
 
 @beam.typehints.with_input_types(pa.RecordBatch)
@@ -19,16 +21,80 @@ class GenerateStatistics(beam.PTransform):
     Args:
         spec: what to compute (:class:`~beam_stats.stats.StatisticsSpec`); TFDV's defaults.
         name: the dataset name written in the output.
+        include_state: write each feature's sketch state beside its statistics (in the
+            custom statistic ``beam_stats.state``), so the output merges later
+            (:class:`MergeStatistics`); off gives the finished statistics only.
     """
 
-    def __init__(self, spec: StatisticsSpec | None = None, name: str = "") -> None:
+    def __init__(
+        self, spec: StatisticsSpec | None = None, name: str = "", include_state: bool = True
+    ) -> None:
         super().__init__()
         self._spec = spec or StatisticsSpec()
         self._name = name
+        self._include_state = include_state
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         return batches | "CombineStatistics" >> beam.CombineGlobally(
-            StatisticsCombineFn(self._spec, self._name)
+            StatisticsCombineFn(self._spec, self._name, self._include_state)
+        )
+
+
+class _MergeStatisticsFn(beam.CombineFn):
+    def __init__(self, spec: StatisticsSpec | None, include_state: bool) -> None:
+        super().__init__()
+        self._spec = spec
+        self._include_state = include_state
+
+    def _merge(
+        self, *parts: statistics_pb2.DatasetFeatureStatisticsList
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        return merge_statistics(*parts, spec=self._spec, include_state=True)
+
+    def create_accumulator(self) -> statistics_pb2.DatasetFeatureStatisticsList:
+        return statistics_pb2.DatasetFeatureStatisticsList()
+
+    def add_input(
+        self,
+        accumulator: statistics_pb2.DatasetFeatureStatisticsList,
+        statistics: statistics_pb2.DatasetFeatureStatisticsList,
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        return self._merge(accumulator, statistics)
+
+    def merge_accumulators(
+        self, accumulators: Iterable[statistics_pb2.DatasetFeatureStatisticsList]
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        return self._merge(*accumulators)
+
+    def extract_output(
+        self, accumulator: statistics_pb2.DatasetFeatureStatisticsList
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        if self._include_state:
+            return accumulator
+        return merge_statistics(accumulator, spec=self._spec, include_state=False)
+
+
+@beam.typehints.with_input_types(statistics_pb2.DatasetFeatureStatisticsList)
+@beam.typehints.with_output_types(statistics_pb2.DatasetFeatureStatisticsList)
+class MergeStatistics(beam.PTransform):
+    """Statistics of disjoint parts (with sketch state) to the statistics of their union.
+
+    Datasets merge by name (slices slice by slice); see
+    :func:`beam_stats.stats.merge_statistics` for the errors raised.
+
+    Args:
+        spec: options of the result; by default those stored in the first input.
+        include_state: keep the merged state in the output, so it merges again.
+    """
+
+    def __init__(self, spec: StatisticsSpec | None = None, include_state: bool = True) -> None:
+        super().__init__()
+        self._spec = spec
+        self._include_state = include_state
+
+    def expand(self, statistics: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        return statistics | "Merge" >> beam.CombineGlobally(
+            _MergeStatisticsFn(self._spec, self._include_state)
         )
 
 

@@ -30,6 +30,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         metavar="FEATURE",
         help="an int feature to summarise like a string (repeatable)",
     )
+    stats.add_argument(
+        "--no-sketch-state",
+        dest="sketch_state",
+        action="store_false",
+        help="write the finished statistics only (smaller; cannot be merged later)",
+    )
     stats.set_defaults(run=run_stats)
 
     demo = commands.add_parser("demo", help="statistics of the bundled sample data")
@@ -68,7 +74,8 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
         _ = (
             read.batches
-            | "Statistics" >> GenerateStatistics(spec, name=args.name)
+            | "Statistics"
+            >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
             | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
         )
         _ = (
@@ -104,6 +111,7 @@ def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         name="sample",
         errors=None,
         categorical=[],
+        sketch_state=True,
     )
     code = run_stats(stats_args, beam_args)
     print(f"demo: statistics of {DEMO_INPUT} are in {out}/sample_stats.pbtxt")

@@ -101,7 +101,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -115,13 +115,17 @@ class FeatureState(_message.Message):
     STRING_FIELD_NUMBER: _ClassVar[int]
     KIND_COUNTS_FIELD_NUMBER: _ClassVar[int]
     NUM_INVALID_VALUES_FIELD_NUMBER: _ClassVar[int]
+    CATEGORICAL_FIELD_NUMBER: _ClassVar[int]
+    DECLARED_BYTES_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
     string: StringState
     kind_counts: _containers.ScalarMap[str, int]
     num_invalid_values: int
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ...) -> None: ...
+    categorical: bool
+    declared_bytes: bool
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ...) -> None: ...
 
 class DatasetState(_message.Message):
     __slots__ = ("format_version", "num_examples", "features", "settings")
@@ -144,3 +148,29 @@ class SketchSettings(_message.Message):
     top_k_capacity: int
     distinct_precision: int
     def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ...) -> None: ...
+
+class ResultOptions(_message.Message):
+    __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")
+    NUM_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    NUM_QUANTILES_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    NUM_VALUES_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    NUM_TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
+    NUM_RANK_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    num_histogram_buckets: int
+    num_quantiles_histogram_buckets: int
+    num_values_histogram_buckets: int
+    num_top_values: int
+    num_rank_histogram_buckets: int
+    def __init__(self, num_histogram_buckets: _Optional[int] = ..., num_quantiles_histogram_buckets: _Optional[int] = ..., num_values_histogram_buckets: _Optional[int] = ..., num_top_values: _Optional[int] = ..., num_rank_histogram_buckets: _Optional[int] = ...) -> None: ...
+
+class StoredFeatureState(_message.Message):
+    __slots__ = ("format_version", "settings", "options", "state")
+    FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    format_version: int
+    settings: SketchSettings
+    options: ResultOptions
+    state: FeatureState
+    def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ...) -> None: ...

@@ -3,10 +3,13 @@
 from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
 from beam_stats.stats.spec import StatisticsSpec
+from beam_stats.stats.stored import accumulator_from_statistics, merge_statistics
 
 __all__ = [
     "DatasetAccumulator",
     "FeatureAccumulator",
     "StatisticsSpec",
+    "accumulator_from_statistics",
     "generate_statistics_from_table",
+    "merge_statistics",
 ]

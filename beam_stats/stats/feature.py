@@ -4,6 +4,10 @@
 record batch, ``merge`` combines partitions, ``to_proto``/``from_proto`` are its lossless wire
 format, and ``result`` writes a tensorflow-metadata ``DatasetFeatureStatistics``.
 
+Each feature's finished statistics carry its lossless state (a ``StoredFeatureState`` in the
+custom statistic ``beam_stats.state``), so statistics files merge later without the data
+(:mod:`beam_stats.stats.stored`).
+
 A feature's type is decided when the result is written, from the number of values of each
 kind seen (merge-safe, since those counts add up). When a feature's type changed between
 batches or files (an INT column that is STRING in one file), each kind is summarised by its
@@ -31,6 +35,8 @@ from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator
 
 FORMAT_VERSION = 1
+#: The custom statistic that carries a feature's StoredFeatureState.
+STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
 
 
@@ -45,6 +51,8 @@ class FeatureAccumulator:
         self.string: StringAccumulator | None = None
         self.kind_counts: collections.Counter[str] = collections.Counter()
         self.num_invalid_values = 0
+        self.categorical = path in spec.categorical_features
+        self.declared_bytes = path in spec.bytes_features
 
     def _string(self) -> StringAccumulator:
         if self.string is None:
@@ -62,7 +70,7 @@ class FeatureAccumulator:
         self.kind_counts[kind.value] += len(values)
         self.num_invalid_values += column.num_invalid
         if kind in (Kind.INT, Kind.FLOAT):
-            if self.path in self.spec.categorical_features:
+            if self.categorical:
                 self._string().add(pc.cast(values, pa.string()))
             else:
                 self._numeric().add(values)
@@ -77,6 +85,8 @@ class FeatureAccumulator:
             self._string().merge(other.string)
         self.kind_counts.update(other.kind_counts)
         self.num_invalid_values += other.num_invalid_values
+        self.categorical = self.categorical or other.categorical
+        self.declared_bytes = self.declared_bytes or other.declared_bytes
 
     def to_proto(self) -> sketches_pb2.FeatureState:
         msg = sketches_pb2.FeatureState(path=self.path, common=self.common.to_proto())
@@ -86,6 +96,8 @@ class FeatureAccumulator:
             msg.string.CopyFrom(self.string.to_proto())
         msg.kind_counts.update(self.kind_counts)
         msg.num_invalid_values = self.num_invalid_values
+        msg.categorical = self.categorical
+        msg.declared_bytes = self.declared_bytes
         return msg
 
     @classmethod
@@ -98,6 +110,8 @@ class FeatureAccumulator:
             acc.string = StringAccumulator.from_proto(msg.string)
         acc.kind_counts.update(dict(msg.kind_counts))
         acc.num_invalid_values = msg.num_invalid_values
+        acc.categorical = msg.categorical
+        acc.declared_bytes = msg.declared_bytes
         return acc
 
     def _reported_kind(self) -> Kind:
@@ -124,7 +138,7 @@ class FeatureAccumulator:
             return Kind.FLOAT if float_seen or Kind.FLOAT.value in counts else Kind.INT
         if group is Kind.STRING:
             string = self.string
-            if self.path in self.spec.bytes_features or (
+            if self.declared_bytes or (
                 Kind.BYTES.value in counts
                 and string is not None
                 and string.invalid_utf8_count * 2 > string.num_values
@@ -132,13 +146,16 @@ class FeatureAccumulator:
                 return Kind.BYTES
         return group
 
-    def result(self, num_examples: int) -> statistics_pb2.FeatureNameStatistics:
+    def result(
+        self, num_examples: int, include_state: bool = True
+    ) -> statistics_pb2.FeatureNameStatistics:
+        """The finished statistics, with the lossless state unless `include_state` is off."""
         spec = self.spec
         stats = statistics_pb2.FeatureNameStatistics()
         stats.path.step.extend(self.path)
         common = self.common.result(num_examples, spec.num_values_histogram_buckets)
         kind = self._reported_kind()
-        categorical = self.path in spec.categorical_features and kind in (Kind.INT, Kind.FLOAT)
+        categorical = self.categorical and kind in (Kind.INT, Kind.FLOAT)
         if kind is Kind.STRUCT:
             stats.type = FeatureType.STRUCT
             stats.struct_stats.common_stats.CopyFrom(common)
@@ -160,6 +177,14 @@ class FeatureAccumulator:
         self._type_conflict(stats, kind)
         if self.num_invalid_values:
             stats.custom_stats.add(name="num_invalid_values", num=self.num_invalid_values)
+        if include_state:
+            stored = sketches_pb2.StoredFeatureState(
+                format_version=FORMAT_VERSION,
+                settings=spec.settings(),
+                options=spec.options(),
+                state=self.to_proto(),
+            )
+            stats.custom_stats.add(name=STATE_NAME).any.Pack(stored)
         return stats
 
     def _numeric_custom_stats(
@@ -272,8 +297,11 @@ class DatasetAccumulator:
             acc.features[tuple(feature.path)] = FeatureAccumulator.from_proto(feature, spec)
         return acc
 
-    def result(self, name: str = "") -> statistics_pb2.DatasetFeatureStatistics:
+    def result(
+        self, name: str = "", include_state: bool = True
+    ) -> statistics_pb2.DatasetFeatureStatistics:
+        """The finished statistics of every feature (with their state, see FeatureAccumulator)."""
         stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
         for path in sorted(self.features):
-            stats.features.append(self.features[path].result(self.num_examples))
+            stats.features.append(self.features[path].result(self.num_examples, include_state))
         return stats

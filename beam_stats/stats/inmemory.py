@@ -17,6 +17,7 @@ def generate_statistics_from_table(
     spec: StatisticsSpec | None = None,
     name: str = "",
     batch_size: int = 131072,
+    include_state: bool = True,
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics of a ``pyarrow.Table``, ``RecordBatch`` or pandas ``DataFrame``.
 
@@ -25,6 +26,7 @@ def generate_statistics_from_table(
         spec: what to compute; TFDV's defaults when omitted.
         name: the dataset name written in the output.
         batch_size: rows added at a time (bounds the working memory, not the result).
+        include_state: keep each feature's sketch state, so the result merges later.
 
     Raises:
         InvalidInputError: `data` is none of the accepted types.
@@ -44,4 +46,6 @@ def generate_statistics_from_table(
     if not batches:  # no rows: the columns still appear, with zero counts
         batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
     accumulator.add_all(batches)
-    return statistics_pb2.DatasetFeatureStatisticsList(datasets=[accumulator.result(name)])
+    return statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[accumulator.result(name, include_state)]
+    )

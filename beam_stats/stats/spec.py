@@ -75,6 +75,32 @@ class StatisticsSpec:
         object.__setattr__(self, "categorical_features", _paths(self.categorical_features))
         object.__setattr__(self, "bytes_features", _paths(self.bytes_features))
 
+    def options(self) -> sketches_pb2.ResultOptions:
+        """How finished statistics are written (may differ between files that merge)."""
+        return sketches_pb2.ResultOptions(
+            num_histogram_buckets=self.num_histogram_buckets,
+            num_quantiles_histogram_buckets=self.num_quantiles_histogram_buckets,
+            num_values_histogram_buckets=self.num_values_histogram_buckets,
+            num_top_values=self.num_top_values,
+            num_rank_histogram_buckets=self.num_rank_histogram_buckets,
+        )
+
+    @classmethod
+    def from_protos(
+        cls, settings: sketches_pb2.SketchSettings, options: sketches_pb2.ResultOptions
+    ) -> StatisticsSpec:
+        """The spec a stored state was made with (see :meth:`settings`, :meth:`options`)."""
+        return cls(
+            quantiles=QuantilesSpec(k=settings.quantiles_k),
+            frequent_items=FrequentItemsSpec(capacity=settings.top_k_capacity),
+            distinct=DistinctCountSpec(precision=settings.distinct_precision),
+            num_histogram_buckets=options.num_histogram_buckets,
+            num_quantiles_histogram_buckets=options.num_quantiles_histogram_buckets,
+            num_values_histogram_buckets=options.num_values_histogram_buckets,
+            num_top_values=options.num_top_values,
+            num_rank_histogram_buckets=options.num_rank_histogram_buckets,
+        )
+
     def settings(self) -> sketches_pb2.SketchSettings:
         """The sketch parameters that two states must share to merge."""
         return sketches_pb2.SketchSettings(

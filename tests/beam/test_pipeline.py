@@ -45,6 +45,7 @@ from beam_stats.beam import (
 from beam_stats.beam.combine import DatasetAccumulatorCoder
 from beam_stats.errors import DeserializationError
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, generate_statistics_from_table
+from beam_stats.stats.feature import STATE_NAME
 
 SPEC = StatisticsSpec()
 # Features of make_table whose values are summarised as numbers / as strings.
@@ -70,12 +71,16 @@ def exact_part(
 
     KLL quantiles (medians, histogram buckets) are randomised, and Misra-Gries top values
     are order-dependent once the sketch has dropped values (top_values_max_error > 0). The
-    HyperLogLog ``unique`` stays: its merge (register maximum) is exact and order-free.
+    HyperLogLog ``unique`` stays: its merge (register maximum) is exact and order-free. The
+    stored sketch state (``beam_stats.state``) holds the KLL sketch, so it goes too.
     """
     out = statistics_pb2.DatasetFeatureStatisticsList()
     out.CopyFrom(statistics)
     for dataset in out.datasets:
         for feature in dataset.features:
+            kept = [c for c in feature.custom_stats if c.name != STATE_NAME]
+            del feature.custom_stats[:]
+            feature.custom_stats.extend(kept)
             stats = getattr(feature, feature.WhichOneof("stats"))
             del stats.common_stats.num_values_histogram.buckets[:]
             if feature.HasField("num_stats"):

@@ -1,0 +1,142 @@
+"""Statistics that merge after the fact: accumulators back from finished statistics.
+
+Every feature of a beam-stats statistics file carries its lossless sketch state in the custom
+statistic ``beam_stats.state`` (a ``StoredFeatureState`` packed in ``CustomStatistic.any``),
+so Monday's and Tuesday's statistics merge into the week's without reading the data again:
+exact statistics come out identical to a single run over the union, sketched ones within
+their stated bounds (see each sketch's module).
+
+Datasets merge by name, so the slices of two sliced runs merge slice by slice. Files made
+with different sketch settings, files without state (written with ``include_state=False`` or
+by another tool, such as TFDV) and state of a newer format fail with an error naming the
+source and the mismatch. Older formats load: ``format_version`` is checked and upgraded here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats._types import path_str
+from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats.feature import (
+    FORMAT_VERSION,
+    STATE_NAME,
+    DatasetAccumulator,
+    FeatureAccumulator,
+)
+from beam_stats.stats.spec import StatisticsSpec
+
+
+def _stored_state(
+    feature: statistics_pb2.FeatureNameStatistics, where: str
+) -> sketches_pb2.StoredFeatureState:
+    name = path_str(tuple(feature.path.step)) or feature.name
+    custom = next((c for c in feature.custom_stats if c.name == STATE_NAME), None)
+    if custom is None or not custom.HasField("any"):
+        raise IncompatibleMergeError(
+            f"{where}: feature {name!r} has no sketch state (the file was written without it, "
+            "or by another tool such as TFDV), so it cannot be merged"
+        )
+    stored = sketches_pb2.StoredFeatureState()
+    if not custom.any.Unpack(stored):
+        raise DeserializationError(
+            f"{where}: feature {name!r}: {STATE_NAME} holds a {custom.any.type_url}, "
+            "not a beam_stats.StoredFeatureState"
+        )
+    if stored.format_version < 1 or stored.format_version > FORMAT_VERSION:
+        raise DeserializationError(
+            f"{where}: feature {name!r} has sketch state of format {stored.format_version}; "
+            f"this beam-stats reads formats 1 to {FORMAT_VERSION}"
+        )
+    return stored
+
+
+def accumulator_from_statistics(
+    dataset: statistics_pb2.DatasetFeatureStatistics,
+    spec: StatisticsSpec | None = None,
+    source: str = "statistics",
+) -> DatasetAccumulator:
+    """The accumulator that finished statistics were written from.
+
+    Args:
+        dataset: one dataset (or slice) of a beam-stats statistics file.
+        spec: the options of the result; by default those stored with the state.
+        source: where `dataset` came from, for error messages (e.g. its file name).
+
+    Raises:
+        IncompatibleMergeError: a feature has no state, or state made with sketch settings
+            other than `spec`'s.
+        DeserializationError: the state is corrupt or of an unknown format.
+    """
+    where = f"{source} (dataset {dataset.name!r})" if dataset.name else source
+    stored = [_stored_state(feature, where) for feature in dataset.features]
+    if spec is None and stored:
+        spec = StatisticsSpec.from_protos(stored[0].settings, stored[0].options)
+    spec = spec or StatisticsSpec()
+    accumulator = DatasetAccumulator(spec)
+    accumulator.num_examples = dataset.num_examples
+    for feature, state in zip(dataset.features, stored, strict=True):
+        if state.settings != spec.settings():
+            raise IncompatibleMergeError(
+                f"{where}: feature {path_str(tuple(feature.path.step))!r} was made with sketch "
+                f"settings ({_describe(state.settings)}), expected ({_describe(spec.settings())})"
+            )
+        try:
+            restored = FeatureAccumulator.from_proto(state.state, spec)
+        except (ValueError, DeserializationError) as e:
+            raise DeserializationError(f"{where}: corrupt sketch state: {e}") from e
+        accumulator.features[restored.path] = restored
+    return accumulator
+
+
+def _describe(settings: sketches_pb2.SketchSettings) -> str:
+    return (
+        f"quantiles k={settings.quantiles_k}, top values capacity={settings.top_k_capacity}, "
+        f"distinct precision={settings.distinct_precision}"
+    )
+
+
+def merge_statistics(
+    *statistics: statistics_pb2.DatasetFeatureStatisticsList,
+    spec: StatisticsSpec | None = None,
+    sources: Sequence[str] | None = None,
+    include_state: bool = True,
+) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """Merges statistics files of disjoint data into the statistics of their union.
+
+    Args:
+        statistics: beam-stats statistics, each with sketch state.
+        spec: the options of the result; by default the first file's.
+        sources: a name per element of `statistics` (file names), for error messages.
+        include_state: keep the merged sketch state in the result, so it merges again.
+
+    Returns:
+        One dataset per dataset name, in order of first appearance.
+
+    Raises:
+        IncompatibleMergeError: a file without state, or with other sketch settings.
+        DeserializationError: corrupt state.
+    """
+    if sources is not None and len(sources) != len(statistics):
+        raise InvalidInputError(f"{len(sources)} sources for {len(statistics)} statistics")
+    names = sources or [f"statistics #{i + 1}" for i in range(len(statistics))]
+    merged: dict[str, DatasetAccumulator] = {}
+    for source, stats_list in zip(names, statistics, strict=True):
+        for dataset in stats_list.datasets:
+            first = merged.get(dataset.name)
+            part = accumulator_from_statistics(
+                dataset, spec or (first.spec if first and first.features else None), source
+            )
+            if first is None:
+                merged[dataset.name] = part
+            elif not first.features:  # nothing to check the settings against yet
+                part.num_examples += first.num_examples
+                merged[dataset.name] = part
+            else:
+                first.merge(part)
+    return statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[acc.result(name, include_state) for name, acc in merged.items()]
+    )
