@@ -59,31 +59,47 @@ class MomentsState(_message.Message):
     def __init__(self, count: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., num_zeros: _Optional[int] = ..., num_nan: _Optional[int] = ..., num_pos_inf: _Optional[int] = ..., num_neg_inf: _Optional[int] = ...) -> None: ...
 
 class CommonState(_message.Message):
-    __slots__ = ("num_non_missing", "tot_num_values", "min_num_values", "max_num_values", "num_values")
+    __slots__ = ("num_non_missing", "tot_num_values", "min_num_values", "max_num_values", "num_values", "weighted_num_non_missing", "weighted_tot_num_values")
     NUM_NON_MISSING_FIELD_NUMBER: _ClassVar[int]
     TOT_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
     MIN_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
     MAX_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
     NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_NUM_NON_MISSING_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_TOT_NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
     num_non_missing: int
     tot_num_values: int
     min_num_values: int
     max_num_values: int
     num_values: QuantilesState
-    def __init__(self, num_non_missing: _Optional[int] = ..., tot_num_values: _Optional[int] = ..., min_num_values: _Optional[int] = ..., max_num_values: _Optional[int] = ..., num_values: _Optional[_Union[QuantilesState, _Mapping]] = ...) -> None: ...
+    weighted_num_non_missing: float
+    weighted_tot_num_values: float
+    def __init__(self, num_non_missing: _Optional[int] = ..., tot_num_values: _Optional[int] = ..., min_num_values: _Optional[int] = ..., max_num_values: _Optional[int] = ..., num_values: _Optional[_Union[QuantilesState, _Mapping]] = ..., weighted_num_non_missing: _Optional[float] = ..., weighted_tot_num_values: _Optional[float] = ...) -> None: ...
+
+class WeightedMomentsState(_message.Message):
+    __slots__ = ("weight", "mean", "m2")
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    M2_FIELD_NUMBER: _ClassVar[int]
+    weight: float
+    mean: float
+    m2: float
+    def __init__(self, weight: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ...) -> None: ...
 
 class NumericState(_message.Message):
-    __slots__ = ("moments", "quantiles", "has_float")
+    __slots__ = ("moments", "quantiles", "has_float", "weighted_moments")
     MOMENTS_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_FIELD_NUMBER: _ClassVar[int]
     HAS_FLOAT_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_MOMENTS_FIELD_NUMBER: _ClassVar[int]
     moments: MomentsState
     quantiles: QuantilesState
     has_float: bool
-    def __init__(self, moments: _Optional[_Union[MomentsState, _Mapping]] = ..., quantiles: _Optional[_Union[QuantilesState, _Mapping]] = ..., has_float: _Optional[bool] = ...) -> None: ...
+    weighted_moments: WeightedMomentsState
+    def __init__(self, moments: _Optional[_Union[MomentsState, _Mapping]] = ..., quantiles: _Optional[_Union[QuantilesState, _Mapping]] = ..., has_float: _Optional[bool] = ..., weighted_moments: _Optional[_Union[WeightedMomentsState, _Mapping]] = ...) -> None: ...
 
 class StringState(_message.Message):
-    __slots__ = ("top_values", "distinct", "num_values", "total_length", "invalid_utf8_count", "min_length", "max_length")
+    __slots__ = ("top_values", "distinct", "num_values", "total_length", "invalid_utf8_count", "min_length", "max_length", "weighted_top_values")
     TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_FIELD_NUMBER: _ClassVar[int]
     NUM_VALUES_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +107,7 @@ class StringState(_message.Message):
     INVALID_UTF8_COUNT_FIELD_NUMBER: _ClassVar[int]
     MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
     top_values: FrequentItemsState
     distinct: DistinctCountState
     num_values: int
@@ -98,10 +115,11 @@ class StringState(_message.Message):
     invalid_utf8_count: int
     min_length: int
     max_length: int
-    def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ...) -> None: ...
+    weighted_top_values: FrequentItemsState
+    def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +135,7 @@ class FeatureState(_message.Message):
     NUM_INVALID_VALUES_FIELD_NUMBER: _ClassVar[int]
     CATEGORICAL_FIELD_NUMBER: _ClassVar[int]
     DECLARED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    NUM_INVALID_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -125,29 +144,34 @@ class FeatureState(_message.Message):
     num_invalid_values: int
     categorical: bool
     declared_bytes: bool
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ...) -> None: ...
+    num_invalid_weights: int
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ...) -> None: ...
 
 class DatasetState(_message.Message):
-    __slots__ = ("format_version", "num_examples", "features", "settings")
+    __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings")
     FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
     NUM_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_NUM_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     format_version: int
     num_examples: int
+    weighted_num_examples: float
     features: _containers.RepeatedCompositeFieldContainer[FeatureState]
     settings: SketchSettings
-    def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
+    def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision")
+    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision", "weight_feature")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     TOP_K_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_PRECISION_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FEATURE_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     top_k_capacity: int
     distinct_precision: int
-    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ...) -> None: ...
+    weight_feature: str
+    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
     __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")

@@ -30,6 +30,8 @@ class CommonAccumulator:
         self.tot_num_values = 0
         self.min_num_values = 0
         self.max_num_values = 0
+        self.weighted_num_non_missing = 0.0
+        self.weighted_tot_num_values = 0.0
         # Empty while every example seen has min_num_values values.
         self._num_values = spec.create()
 
@@ -41,8 +43,14 @@ class CommonAccumulator:
         if self._is_constant and self.num_non_missing:
             self._num_values.add_constant(float(self.min_num_values), self.num_non_missing)
 
-    def add(self, present: np.ndarray, num_values: np.ndarray) -> None:
-        """Adds one batch: which examples have the feature and their numbers of values."""
+    def add(
+        self, present: np.ndarray, num_values: np.ndarray, weights: np.ndarray | None = None
+    ) -> None:
+        """Adds one batch: which examples have the feature, their numbers of values and,
+        for weighted statistics, the examples' weights."""
+        if weights is not None:
+            self.weighted_num_non_missing += float(weights[present].sum())
+            self.weighted_tot_num_values += float(np.dot(weights, num_values))
         counts = num_values[present] if not present.all() else num_values
         if counts.size == 0:
             return
@@ -60,7 +68,7 @@ class CommonAccumulator:
 
     def merge(self, other: CommonAccumulator) -> None:
         if other.num_non_missing == 0:
-            return
+            return  # nothing was present, so no weight either
         if self.num_non_missing == 0:
             self.min_num_values = other.min_num_values
             self.max_num_values = other.max_num_values
@@ -77,6 +85,8 @@ class CommonAccumulator:
                 self._num_values.merge(other._num_values)
         self.num_non_missing += other.num_non_missing
         self.tot_num_values += other.tot_num_values
+        self.weighted_num_non_missing += other.weighted_num_non_missing
+        self.weighted_tot_num_values += other.weighted_tot_num_values
         self.min_num_values = min(self.min_num_values, other.min_num_values)
         self.max_num_values = max(self.max_num_values, other.max_num_values)
 
@@ -86,6 +96,8 @@ class CommonAccumulator:
             tot_num_values=self.tot_num_values,
             min_num_values=self.min_num_values,
             max_num_values=self.max_num_values,
+            weighted_num_non_missing=self.weighted_num_non_missing,
+            weighted_tot_num_values=self.weighted_tot_num_values,
         )
         if not self._is_constant:
             msg.num_values.CopyFrom(self._num_values.to_proto())
@@ -98,12 +110,17 @@ class CommonAccumulator:
         acc.tot_num_values = msg.tot_num_values
         acc.min_num_values = msg.min_num_values
         acc.max_num_values = msg.max_num_values
+        acc.weighted_num_non_missing = msg.weighted_num_non_missing
+        acc.weighted_tot_num_values = msg.weighted_tot_num_values
         if msg.HasField("num_values"):
             acc._num_values = QuantilesAccumulator.from_proto(msg.num_values)
         return acc
 
-    def result(self, num_examples: int, num_buckets: int) -> statistics_pb2.CommonStatistics:
-        """The finished statistics; `num_examples` is the dataset's example count."""
+    def result(
+        self, num_examples: int, num_buckets: int, weighted_num_examples: float | None = None
+    ) -> statistics_pb2.CommonStatistics:
+        """The finished statistics; `num_examples` is the dataset's example count and
+        `weighted_num_examples` its total weight (None: unweighted statistics)."""
         stats = statistics_pb2.CommonStatistics(
             num_non_missing=self.num_non_missing,
             num_missing=max(num_examples - self.num_non_missing, 0),
@@ -122,4 +139,13 @@ class CommonAccumulator:
                     self._num_values, self.num_non_missing, num_buckets
                 )
             stats.num_values_histogram.CopyFrom(histogram)
+        if weighted_num_examples is not None:
+            weighted = stats.weighted_common_stats
+            weighted.num_non_missing = self.weighted_num_non_missing
+            weighted.num_missing = max(weighted_num_examples - self.weighted_num_non_missing, 0)
+            weighted.tot_num_values = self.weighted_tot_num_values
+            if self.weighted_num_non_missing > 0:
+                weighted.avg_num_values = (
+                    self.weighted_tot_num_values / self.weighted_num_non_missing
+                )
         return stats

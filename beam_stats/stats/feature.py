@@ -20,13 +20,14 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats._types import FeaturePath
+from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
-from beam_stats.errors import IncompatibleMergeError
+from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats import histograms
 from beam_stats.stats.counts import CommonAccumulator
@@ -53,6 +54,7 @@ class FeatureAccumulator:
         self.num_invalid_values = 0
         self.categorical = path in spec.categorical_features
         self.declared_bytes = path in spec.bytes_features
+        self.num_invalid_weights = 0  # only on the weight feature
 
     def _string(self) -> StringAccumulator:
         if self.string is None:
@@ -64,18 +66,21 @@ class FeatureAccumulator:
             self.numeric = NumericAccumulator(self.spec.quantiles)
         return self.numeric
 
-    def add(self, column: FeatureColumn) -> None:
-        self.common.add(column.present, column.num_values)
+    def add(self, column: FeatureColumn, weights: np.ndarray | None = None) -> None:
+        """Adds one batch of the feature, with the examples' weights if weighted."""
+        self.common.add(column.present, column.num_values, weights)
         kind, values = column.kind, column.values
         self.kind_counts[kind.value] += len(values)
         self.num_invalid_values += column.num_invalid
+        # Values are in example order, so each takes its example's weight.
+        value_weights = None if weights is None else np.repeat(weights, column.num_values)
         if kind in (Kind.INT, Kind.FLOAT):
             if self.categorical:
-                self._string().add(pc.cast(values, pa.string()))
+                self._string().add(pc.cast(values, pa.string()), value_weights)
             else:
-                self._numeric().add(values)
+                self._numeric().add(values, value_weights)
         elif kind in (Kind.STRING, Kind.BYTES):
-            self._string().add(values)
+            self._string().add(values, value_weights)
 
     def merge(self, other: FeatureAccumulator) -> None:
         self.common.merge(other.common)
@@ -87,6 +92,7 @@ class FeatureAccumulator:
         self.num_invalid_values += other.num_invalid_values
         self.categorical = self.categorical or other.categorical
         self.declared_bytes = self.declared_bytes or other.declared_bytes
+        self.num_invalid_weights += other.num_invalid_weights
 
     def to_proto(self) -> sketches_pb2.FeatureState:
         msg = sketches_pb2.FeatureState(path=self.path, common=self.common.to_proto())
@@ -98,6 +104,7 @@ class FeatureAccumulator:
         msg.num_invalid_values = self.num_invalid_values
         msg.categorical = self.categorical
         msg.declared_bytes = self.declared_bytes
+        msg.num_invalid_weights = self.num_invalid_weights
         return msg
 
     @classmethod
@@ -112,6 +119,7 @@ class FeatureAccumulator:
         acc.num_invalid_values = msg.num_invalid_values
         acc.categorical = msg.categorical
         acc.declared_bytes = msg.declared_bytes
+        acc.num_invalid_weights = msg.num_invalid_weights
         return acc
 
     def _reported_kind(self) -> Kind:
@@ -147,13 +155,19 @@ class FeatureAccumulator:
         return group
 
     def result(
-        self, num_examples: int, include_state: bool = True
+        self,
+        num_examples: int,
+        include_state: bool = True,
+        weighted_num_examples: float | None = None,
     ) -> statistics_pb2.FeatureNameStatistics:
-        """The finished statistics, with the lossless state unless `include_state` is off."""
+        """The finished statistics, with the lossless state unless `include_state` is off,
+        and the weighted ones given the dataset's total weight."""
         spec = self.spec
         stats = statistics_pb2.FeatureNameStatistics()
         stats.path.step.extend(self.path)
-        common = self.common.result(num_examples, spec.num_values_histogram_buckets)
+        common = self.common.result(
+            num_examples, spec.num_values_histogram_buckets, weighted_num_examples
+        )
         kind = self._reported_kind()
         categorical = self.categorical and kind in (Kind.INT, Kind.FLOAT)
         if kind is Kind.STRUCT:
@@ -177,6 +191,8 @@ class FeatureAccumulator:
         self._type_conflict(stats, kind)
         if self.num_invalid_values:
             stats.custom_stats.add(name="num_invalid_values", num=self.num_invalid_values)
+        if self.num_invalid_weights:
+            stats.custom_stats.add(name="num_invalid_weights", num=self.num_invalid_weights)
         if include_state:
             stored = sketches_pb2.StoredFeatureState(
                 format_version=FORMAT_VERSION,
@@ -216,6 +232,15 @@ class FeatureAccumulator:
         string_stats.rank_histogram.CopyFrom(
             histograms.rank(top, self.spec.num_rank_histogram_buckets)
         )
+        if string.weighted_top_values is not None:
+            weighted = string.weighted_top(
+                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets)
+            )
+            for value, weight in weighted[: self.spec.num_top_values]:
+                string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
+            string_stats.weighted_string_stats.rank_histogram.CopyFrom(
+                histograms.rank(weighted, self.spec.num_rank_histogram_buckets)
+            )
         exact = string.top_values.offset == 0
         rse = 0.0 if exact else self.spec.distinct.relative_standard_error
         stats.custom_stats.add(name="top_values_max_error", num=string.top_values.offset)
@@ -250,6 +275,7 @@ class DatasetAccumulator:
     def __init__(self, spec: StatisticsSpec) -> None:
         self.spec = spec
         self.num_examples = 0
+        self.weighted_num_examples = 0.0
         self.features: dict[FeaturePath, FeatureAccumulator] = {}
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
@@ -261,8 +287,32 @@ class DatasetAccumulator:
     def add(self, batch: pa.RecordBatch) -> None:
         """Adds one record batch (one example per row)."""
         self.num_examples += batch.num_rows
+        weights = self._weights(batch)
         for column in flatten_batch(batch):
-            self._feature(column.path).add(column)
+            self._feature(column.path).add(column, weights)
+
+    def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
+        """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
+        path = self.spec.weight_feature
+        if path is None:
+            return None
+        index = batch.schema.get_field_index(path[0]) if len(path) == 1 else -1
+        if index < 0:
+            weights = np.zeros(batch.num_rows)
+        else:
+            column = batch.column(index)
+            if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+                raise InvalidInputError(
+                    f"the weight feature {path_str(path)!r} must be a numeric column with one "
+                    f"value per example, got {column.type}"
+                )
+            weights = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).copy()
+        invalid = ~(np.isfinite(weights) & (weights >= 0))
+        if invalid.any():
+            weights[invalid] = 0.0
+            self._feature(path).num_invalid_weights += int(np.count_nonzero(invalid))
+        self.weighted_num_examples += float(weights.sum())
+        return weights
 
     def add_all(self, batches: Iterable[pa.RecordBatch]) -> None:
         for batch in batches:
@@ -274,6 +324,7 @@ class DatasetAccumulator:
                 f"sketch settings differ: {self.spec.settings()} vs {other.spec.settings()}"
             )
         self.num_examples += other.num_examples
+        self.weighted_num_examples += other.weighted_num_examples
         for path, feature in other.features.items():
             self._feature(path).merge(feature)
 
@@ -281,6 +332,7 @@ class DatasetAccumulator:
         return sketches_pb2.DatasetState(
             format_version=FORMAT_VERSION,
             num_examples=self.num_examples,
+            weighted_num_examples=self.weighted_num_examples,
             features=[self.features[path].to_proto() for path in sorted(self.features)],
             settings=self.spec.settings(),
         )
@@ -293,6 +345,7 @@ class DatasetAccumulator:
             )
         acc = cls(spec)
         acc.num_examples = msg.num_examples
+        acc.weighted_num_examples = msg.weighted_num_examples
         for feature in msg.features:
             acc.features[tuple(feature.path)] = FeatureAccumulator.from_proto(feature, spec)
         return acc
@@ -302,6 +355,11 @@ class DatasetAccumulator:
     ) -> statistics_pb2.DatasetFeatureStatistics:
         """The finished statistics of every feature (with their state, see FeatureAccumulator)."""
         stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
+        weighted = None
+        if self.spec.weight_feature is not None:
+            weighted = stats.weighted_num_examples = self.weighted_num_examples
         for path in sorted(self.features):
-            stats.features.append(self.features[path].result(self.num_examples, include_state))
+            stats.features.append(
+                self.features[path].result(self.num_examples, include_state, weighted)
+            )
         return stats

@@ -24,15 +24,16 @@ import numpy as np
 from beam_stats.proto import sketches_pb2
 
 
-def split_finite(values: np.ndarray) -> tuple[np.ndarray, int, int, int]:
-    """`values` without NaN and infinities, and the counts of NaN, +inf and -inf."""
+def split_finite(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int, int, int]:
+    """`values` without NaN and infinities, the mask that kept them (None: all were kept),
+    and the counts of NaN, +inf and -inf."""
     finite = np.isfinite(values)
     if finite.all():
-        return values, 0, 0, 0
+        return values, None, 0, 0, 0
     num_nan = int(np.count_nonzero(np.isnan(values)))
     num_pos_inf = int(np.count_nonzero(values == np.inf))
     num_neg_inf = int(values.size - np.count_nonzero(finite) - num_nan - num_pos_inf)
-    return values[finite], num_nan, num_pos_inf, num_neg_inf
+    return values[finite], finite, num_nan, num_pos_inf, num_neg_inf
 
 
 class MomentsAccumulator:
@@ -51,7 +52,7 @@ class MomentsAccumulator:
 
     def add(self, values: np.ndarray) -> None:
         """Adds float64 values, which may hold NaN and infinities."""
-        finite, num_nan, num_pos_inf, num_neg_inf = split_finite(values)
+        finite, _, num_nan, num_pos_inf, num_neg_inf = split_finite(values)
         self.add_finite(finite, num_nan, num_pos_inf, num_neg_inf)
 
     def add_finite(
@@ -121,4 +122,55 @@ class MomentsAccumulator:
         acc.num_nan = msg.num_nan
         acc.num_pos_inf = msg.num_pos_inf
         acc.num_neg_inf = msg.num_neg_inf
+        return acc
+
+
+class WeightedMomentsAccumulator:
+    """Weighted total, mean and M2 of finite values (Chan et al.'s merge with weights).
+
+    With weights ``w``: ``W = sum(w)``, ``mean = sum(w * x) / W``,
+    ``M2 = sum(w * (x - mean)**2)``; merging uses the formula of the module docstring with
+    the counts replaced by the total weights. The weighted standard deviation is
+    ``sqrt(M2 / W)`` (population, as TFDV).
+    """
+
+    def __init__(self) -> None:
+        self.weight = 0.0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def add(self, finite: np.ndarray, weights: np.ndarray) -> None:
+        """Adds finite values with their (non-negative) weights."""
+        weight = float(weights.sum())
+        if weight <= 0:
+            return
+        other = WeightedMomentsAccumulator()
+        other.weight = weight
+        other.mean = float(np.dot(weights, finite) / weight)
+        other.m2 = float(np.dot(weights, np.square(finite - other.mean)))
+        self.merge(other)
+
+    def merge(self, other: WeightedMomentsAccumulator) -> None:
+        if other.weight <= 0:
+            return
+        if self.weight <= 0:
+            self.weight, self.mean, self.m2 = other.weight, other.mean, other.m2
+            return
+        weight = self.weight + other.weight
+        delta = other.mean - self.mean
+        self.mean += delta * other.weight / weight
+        self.m2 += other.m2 + delta * delta * self.weight * other.weight / weight
+        self.weight = weight
+
+    @property
+    def std_dev(self) -> float:
+        return math.sqrt(self.m2 / self.weight) if self.weight > 0 else math.nan
+
+    def to_proto(self) -> sketches_pb2.WeightedMomentsState:
+        return sketches_pb2.WeightedMomentsState(weight=self.weight, mean=self.mean, m2=self.m2)
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.WeightedMomentsState) -> WeightedMomentsAccumulator:
+        acc = cls()
+        acc.weight, acc.mean, acc.m2 = msg.weight, msg.mean, msg.m2
         return acc

@@ -15,7 +15,11 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
 from beam_stats.stats import histograms
-from beam_stats.stats.moments import MomentsAccumulator, split_finite
+from beam_stats.stats.moments import (
+    MomentsAccumulator,
+    WeightedMomentsAccumulator,
+    split_finite,
+)
 
 
 class NumericAccumulator:
@@ -25,27 +29,39 @@ class NumericAccumulator:
         self.moments = MomentsAccumulator()
         self.quantiles = spec.create()
         self.has_float = False
+        self.weighted_moments: WeightedMomentsAccumulator | None = None
 
-    def add(self, values: pa.Array) -> None:
-        """Adds non-null int64 or float64 values."""
+    def add(self, values: pa.Array, weights: np.ndarray | None = None) -> None:
+        """Adds non-null int64 or float64 values, and each value's weight if weighted."""
         if pa.types.is_floating(values.type):
             self.has_float = True
         array = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        finite, num_nan, num_pos_inf, num_neg_inf = split_finite(array)
+        finite, kept, num_nan, num_pos_inf, num_neg_inf = split_finite(array)
         self.moments.add_finite(finite, num_nan, num_pos_inf, num_neg_inf)
         self.quantiles.add(finite)
+        if weights is not None:
+            if self.weighted_moments is None:
+                self.weighted_moments = WeightedMomentsAccumulator()
+            self.weighted_moments.add(finite, weights if kept is None else weights[kept])
 
     def merge(self, other: NumericAccumulator) -> None:
         self.moments.merge(other.moments)
         self.quantiles.merge(other.quantiles)
         self.has_float = self.has_float or other.has_float
+        if other.weighted_moments is not None:
+            if self.weighted_moments is None:
+                self.weighted_moments = WeightedMomentsAccumulator()
+            self.weighted_moments.merge(other.weighted_moments)
 
     def to_proto(self) -> sketches_pb2.NumericState:
-        return sketches_pb2.NumericState(
+        msg = sketches_pb2.NumericState(
             moments=self.moments.to_proto(),
             quantiles=self.quantiles.to_proto(),
             has_float=self.has_float,
         )
+        if self.weighted_moments is not None:
+            msg.weighted_moments.CopyFrom(self.weighted_moments.to_proto())
+        return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.NumericState, spec: QuantilesSpec) -> NumericAccumulator:
@@ -53,6 +69,8 @@ class NumericAccumulator:
         acc.moments = MomentsAccumulator.from_proto(msg.moments)
         acc.quantiles = QuantilesAccumulator.from_proto(msg.quantiles)
         acc.has_float = msg.has_float
+        if msg.HasField("weighted_moments"):
+            acc.weighted_moments = WeightedMomentsAccumulator.from_proto(msg.weighted_moments)
         return acc
 
     def result(
@@ -78,4 +96,8 @@ class NumericAccumulator:
             quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
             quantiles.num_nan = m.num_nan
             stats.histograms.append(quantiles)
+        if self.weighted_moments is not None and self.weighted_moments.weight > 0:
+            weighted = stats.weighted_numeric_stats
+            weighted.mean = self.weighted_moments.mean
+            weighted.std_dev = self.weighted_moments.std_dev
         return stats

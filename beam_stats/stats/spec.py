@@ -41,6 +41,9 @@ class StatisticsSpec:
         categorical_features: int features summarised like strings (dotted names or tuples).
         bytes_features: binary features always reported as BYTES (others are BYTES only when
             most of their values are not valid UTF-8).
+        weight_feature: a numeric feature with one value per example that weighs it; adds
+            the ``weighted_*`` statistics. Missing, negative or non-finite weights count as
+            0 and are reported (``num_invalid_weights`` on the weight feature).
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -53,6 +56,7 @@ class StatisticsSpec:
     num_rank_histogram_buckets: int = 1000
     categorical_features: frozenset[FeaturePath] = frozenset()
     bytes_features: frozenset[FeaturePath] = frozenset()
+    weight_feature: FeaturePath | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -74,6 +78,9 @@ class StatisticsSpec:
                 )
         object.__setattr__(self, "categorical_features", _paths(self.categorical_features))
         object.__setattr__(self, "bytes_features", _paths(self.bytes_features))
+        if self.weight_feature is not None:
+            (weight,) = _paths([self.weight_feature])
+            object.__setattr__(self, "weight_feature", weight)
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""
@@ -94,6 +101,9 @@ class StatisticsSpec:
             quantiles=QuantilesSpec(k=settings.quantiles_k),
             frequent_items=FrequentItemsSpec(capacity=settings.top_k_capacity),
             distinct=DistinctCountSpec(precision=settings.distinct_precision),
+            weight_feature=(
+                tuple(settings.weight_feature.split(".")) if settings.weight_feature else None
+            ),
             num_histogram_buckets=options.num_histogram_buckets,
             num_quantiles_histogram_buckets=options.num_quantiles_histogram_buckets,
             num_values_histogram_buckets=options.num_values_histogram_buckets,
@@ -107,4 +117,5 @@ class StatisticsSpec:
             quantiles_k=self.quantiles.k,
             top_k_capacity=self.frequent_items.capacity,
             distinct_precision=self.distinct.precision,
+            weight_feature=".".join(self.weight_feature) if self.weight_feature else "",
         )

@@ -78,6 +78,7 @@ def accumulator_from_statistics(
     spec = spec or StatisticsSpec()
     accumulator = DatasetAccumulator(spec)
     accumulator.num_examples = dataset.num_examples
+    accumulator.weighted_num_examples = dataset.weighted_num_examples
     for feature, state in zip(dataset.features, stored, strict=True):
         if state.settings != spec.settings():
             raise IncompatibleMergeError(
@@ -134,6 +135,7 @@ def merge_statistics(
                 merged[dataset.name] = part
             elif not first.features:  # nothing to check the settings against yet
                 part.num_examples += first.num_examples
+                part.weighted_num_examples += first.weighted_num_examples
                 merged[dataset.name] = part
             else:
                 first.merge(part)

@@ -33,16 +33,24 @@ from beam_stats.sketches import (
 from beam_stats.stats.utf8 import invalid_utf8_mask
 
 
-def _distinct_with_counts(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """The distinct values of `values` (no nulls) and how often each occurs."""
+def _distinct_with_counts(
+    values: pa.Array, weights: np.ndarray | None = None
+) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
+    """The distinct values of `values` (no nulls), how often each occurs and, given each
+    value's weight, the total weight of each distinct value."""
     encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
     dictionary = encoded.dictionary
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(indices, minlength=len(dictionary))
+    weighted = None if weights is None else np.bincount(indices, weights, minlength=len(dictionary))
     if pa.types.is_dictionary(values.type) and not counts.all():
         used = counts > 0
-        return dictionary.filter(pa.array(used)), counts[used]
-    return dictionary, counts
+        return (
+            dictionary.filter(pa.array(used)),
+            counts[used],
+            None if weighted is None else weighted[used],
+        )
+    return dictionary, counts, weighted
 
 
 class StringAccumulator:
@@ -56,14 +64,20 @@ class StringAccumulator:
         self.min_length = 0
         self.max_length = 0
         self.invalid_utf8_count = 0
+        self.weighted_top_values: FrequentItemsAccumulator | None = None
 
-    def add(self, values: pa.Array) -> None:
-        """Adds non-null string, binary or dictionary-encoded values."""
+    def add(self, values: pa.Array, weights: np.ndarray | None = None) -> None:
+        """Adds non-null string, binary or dictionary-encoded values, and each value's
+        weight if weighted."""
         if len(values) == 0:
             return
         if pa.types.is_fixed_size_binary(values.type):
             values = values.cast(pa.binary())
-        distinct, counts = _distinct_with_counts(values)
+        distinct, counts, weighted = _distinct_with_counts(values, weights)
+        if weighted is not None:
+            if self.weighted_top_values is None:
+                self.weighted_top_values = self.top_values.spec.create()
+            self.weighted_top_values.add_counts(distinct, weighted)
         lengths = pc.binary_length(distinct).to_numpy(zero_copy_only=False)
         self.total_length += int(lengths @ counts)
         low, high = int(lengths.min()), int(lengths.max())
@@ -88,6 +102,10 @@ class StringAccumulator:
         self.invalid_utf8_count += other.invalid_utf8_count
         self.top_values.merge(other.top_values)
         self.distinct.merge(other.distinct)
+        if other.weighted_top_values is not None:
+            if self.weighted_top_values is None:
+                self.weighted_top_values = self.top_values.spec.create()
+            self.weighted_top_values.merge(other.weighted_top_values)
 
     @property
     def unique(self) -> int:
@@ -107,8 +125,17 @@ class StringAccumulator:
             for value, lower, _ in self.top_values.result(k)
         ]
 
+    def weighted_top(self, k: int) -> list[tuple[str, float]]:
+        """The k values of largest total weight, with lower bounds of their weights."""
+        if self.weighted_top_values is None:
+            return []
+        return [
+            (value.decode("utf-8", errors="backslashreplace"), lower)
+            for value, lower, _ in self.weighted_top_values.result(k)
+        ]
+
     def to_proto(self) -> sketches_pb2.StringState:
-        return sketches_pb2.StringState(
+        msg = sketches_pb2.StringState(
             top_values=self.top_values.to_proto(),
             distinct=self.distinct.to_proto(),
             num_values=self.num_values,
@@ -117,6 +144,9 @@ class StringAccumulator:
             min_length=self.min_length,
             max_length=self.max_length,
         )
+        if self.weighted_top_values is not None:
+            msg.weighted_top_values.CopyFrom(self.weighted_top_values.to_proto())
+        return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.StringState) -> StringAccumulator:
@@ -128,4 +158,9 @@ class StringAccumulator:
         acc.invalid_utf8_count = msg.invalid_utf8_count
         acc.min_length = msg.min_length
         acc.max_length = msg.max_length
+        acc.weighted_top_values = (
+            FrequentItemsAccumulator.from_proto(msg.weighted_top_values)
+            if msg.HasField("weighted_top_values")
+            else None
+        )
         return acc

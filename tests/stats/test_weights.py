@@ -1,0 +1,119 @@
+"""Weighted statistics against numpy's weighted answers on the same data."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from proto_compare import assert_close, plain
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats import StatisticsSpec, generate_statistics_from_table, merge_statistics
+from beam_stats.errors import InvalidInputError
+
+SPEC = StatisticsSpec(weight_feature="w")
+N = 6000
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    rng = np.random.default_rng(11)
+    weights = rng.exponential(2.0, N)
+    weights[:5] = [np.nan, -1.0, np.inf, 0.0, 3.0]  # three invalid, counted as 0
+    lengths = rng.integers(0, 4, N)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    return pa.table(
+        {
+            "w": weights,
+            "x": pa.array(rng.normal(10, 3, N), mask=rng.random(N) < 0.1),
+            "color": rng.choice(["red", "green", "blue"], N, p=[0.6, 0.3, 0.1]),
+            "tags": pa.ListArray.from_arrays(
+                pa.array(offsets), pa.array(rng.integers(0, 5, int(lengths.sum())))
+            ),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def effective_weights(table: pa.Table) -> np.ndarray:
+    weights = table["w"].to_numpy().copy()
+    weights[~(np.isfinite(weights) & (weights >= 0))] = 0
+    return weights
+
+
+def features(stats: statistics_pb2.DatasetFeatureStatisticsList) -> dict:
+    return {".".join(f.path.step): f for f in stats.datasets[0].features}
+
+
+def test_weighted_counts_mean_and_std(table: pa.Table, effective_weights: np.ndarray) -> None:
+    stats = generate_statistics_from_table(table, SPEC, batch_size=1000)
+    assert stats.datasets[0].weighted_num_examples == pytest.approx(effective_weights.sum())
+    x = features(stats)["x"].num_stats
+    valid = np.asarray(table["x"].is_valid())
+    values = table["x"].to_numpy(zero_copy_only=False)[valid]
+    w = effective_weights[valid]
+    mean = np.average(values, weights=w)
+    assert x.weighted_numeric_stats.mean == pytest.approx(mean, rel=1e-12)
+    std = np.sqrt(np.average(np.square(values - mean), weights=w))
+    assert x.weighted_numeric_stats.std_dev == pytest.approx(std, rel=1e-9)
+    common = x.common_stats.weighted_common_stats
+    assert common.num_non_missing == pytest.approx(w.sum())
+    assert common.num_missing == pytest.approx(effective_weights[~valid].sum())
+    weight_feature = features(stats)["w"]
+    invalid = next(c.num for c in weight_feature.custom_stats if c.name == "num_invalid_weights")
+    assert invalid == 3
+
+
+def test_weighted_list_values_take_their_example_weight(
+    table: pa.Table, effective_weights: np.ndarray
+) -> None:
+    stats = generate_statistics_from_table(table, SPEC, batch_size=700)
+    tags = features(stats)["tags"].num_stats
+    lengths = np.array([len(v) for v in table["tags"].to_pylist()])
+    per_value = np.repeat(effective_weights, lengths)
+    flat = np.concatenate([v for v in table["tags"].to_pylist() if v]).astype(float)
+    assert tags.weighted_numeric_stats.mean == pytest.approx(
+        np.average(flat, weights=per_value), rel=1e-12
+    )
+    assert tags.common_stats.weighted_common_stats.tot_num_values == pytest.approx(per_value.sum())
+
+
+def test_weighted_top_values(table: pa.Table, effective_weights: np.ndarray) -> None:
+    stats = generate_statistics_from_table(table, SPEC)
+    color = features(stats)["color"].string_stats
+    totals: collections.Counter[str] = collections.Counter()
+    for value, weight in zip(table["color"].to_pylist(), effective_weights, strict=True):
+        totals[value] += weight
+    reported = {t.value: t.frequency for t in color.weighted_string_stats.top_values}
+    assert reported.keys() == totals.keys()
+    for value, weight in totals.items():
+        assert reported[value] == pytest.approx(weight, rel=1e-12)
+    ranked = [b.label for b in color.weighted_string_stats.rank_histogram.buckets]
+    assert ranked == [v for v, _ in totals.most_common()]
+
+
+def test_weighted_statistics_merge(table: pa.Table) -> None:
+    parts = [generate_statistics_from_table(table.slice(i, 2000), SPEC) for i in range(0, N, 2000)]
+    merged = merge_statistics(*parts)
+    whole = generate_statistics_from_table(table, SPEC)
+    assert merged.datasets[0].weighted_num_examples == pytest.approx(
+        whole.datasets[0].weighted_num_examples
+    )
+    for name in ("x", "tags"):
+        assert_close(
+            plain(features(merged)[name].num_stats.weighted_numeric_stats),
+            plain(features(whole)[name].num_stats.weighted_numeric_stats),
+        )
+
+
+def test_unweighted_statistics_have_no_weighted_fields(table: pa.Table) -> None:
+    stats = generate_statistics_from_table(table)
+    assert stats.datasets[0].weighted_num_examples == 0
+    assert not features(stats)["x"].num_stats.HasField("weighted_numeric_stats")
+
+
+def test_weight_feature_must_be_numeric() -> None:
+    with pytest.raises(InvalidInputError, match="weight feature 'w'"):
+        generate_statistics_from_table(pa.table({"w": ["a"]}), SPEC)
