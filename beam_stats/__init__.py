@@ -16,7 +16,12 @@ from beam_stats.errors import (
     InvalidInputError,
 )
 from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
-from beam_stats.stats import StatisticsSpec, generate_statistics_from_table, merge_statistics
+from beam_stats.stats import (
+    SlicingSpec,
+    StatisticsSpec,
+    generate_statistics_from_table,
+    merge_statistics,
+)
 
 __all__ = [
     "BeamStatsError",
@@ -29,6 +34,7 @@ __all__ = [
     "MergeStatistics",
     "QuantilesSpec",
     "ReadRecordBatches",
+    "SlicingSpec",
     "StatisticsCombineFn",
     "StatisticsSpec",
     "WriteStatistics",

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 
 import apache_beam as beam
 import pyarrow as pa
+from apache_beam.transforms import combiners
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.files import write_statistics
-from beam_stats.stats import StatisticsSpec, merge_statistics
+from beam_stats.stats import SlicingSpec, StatisticsSpec, merge_statistics
+from beam_stats.stats.slicing import WHOLE_DATASET, slice_batch
 
 
 @beam.typehints.with_input_types(pa.RecordBatch)
@@ -24,20 +26,52 @@ class GenerateStatistics(beam.PTransform):
         include_state: write each feature's sketch state beside its statistics (in the
             custom statistic ``beam_stats.state``), so the output merges later
             (:class:`MergeStatistics`); off gives the finished statistics only.
+        slicing: also compute each slice's statistics (:class:`~beam_stats.SlicingSpec`):
+            one more dataset per slice key, after the whole dataset (named `name` or
+            "All Examples"). Slices are combined per key, so they spread over workers.
     """
 
     def __init__(
-        self, spec: StatisticsSpec | None = None, name: str = "", include_state: bool = True
+        self,
+        spec: StatisticsSpec | None = None,
+        name: str = "",
+        include_state: bool = True,
+        slicing: SlicingSpec | None = None,
     ) -> None:
         super().__init__()
         self._spec = spec or StatisticsSpec()
         self._name = name
         self._include_state = include_state
+        self._slicing = slicing
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
-        return batches | "CombineStatistics" >> beam.CombineGlobally(
-            StatisticsCombineFn(self._spec, self._name, self._include_state)
+        if self._slicing is None:
+            return batches | "CombineStatistics" >> beam.CombineGlobally(
+                StatisticsCombineFn(self._spec, self._name, self._include_state)
+            )
+        whole, slicing = self._name or WHOLE_DATASET, self._slicing
+        return (
+            batches
+            | "Slice" >> beam.FlatMap(lambda b: [(whole, b), *slice_batch(b, slicing)])
+            | "CombinePerSlice"
+            >> beam.CombinePerKey(StatisticsCombineFn(self._spec, "", self._include_state))
+            | "Collect" >> combiners.ToList()
+            | "Assemble" >> beam.Map(_assemble_slices, whole)
         )
+
+
+def _assemble_slices(
+    per_slice: list[tuple[str, statistics_pb2.DatasetFeatureStatisticsList]], whole: str
+) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """One list: the whole dataset first (empty if there was no data), then slices by key."""
+    by_key = {key: stats.datasets[0] for key, stats in per_slice}
+    out = statistics_pb2.DatasetFeatureStatisticsList()
+    for key in [whole, *sorted(k for k in by_key if k != whole)]:
+        dataset = out.datasets.add()
+        if key in by_key:
+            dataset.CopyFrom(by_key[key])
+        dataset.name = key
+    return out
 
 
 class _MergeStatisticsFn(beam.CombineFn):

@@ -2,12 +2,14 @@
 
 from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
+from beam_stats.stats.slicing import SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.stored import accumulator_from_statistics, merge_statistics
 
 __all__ = [
     "DatasetAccumulator",
     "FeatureAccumulator",
+    "SlicingSpec",
     "StatisticsSpec",
     "accumulator_from_statistics",
     "generate_statistics_from_table",

@@ -9,6 +9,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.feature import DatasetAccumulator
+from beam_stats.stats.slicing import WHOLE_DATASET, SlicingSpec, slice_batch
 from beam_stats.stats.spec import StatisticsSpec
 
 
@@ -18,6 +19,7 @@ def generate_statistics_from_table(
     name: str = "",
     batch_size: int = 131072,
     include_state: bool = True,
+    slicing: SlicingSpec | None = None,
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics of a ``pyarrow.Table``, ``RecordBatch`` or pandas ``DataFrame``.
 
@@ -27,6 +29,9 @@ def generate_statistics_from_table(
         name: the dataset name written in the output.
         batch_size: rows added at a time (bounds the working memory, not the result).
         include_state: keep each feature's sketch state, so the result merges later.
+        slicing: also compute the statistics of each slice (see
+            :mod:`beam_stats.stats.slicing`); the whole dataset comes first, named `name`
+            or "All Examples", then the slices in key order.
 
     Raises:
         InvalidInputError: `data` is none of the accepted types.
@@ -41,11 +46,20 @@ def generate_statistics_from_table(
         raise InvalidInputError(
             f"expected a pyarrow Table or RecordBatch or a pandas DataFrame, got {type(data)}"
         )
-    accumulator = DatasetAccumulator(spec or StatisticsSpec())
+    spec = spec or StatisticsSpec()
+    accumulator = DatasetAccumulator(spec)
     batches = table.to_batches(max_chunksize=batch_size)
     if not batches:  # no rows: the columns still appear, with zero counts
         batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
-    accumulator.add_all(batches)
+    slices: dict[str, DatasetAccumulator] = {}
+    for batch in batches:
+        accumulator.add(batch)
+        if slicing is not None:
+            for key, part in slice_batch(batch, slicing):
+                slices.setdefault(key, DatasetAccumulator(spec)).add(part)
+    if slicing is not None:
+        name = name or WHOLE_DATASET
     return statistics_pb2.DatasetFeatureStatisticsList(
         datasets=[accumulator.result(name, include_state)]
+        + [slices[key].result(key, include_state) for key in sorted(slices)]
     )

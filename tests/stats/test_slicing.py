@@ -1,0 +1,154 @@
+"""Sliced statistics: per-slice counts against pandas groupby on the same data."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.testing.util import assert_that
+from proto_compare import assert_close, plain
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats import (
+    GenerateStatistics,
+    SlicingSpec,
+    generate_statistics_from_table,
+    merge_statistics,
+)
+from beam_stats.errors import InvalidInputError
+from beam_stats.stats.feature import STATE_NAME
+
+pandas = pytest.importorskip("pandas")
+N = 5000
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    rng = np.random.default_rng(3)
+    country = rng.choice(["DE", "FR", "JP"], N, p=[0.5, 0.3, 0.2]).astype(object)
+    country[rng.random(N) < 0.05] = None
+    return pa.table(
+        {
+            "country": pa.array(country, pa.string()),
+            "device": rng.choice(["phone", "desktop"], N),
+            "age": pa.array(rng.integers(18, 90, N), mask=rng.random(N) < 0.15),
+            "income": rng.lognormal(10, 1, N),
+        }
+    )
+
+
+def by_name(stats: statistics_pb2.DatasetFeatureStatisticsList) -> dict[str, dict]:
+    return {
+        d.name: {".".join(f.path.step): f for f in d.features} | {"": d.num_examples}
+        for d in stats.datasets
+    }
+
+
+def test_slice_counts_match_pandas_groupby(table: pa.Table) -> None:
+    slicing = SlicingSpec(features=("country", ("country", "device")))
+    stats = generate_statistics_from_table(table, slicing=slicing, batch_size=700)
+    datasets = by_name(stats)
+    assert stats.datasets[0].name == "All Examples"
+    frame = table.to_pandas()
+    frame["country"] = frame["country"].fillna("<missing>")
+    for country, group in frame.groupby("country"):
+        slice_stats = datasets[f"country={country}"]
+        assert slice_stats[""] == len(group)
+        age = slice_stats["age"].num_stats
+        assert age.common_stats.num_missing == group["age"].isna().sum()
+        assert age.mean == pytest.approx(group["age"].mean(), rel=1e-12)
+        assert slice_stats["income"].num_stats.std_dev == pytest.approx(
+            group["income"].std(ddof=0), rel=1e-9
+        )
+    for (country, device), group in frame.groupby(["country", "device"]):
+        cross = datasets[f"country={country},device={device}"]
+        assert cross[""] == len(group)
+        assert cross["age"].num_stats.common_stats.num_non_missing == group["age"].notna().sum()
+    expected_keys = {f"country={c}" for c in frame["country"].unique()} | {
+        f"country={c},device={d}" for c, d in frame.groupby(["country", "device"]).groups
+    }
+    assert set(datasets) == {"All Examples"} | expected_keys
+
+
+def high_income(batch: pa.RecordBatch) -> list[tuple[str, pa.RecordBatch]]:
+    mask = pc.greater(batch.column("income"), 30000)
+    return [("high_income", batch.filter(mask))]
+
+
+def test_slicing_function(table: pa.Table) -> None:
+    stats = generate_statistics_from_table(
+        table, slicing=SlicingSpec(functions=(high_income,)), name="all"
+    )
+    datasets = by_name(stats)
+    assert set(datasets) == {"all", "high_income"}
+    incomes = table["income"].to_numpy()
+    assert datasets["high_income"][""] == np.sum(incomes > 30000)
+
+
+def test_sliced_statistics_merge_slice_by_slice(table: pa.Table) -> None:
+    slicing = SlicingSpec(features=("device",))
+    parts = [
+        generate_statistics_from_table(table.slice(i, 2500), slicing=slicing) for i in (0, 2500)
+    ]
+    merged = by_name(merge_statistics(*parts))
+    whole = by_name(generate_statistics_from_table(table, slicing=slicing))
+    assert set(merged) == set(whole)
+    for name, features in whole.items():
+        assert merged[name][""] == features[""]
+        assert merged[name]["age"].num_stats.mean == pytest.approx(features["age"].num_stats.mean)
+
+
+def _without_sketches(stats: statistics_pb2.DatasetFeatureStatisticsList) -> dict:
+    out = {}
+    for dataset in stats.datasets:
+        for feature in dataset.features:
+            s = plain(getattr(feature, feature.WhichOneof("stats")))
+            for name in ("median", "histograms"):
+                s.pop(name, None)
+            s["common_stats"].pop("num_values_histogram", None)
+            out[(dataset.name, *feature.path.step)] = s
+        out[(dataset.name,)] = dataset.num_examples
+    return out
+
+
+def test_sliced_pipeline_equals_in_memory(table: pa.Table) -> None:
+    slicing = SlicingSpec(features=("country",))
+    expected = generate_statistics_from_table(table, slicing=slicing)
+
+    def check(outputs: list[statistics_pb2.DatasetFeatureStatisticsList]) -> None:
+        (output,) = outputs
+        assert [d.name for d in output.datasets] == [d.name for d in expected.datasets]
+        assert_close(_without_sketches(output), _without_sketches(expected))
+        assert all(
+            any(c.name == STATE_NAME for c in f.custom_stats)
+            for d in output.datasets
+            for f in d.features
+        )
+
+    with beam.Pipeline(runner=FnApiRunner()) as pipeline:
+        batches = pipeline | beam.Create(table.to_batches(max_chunksize=600))
+        assert_that(batches | GenerateStatistics(slicing=slicing), check)
+
+
+def test_sliced_pipeline_on_empty_input() -> None:
+    def check(outputs: list[statistics_pb2.DatasetFeatureStatisticsList]) -> None:
+        (output,) = outputs
+        assert [(d.name, d.num_examples) for d in output.datasets] == [("train", 0)]
+
+    with beam.Pipeline(runner=FnApiRunner()) as pipeline:
+        empty = pipeline | beam.Create([]).with_output_types(pa.RecordBatch)
+        sliced = empty | GenerateStatistics(name="train", slicing=SlicingSpec(features=("x",)))
+        assert_that(sliced, check)
+
+
+def test_bad_slicings_fail_early() -> None:
+    with pytest.raises(InvalidInputError, match="at least one"):
+        SlicingSpec()
+    with pytest.raises(InvalidInputError, match="feature name"):
+        SlicingSpec(features=(("a", 3),))  # type: ignore[arg-type]
+    lists = pa.table({"l": [[1], [2]]})
+    with pytest.raises(InvalidInputError, match="scalar"):
+        generate_statistics_from_table(lists, slicing=SlicingSpec(features=("l",)))
