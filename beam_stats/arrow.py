@@ -122,8 +122,8 @@ def _normalise_values(values: pa.Array, kind: Kind) -> pa.Array:
             width = pa.int32() if values.type.bit_width == 32 else pa.int64()
             values = values.view(width)
         if pa.types.is_uint64(values.type):
-            # uint64 above 2**63 does not fit int64; float64 keeps the magnitude.
-            return pc.cast(values, pa.float64())
+            # uint64 above 2**63 does not fit int64; float64 keeps the magnitude (rounded).
+            return pc.cast(values, pa.float64(), safe=False)
         return pc.cast(values, pa.int64())
     if kind is Kind.FLOAT:
         if pa.types.is_dictionary(values.type):

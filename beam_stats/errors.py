@@ -4,7 +4,8 @@
 
     BeamStatsError
     ├── InvalidInputError        bad arguments or unreadable input the caller must fix
-    │   └── DeserializationError a corrupt or foreign protobuf / sketch payload
+    │   ├── DeserializationError a corrupt or foreign protobuf / sketch payload
+    │   └── SchemaError          a schema that is inconsistent or does not fit the request
     └── IncompatibleMergeError   two states made with different settings or types
 
 Bad *data* (a malformed row, a wrong-typed value, invalid UTF-8) is not raised: it is
@@ -24,6 +25,11 @@ class InvalidInputError(BeamStatsError, ValueError):
 
 class DeserializationError(InvalidInputError):
     """A serialized statistics file or sketch state that cannot be decoded."""
+
+
+class SchemaError(InvalidInputError):
+    """A schema that is inconsistent, or that does not declare what the caller asks for
+    (e.g. an unknown environment or anomaly type name)."""
 
 
 class IncompatibleMergeError(BeamStatsError):

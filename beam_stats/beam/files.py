@@ -1,11 +1,23 @@
-"""Reading and writing statistics files, binary or text, on any Beam file system."""
+"""Reading and writing statistics files on any Beam file system.
+
+Written as one binary or text ``DatasetFeatureStatisticsList``. Read also in the TFRecord form
+that TFDV and TFX write (``tfdv.generate_statistics_from_tfrecord(output_path=...)``, TFX's
+``stats_tfrecord``, sharded statistics): a TFRecord file of serialized
+``DatasetFeatureStatisticsList`` records, recognised by its checksummed framing whatever the
+file is called. Several records are shards of one list: datasets of the same name are joined
+(each feature in one shard only), others appended.
+"""
 
 from __future__ import annotations
+
+import io
+import struct
 
 from apache_beam.io.filesystems import FileSystems
 from google.protobuf import descriptor_pool, message, text_format
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.beam import tfrecord
 from beam_stats.errors import DeserializationError, InvalidInputError
 
 _TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
@@ -41,11 +53,12 @@ def write_statistics(
 
 
 def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """Loads a statistics file written in binary or text format.
+    """Loads a statistics file: binary, text, or TFRecord (as TFDV and TFX write it).
 
     Raises:
         InvalidInputError: the file does not exist.
-        DeserializationError: the file is neither a binary nor a text statistics message.
+        DeserializationError: the file is none of those forms of a statistics list, or a
+            corrupt one; the message names the file.
     """
     if not FileSystems.exists(path):
         raise InvalidInputError(f"no statistics file at {path}")
@@ -56,19 +69,88 @@ def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
     statistics = statistics_pb2.DatasetFeatureStatisticsList()
     if path.endswith(_TEXT_SUFFIXES):
         return _parse_text(data, path, statistics)
+    if _is_tfrecord(data):
+        return _parse_tfrecord(data, path)
     try:
         statistics.ParseFromString(data)
     except message.DecodeError:
         return _parse_text(data, path, statistics)
+    _reject_unknown_fields(statistics, path)
+    return statistics
+
+
+def _reject_unknown_fields(
+    statistics: statistics_pb2.DatasetFeatureStatisticsList, where: str
+) -> None:
     # Another message parses "successfully" into unknown fields: reject it.
     size = statistics.ByteSize()
     statistics.DiscardUnknownFields()
     if statistics.ByteSize() != size:
         raise DeserializationError(
-            f"{path} holds fields a DatasetFeatureStatisticsList does not have: "
+            f"{where} holds fields a DatasetFeatureStatisticsList does not have: "
             "is it another kind of file?"
         )
-    return statistics
+
+
+def _is_tfrecord(data: bytes) -> bool:
+    """Whether `data` starts with a TFRecord header: a length and its masked CRC-32C.
+
+    A binary or text statistics message passes by chance with odds of 2**-32.
+    """
+    if len(data) < 16:
+        return False
+    return tfrecord.masked_crc32c(data[:8]) == struct.unpack_from("<I", data, 8)[0]
+
+
+def _parse_tfrecord(data: bytes, path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
+    result = statistics_pb2.DatasetFeatureStatisticsList()
+    datasets: dict[str, statistics_pb2.DatasetFeatureStatistics] = {}
+    for index, item in enumerate(tfrecord.read_records(io.BytesIO(data))):
+        if isinstance(item, tfrecord.Problem):
+            raise DeserializationError(f"{path} is a corrupt TFRecord file: {item.message}")
+        where = f"record {index} of {path}"
+        record = statistics_pb2.DatasetFeatureStatisticsList()
+        try:
+            record.ParseFromString(item)
+        except message.DecodeError as e:
+            raise DeserializationError(f"{where} is not a DatasetFeatureStatisticsList") from e
+        _reject_unknown_fields(record, where)
+        for dataset in record.datasets:
+            if dataset.name in datasets:
+                _join_shard(datasets[dataset.name], dataset, where)
+            else:
+                datasets[dataset.name] = result.datasets.add()
+                datasets[dataset.name].CopyFrom(dataset)
+    return result
+
+
+def _join_shard(
+    into: statistics_pb2.DatasetFeatureStatistics,
+    shard: statistics_pb2.DatasetFeatureStatistics,
+    where: str,
+) -> None:
+    """Adds the features of `shard` to those of the same dataset `into`."""
+    for field in ("num_examples", "weighted_num_examples"):
+        ours, theirs = getattr(into, field), getattr(shard, field)
+        if ours and theirs and ours != theirs:
+            raise DeserializationError(
+                f"{where}: dataset {into.name!r} has {field} {theirs} here and {ours} in an "
+                "earlier record; these are not shards of one statistics list"
+            )
+        setattr(into, field, ours or theirs)
+    seen = {_feature_key(feature) for feature in into.features}
+    for feature in shard.features:
+        if _feature_key(feature) in seen:
+            raise DeserializationError(
+                f"{where}: feature {_feature_key(feature)!r} of dataset {into.name!r} is also in "
+                "an earlier record; finished statistics cannot be merged"
+            )
+        into.features.add().CopyFrom(feature)
+    into.cross_features.extend(shard.cross_features)
+
+
+def _feature_key(feature: statistics_pb2.FeatureNameStatistics) -> str:
+    return ".".join(feature.path.step) if feature.HasField("path") else feature.name
 
 
 def _parse_text(

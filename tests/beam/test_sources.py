@@ -125,3 +125,13 @@ def test_format_from_suffix() -> None:
     assert format_of("a.ndjson") == "jsonl"
     with pytest.raises(InvalidInputError, match="suffix"):
         format_of("data.bin")
+
+
+def test_csv_bool_column_with_many_empty_cells_stays_bool(tmp_path: Path) -> None:
+    lines = ["flag"] + ["true" if i % 3 else "" for i in range(60)]
+    path = tmp_path / "flags.csv"
+    path.write_text("\n".join(lines) + "\n")
+    rows, errors = read([str(path)])
+    assert errors == []
+    flags = [r["flag"] for r in rows]
+    assert flags.count(None) == 20 and flags.count(True) == 40

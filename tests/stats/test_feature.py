@@ -333,3 +333,10 @@ def test_pandas_dataframe_gives_the_table_statistics() -> None:
 def test_rejects_other_inputs() -> None:
     with pytest.raises(InvalidInputError, match="pyarrow Table"):
         generate_statistics_from_table([{"x": 1}])
+
+
+def test_uint64_beyond_int64_and_float_precision() -> None:
+    values = pa.array([1, 2**53 + 1, 2**64 - 1], pa.uint64())
+    stats = generate_statistics_from_table(pa.table({"u": values})).datasets[0].features[0]
+    assert stats.num_stats.max == pytest.approx(float(2**64 - 1))
+    assert stats.num_stats.common_stats.num_non_missing == 3

@@ -1,0 +1,147 @@
+"""``beam-stats validate-examples``: each row of files checked against a schema, on Beam.
+
+Writes into the ``--bad-rows`` directory: ``bad-rows-*.jsonl`` (or ``.parquet``), the rows
+that break the schema with their reasons; ``new-columns.jsonl``, columns the schema does not
+know (a schema problem: it makes no row bad); ``input-errors.jsonl``, input that could not be
+read into rows (malformed lines, unreadable files); ``summary.json``, the counts. With
+``--good-rows``, the good rows go to ``good-rows-*`` files there. Files of those names left
+by an earlier run are replaced, nothing else in the directories is touched.
+
+Exit status: 0 when every row is good, 1 when some are bad, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from beam_stats.errors import InvalidInputError
+
+_OURS_BAD = ("bad-rows-*", "new-columns.jsonl", "input-errors.jsonl", "summary.json")
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser(
+        "validate-examples",
+        help="check every row of files against a schema; bad rows go out with their reasons",
+    )
+    command.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
+    command.add_argument("--schema", required=True, help="schema file (text or binary proto)")
+    command.add_argument("--bad-rows", required=True, metavar="DIR", help="folder for bad rows")
+    command.add_argument("--good-rows", metavar="DIR", help="folder for good rows (optional)")
+    command.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="input format")
+    command.add_argument(
+        "--output-format", choices=("jsonl", "parquet"), default="jsonl", help="rows written as"
+    )
+    command.add_argument(
+        "--environment", help="the data's environment (e.g. SERVING); default: all features"
+    )
+    command.set_defaults(run=run_validate_examples)
+
+
+def _check_inputs(patterns: Sequence[str]) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    for pattern in patterns:
+        if not FileSystems.match([pattern])[0].metadata_list:
+            raise FileNotFoundError(f"no file matches {pattern!r}")
+
+
+def _load_schema(path: str) -> Any:
+    from apache_beam.io.filesystems import FileSystems
+
+    from beam_stats.schema.io import parse_schema
+
+    if not FileSystems.exists(path):
+        raise InvalidInputError(f"no schema file at {path}")
+    with FileSystems.open(path) as f:
+        return parse_schema(f.read(), path)
+
+
+def _prepare(directory: str, patterns: Sequence[str]) -> None:
+    """Creates `directory`, and removes our files of an earlier run from it."""
+    from apache_beam.io.filesystems import FileSystems
+
+    if not FileSystems.exists(directory):
+        FileSystems.mkdirs(directory)
+    old = FileSystems.match([f"{directory}/{p}" for p in patterns])
+    paths = [m.path for result in old for m in result.metadata_list]
+    if paths:
+        FileSystems.delete(paths)
+
+
+def _print_problems(bad_dir: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(f"{bad_dir}/new-columns.jsonl") as f:
+        for column in map(json.loads, f):
+            print(
+                f"column {column['feature']}: {column['anomaly']} ({column['description']}), "
+                f"in {column['num_rows']} rows; not a row problem",
+                file=sys.stderr,
+            )
+    errors_path = f"{bad_dir}/input-errors.jsonl"
+    with FileSystems.open(errors_path) as f:
+        problems = [json.loads(line) for line in itertools.islice(f, 5)]
+        count = len(problems) + sum(1 for _ in f)
+    if count:
+        print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
+        for problem in problems:
+            where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
+            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+
+
+def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from beam_stats.beam import ReadRecordBatches
+    from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
+
+    _check_inputs(args.inputs)
+    validate = ValidateExamples(_load_schema(args.schema), args.environment)
+    try:
+        pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
+    except ValueError as e:  # e.g. an unknown --runner
+        raise InvalidInputError(f"bad pipeline option: {e}") from e
+    bad_dir = args.bad_rows.rstrip("/")
+    _prepare(bad_dir, _OURS_BAD)
+    if args.good_rows:
+        _prepare(args.good_rows.rstrip("/"), ("good-rows-*",))
+
+    def write_json(records: Any, name: str, label: str) -> None:
+        _ = (
+            records
+            | f"{label}ToJson" >> beam.Map(to_json_line)
+            | f"Write{label}"
+            >> beam.io.WriteToText(f"{bad_dir}/{name}", num_shards=1, shard_name_template="")
+        )
+
+    with pipeline:
+        read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+        result = read.batches | "Validate" >> validate
+        _ = result.bad | "WriteBadRows" >> WriteExamples(
+            bad_dir, args.output_format, "bad-rows", with_reasons=True
+        )
+        if args.good_rows:
+            _ = result.good | "WriteGoodRows" >> WriteExamples(
+                args.good_rows.rstrip("/"), args.output_format, "good-rows"
+            )
+        write_json(result.new_columns, "new-columns.jsonl", "NewColumns")
+        write_json(read.errors, "input-errors.jsonl", "InputErrors")
+        write_json(result.summary, "summary.json", "Summary")
+    with FileSystems.open(f"{bad_dir}/summary.json") as f:
+        summary = json.loads(f.read())
+    print(
+        f"validated {summary['rows']} rows: {summary['good_rows']} good, "
+        f"{summary['bad_rows']} bad (in {bad_dir})"
+    )
+    for anomaly, rows in summary["anomalies"].items():
+        print(f"  {anomaly}: {rows} rows")
+    _print_problems(bad_dir)
+    return 1 if summary["bad_rows"] else 0

@@ -1,0 +1,256 @@
+"""``beam-stats infer-schema`` and ``beam-stats validate``: statistics in, schema or anomalies out.
+
+``validate`` prints one row per anomaly reason (feature, anomaly type, severity, description)
+and exits 0 when there is none, 1 when there are some (``--fail-on error``: only when one is
+an ERROR), 2 on bad input (missing or corrupt statistics or schema, unknown environment).
+Neither command runs a pipeline, so flags they do not know are errors, not Beam options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from beam_stats.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    infer = commands.add_parser("infer-schema", help="infer a schema from statistics")
+    infer.add_argument("statistics", metavar="STATS", help="statistics file (binary or text)")
+    infer.add_argument("--output", required=True, help="schema file to write (.pbtxt: text)")
+    infer.add_argument("--dataset", help="the dataset to infer from, when STATS holds several")
+    infer.add_argument(
+        "--max-string-domain-size",
+        type=int,
+        default=100,
+        metavar="N",
+        help="most values of an enumerated string domain (default: 100)",
+    )
+    infer.add_argument(
+        "--no-shape", dest="infer_shape", action="store_false", help="infer no fixed shapes"
+    )
+    infer.add_argument("--infer-ranges", action="store_true", help="infer numeric ranges")
+    infer.add_argument(
+        "--range-margin",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="widening of each inferred range, as a fraction of its span (default: 0.1)",
+    )
+    infer.add_argument(
+        "--range-quantiles",
+        type=float,
+        nargs=2,
+        default=(0.0, 1.0),
+        metavar=("LOW", "HIGH"),
+        help="quantiles that bound the inferred ranges (default: 0 1, the min and max)",
+    )
+    infer.add_argument(
+        "--unique-constraints", action="store_true", help="infer unique-value count bounds"
+    )
+    infer.add_argument(
+        "--unique-margin",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="relative slack of the unique-value bounds (default: 0)",
+    )
+    infer.add_argument("--disallow-nan", action="store_true", help="ban NaN where none is seen")
+    infer.add_argument("--disallow-inf", action="store_true", help="ban infinities likewise")
+    infer.add_argument(
+        "--environment",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a default environment, e.g. TRAINING (repeatable)",
+    )
+    infer.add_argument(
+        "--not-in",
+        action="append",
+        default=[],
+        metavar="ENV=FEATURE",
+        help="a feature not expected in an environment, e.g. SERVING=label (repeatable)",
+    )
+    _severity_argument(infer, "store in the schema a severity for an anomaly type")
+    infer.set_defaults(run=run_infer_schema)
+
+    validate = commands.add_parser("validate", help="validate statistics against a schema")
+    validate.add_argument("statistics", metavar="STATS", help="statistics file (binary or text)")
+    validate.add_argument("--schema", required=True, help="schema file (text or binary)")
+    validate.add_argument("--environment", help="the environment of the data, e.g. SERVING")
+    validate.add_argument(
+        "--output",
+        help="anomalies file to write (.pbtxt: text); with several datasets one file each, "
+        "named OUTPUT with -0, -1, ... before the suffix",
+    )
+    _severity_argument(validate, "severity for an anomaly type, over the schema's")
+    validate.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        default="warning",
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+    validate.set_defaults(run=run_validate)
+
+
+def _severity_argument(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="TYPE=LEVEL",
+        help=f"{text}, e.g. SCHEMA_NEW_COLUMN=WARNING (repeatable)",
+    )
+
+
+def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise InvalidInputError(f"{flag} takes KEY=VALUE, got {value!r}")
+        pairs.append((key, rest))
+    return pairs
+
+
+def _no_extra(beam_args: Sequence[str]) -> None:
+    if beam_args:
+        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+
+
+def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.beam.files import load_statistics
+    from beam_stats.schema import (
+        RangeInferenceSpec,
+        SchemaInferenceSpec,
+        UniqueInferenceSpec,
+        add_environments,
+        infer_schema,
+        with_severity_overrides,
+        write_schema,
+    )
+
+    _no_extra(beam_args)
+    # Made even when unused, so that a bad margin is reported rather than ignored.
+    ranges = RangeInferenceSpec(
+        margin=args.range_margin,
+        lower_quantile=args.range_quantiles[0],
+        upper_quantile=args.range_quantiles[1],
+    )
+    unique = UniqueInferenceSpec(margin=args.unique_margin)
+    spec = SchemaInferenceSpec(
+        infer_shape=args.infer_shape,
+        max_string_domain_size=args.max_string_domain_size,
+        ranges=ranges if args.infer_ranges else None,
+        unique=unique if args.unique_constraints else None,
+        disallow_nan=args.disallow_nan,
+        disallow_inf=args.disallow_inf,
+    )
+    not_in: dict[str, list[str]] = {}
+    for environment, feature in _pairs(args.not_in, "--not-in"):
+        not_in.setdefault(feature, []).append(environment)
+    severities = dict(_pairs(args.severity, "--severity"))
+    statistics = load_statistics(args.statistics)
+    datasets = list(statistics.datasets)
+    if args.dataset is not None:
+        datasets = [d for d in datasets if d.name == args.dataset]
+        if len(datasets) != 1:
+            raise InvalidInputError(
+                f"{args.statistics} holds {len(datasets)} datasets named {args.dataset!r}"
+            )
+    elif len(datasets) != 1:
+        names = ", ".join(repr(d.name) for d in statistics.datasets)
+        raise InvalidInputError(
+            f"{args.statistics} holds {len(datasets)} datasets ({names}): choose one with --dataset"
+        )
+    schema = infer_schema(datasets[0], spec)
+    schema = add_environments(schema, args.environment, not_in=not_in)
+    if severities:
+        schema = with_severity_overrides(schema, severities)
+    write_schema(schema, args.output)
+    print(f"wrote a schema of {len(schema.feature)} features to {args.output}")
+    return 0
+
+
+def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.beam.files import load_statistics
+    from beam_stats.schema import load_schema
+    from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
+
+    _no_extra(beam_args)
+    spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
+    schema = load_schema(args.schema)
+    statistics = load_statistics(args.statistics)
+    results = validate_slices(statistics, schema, args.environment, spec=spec)
+    if not results:
+        raise InvalidInputError(f"{args.statistics} holds no dataset")
+    sliced = len(results) > 1
+    table: list[tuple[str, ...]] = []
+    levels: list[str] = []
+    for name, anomalies in results.items():
+        prefix = (name or "(unnamed)",) if sliced else ()
+        if anomalies.data_missing:
+            missing = "The dataset has no examples (data_missing)."
+            table.append((*prefix, "(dataset)", "DATA_MISSING", "ERROR", missing))
+            levels.append("ERROR")
+        for row in anomaly_rows(anomalies, spec):
+            feature = row.feature or "(dataset)"
+            table.append((*prefix, feature, row.type, row.severity, row.description))
+            levels.append(row.severity)
+    if args.output:
+        _write_anomalies(results, args.output)
+    if not table:
+        print(f"no anomalies ({len(results)} dataset{'s' if sliced else ''} checked)")
+        return 0
+    header = (*(("dataset",) if sliced else ()), "feature", "anomaly", "severity", "description")
+    _print_table([header, *table])
+    errors = levels.count("ERROR")
+    features = len({row[:-3] for row in table})
+    print(
+        f"\n{_count(len(table), 'anomaly', 'anomalies')} in {_count(features, 'feature')}: "
+        f"{_count(errors, 'error')}, {_count(len(table) - errors, 'warning')}"
+    )
+    return 1 if args.fail_on == "warning" or errors else 0
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _cell(text: str) -> str:
+    # Feature names and values are user text: keep each row on one line and keep terminal
+    # control sequences out (only here, in the table; the protos hold the text as it is).
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    cells = [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+
+
+def _write_anomalies(results: Mapping[str, anomalies_pb2.Anomalies], output: str) -> None:
+    from beam_stats.schema.io import message_to_text
+
+    path = Path(output)
+    text = path.name.endswith((".pbtxt", ".textproto", ".txt"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    targets = (
+        [path]
+        if len(results) == 1
+        else [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(len(results))]
+    )
+    for target, (name, anomalies) in zip(targets, results.items(), strict=True):
+        if text:
+            target.write_text(message_to_text(anomalies), encoding="utf-8")
+        else:
+            target.write_bytes(anomalies.SerializeToString(deterministic=True))
+        if len(results) > 1:
+            print(f"anomalies of dataset {name!r} written to {target}", file=sys.stderr)

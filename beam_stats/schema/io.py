@@ -1,0 +1,103 @@
+"""Reading and writing schema files, text (``schema.pbtxt``, TFDV's format) or binary.
+
+A text file is written with beam-stats' annotations unexpanded (``type_url`` and
+serialized ``value``) so that TFDV and other readers without beam-stats' descriptors load it
+unchanged; a comment at the top shows them readably. Reading accepts both forms. Local
+paths only (the schema layer does not use Beam's file systems).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from google.protobuf import descriptor_pool, message, text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from beam_stats.errors import DeserializationError, InvalidInputError
+from beam_stats.proto import schema_pb2 as bs_schema_pb2
+
+TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
+_OURS = (bs_schema_pb2.AnomalySeverities, bs_schema_pb2.InferenceProvenance)
+
+
+def message_to_text(msg: message.Message) -> str:
+    """Text format with every ``Any`` unexpanded, so readers without beam-stats' message
+    types (TFDV) parse it; used for schemas and for anomalies, whose baseline is a schema."""
+    return text_format.MessageToString(msg, descriptor_pool=descriptor_pool.DescriptorPool())
+
+
+def schema_to_text(schema: schema_pb2.Schema) -> str:
+    """The text format TFDV reads, with a readable comment for beam-stats' annotations."""
+    header = []
+    for extra in schema.annotation.extra_metadata:
+        for kind in _OURS:
+            unpacked = kind()
+            if extra.Is(kind.DESCRIPTOR) and extra.Unpack(unpacked):
+                body = text_format.MessageToString(unpacked, as_one_line=True)
+                header.append(f"# {kind.DESCRIPTOR.full_name} {{ {body} }}\n")
+    if header:
+        header.insert(0, "# beam-stats annotations (stored in annotation.extra_metadata):\n")
+    return "".join(header) + message_to_text(schema)
+
+
+def parse_schema(data: bytes, source: str = "schema") -> schema_pb2.Schema:
+    """A schema from the bytes of a text or binary schema file.
+
+    Raises:
+        DeserializationError: `data` is not a Schema message.
+    """
+    if not data:
+        raise DeserializationError(f"{source} is empty, not a schema")
+    schema = schema_pb2.Schema()
+    if source.endswith(TEXT_SUFFIXES):
+        return _parse_text(data, source)
+    try:
+        schema.ParseFromString(data)
+    except message.DecodeError:
+        return _parse_text(data, source)
+    size = schema.ByteSize()
+    schema.DiscardUnknownFields()
+    if schema.ByteSize() != size:  # another message that happens to parse
+        raise DeserializationError(f"{source} holds fields a Schema does not have")
+    return schema
+
+
+def _parse_text(data: bytes, source: str) -> schema_pb2.Schema:
+    try:
+        return text_format.Parse(data.decode("utf-8"), schema_pb2.Schema())
+    except (text_format.ParseError, UnicodeDecodeError) as e:
+        raise DeserializationError(f"{source} is not a Schema (text or binary): {e}") from e
+
+
+def load_schema(path: str | Path) -> schema_pb2.Schema:
+    """Loads a schema file: text (``.pbtxt``, ``.textproto``, ``.txt``) or binary.
+
+    Raises:
+        InvalidInputError: there is no such file.
+        DeserializationError: the file is not a Schema message.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInputError(f"no schema file at {path}")
+    return parse_schema(file.read_bytes(), str(path))
+
+
+def write_schema(schema: schema_pb2.Schema, path: str | Path, text: bool | None = None) -> str:
+    """Writes `schema` to `path` (parent folders created) and returns the path.
+
+    Args:
+        schema: the message to write.
+        path: destination file.
+        text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
+    """
+    if not isinstance(schema, schema_pb2.Schema):
+        raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
+    file = Path(path)
+    if text is None:
+        text = file.name.endswith(TEXT_SUFFIXES)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    if text:
+        file.write_text(schema_to_text(schema), encoding="utf-8")
+    else:
+        file.write_bytes(schema.SerializeToString(deterministic=True))
+    return str(path)

@@ -1,0 +1,203 @@
+"""Validation of statistics against a schema: tensorflow-metadata ``Anomalies``.
+
+One ``Anomalies`` message per dataset, as TFDV writes it: ``anomaly_info`` maps each
+feature's dotted path (``anomaly_name_format: SERIALIZED_PATH``; the exact path is in
+``AnomalyInfo.path``) to its reasons, each with the TFDV anomaly type and a short and a long
+description; ``dataset_anomaly_info`` holds dataset-level reasons; ``baseline`` is the schema.
+A dataset with no examples gets ``data_missing: true`` and nothing else, as in TFDV.
+
+Severity: every anomaly type is ERROR unless overridden, first by :class:`ValidationSpec`,
+then by the schema's own ``AnomalySeverities`` annotation. An ``AnomalyInfo`` has the highest
+severity of its reasons. With one reason its descriptions are the reason's; with several, the
+short one is "Multiple errors" and the long one joins them (TFDV's convention).
+
+Sliced statistics (several datasets in one list) are validated with :func:`validate_slices`,
+which returns one ``Anomalies`` per dataset, keyed by dataset name.
+
+Comparisons with other statistics (drift against ``previous_statistics``, skew against
+``serving_statistics``) are not done yet; they will be keyword arguments of
+:func:`validate_statistics`, adding comparator reasons to the same messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple, TypeAlias
+
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
+
+from beam_stats._types import path_str
+from beam_stats.errors import InvalidInputError
+from beam_stats.schema.conformance import check_statistics
+from beam_stats.schema.extras import anomaly_type, severity, severity_overrides
+from beam_stats.schema.view import datasets, one_dataset
+from beam_stats.schema.violations import Violation
+
+AnomalyInfo = anomalies_pb2.AnomalyInfo
+Statistics: TypeAlias = (
+    statistics_pb2.DatasetFeatureStatisticsList | statistics_pb2.DatasetFeatureStatistics
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ValidationSpec:
+    """Options of :func:`validate_statistics`.
+
+    Args:
+        severity_overrides: anomaly type name (such as ``"SCHEMA_NEW_COLUMN"``) ->
+            ``"WARNING"`` or ``"ERROR"``; wins over the schema's own overrides.
+    """
+
+    severity_overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.severity_overrides, Mapping):
+            raise InvalidInputError(
+                f"severity_overrides must be a mapping, got {self.severity_overrides!r}"
+            )
+        normalised = {
+            AnomalyInfo.Type.Name(anomaly_type(t)): AnomalyInfo.Severity.Name(severity(s))
+            for t, s in self.severity_overrides.items()
+        }
+        object.__setattr__(self, "severity_overrides", normalised)
+
+    def severities(self, schema: schema_pb2.Schema) -> dict[int, int]:
+        """Anomaly type -> severity for the types not at the default (ERROR)."""
+        result = severity_overrides(schema)
+        result.update({anomaly_type(t): severity(s) for t, s in self.severity_overrides.items()})
+        return result
+
+
+def validate_statistics(
+    statistics: Statistics,
+    schema: schema_pb2.Schema,
+    environment: str | None = None,
+    *,
+    spec: ValidationSpec | None = None,
+) -> anomalies_pb2.Anomalies:
+    """The anomalies of one dataset's statistics against `schema`.
+
+    Args:
+        statistics: statistics of one dataset (a list holding exactly one, or the dataset);
+            sliced statistics go to :func:`validate_slices`.
+        schema: the expectations.
+        environment: the environment the data comes from (e.g. ``"SERVING"``); features
+            not expected there may be absent. None expects every feature.
+        spec: severity overrides.
+
+    Returns:
+        A tensorflow-metadata ``Anomalies`` message (see the module docstring).
+
+    Raises:
+        InvalidInputError: `statistics` holds no dataset or several, or `schema` is no Schema.
+        SchemaError: `environment` is not declared in the schema, or the schema's severity
+            annotation is invalid.
+    """
+    if not isinstance(schema, schema_pb2.Schema):
+        raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
+    return _validate(one_dataset(statistics), schema, environment, spec or ValidationSpec())
+
+
+def validate_slices(
+    statistics: Statistics,
+    schema: schema_pb2.Schema,
+    environment: str | None = None,
+    *,
+    spec: ValidationSpec | None = None,
+) -> dict[str, anomalies_pb2.Anomalies]:
+    """The anomalies of every dataset (slice) of `statistics`, each against `schema`.
+
+    Returns:
+        Dataset name -> its ``Anomalies``, in the order of the statistics.
+
+    Raises:
+        InvalidInputError: two datasets have the same name, or as :func:`validate_statistics`.
+    """
+    if not isinstance(schema, schema_pb2.Schema):
+        raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
+    spec = spec or ValidationSpec()
+    result: dict[str, anomalies_pb2.Anomalies] = {}
+    for dataset in datasets(statistics):
+        if dataset.name in result:
+            raise InvalidInputError(
+                f"two datasets are named {dataset.name!r}: slices need distinct names"
+            )
+        result[dataset.name] = _validate(dataset, schema, environment, spec)
+    return result
+
+
+def _validate(
+    dataset: statistics_pb2.DatasetFeatureStatistics,
+    schema: schema_pb2.Schema,
+    environment: str | None,
+    spec: ValidationSpec,
+) -> anomalies_pb2.Anomalies:
+    severities = spec.severities(schema)
+    anomalies = anomalies_pb2.Anomalies(anomaly_name_format=anomalies_pb2.Anomalies.SERIALIZED_PATH)
+    anomalies.baseline.CopyFrom(schema)
+    if dataset.num_examples == 0:
+        anomalies.data_missing = True
+        return anomalies
+    found = check_statistics(schema, dataset, environment)
+    for path, violations in sorted(found.features.items()):
+        info = anomalies.anomaly_info[path_str(path)]
+        info.path.step.extend(path)
+        _fill(info, violations, severities)
+    if found.dataset:
+        _fill(anomalies.dataset_anomaly_info, found.dataset, severities)
+    return anomalies
+
+
+def _fill(
+    info: anomalies_pb2.AnomalyInfo, violations: list[Violation], severities: Mapping[int, int]
+) -> None:
+    for violation in violations:
+        info.reason.add(
+            type=violation.type,
+            short_description=violation.short,
+            description=violation.long,
+        )
+    info.severity = max(severities.get(v.type, AnomalyInfo.ERROR) for v in violations)
+    if len(violations) == 1:
+        info.short_description = violations[0].short
+        info.description = violations[0].long
+    else:
+        info.short_description = "Multiple errors"
+        info.description = " ".join(v.long for v in violations)
+
+
+class AnomalyRow(NamedTuple):
+    """One reason of an ``Anomalies`` message, flattened for tables and reports."""
+
+    feature: str  # dotted path; "" for a dataset-level reason
+    type: str  # the AnomalyInfo.Type name
+    severity: str  # WARNING or ERROR
+    short_description: str
+    description: str
+
+
+def anomaly_rows(
+    anomalies: anomalies_pb2.Anomalies, spec: ValidationSpec | None = None
+) -> Iterator[AnomalyRow]:
+    """Every reason of `anomalies`: dataset-level first, then features by path.
+
+    Each reason's severity is its type's (the schema in ``baseline``, then `spec`), not its
+    feature's highest.
+    """
+    severities = (spec or ValidationSpec()).severities(anomalies.baseline)
+
+    def rows(feature: str, info: anomalies_pb2.AnomalyInfo) -> Iterator[AnomalyRow]:
+        for reason in info.reason:
+            level = severities.get(reason.type, AnomalyInfo.ERROR)
+            yield AnomalyRow(
+                feature,
+                AnomalyInfo.Type.Name(reason.type),
+                AnomalyInfo.Severity.Name(level),
+                reason.short_description,
+                reason.description,
+            )
+
+    yield from rows("", anomalies.dataset_anomaly_info)
+    for name in sorted(anomalies.anomaly_info):
+        yield from rows(name, anomalies.anomaly_info[name])
