@@ -254,3 +254,10 @@ def _write_anomalies(results: Mapping[str, anomalies_pb2.Anomalies], output: str
             target.write_bytes(anomalies.SerializeToString(deterministic=True))
         if len(results) > 1:
             print(f"anomalies of dataset {name!r} written to {target}", file=sys.stderr)
+
+
+def parser_defaults(command: str, argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed arguments of one of this module's commands (for other commands to call)."""
+    root = argparse.ArgumentParser(prog="beam-stats")
+    add_parsers(root.add_subparsers(dest="command", required=True))
+    return root.parse_args([command, *argv])

@@ -1,4 +1,4 @@
-"""``beam-stats stats`` and ``beam-stats demo``: files in, statistics out, on Beam."""
+"""``beam-stats stats``: files in, statistics out, on Beam."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import sys
 from collections.abc import Sequence
 
 from beam_stats.errors import InvalidInputError
-
-DEMO_INPUT = "data/sample/sample.parquet"
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -37,10 +35,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="write the finished statistics only (smaller; cannot be merged later)",
     )
     stats.set_defaults(run=run_stats)
-
-    demo = commands.add_parser("demo", help="statistics of the bundled sample data")
-    demo.add_argument("--out", default="out/demo", help="folder for the results")
-    demo.set_defaults(run=run_demo)
 
 
 def _check_inputs(patterns: Sequence[str]) -> None:
@@ -99,20 +93,3 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
             print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
     return 0
-
-
-def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    out = args.out.rstrip("/")
-    stats_args = argparse.Namespace(
-        inputs=[DEMO_INPUT],
-        output=f"{out}/sample_stats.pbtxt",
-        format=None,
-        text=True,
-        name="sample",
-        errors=None,
-        categorical=[],
-        sketch_state=True,
-    )
-    code = run_stats(stats_args, beam_args)
-    print(f"demo: statistics of {DEMO_INPUT} are in {out}/sample_stats.pbtxt")
-    return code
