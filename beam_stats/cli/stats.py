@@ -64,20 +64,27 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         pipeline = beam.Pipeline(options=options)
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    with pipeline:
-        read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
-        _ = (
-            read.batches
-            | "Statistics"
-            >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
-            | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
-        )
-        _ = (
-            read.errors
-            | "ErrorsToJson" >> beam.Map(json.dumps)
-            | "WriteErrors"
-            >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
-        )
+    read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+    written_statistics = (
+        read.batches
+        | "Statistics"
+        >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
+        | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
+    )
+    written_errors = (
+        read.errors
+        | "ErrorsToJson" >> beam.Map(json.dumps)
+        | "WriteErrors"
+        >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
+    )
+    # One final step that needs both writes: Beam's DaskRunner runs only the graph of
+    # the last transform (docs/RUNNERS.md).
+    _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
+    result = pipeline.run()
+    result.wait_until_finish()
+    client = getattr(result, "client", None)  # the DaskRunner leaves its client open
+    if client is not None:
+        client.close()
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
     print(
