@@ -13,12 +13,12 @@ Exit status: 0 when every row is good, 1 when some are bad, 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
 
 _OURS_BAD = ("bad-rows-*", "new-columns.jsonl", "input-errors.jsonl", "summary.json")
@@ -85,14 +85,7 @@ def _print_problems(bad_dir: str) -> None:
                 file=sys.stderr,
             )
     errors_path = f"{bad_dir}/input-errors.jsonl"
-    with FileSystems.open(errors_path) as f:
-        problems = [json.loads(line) for line in itertools.islice(f, 5)]
-        count = len(problems) + sum(1 for _ in f)
-    if count:
-        print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
-        for problem in problems:
-            where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
-            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+    report_input_problems(errors_path)
 
 
 def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) -> int:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import sys
 from collections.abc import Sequence
 
+from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
 
 
@@ -67,15 +66,13 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
     written_statistics = (
         read.batches
-        | "Statistics"
-        >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
+        | "Statistics" >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
         | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
     )
     written_errors = (
         read.errors
         | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors"
-        >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
+        | "WriteErrors" >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
     )
     # One final step that needs both writes: Beam's DaskRunner runs only the graph of
     # the last transform (docs/RUNNERS.md).
@@ -91,12 +88,5 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         f"wrote statistics of {dataset.num_examples} examples and {len(dataset.features)} "
         f"features to {args.output}"
     )
-    with FileSystems.open(errors_path) as f:
-        problems = [json.loads(line) for line in itertools.islice(f, 5)]
-        count = len(problems) + sum(1 for _ in f)
-    if count:
-        print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
-        for problem in problems:
-            where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
-            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+    report_input_problems(errors_path)
     return 0

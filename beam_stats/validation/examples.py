@@ -55,6 +55,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
+from beam_stats.schema.features import in_environment, is_deprecated
 
 REASONS = "reasons"
 REASON_TYPE = pa.struct(
@@ -62,7 +63,6 @@ REASON_TYPE = pa.struct(
 )
 MAX_VALUE_CHARS = 200
 _ANOMALY = anomalies_pb2.AnomalyInfo
-_DEPRECATED = {schema_pb2.PLANNED, schema_pb2.ALPHA, schema_pb2.DEPRECATED, schema_pb2.DEBUG_ONLY}
 _INT64_MAX = "9223372036854775807"  # compared as text with the same number of digits
 _FLOAT = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
 
@@ -121,23 +121,6 @@ class _Found(NamedTuple):
     feature: str
     anomaly: str
     values: pa.Array | None  # text, one per row; None: no value
-
-
-def _is_deprecated(feature: schema_pb2.Feature) -> bool:
-    return bool(feature.deprecated) or (
-        feature.HasField("lifecycle_stage") and feature.lifecycle_stage in _DEPRECATED
-    )
-
-
-def _in_environment(
-    feature: schema_pb2.Feature, schema: schema_pb2.Schema, environment: str | None
-) -> bool:
-    """TFDV's rule: in_environment, then not_in_environment, then default_environment."""
-    if environment is None or environment in feature.in_environment:
-        return True
-    if environment in feature.not_in_environment:
-        return False
-    return environment in schema.default_environment
 
 
 def _kinds(feature_type: int, domain: str | None) -> frozenset[Kind]:
@@ -375,9 +358,9 @@ class ExampleChecks:
             path = (*prefix, feature.name)
             self._known.add(path)
             self._environments.update(feature.in_environment, feature.not_in_environment)
-            if _is_deprecated(feature):
+            if is_deprecated(feature):
                 self._skipped.add(path)
-            elif not _in_environment(feature, schema, self.environment):
+            elif not in_environment(schema, feature, self.environment):
                 self._excluded.add(path)
             else:
                 self._rules.append(_rule(feature, schema, path))
