@@ -72,6 +72,8 @@ def format_of(path: str) -> str:
     for suffix, fmt in _SUFFIXES.items():
         if name.endswith(suffix):
             return fmt
+    if "tfrecord" in name.rsplit("/", 1)[-1]:  # TFX ExampleGen: data_tfrecord-00000-of-00001.gz
+        return "tfrecord"
     raise InvalidInputError(
         f"cannot tell the format of {path!r} from its suffix; pass one of {FORMATS}"
     )
@@ -390,7 +392,7 @@ class ReadRecordBatches(beam.PTransform):
         file_format: ``parquet``, ``csv``, ``jsonl`` or ``tfrecord`` (of ``tf.Example``); by
             default from the first pattern's suffix.
         batch_size: rows per Parquet batch, records per TFRecord batch.
-        block_size: bytes per CSV or JSON-lines block.
+        block_size: bytes per CSV or JSON-lines block, and at most per TFRecord batch.
 
     Returns (from ``expand``): a :class:`ReadResult` with ``.batches`` and ``.errors``.
     """

@@ -2,20 +2,22 @@
 
 Each record is parsed with the C protobuf backend into
 :class:`~beam_stats.proto.example_pb2.RawExample`, the same wire format as ``tf.Example`` with
-each feature left serialized; the features of a batch of records are grouped by name, and each
-feature is then decoded for the whole batch at once with numpy, from the protobuf wire format:
-no Python work per value. A feature serialized in a form other than the canonical one
-(unpacked numbers, a field repeated, unknown fields) is first normalised by protobuf itself
-(parsed as a :class:`~beam_stats.proto.example_pb2.Feature` and serialized again), so every
-valid encoding reads the same.
+each feature left serialized: the only Python work per record and feature is to group the
+serialized features by name. Each feature is then decoded for the whole batch at once: numbers
+with numpy, straight from the wire format (packed floats are read in place, packed varints
+decoded a byte position at a time); the bytes values of all records by one protobuf parse of
+their lists joined together. A feature serialized in another form than the canonical one
+(unpacked numbers, a field repeated, unknown fields) is first rewritten by protobuf (parsed as
+a :class:`~beam_stats.proto.example_pb2.Feature` and serialized again), so that every valid
+encoding reads the same, and one protobuf cannot parse makes its record malformed.
 
 As in TFDV, every feature becomes a list column: ``large_list<int64>``,
 ``large_list<float32>`` or ``large_list<large_binary>``. A feature absent from a record, or
 present without a kind, is null there. A feature whose values are of another kind than the
 first values of that feature in the file is read as missing in that record, counted in the
 field's metadata (``INVALID_VALUES_KEY``, one per record) and reported as ``wrong_type``; an
-empty list of any kind is an empty list. A record that is not
-a ``tf.Example`` is left out of the batch and reported as ``malformed_record``.
+empty list of any kind is an empty list. A record that is not a ``tf.Example`` is left out of
+the batch and reported as ``malformed_record``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ def _gather(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndar
     total = int(lengths.sum())
     if total == 0:
         return np.empty(0, np.uint8)
+    if total >= 64 * len(starts):  # long slices: copied one by one, with fewer temporaries
+        slices = zip(starts.tolist(), lengths.tolist(), strict=True)
+        return np.concatenate([buf[start : start + length] for start, length in slices])
     out_starts = np.cumsum(lengths) - lengths
     return buf[np.repeat(starts - out_starts, lengths) + np.arange(total)]
 
@@ -76,9 +81,12 @@ def _decode_varints(data: np.ndarray) -> np.ndarray:
         return np.empty(0, np.int64)
     ends = np.flatnonzero(data < 0x80)
     starts = np.concatenate(([0], ends[:-1] + 1))
-    shift = 7 * (np.arange(len(data)) - np.repeat(starts, ends - starts + 1))
-    parts = (data & 0x7F).astype(np.uint64) << shift.astype(np.uint64)
-    return np.bitwise_or.reduceat(parts, starts).view(np.int64)
+    sizes = ends - starts + 1
+    values = (data[starts] & 0x7F).astype(np.uint64)
+    for k in range(1, int(sizes.max())):  # byte k of the varints that have one
+        longer = np.flatnonzero(sizes > k)
+        values[longer] |= (data[starts[longer] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    return values.view(np.int64)
 
 
 class _Scan(NamedTuple):
@@ -88,10 +96,11 @@ class _Scan(NamedTuple):
     counts: np.ndarray  # values per record
     irregular: np.ndarray  # records not in the canonical encoding (indexes)
     spans: tuple[np.ndarray, np.ndarray]  # numbers: the packed payload of each record
-    value_spans: tuple[np.ndarray, np.ndarray, np.ndarray]  # bytes: (record, start, length)
+    strings: tuple[np.ndarray, pa.Array]  # bytes: the record of each value, and the values
 
 
 def _scan(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> _Scan:
+    """Reads the serialized Features at buf[start:start + length], canonical ones only."""
     n = len(starts)
     kinds = np.zeros(n, np.int64)
     counts = np.zeros(n, np.int64)
@@ -118,43 +127,42 @@ def _scan(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> _Scan:
     counts[floats] = pay_len[floats] // 4
     ints = rows[ok & (kinds[rows] == _INT)]
     if len(ints):
-        varint_end = np.concatenate(([0], np.cumsum(buf < 0x80)))
-        ends = pay_start[ints] + pay_len[ints]
-        counts[ints] = varint_end[ends] - varint_end[pay_start[ints]]
-        data = _gather(buf, pay_start[ints], pay_len[ints])
-        last = np.flatnonzero(data < 0x80)
-        sizes = np.diff(np.concatenate(([-1], last)))
-        row_of_byte = np.cumsum(pay_len[ints])
-        too_long = np.searchsorted(row_of_byte, last[sizes > 10], side="right")
-        unfinished = buf[ends - 1] >= 0x80  # the last varint runs past its list
-        regular[ints[too_long]] = False
-        regular[ints[unfinished]] = False
+        last = np.flatnonzero(buf < 0x80)  # the last bytes of varints (and of other things)
+        begin, end = pay_start[ints], pay_start[ints] + pay_len[ints]
+        counts[ints] = np.searchsorted(last, end) - np.searchsorted(last, begin)
+        regular[ints[buf[end - 1] >= 0x80]] = False  # the last varint runs past its list
+        # A varint of more than 10 bytes: 10 or more bytes >= 0x80 before one that is not.
+        too_long = last[np.flatnonzero(np.diff(last, prepend=-1) > 10)]
+        holder = np.searchsorted(begin, too_long, side="right") - 1
+        inside = (holder >= 0) & (too_long < end[np.maximum(holder, 0)])
+        regular[ints[holder[inside]]] = False
     # Bytes: one field (tag 0x0a, length, value) per value.
-    value_spans = (np.empty(0, np.int64),) * 3
-    strings = (kinds[some] == _BYTES) & (size1 > 0)
-    if strings.any():
-        rows = some[strings]
-        found = _string_values(buf, rows, body[strings], size1[strings])
+    strings = (np.empty(0, np.int64), pa.array([], pa.large_binary()))
+    lists = (kinds[some] == _BYTES) & (size1 > 0)
+    if lists.any():
+        rows = some[lists]
+        found = _string_values(buf, body[lists], size1[lists])
         if found is None:  # one is not canonical, or corrupt: protobuf tells which
             regular[rows] = False
         else:
-            counts[rows], value_spans = found
-    return _Scan(kinds, counts, np.flatnonzero(~regular), (pay_start, pay_len), value_spans)
+            counts[rows] = found[0]
+            strings = (np.repeat(rows, found[0]), found[1])
+    return _Scan(kinds, counts, np.flatnonzero(~regular), (pay_start, pay_len), strings)
 
 
 def _string_values(
-    buf: np.ndarray, rows: np.ndarray, at: np.ndarray, size: np.ndarray
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
-    """Values per BytesList, and (row, start, length) of each value, of the BytesLists of
-    `rows` at buf[at:at + size]; None unless all are valid and canonically encoded.
+    buf: np.ndarray, at: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, pa.Array] | None:
+    """The number of values of each BytesList at buf[at:at + size], and all the values;
+    None unless all are valid and canonically encoded.
 
-    Protobuf parses all the lists as one (concatenated messages merge); the lengths of the
-    values then tell where each value is. The encoding is canonical when those add up to the
-    lists' size (any other encoding of the same values takes more bytes) and every list ends
-    where a value does.
+    Protobuf parses all the lists as one (concatenated messages merge). The encoding is
+    canonical when the encoded sizes of the values add up to the lists' size (any other
+    encoding of the same values takes more bytes), and then every list must end where a
+    value does.
     """
     try:
-        values = example_pb2.BytesList.FromString(_gather(buf, at, size).tobytes()).value
+        values = list(example_pb2.BytesList.FromString(_gather(buf, at, size).tobytes()).value)
     except DecodeError:
         return None
     lengths = np.fromiter(map(len, values), np.int64, len(values))
@@ -165,9 +173,11 @@ def _string_values(
     last = np.searchsorted(value_ends, list_ends)  # in range: list_ends <= value_ends[-1]
     if not (value_ends[last] == list_ends).all():
         return None
-    per_list = np.diff(last + 1, prepend=0)
-    shift = np.repeat(list_ends - size - at, per_list)  # positions in the join -> in buf
-    return per_list, (np.repeat(rows, per_list), value_ends - lengths - shift, lengths)
+    offsets = pa.py_buffer(np.concatenate(([0], np.cumsum(lengths))))
+    array = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(values), [None, offsets, pa.py_buffer(b"".join(values))]
+    )
+    return np.diff(last + 1, prepend=0), array
 
 
 def _varint_sizes(values: np.ndarray) -> np.ndarray:
@@ -181,16 +191,11 @@ def _varint_sizes(values: np.ndarray) -> np.ndarray:
 def _values(buf: np.ndarray, scan: _Scan, kind: int, rows: np.ndarray) -> pa.Array:
     """The values of `rows` (ascending record indexes, all of `kind`), concatenated."""
     if kind == _BYTES:
-        record, start, size = scan.value_spans
+        record, values = scan.strings
         chosen = np.zeros(len(scan.kinds), bool)
         chosen[rows] = True
         keep = chosen[record]
-        start, size = start[keep], size[keep]
-        offsets = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
-        data = _gather(buf, start, size)
-        return pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), len(size), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
+        return values if keep.all() else values.filter(pa.array(keep))
     data = _gather(buf, scan.spans[0][rows], scan.spans[1][rows])
     if kind == _FLOAT:
         return pa.array(data.view("<f4"))
@@ -252,7 +257,7 @@ class ExamplesDecoder:
                     column = columns[name] = _Column()
                 column.add_row(row)
                 column.add_raw(features[name])
-        scans = {name: self._scan(column, bad) for name, column in columns.items()}
+        scans = {name: self._read_column(column, bad) for name, column in columns.items()}
         keep = np.ones(len(records), bool)
         keep[list(bad)] = False
         arrays, fields = [], []
@@ -291,7 +296,7 @@ class ExamplesDecoder:
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields)), problems
 
     @staticmethod
-    def _scan(column: _Column, bad: dict[int, str]) -> tuple[np.ndarray, np.ndarray, _Scan]:
+    def _read_column(column: _Column, bad: dict[int, str]) -> tuple[np.ndarray, np.ndarray, _Scan]:
         for attempt in range(2):
             lengths = np.fromiter(map(len, column.raws), np.int64, len(column.raws))
             buf = np.frombuffer(b"".join(column.raws), np.uint8)

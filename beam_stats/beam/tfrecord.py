@@ -16,6 +16,7 @@ records to :class:`~beam_stats.beam.tfexample.ExamplesDecoder`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 import zlib
@@ -44,34 +45,30 @@ def _crc32c_python(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def _crc32c_table() -> list[int]:
-    if not _TABLE:
-        for i in range(256):
-            crc = i
-            for _ in range(8):
-                crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-            _TABLE.append(crc)
-    return _TABLE
+@functools.cache
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+        table.append(crc)
+    return tuple(table)
 
 
-_TABLE: list[int] = []
-_CRC32C: list[Callable[[bytes], int]] = []
-
-
+@functools.cache
 def crc32c_function() -> Callable[[bytes], int]:
     """Beam's CRC-32C (google-crc32c, python-snappy or crcmod), else a slow pure-Python one."""
-    if not _CRC32C:
-        try:
-            tfrecordio._default_crc32c_fn(b"")
-            # The function Beam chose, cached on itself; calling it directly saves a call.
-            _CRC32C.append(tfrecordio._default_crc32c_fn.fn)  # type: ignore[attr-defined]
-        except RuntimeError:
-            _LOG.warning(
-                "no compiled CRC-32C found (pip install google-crc32c): checking TFRecord "
-                "checksums in pure Python, which is slow"
-            )
-            _CRC32C.append(_crc32c_python)
-    return _CRC32C[0]
+    try:
+        tfrecordio._default_crc32c_fn(b"")
+    except RuntimeError:
+        _LOG.warning(
+            "no compiled CRC-32C found (pip install google-crc32c): checking TFRecord "
+            "checksums in pure Python, which is slow"
+        )
+        return _crc32c_python
+    # The function Beam chose, cached on itself; calling it directly saves a call per record.
+    return tfrecordio._default_crc32c_fn.fn  # type: ignore[attr-defined]
 
 
 def masked_crc32c(data: bytes, crc32c: Callable[[bytes], int] | None = None) -> int:
@@ -133,26 +130,36 @@ def read_records(f: IO[bytes], block_size: int = 4 << 20) -> Iterator[bytes | Pr
 def read_examples(
     path: str, batch_size: int, block_size: int = 4 << 20
 ) -> Iterator[pa.RecordBatch | Problem]:
-    """The ``tf.Example`` records of a TFRecord file (any Beam file system, ``.gz`` too), as
-    record batches of up to `batch_size` rows, and a :class:`Problem` for each problem."""
+    """The ``tf.Example`` records of a TFRecord file, and its problems.
+
+    Args:
+        path: the file, on any Beam file system; ``.gz`` and other suffixes Beam knows are
+            decompressed.
+        batch_size: at most this many records per batch.
+        block_size: bytes read at a time, and at most this many bytes of records per batch
+            (but at least one record): this bounds the decoder's working memory, which
+            grows with the number of values.
+
+    Returns:
+        An iterator of ``pyarrow.RecordBatch`` and :class:`Problem`.
+    """
     decoder = ExamplesDecoder()
     records: list[bytes] = []
-    first = 0
+    first = size = 0
     seen = False
     with FileSystems.open(path) as f:
         for item in read_records(f, block_size):
             seen = True
             if isinstance(item, Problem):  # a gap in the numbering: decode what comes before
                 yield from _decode(decoder, records, first)
-                records = []
-                first = (item.record or 0) + 1
+                records, size, first = [], 0, (item.record or 0) + 1
                 yield item
                 continue
             records.append(item)
-            if len(records) == batch_size:
+            size += len(item)
+            if len(records) == batch_size or size >= block_size:
                 yield from _decode(decoder, records, first)
-                first += len(records)
-                records = []
+                records, size, first = [], 0, first + len(records)
     yield from _decode(decoder, records, first)
     if not seen:
         yield Problem("empty_file", "the file has no records", None)

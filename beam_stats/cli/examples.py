@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
 
@@ -33,7 +34,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.add_argument("--schema", required=True, help="schema file (text or binary proto)")
     command.add_argument("--bad-rows", required=True, metavar="DIR", help="folder for bad rows")
     command.add_argument("--good-rows", metavar="DIR", help="folder for good rows (optional)")
-    command.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="input format")
+    command.add_argument("--format", choices=FORMATS, help="input format")
     command.add_argument(
         "--output-format", choices=("jsonl", "parquet"), default="jsonl", help="rows written as"
     )

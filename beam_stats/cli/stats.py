@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 
+from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
 
@@ -14,7 +15,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats = commands.add_parser("stats", help="compute statistics of files")
     stats.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
     stats.add_argument("--output", required=True, help="statistics file to write")
-    stats.add_argument("--format", choices=("parquet", "csv", "jsonl"), help="input format")
+    stats.add_argument("--format", choices=FORMATS, help="input format")
     stats.add_argument("--text", action="store_true", help="write the text proto format")
     stats.add_argument("--name", default="", help="dataset name in the output")
     stats.add_argument(

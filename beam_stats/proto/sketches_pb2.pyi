@@ -198,3 +198,26 @@ class StoredFeatureState(_message.Message):
     options: ResultOptions
     state: FeatureState
     def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ...) -> None: ...
+
+class WeightedQuantilesState(_message.Message):
+    __slots__ = ("capacity", "levels", "error", "min", "max", "total_weight")
+    class Level(_message.Message):
+        __slots__ = ("values", "weights")
+        VALUES_FIELD_NUMBER: _ClassVar[int]
+        WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+        values: _containers.RepeatedScalarFieldContainer[float]
+        weights: _containers.RepeatedScalarFieldContainer[float]
+        def __init__(self, values: _Optional[_Iterable[float]] = ..., weights: _Optional[_Iterable[float]] = ...) -> None: ...
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    capacity: int
+    levels: _containers.RepeatedCompositeFieldContainer[WeightedQuantilesState.Level]
+    error: float
+    min: float
+    max: float
+    total_weight: float
+    def __init__(self, capacity: _Optional[int] = ..., levels: _Optional[_Iterable[_Union[WeightedQuantilesState.Level, _Mapping]]] = ..., error: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., total_weight: _Optional[float] = ...) -> None: ...

@@ -1,4 +1,4 @@
-"""Mergeable sketches behind the statistics: quantiles, frequent items and distinct counts.
+"""Mergeable sketches behind the statistics: (weighted) quantiles, frequent items, distinct counts.
 
 Each sketch is a frozen ``*Spec`` (settings, ``create()`` gives the empty accumulator) and a
 mutable ``*Accumulator`` with ``add``, ``merge``, ``to_proto``/``from_proto`` and a finished
@@ -9,6 +9,10 @@ from beam_stats.sketches.distinct import DistinctCountAccumulator, DistinctCount
 from beam_stats.sketches.frequent import FrequentItemsAccumulator, FrequentItemsSpec
 from beam_stats.sketches.hashing import hash_array
 from beam_stats.sketches.quantiles import QuantilesAccumulator, QuantilesSpec
+from beam_stats.sketches.weighted_quantiles import (
+    WeightedQuantilesAccumulator,
+    WeightedQuantilesSpec,
+)
 
 __all__ = [
     "DistinctCountAccumulator",
@@ -17,5 +21,7 @@ __all__ = [
     "FrequentItemsSpec",
     "QuantilesAccumulator",
     "QuantilesSpec",
+    "WeightedQuantilesAccumulator",
+    "WeightedQuantilesSpec",
     "hash_array",
 ]

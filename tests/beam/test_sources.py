@@ -123,6 +123,7 @@ def test_format_from_suffix() -> None:
     assert format_of("gs://bucket/x.parquet") == "parquet"
     assert format_of("data/part-1.csv.gz") == "csv"
     assert format_of("a.ndjson") == "jsonl"
+    assert format_of("gs://b/Split-train/data_tfrecord-00000-of-00001.gz") == "tfrecord"
     with pytest.raises(InvalidInputError, match="suffix"):
         format_of("data.bin")
 

@@ -105,11 +105,14 @@ def test_without_a_compiled_crc32c_a_slow_one_is_used(
     _TFRecordUtil.write_record(data, b"payload")
     data.seek(0)
     monkeypatch.setattr(tfrecord.tfrecordio, "_default_crc32c_fn", unavailable)
-    monkeypatch.setattr(tfrecord, "_CRC32C", [])
-    with caplog.at_level("WARNING"):
-        assert tfrecord.crc32c_function() is tfrecord._crc32c_python
-    assert "google-crc32c" in caplog.text
-    assert list(tfrecord.read_records(data)) == [b"payload"]
+    tfrecord.crc32c_function.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            assert tfrecord.crc32c_function() is tfrecord._crc32c_python
+        assert "google-crc32c" in caplog.text
+        assert list(tfrecord.read_records(data)) == [b"payload"]
+    finally:
+        tfrecord.crc32c_function.cache_clear()
 
 
 def test_reads_what_beam_writes_and_beam_reads_the_same_records(tmp_path: Path) -> None:
@@ -332,6 +335,14 @@ def test_odd_features_read_as_protobuf_reads_them(feature: bytes) -> None:
     _check_against_protobuf([_field(1, _field(1, entry)), good])
 
 
+def test_lists_that_are_only_valid_when_joined_are_malformed() -> None:
+    # b"\x0a\x03ab" + b"c\x0a\x01d" parses as the values "abc" and "d"; neither list alone.
+    records = [
+        _field(1, b"s") + _field(2, _field(1, body)) for body in (b"\x0a\x03ab", b"c\x0a\x01d")
+    ]
+    _check_against_protobuf([_field(1, _field(1, entry)) for entry in records])
+
+
 def _check_against_protobuf(data: list[bytes]) -> None:
     """Records protobuf rejects are malformed, the others read as protobuf reads them."""
     batch, problems = ExamplesDecoder().decode(data, 0)
@@ -363,6 +374,15 @@ def test_types_missing_features_and_kinds_not_set(tmp_path: Path) -> None:
         {"i": [], "f": None, "s": [b"b", b"c"], "unset": None},
         {"i": None, "f": None, "s": None, "unset": None},
     ]
+
+
+def test_batches_are_bounded_in_records_and_in_bytes(tmp_path: Path) -> None:
+    records = [example({"s": [b"x" * 100]}) for _ in range(50)]  # 109 bytes each
+    path = str(write_tfrecord(tmp_path / "x.tfrecord", records))
+    by_records = [b.num_rows for b in tfrecord.read_examples(path, batch_size=20)]
+    by_bytes = [b.num_rows for b in tfrecord.read_examples(path, 20, block_size=1024)]
+    assert by_records == [20, 20, 10]
+    assert by_bytes == [10, 10, 10, 10, 10]
 
 
 def test_records_without_features_count_and_are_reported(tmp_path: Path) -> None:

@@ -1,0 +1,137 @@
+"""``beam-stats report``: statistics, one file or two compared, and anomalies as one HTML page.
+
+A statistics file with several datasets (slices) shows one of them: the first (the whole
+dataset) unless ``--dataset`` / ``--other-dataset`` names another; the page lists the others.
+Giving the same file twice compares two of its slices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+from pathlib import PurePosixPath
+
+from apache_beam.io.filesystems import FileSystems
+from google.protobuf import message, text_format
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+from beam_stats.errors import DeserializationError, InvalidInputError
+
+_TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="an HTML report of statistics (two compared side by side) and anomalies",
+        description="Writes one self-contained HTML file (no network needed to view it): "
+        "a sortable, filterable feature table, a chart per feature with both datasets "
+        "overlaid, the anomalies and the drift/skew measures, breaches highlighted.",
+    )
+    report.add_argument("statistics", metavar="STATS", help="statistics file (e.g. training)")
+    report.add_argument(
+        "other",
+        metavar="STATS2",
+        nargs="?",
+        help="statistics to compare with (e.g. serving), shown beside STATS",
+    )
+    report.add_argument(
+        "--anomalies", help="anomalies file, text or binary (as `beam-stats validate` writes)"
+    )
+    report.add_argument("--output", required=True, help="HTML file to write")
+    report.add_argument("--title", help="page title (default: the statistics file names)")
+    report.add_argument(
+        "--dataset", metavar="NAME", help="dataset (slice) of STATS to show (default: the first)"
+    )
+    report.add_argument(
+        "--other-dataset",
+        metavar="NAME",
+        help="dataset (slice) of STATS2 to show (default: the first)",
+    )
+    report.set_defaults(run=run_report)
+
+
+def load_anomalies(path: str) -> anomalies_pb2.Anomalies:
+    """Loads an ``Anomalies`` file, text (by suffix, or when it is not binary) or binary.
+
+    Raises:
+        InvalidInputError: there is no such file.
+        DeserializationError: the file holds no Anomalies message.
+    """
+    if not FileSystems.exists(path):
+        raise InvalidInputError(f"no anomalies file at {path}")
+    with FileSystems.open(path) as f:
+        data = f.read()
+    if not data:
+        raise DeserializationError(f"{path} is empty, not an anomalies file")
+    anomalies = anomalies_pb2.Anomalies()
+    if not path.endswith(_TEXT_SUFFIXES):
+        try:
+            anomalies.ParseFromString(data)
+        except message.DecodeError:
+            pass
+        else:
+            size = anomalies.ByteSize()
+            anomalies.DiscardUnknownFields()
+            if anomalies.ByteSize() == size:
+                return anomalies
+    try:
+        return text_format.Parse(data.decode("utf-8"), anomalies_pb2.Anomalies())
+    except (text_format.ParseError, UnicodeDecodeError) as e:
+        raise DeserializationError(f"{path} is not an Anomalies file (text or binary): {e}") from e
+
+
+def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.beam import load_statistics
+    from beam_stats.report import render_report
+
+    if beam_args:
+        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+    if args.other_dataset is not None and args.other is None:
+        raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")
+    statistics = _named(load_statistics(args.statistics), args.statistics)
+    other = _named(load_statistics(args.other), args.other) if args.other is not None else None
+    anomalies = load_anomalies(args.anomalies) if args.anomalies else None
+    title = args.title
+    if title is None:
+        names = [PurePosixPath(p).name for p in (args.statistics, args.other) if p is not None]
+        title = "beam-stats report: " + " vs ".join(names)
+    page = render_report(
+        statistics,
+        other,
+        anomalies,
+        title=title,
+        dataset=args.dataset,
+        other_dataset=args.other_dataset,
+    )
+    parent = args.output.rsplit("/", 1)[0] if "/" in args.output else ""
+    if parent and not FileSystems.exists(parent):
+        FileSystems.mkdirs(parent)
+    with FileSystems.create(args.output, mime_type="text/html") as f:
+        f.write(page.encode("utf-8"))
+    print(f"wrote the report ({len(page.encode('utf-8')):,} bytes) to {args.output}")
+    _list_other_datasets(statistics, args.dataset, args.statistics)
+    if other is not None:
+        _list_other_datasets(other, args.other_dataset, args.other)
+    return 0
+
+
+def _named(statistics: Any, path: str) -> Any:
+    """`statistics` with an unnamed dataset labelled by its file name (in the page only)."""
+    for dataset in statistics.datasets:
+        if not dataset.name:
+            dataset.name = PurePosixPath(path).name
+    return statistics
+
+
+def _list_other_datasets(statistics: object, chosen: str | None, path: str) -> None:
+    names = [d.name for d in getattr(statistics, "datasets", [])]
+    if len(names) > 1:
+        shown = chosen if chosen is not None else names[0]
+        print(
+            f"{path} holds {len(names)} datasets; the report shows {shown!r} "
+            "(choose another with --dataset / --other-dataset)",
+            file=sys.stderr,
+        )
