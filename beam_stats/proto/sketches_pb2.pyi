@@ -87,16 +87,18 @@ class WeightedMomentsState(_message.Message):
     def __init__(self, weight: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ...) -> None: ...
 
 class NumericState(_message.Message):
-    __slots__ = ("moments", "quantiles", "has_float", "weighted_moments")
+    __slots__ = ("moments", "quantiles", "has_float", "weighted_moments", "weighted_quantiles")
     MOMENTS_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_FIELD_NUMBER: _ClassVar[int]
     HAS_FLOAT_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_MOMENTS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_QUANTILES_FIELD_NUMBER: _ClassVar[int]
     moments: MomentsState
     quantiles: QuantilesState
     has_float: bool
     weighted_moments: WeightedMomentsState
-    def __init__(self, moments: _Optional[_Union[MomentsState, _Mapping]] = ..., quantiles: _Optional[_Union[QuantilesState, _Mapping]] = ..., has_float: _Optional[bool] = ..., weighted_moments: _Optional[_Union[WeightedMomentsState, _Mapping]] = ...) -> None: ...
+    weighted_quantiles: WeightedQuantilesState
+    def __init__(self, moments: _Optional[_Union[MomentsState, _Mapping]] = ..., quantiles: _Optional[_Union[QuantilesState, _Mapping]] = ..., has_float: _Optional[bool] = ..., weighted_moments: _Optional[_Union[WeightedMomentsState, _Mapping]] = ..., weighted_quantiles: _Optional[_Union[WeightedQuantilesState, _Mapping]] = ...) -> None: ...
 
 class StringState(_message.Message):
     __slots__ = ("top_values", "distinct", "num_values", "total_length", "invalid_utf8_count", "min_length", "max_length", "weighted_top_values")
@@ -162,16 +164,18 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision", "weight_feature")
+    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     TOP_K_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_PRECISION_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FEATURE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     top_k_capacity: int
     distinct_precision: int
     weight_feature: str
-    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ...) -> None: ...
+    weighted_quantiles_capacity: int
+    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
     __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")

@@ -63,7 +63,7 @@ class FeatureAccumulator:
 
     def _numeric(self) -> NumericAccumulator:
         if self.numeric is None:
-            self.numeric = NumericAccumulator(self.spec.quantiles)
+            self.numeric = NumericAccumulator(self.spec.quantiles, self.spec.weighted_quantiles)
         return self.numeric
 
     def add(self, column: FeatureColumn, weights: np.ndarray | None = None) -> None:
@@ -112,7 +112,9 @@ class FeatureAccumulator:
         acc = cls(tuple(msg.path), spec)
         acc.common = CommonAccumulator.from_proto(msg.common, spec.quantiles)
         if msg.HasField("numeric"):
-            acc.numeric = NumericAccumulator.from_proto(msg.numeric, spec.quantiles)
+            acc.numeric = NumericAccumulator.from_proto(
+                msg.numeric, spec.quantiles, spec.weighted_quantiles
+            )
         if msg.HasField("string"):
             acc.string = StringAccumulator.from_proto(msg.string)
         acc.kind_counts.update(dict(msg.kind_counts))
@@ -175,7 +177,7 @@ class FeatureAccumulator:
             stats.struct_stats.common_stats.CopyFrom(common)
         elif kind in (Kind.INT, Kind.FLOAT) and not categorical:
             stats.type = FeatureType.FLOAT if kind is Kind.FLOAT else FeatureType.INT
-            numeric = self.numeric or NumericAccumulator(spec.quantiles)
+            numeric = self.numeric or NumericAccumulator(spec.quantiles, spec.weighted_quantiles)
             stats.num_stats.CopyFrom(
                 numeric.result(
                     common, spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets
@@ -214,6 +216,11 @@ class FeatureAccumulator:
             ("quantiles_rank_error", self.spec.quantiles.rank_error),
         ):
             stats.custom_stats.add(name=name, num=value)
+        if numeric.weighted_quantiles is not None:
+            # Certified by the sketch's own accounting (beam_stats.sketches.weighted_quantiles).
+            stats.custom_stats.add(
+                name="weighted_quantiles_rank_error", num=numeric.weighted_quantiles.rank_error
+            )
 
     def _string_stats(
         self, stats: statistics_pb2.FeatureNameStatistics, common: statistics_pb2.CommonStatistics

@@ -13,13 +13,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.sketches import QuantilesAccumulator
-
 Histogram = statistics_pb2.Histogram
+
+
+class QuantilesSketch(Protocol):
+    """What the histograms need of a quantiles sketch (plain KLL or weighted)."""
+
+    @property
+    def is_empty(self) -> bool: ...
+
+    def quantiles(self, ranks: np.ndarray) -> np.ndarray: ...
+
+    def cdf(self, split_points: np.ndarray) -> np.ndarray: ...
 
 
 def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics_pb2.Histogram:
@@ -30,9 +40,7 @@ def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics
     return histogram
 
 
-def quantiles(
-    sketch: QuantilesAccumulator, count: float, num_buckets: int
-) -> statistics_pb2.Histogram:
+def quantiles(sketch: QuantilesSketch, count: float, num_buckets: int) -> statistics_pb2.Histogram:
     """Equal-mass buckets whose edges are the sketch's quantiles."""
     histogram = Histogram(type=Histogram.QUANTILES)
     if sketch.is_empty:
@@ -46,7 +54,7 @@ def quantiles(
 
 
 def equi_width(
-    sketch: QuantilesAccumulator,
+    sketch: QuantilesSketch,
     minimum: float,
     maximum: float,
     count: float,

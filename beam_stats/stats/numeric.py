@@ -13,7 +13,12 @@ import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.proto import sketches_pb2
-from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
+from beam_stats.sketches import (
+    QuantilesAccumulator,
+    QuantilesSpec,
+    WeightedQuantilesAccumulator,
+    WeightedQuantilesSpec,
+)
 from beam_stats.stats import histograms
 from beam_stats.stats.moments import (
     MomentsAccumulator,
@@ -25,11 +30,15 @@ from beam_stats.stats.moments import (
 class NumericAccumulator:
     """Moments and quantiles of one numeric feature."""
 
-    def __init__(self, spec: QuantilesSpec) -> None:
+    def __init__(
+        self, spec: QuantilesSpec, weighted_spec: WeightedQuantilesSpec | None = None
+    ) -> None:
         self.moments = MomentsAccumulator()
         self.quantiles = spec.create()
         self.has_float = False
+        self.weighted_spec = weighted_spec or WeightedQuantilesSpec()
         self.weighted_moments: WeightedMomentsAccumulator | None = None
+        self.weighted_quantiles: WeightedQuantilesAccumulator | None = None
 
     def add(self, values: pa.Array, weights: np.ndarray | None = None) -> None:
         """Adds non-null int64 or float64 values, and each value's weight if weighted."""
@@ -40,18 +49,23 @@ class NumericAccumulator:
         self.moments.add_finite(finite, num_nan, num_pos_inf, num_neg_inf)
         self.quantiles.add(finite)
         if weights is not None:
-            if self.weighted_moments is None:
+            if self.weighted_moments is None or self.weighted_quantiles is None:
                 self.weighted_moments = WeightedMomentsAccumulator()
-            self.weighted_moments.add(finite, weights if kept is None else weights[kept])
+                self.weighted_quantiles = self.weighted_spec.create()
+            finite_weights = weights if kept is None else weights[kept]
+            self.weighted_moments.add(finite, finite_weights)
+            self.weighted_quantiles.add(finite, finite_weights)
 
     def merge(self, other: NumericAccumulator) -> None:
         self.moments.merge(other.moments)
         self.quantiles.merge(other.quantiles)
         self.has_float = self.has_float or other.has_float
-        if other.weighted_moments is not None:
-            if self.weighted_moments is None:
+        if other.weighted_moments is not None and other.weighted_quantiles is not None:
+            if self.weighted_moments is None or self.weighted_quantiles is None:
                 self.weighted_moments = WeightedMomentsAccumulator()
+                self.weighted_quantiles = self.weighted_spec.create()
             self.weighted_moments.merge(other.weighted_moments)
+            self.weighted_quantiles.merge(other.weighted_quantiles)
 
     def to_proto(self) -> sketches_pb2.NumericState:
         msg = sketches_pb2.NumericState(
@@ -59,18 +73,25 @@ class NumericAccumulator:
             quantiles=self.quantiles.to_proto(),
             has_float=self.has_float,
         )
-        if self.weighted_moments is not None:
+        if self.weighted_moments is not None and self.weighted_quantiles is not None:
             msg.weighted_moments.CopyFrom(self.weighted_moments.to_proto())
+            msg.weighted_quantiles.CopyFrom(self.weighted_quantiles.to_proto())
         return msg
 
     @classmethod
-    def from_proto(cls, msg: sketches_pb2.NumericState, spec: QuantilesSpec) -> NumericAccumulator:
-        acc = cls(spec)
+    def from_proto(
+        cls,
+        msg: sketches_pb2.NumericState,
+        spec: QuantilesSpec,
+        weighted_spec: WeightedQuantilesSpec | None = None,
+    ) -> NumericAccumulator:
+        acc = cls(spec, weighted_spec)
         acc.moments = MomentsAccumulator.from_proto(msg.moments)
         acc.quantiles = QuantilesAccumulator.from_proto(msg.quantiles)
         acc.has_float = msg.has_float
         if msg.HasField("weighted_moments"):
             acc.weighted_moments = WeightedMomentsAccumulator.from_proto(msg.weighted_moments)
+            acc.weighted_quantiles = WeightedQuantilesAccumulator.from_proto(msg.weighted_quantiles)
         return acc
 
     def result(
@@ -96,8 +117,14 @@ class NumericAccumulator:
             quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
             quantiles.num_nan = m.num_nan
             stats.histograms.append(quantiles)
-        if self.weighted_moments is not None and self.weighted_moments.weight > 0:
+        wm, wq = self.weighted_moments, self.weighted_quantiles
+        if wm is not None and wq is not None and wm.weight > 0:
             weighted = stats.weighted_numeric_stats
-            weighted.mean = self.weighted_moments.mean
-            weighted.std_dev = self.weighted_moments.std_dev
+            weighted.mean = wm.mean
+            weighted.std_dev = wm.std_dev
+            weighted.median = float(wq.quantiles([0.5])[0])
+            weighted.histograms.append(
+                histograms.equi_width(wq, m.min, m.max, wm.weight, num_histogram_buckets)
+            )
+            weighted.histograms.append(histograms.quantiles(wq, wm.weight, num_quantiles_buckets))
         return stats

@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
 from beam_stats.proto import sketches_pb2
-from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
+from beam_stats.sketches import (
+    DistinctCountSpec,
+    FrequentItemsSpec,
+    QuantilesSpec,
+    WeightedQuantilesSpec,
+)
 
 
 def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
@@ -33,6 +38,7 @@ class StatisticsSpec:
         quantiles: the KLL sketch behind medians and histograms.
         frequent_items: the Misra-Gries sketch behind top values and rank histograms.
         distinct: the HyperLogLog sketch behind distinct counts.
+        weighted_quantiles: the sketch behind weighted medians and histograms.
         num_histogram_buckets: buckets of the equi-width ("standard") histogram.
         num_quantiles_histogram_buckets: buckets of the quantiles histogram.
         num_values_histogram_buckets: buckets of the values-per-example histogram.
@@ -49,6 +55,9 @@ class StatisticsSpec:
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
     frequent_items: FrequentItemsSpec = dataclasses.field(default_factory=FrequentItemsSpec)
     distinct: DistinctCountSpec = dataclasses.field(default_factory=DistinctCountSpec)
+    weighted_quantiles: WeightedQuantilesSpec = dataclasses.field(
+        default_factory=WeightedQuantilesSpec
+    )
     num_histogram_buckets: int = 10
     num_quantiles_histogram_buckets: int = 10
     num_values_histogram_buckets: int = 10
@@ -104,6 +113,9 @@ class StatisticsSpec:
             weight_feature=(
                 tuple(settings.weight_feature.split(".")) if settings.weight_feature else None
             ),
+            weighted_quantiles=WeightedQuantilesSpec(
+                capacity=settings.weighted_quantiles_capacity or WeightedQuantilesSpec.capacity
+            ),
             num_histogram_buckets=options.num_histogram_buckets,
             num_quantiles_histogram_buckets=options.num_quantiles_histogram_buckets,
             num_values_histogram_buckets=options.num_values_histogram_buckets,
@@ -118,4 +130,7 @@ class StatisticsSpec:
             top_k_capacity=self.frequent_items.capacity,
             distinct_precision=self.distinct.precision,
             weight_feature=".".join(self.weight_feature) if self.weight_feature else "",
+            weighted_quantiles_capacity=(
+                self.weighted_quantiles.capacity if self.weight_feature else 0
+            ),
         )
