@@ -340,3 +340,19 @@ def test_uint64_beyond_int64_and_float_precision() -> None:
     stats = generate_statistics_from_table(pa.table({"u": values})).datasets[0].features[0]
     assert stats.num_stats.max == pytest.approx(float(2**64 - 1))
     assert stats.num_stats.common_stats.num_non_missing == 3
+
+
+def test_pandas_list_valued_columns() -> None:
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(
+        {"tags": [["a", "b"], [], None, ["a"]], "ids": [[1, 2, 3], [4], [], None]}
+    )
+    features = {
+        f.path.step[0]: f for f in generate_statistics_from_table(frame).datasets[0].features
+    }
+    tags = features["tags"].string_stats
+    assert (tags.common_stats.num_non_missing, tags.common_stats.tot_num_values) == (3, 3)
+    assert [(t.value, t.frequency) for t in tags.top_values] == [("a", 2), ("b", 1)]
+    ids = features["ids"].num_stats
+    assert (ids.common_stats.min_num_values, ids.common_stats.max_num_values) == (0, 3)
+    assert ids.mean == pytest.approx(2.5)
