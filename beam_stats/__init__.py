@@ -17,6 +17,7 @@ from beam_stats.errors import (
     SchemaError,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
+from beam_stats.report import render_report
 from beam_stats.schema import (
     RangeInferenceSpec,
     SchemaInferenceSpec,
@@ -79,6 +80,7 @@ __all__ = [
     "load_schema",
     "load_statistics",
     "merge_statistics",
+    "render_report",
     "update_schema",
     "validate_slices",
     "validate_statistics",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 from pathlib import PurePosixPath
+from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 from google.protobuf import message, text_format
