@@ -9,6 +9,12 @@ from beam_stats.beam import (
     load_statistics,
     write_statistics,
 )
+from beam_stats.drift import (
+    DistanceSpec,
+    compare_statistics,
+    set_drift_thresholds,
+    set_skew_thresholds,
+)
 from beam_stats.errors import (
     BeamStatsError,
     DeserializationError,
@@ -51,6 +57,7 @@ __all__ = [
     "AnomalyRow",
     "BeamStatsError",
     "DeserializationError",
+    "DistanceSpec",
     "DistinctCountSpec",
     "ExampleChecks",
     "FrequentItemsSpec",
@@ -74,6 +81,7 @@ __all__ = [
     "add_environments",
     "anomaly_rows",
     "check_batch",
+    "compare_statistics",
     "generate_statistics_from_table",
     "get_feature",
     "infer_schema",
@@ -81,6 +89,8 @@ __all__ = [
     "load_statistics",
     "merge_statistics",
     "render_report",
+    "set_drift_thresholds",
+    "set_skew_thresholds",
     "update_schema",
     "validate_slices",
     "validate_statistics",

@@ -3,6 +3,11 @@
 ``validate`` prints one row per anomaly reason (feature, anomaly type, severity, description)
 and exits 0 when there is none, 1 when there are some (``--fail-on error``: only when one is
 an ERROR), 2 on bad input (missing or corrupt statistics or schema, unknown environment).
+With ``--previous`` it checks the schema's drift comparators, with ``--serving`` its skew
+comparators and schema skew (``beam_stats.validation.comparisons``); reasons of the
+comparators tensorflow-metadata has no anomaly type for (``CUSTOM_VALIDATION``) are listed
+by their stable short description, e.g. ``COMPARATOR_PSI_HIGH``. ``infer-schema`` writes
+thresholds for every feature with ``--drift-threshold``/``--skew-threshold``.
 Neither command runs a pipeline, so flags they do not know are errors, not Beam options.
 """
 
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
+    from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -78,6 +83,24 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="a feature not expected in an environment, e.g. SERVING=label (repeatable)",
     )
     _severity_argument(infer, "store in the schema a severity for an anomaly type")
+    for kind, against in (("drift", "previous statistics"), ("skew", "serving statistics")):
+        infer.add_argument(
+            f"--{kind}-threshold",
+            action="append",
+            default=[],
+            metavar="MEASURE=VALUE",
+            help=f"a {kind} threshold (vs {against}) for every feature, e.g. psi=0.25; "
+            "measures: l_infinity, jensen_shannon, normalized_abs_difference, psi, ks, "
+            "wasserstein, hellinger, chi_squared (minimum p-value), missing_fraction "
+            "(repeatable)",
+        )
+    infer.add_argument(
+        "--num-examples-drift",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        help="bounds of the ratio of example counts, current over previous statistics",
+    )
     infer.set_defaults(run=run_infer_schema)
 
     validate = commands.add_parser("validate", help="validate statistics against a schema")
@@ -88,6 +111,21 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--output",
         help="anomalies file to write (.pbtxt: text); with several datasets one file each, "
         "named OUTPUT with -0, -1, ... before the suffix",
+    )
+    validate.add_argument(
+        "--previous",
+        metavar="PREV_STATS",
+        help="the previous span's statistics: check the schema's drift comparators",
+    )
+    validate.add_argument(
+        "--serving",
+        metavar="SERVING_STATS",
+        help="serving statistics (STATS being training's): check skew comparators and schema skew",
+    )
+    validate.add_argument(
+        "--serving-environment",
+        metavar="NAME",
+        help="the environment of --serving (default: SERVING when the schema declares it)",
     )
     _severity_argument(validate, "severity for an anomaly type, over the schema's")
     validate.add_argument(
@@ -173,9 +211,33 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     schema = add_environments(schema, args.environment, not_in=not_in)
     if severities:
         schema = with_severity_overrides(schema, severities)
+    schema = _with_comparators(schema, args)
     write_schema(schema, args.output)
     print(f"wrote a schema of {len(schema.feature)} features to {args.output}")
     return 0
+
+
+def _with_comparators(schema: schema_pb2.Schema, args: argparse.Namespace) -> schema_pb2.Schema:
+    from beam_stats.drift import set_drift_thresholds, set_skew_thresholds
+
+    for flag, setter in (("drift", set_drift_thresholds), ("skew", set_skew_thresholds)):
+        values: dict[str, float] = {}
+        for measure, text in _pairs(getattr(args, f"{flag}_threshold"), f"--{flag}-threshold"):
+            try:
+                values[measure] = float(text)
+            except ValueError as e:
+                raise InvalidInputError(
+                    f"--{flag}-threshold {measure}: not a number: {text!r}"
+                ) from e
+        if values:
+            schema = setter(schema, None, **values)
+    if args.num_examples_drift is not None:
+        low, high = args.num_examples_drift
+        if not 0 <= low <= high:
+            raise InvalidInputError(f"--num-examples-drift needs 0 <= MIN <= MAX, got {low} {high}")
+        comparator = schema.dataset_constraints.num_examples_drift_comparator
+        comparator.min_fraction_threshold, comparator.max_fraction_threshold = low, high
+    return schema
 
 
 def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
@@ -187,7 +249,17 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
     schema = load_schema(args.schema)
     statistics = load_statistics(args.statistics)
-    results = validate_slices(statistics, schema, args.environment, spec=spec)
+    previous = load_statistics(args.previous) if args.previous else None
+    serving = load_statistics(args.serving) if args.serving else None
+    results = validate_slices(
+        statistics,
+        schema,
+        args.environment,
+        previous,
+        serving,
+        serving_environment=args.serving_environment,
+        spec=spec,
+    )
     if not results:
         raise InvalidInputError(f"{args.statistics} holds no dataset")
     sliced = len(results) > 1
@@ -201,7 +273,10 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             levels.append("ERROR")
         for row in anomaly_rows(anomalies, spec):
             feature = row.feature or "(dataset)"
-            table.append((*prefix, feature, row.type, row.severity, row.description))
+            kind = row.type
+            if kind == "CUSTOM_VALIDATION" and row.short_description.startswith("COMPARATOR_"):
+                kind = row.short_description  # the stable name of a beam-stats comparator
+            table.append((*prefix, feature, kind, row.severity, row.description))
             levels.append(row.severity)
     if args.output:
         _write_anomalies(results, args.output)
@@ -209,18 +284,19 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         print(f"no anomalies ({len(results)} dataset{'s' if sliced else ''} checked)")
         return 0
     header = (*(("dataset",) if sliced else ()), "feature", "anomaly", "severity", "description")
-    _print_table([header, *table])
+    print_table([header, *table])
     errors = levels.count("ERROR")
     features = len({row[:-3] for row in table})
     print(
-        f"\n{_count(len(table), 'anomaly', 'anomalies')} in {_count(features, 'feature')}: "
-        f"{_count(errors, 'error')}, {_count(len(table) - errors, 'warning')}"
+        f"\n{plural(len(table), 'anomaly', 'anomalies')} in {plural(features, 'feature')}: "
+        f"{plural(errors, 'error')}, {plural(len(table) - errors, 'warning')}"
     )
     return 1 if args.fail_on == "warning" or errors else 0
 
 
-def _count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+def plural(n: int, singular: str, many: str | None = None) -> str:
+    """``n`` and the noun, e.g. ``"1 error"``, ``"2 errors"``, ``"3 anomalies"``."""
+    return f"{n} {singular if n == 1 else many or singular + 's'}"
 
 
 def _cell(text: str) -> str:
@@ -229,7 +305,8 @@ def _cell(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def _print_table(rows: list[tuple[str, ...]]) -> None:
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    """Prints aligned columns, the last one unpadded; each cell on one line (see _cell)."""
     cells = [[_cell(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
     for row in cells:

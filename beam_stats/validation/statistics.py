@@ -14,9 +14,10 @@ short one is "Multiple errors" and the long one joins them (TFDV's convention).
 Sliced statistics (several datasets in one list) are validated with :func:`validate_slices`,
 which returns one ``Anomalies`` per dataset, keyed by dataset name.
 
-Comparisons with other statistics (drift against ``previous_statistics``, skew against
-``serving_statistics``) are not done yet; they will be keyword arguments of
-:func:`validate_statistics`, adding comparator reasons to the same messages.
+Comparisons with other statistics, drift against ``previous_statistics`` and skew against
+``serving_statistics``, add their reasons to the same messages and record the measured
+distances in ``drift_skew_info``: :mod:`beam_stats.validation.comparisons` lists the
+anomaly types and names, :mod:`beam_stats.drift` the measures.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from typing import NamedTuple, TypeAlias
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-from beam_stats._types import path_str
+from beam_stats._types import FeaturePath, path_str
+from beam_stats.drift import DistanceSpec
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.conformance import check_statistics
 from beam_stats.schema.extras import anomaly_type, severity, severity_overrides
+from beam_stats.schema.features import check_environment, declared_environments
 from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
+from beam_stats.validation import comparisons
 
 AnomalyInfo = anomalies_pb2.AnomalyInfo
 Statistics: TypeAlias = (
@@ -47,9 +51,11 @@ class ValidationSpec:
     Args:
         severity_overrides: anomaly type name (such as ``"SCHEMA_NEW_COLUMN"``) ->
             ``"WARNING"`` or ``"ERROR"``; wins over the schema's own overrides.
+        distances: how drift and skew distances bin and read the statistics.
     """
 
     severity_overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    distances: DistanceSpec = dataclasses.field(default_factory=DistanceSpec)
 
     def __post_init__(self) -> None:
         if not isinstance(self.severity_overrides, Mapping):
@@ -73,7 +79,10 @@ def validate_statistics(
     statistics: Statistics,
     schema: schema_pb2.Schema,
     environment: str | None = None,
+    previous_statistics: Statistics | None = None,
+    serving_statistics: Statistics | None = None,
     *,
+    serving_environment: str | None = None,
     spec: ValidationSpec | None = None,
 ) -> anomalies_pb2.Anomalies:
     """The anomalies of one dataset's statistics against `schema`.
@@ -84,29 +93,52 @@ def validate_statistics(
         schema: the expectations.
         environment: the environment the data comes from (e.g. ``"SERVING"``); features
             not expected there may be absent. None expects every feature.
-        spec: severity overrides.
+        previous_statistics: the previous span's statistics (one dataset): checks the
+            schema's drift comparators and ``num_examples_drift_comparator``.
+        serving_statistics: serving statistics (one dataset) when `statistics` are
+            training's: checks the skew comparators and schema skew.
+        serving_environment: the environment of `serving_statistics`, for what the schema
+            expects there; by default ``"SERVING"`` when the schema declares it, else none
+            (every feature expected).
+        spec: severity overrides, distance options.
 
     Returns:
         A tensorflow-metadata ``Anomalies`` message (see the module docstring).
 
     Raises:
-        InvalidInputError: `statistics` holds no dataset or several, or `schema` is no Schema.
-        SchemaError: `environment` is not declared in the schema, or the schema's severity
-            annotation is invalid.
+        InvalidInputError: a statistics argument holds no dataset or several, or `schema`
+            is no Schema.
+        SchemaError: `environment` or `serving_environment` is not declared in the schema,
+            or one of the schema's annotations is invalid.
+        DeserializationError: corrupt sketch state in compared statistics.
     """
     if not isinstance(schema, schema_pb2.Schema):
         raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
-    return _validate(one_dataset(statistics), schema, environment, spec or ValidationSpec())
+    controls = _Controls(
+        None if previous_statistics is None else one_dataset(previous_statistics),
+        None if serving_statistics is None else one_dataset(serving_statistics),
+        _serving_environment(schema, serving_environment),
+    )
+    return _validate(
+        one_dataset(statistics), schema, environment, spec or ValidationSpec(), controls
+    )
 
 
 def validate_slices(
     statistics: Statistics,
     schema: schema_pb2.Schema,
     environment: str | None = None,
+    previous_statistics: Statistics | None = None,
+    serving_statistics: Statistics | None = None,
     *,
+    serving_environment: str | None = None,
     spec: ValidationSpec | None = None,
 ) -> dict[str, anomalies_pb2.Anomalies]:
     """The anomalies of every dataset (slice) of `statistics`, each against `schema`.
+
+    Each dataset is compared with the dataset of the same name in `previous_statistics`
+    and `serving_statistics`; when both sides hold a single dataset, those two are compared
+    whatever their names. A dataset without counterpart is not compared.
 
     Returns:
         Dataset name -> its ``Anomalies``, in the order of the statistics.
@@ -117,14 +149,50 @@ def validate_slices(
     if not isinstance(schema, schema_pb2.Schema):
         raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
     spec = spec or ValidationSpec()
+    serving_environment = _serving_environment(schema, serving_environment)
+    own = list(datasets(statistics))
     result: dict[str, anomalies_pb2.Anomalies] = {}
-    for dataset in datasets(statistics):
+    for dataset in own:
         if dataset.name in result:
             raise InvalidInputError(
                 f"two datasets are named {dataset.name!r}: slices need distinct names"
             )
-        result[dataset.name] = _validate(dataset, schema, environment, spec)
+        controls = _Controls(
+            _counterpart(dataset, own, previous_statistics),
+            _counterpart(dataset, own, serving_statistics),
+            serving_environment,
+        )
+        result[dataset.name] = _validate(dataset, schema, environment, spec, controls)
     return result
+
+
+class _Controls(NamedTuple):
+    previous: statistics_pb2.DatasetFeatureStatistics | None
+    serving: statistics_pb2.DatasetFeatureStatistics | None
+    serving_environment: str | None
+
+
+_NO_CONTROLS = _Controls(None, None, None)
+
+
+def _serving_environment(schema: schema_pb2.Schema, given: str | None) -> str | None:
+    if given is not None:
+        check_environment(schema, given)
+        return given
+    return "SERVING" if "SERVING" in declared_environments(schema) else None
+
+
+def _counterpart(
+    dataset: statistics_pb2.DatasetFeatureStatistics,
+    own: list[statistics_pb2.DatasetFeatureStatistics],
+    others: Statistics | None,
+) -> statistics_pb2.DatasetFeatureStatistics | None:
+    if others is None:
+        return None
+    candidates = list(datasets(others))
+    if len(own) == 1 and len(candidates) == 1:
+        return candidates[0]
+    return next((d for d in candidates if d.name == dataset.name), None)
 
 
 def _validate(
@@ -132,6 +200,7 @@ def _validate(
     schema: schema_pb2.Schema,
     environment: str | None,
     spec: ValidationSpec,
+    controls: _Controls = _NO_CONTROLS,
 ) -> anomalies_pb2.Anomalies:
     severities = spec.severities(schema)
     anomalies = anomalies_pb2.Anomalies(anomaly_name_format=anomalies_pb2.Anomalies.SERIALIZED_PATH)
@@ -140,12 +209,28 @@ def _validate(
         anomalies.data_missing = True
         return anomalies
     found = check_statistics(schema, dataset, environment)
-    for path, violations in sorted(found.features.items()):
+    compared = comparisons.compare(
+        dataset,
+        schema,
+        environment,
+        controls.previous,
+        controls.serving,
+        controls.serving_environment,
+        spec.distances,
+    )
+    features: dict[FeaturePath, list[Violation]] = {
+        path: list(violations) for path, violations in found.features.items()
+    }
+    for path, violations in compared.features.items():
+        features.setdefault(path, []).extend(violations)
+    for path, violations in sorted(features.items()):
         info = anomalies.anomaly_info[path_str(path)]
         info.path.step.extend(path)
         _fill(info, violations, severities)
-    if found.dataset:
-        _fill(anomalies.dataset_anomaly_info, found.dataset, severities)
+    if found.dataset or compared.dataset:
+        _fill(anomalies.dataset_anomaly_info, found.dataset + compared.dataset, severities)
+    for path in sorted(compared.measurements):
+        anomalies.drift_skew_info.append(compared.measurements[path])
     return anomalies
 
 
