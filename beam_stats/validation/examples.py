@@ -56,6 +56,7 @@ from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.features import in_environment, is_deprecated
+from beam_stats.stats.utf8 import invalid_utf8_mask
 
 REASONS = "reasons"
 REASON_TYPE = pa.struct(
@@ -182,12 +183,11 @@ def _utf8(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
         values = values.dictionary_decode()
     try:
         return values.cast(pa.string()), np.ones(len(values), dtype=bool)
-    except pa.ArrowInvalid:  # some invalid UTF-8: find which, per distinct value
-        uniques = values.cast(pa.binary()).dictionary_encode()
-        distinct = [
-            v.decode("utf-8", "replace").encode() == v for v in uniques.dictionary.to_pylist()
-        ]
-        valid = np.asarray(distinct, dtype=bool)[uniques.indices.to_numpy()]
+    except pa.ArrowInvalid:  # some invalid UTF-8: find which (vectorised, nulls as valid)
+        binary = values.cast(pa.binary())
+        valid = np.ones(len(binary), dtype=bool)
+        present = np.asarray(binary.is_valid(), dtype=bool)
+        valid[present] = ~invalid_utf8_mask(binary.filter(pa.array(present)))
         return pc.if_else(pa.array(valid), values, b"").cast(pa.string()), valid
 
 
