@@ -22,9 +22,9 @@ import math
 
 import numpy as np
 
-from beam_stats.drift import numeric
-from beam_stats.drift.categorical import Categorical, aligned_shares, error_of, undercount_note
-from beam_stats.drift.measure import Distance, joint_source
+from beam_stats.drift import numeric, shares
+from beam_stats.drift.categorical import Categorical
+from beam_stats.drift.measure import Distance
 
 F64 = numeric.F64
 
@@ -37,26 +37,11 @@ def distance(p: F64, q: F64) -> float:
 
 def hellinger_categorical(base: Categorical, test: Categorical) -> Distance | None:
     """The Hellinger distance of the two datasets' value shares."""
-    shares = aligned_shares(base, test, with_rest=True)
-    if shares is None:
-        return None
-    return Distance(
-        distance(shares.base, shares.test),
-        error_of(base, test),
-        joint_source(base.source, test.source),
-        undercount_note(base, test),
-    )
+    return shares.of_categories(distance, base, test, with_rest=True)
 
 
 def hellinger_numeric(
     base: numeric.Numeric, test: numeric.Numeric, num_bins: int, grid_size: int
 ) -> Distance | None:
     """The Hellinger distance of the two datasets' shares of common quantile bins."""
-    labels, p, q = numeric.binned_shares(base, test, num_bins, grid_size)
-    exact = base.eps == 0 and test.eps == 0
-    return Distance(
-        distance(p, q),
-        0.0 if exact else None,
-        joint_source(base.source, test.source),
-        f"{len(labels)} bins",
-    )
+    return shares.of_bins(distance, base, test, num_bins, grid_size)

@@ -26,11 +26,13 @@ exact, else not bounded (sketch bin shares are within ``2 eps`` each).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from beam_stats.drift import numeric
-from beam_stats.drift.categorical import Categorical, aligned_shares, error_of, undercount_note
-from beam_stats.drift.measure import Distance, joint_source
+from beam_stats.drift import numeric, shares
+from beam_stats.drift.categorical import Categorical
+from beam_stats.drift.measure import Distance
 
 F64 = numeric.F64
 
@@ -43,26 +45,11 @@ def index(p: F64, q: F64, floor: float) -> float:
 
 def psi_categorical(base: Categorical, test: Categorical, floor: float) -> Distance | None:
     """The PSI of the two datasets' value shares, unlisted values as one category."""
-    shares = aligned_shares(base, test, with_rest=True)
-    if shares is None:
-        return None
-    return Distance(
-        index(shares.base, shares.test, floor),
-        error_of(base, test),
-        joint_source(base.source, test.source),
-        undercount_note(base, test),
-    )
+    return shares.of_categories(functools.partial(index, floor=floor), base, test, with_rest=True)
 
 
 def psi_numeric(
     base: numeric.Numeric, test: numeric.Numeric, num_bins: int, grid_size: int, floor: float
 ) -> Distance | None:
     """The PSI of the two datasets' shares of common quantile bins."""
-    labels, p, q = numeric.binned_shares(base, test, num_bins, grid_size)
-    exact = base.eps == 0 and test.eps == 0
-    return Distance(
-        index(p, q, floor),
-        0.0 if exact else None,
-        joint_source(base.source, test.source),
-        f"{len(labels)} bins",
-    )
+    return shares.of_bins(functools.partial(index, floor=floor), base, test, num_bins, grid_size)
