@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import TypeVar
 
 from apache_beam.io.filesystems import FileSystems
 from google.protobuf import descriptor_pool, message, text_format
@@ -60,34 +61,61 @@ def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
         DeserializationError: the file is none of those forms of a statistics list, or a
             corrupt one; the message names the file.
     """
-    if not FileSystems.exists(path):
-        raise InvalidInputError(f"no statistics file at {path}")
-    with FileSystems.open(path) as f:
-        data = f.read()
-    if not data:
-        raise DeserializationError(f"{path} is empty, not a statistics file")
-    statistics = statistics_pb2.DatasetFeatureStatisticsList()
-    if path.endswith(_TEXT_SUFFIXES):
-        return _parse_text(data, path, statistics)
-    if _is_tfrecord(data):
+    data = _read(path, "statistics")
+    if not path.endswith(_TEXT_SUFFIXES) and _is_tfrecord(data):
         return _parse_tfrecord(data, path)
+    return _parse(data, path, statistics_pb2.DatasetFeatureStatisticsList())
+
+
+M = TypeVar("M", bound=message.Message)
+
+
+def load_message(path: str, msg: M, what: str) -> M:
+    """Loads `msg` (e.g. an empty ``Anomalies``) from a binary or text file on any file system.
+
+    Text is read when the suffix says so (.pbtxt, .textproto, .txt) or the data is not
+    binary; binary data with fields the message does not have is refused.
+
+    Raises:
+        InvalidInputError: the file does not exist.
+        DeserializationError: the file holds no such message; the error names the file.
+    """
+    return _parse(_read(path, what), path, msg)
+
+
+def _read(path: str, what: str) -> bytes:
+    if not FileSystems.exists(path):
+        raise InvalidInputError(f"no {what} file at {path}")
+    with FileSystems.open(path) as f:
+        data: bytes = f.read()
+    if not data:
+        raise DeserializationError(f"{path} is empty, not a {what} file")
+    return data
+
+
+def _parse(data: bytes, path: str, msg: M) -> M:
+    if not path.endswith(_TEXT_SUFFIXES):
+        try:
+            msg.ParseFromString(data)
+        except message.DecodeError:
+            msg.Clear()  # a failed parse can leave fields behind; text does not clear them
+        else:
+            _reject_unknown_fields(msg, path)
+            return msg
     try:
-        statistics.ParseFromString(data)
-    except message.DecodeError:
-        return _parse_text(data, path, statistics)
-    _reject_unknown_fields(statistics, path)
-    return statistics
+        return text_format.Parse(data.decode("utf-8"), msg)
+    except (text_format.ParseError, UnicodeDecodeError) as e:
+        name = msg.DESCRIPTOR.name
+        raise DeserializationError(f"{path} is not a {name} (binary or text): {e}") from e
 
 
-def _reject_unknown_fields(
-    statistics: statistics_pb2.DatasetFeatureStatisticsList, where: str
-) -> None:
+def _reject_unknown_fields(msg: message.Message, where: str) -> None:
     # Another message parses "successfully" into unknown fields: reject it.
-    size = statistics.ByteSize()
-    statistics.DiscardUnknownFields()
-    if statistics.ByteSize() != size:
+    size = msg.ByteSize()
+    msg.DiscardUnknownFields()
+    if msg.ByteSize() != size:
         raise DeserializationError(
-            f"{where} holds fields a DatasetFeatureStatisticsList does not have: "
+            f"{where} holds fields a {msg.DESCRIPTOR.name} does not have: "
             "is it another kind of file?"
         )
 
@@ -151,14 +179,3 @@ def _join_shard(
 
 def _feature_key(feature: statistics_pb2.FeatureNameStatistics) -> str:
     return ".".join(feature.path.step) if feature.HasField("path") else feature.name
-
-
-def _parse_text(
-    data: bytes, path: str, statistics: statistics_pb2.DatasetFeatureStatisticsList
-) -> statistics_pb2.DatasetFeatureStatisticsList:
-    try:
-        return text_format.Parse(data.decode("utf-8"), statistics)
-    except (text_format.ParseError, UnicodeDecodeError) as e:
-        raise DeserializationError(
-            f"{path} is not a DatasetFeatureStatisticsList (binary or text): {e}"
-        ) from e

@@ -14,10 +14,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
-from google.protobuf import message, text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from beam_stats.errors import DeserializationError, InvalidInputError
+from beam_stats.beam.files import load_message
+from beam_stats.errors import InvalidInputError
 
 _TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
 
@@ -54,33 +54,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def load_anomalies(path: str) -> anomalies_pb2.Anomalies:
-    """Loads an ``Anomalies`` file, text (by suffix, or when it is not binary) or binary.
-
-    Raises:
-        InvalidInputError: there is no such file.
-        DeserializationError: the file holds no Anomalies message.
-    """
-    if not FileSystems.exists(path):
-        raise InvalidInputError(f"no anomalies file at {path}")
-    with FileSystems.open(path) as f:
-        data = f.read()
-    if not data:
-        raise DeserializationError(f"{path} is empty, not an anomalies file")
-    anomalies = anomalies_pb2.Anomalies()
-    if not path.endswith(_TEXT_SUFFIXES):
-        try:
-            anomalies.ParseFromString(data)
-        except message.DecodeError:
-            pass
-        else:
-            size = anomalies.ByteSize()
-            anomalies.DiscardUnknownFields()
-            if anomalies.ByteSize() == size:
-                return anomalies
-    try:
-        return text_format.Parse(data.decode("utf-8"), anomalies_pb2.Anomalies())
-    except (text_format.ParseError, UnicodeDecodeError) as e:
-        raise DeserializationError(f"{path} is not an Anomalies file (text or binary): {e}") from e
+    """Loads an ``Anomalies`` file, text or binary (:func:`beam_stats.beam.files.load_message`)."""
+    return load_message(path, anomalies_pb2.Anomalies(), "anomalies")
 
 
 def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
