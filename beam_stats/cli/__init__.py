@@ -15,7 +15,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from beam_stats.cli import compare, demo, examples, merge, report, run, schema, stats
+from beam_stats.cli import (
+    compare,
+    demo,
+    examples,
+    feature_skew,
+    merge,
+    report,
+    run,
+    schema,
+    stats,
+)
 from beam_stats.errors import BeamStatsError
 
 
@@ -27,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
         "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
     )
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (stats, merge, schema, examples, compare, report, run, demo):
+    for module in (stats, merge, schema, examples, compare, feature_skew, report, run, demo):
         module.add_parsers(commands)
     return root
 
