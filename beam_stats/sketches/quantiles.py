@@ -51,6 +51,18 @@ _CONSTANT_CHUNK = 1 << 20
 F64 = npt.NDArray[np.float64]
 
 
+def split_points_array(split_points: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Split points of a CDF query as a float64 array, checked to be non-decreasing, not NaN.
+
+    Raises:
+        InvalidInputError: a split point is NaN or the points decrease.
+    """
+    s = np.asarray(split_points, dtype=np.float64).reshape(-1)
+    if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
+        raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
+    return s
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class QuantilesSpec:
     """Settings of the KLL quantiles sketch.
@@ -202,9 +214,7 @@ class QuantilesAccumulator:
         Raises:
             InvalidInputError: if a split point is NaN or the points decrease.
         """
-        s = np.asarray(split_points, dtype=np.float64).reshape(-1)
-        if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
-            raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
+        s = split_points_array(split_points)
         if self.is_empty:
             return np.full(s.size + 1, np.nan)
         unique, position = np.unique(s, return_inverse=True)

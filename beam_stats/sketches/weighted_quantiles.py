@@ -62,6 +62,7 @@ import numpy.typing as npt
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.quantiles import split_points_array
 
 __all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec"]
 
@@ -337,9 +338,7 @@ class WeightedQuantilesAccumulator:
         Raises:
             InvalidInputError: if a split point is NaN or the points decrease.
         """
-        s = np.asarray(split_points, dtype=np.float64).reshape(-1)
-        if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
-            raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
+        s = split_points_array(split_points)
         if self.is_empty:
             return np.full(s.size + 1, np.nan)
         values, cum = self._combined()
