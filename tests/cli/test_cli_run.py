@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def test_run_on_the_sample_pair(tmp_path: Path, capsys: pytest.CaptureFixture[st
     }  # fmt: skip
     assert {m.path.step[0] for m in anomalies.drift_skew_info} >= {"device", "session_minutes"}
     report = (out / "report.html").read_text()
-    assert 'class="breach' in report or "breach" in report
+    # The planted drift is highlighted on its feature's row; an unchanged feature is not.
+    assert re.search(r'class="feature flag-breach[^"]*"[^>]*data-name="device"', report)
+    assert not re.search(r'class="feature flag-breach[^"]*"[^>]*data-name="age"', report)
     printed = capsys.readouterr()
     assert "report: " in printed.out and "[4/4] report" in printed.err
 
