@@ -81,9 +81,12 @@ def findings(anomalies: Any) -> Iterator[Finding]:
             )
         for reason in reasons:
             level = severities.get(reason.type, fallback)
+            kind = AnomalyInfo.Type.Name(reason.type)
+            if kind == "CUSTOM_VALIDATION" and reason.short_description.startswith("COMPARATOR_"):
+                kind = reason.short_description  # beam-stats' own comparators (PSI, KS, ...)
             yield Finding(
                 feature,
-                AnomalyInfo.Type.Name(reason.type),
+                kind,
                 AnomalyInfo.Severity.Name(level),
                 reason.short_description,
                 reason.description,
