@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, NamedTuple
 
@@ -62,6 +63,7 @@ _NUMBER = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
 # first batch's values do not; those become null and are reported, in the statistics too.
 _MAX_BAD_SHARE = 0.01
 _MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
+_PROGRESS = logging.getLogger("beam_stats.progress")
 
 
 def format_of(path: str) -> str:
@@ -124,6 +126,9 @@ class _ReadParquetRowGroup(beam.DoFn):
                 yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
                 return
             yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=[row_group])
+            _PROGRESS.info(
+                "done: %s row group %d of %d", path, row_group + 1, parquet.num_row_groups
+            )
         except Exception as e:  # a corrupt page: report the row group, keep the others
             yield beam.pvalue.TaggedOutput(
                 ERRORS, error_record(path, "unreadable_row_group", f"row group {row_group}: {e}")
@@ -265,6 +270,7 @@ class _ReadCsv(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(ERRORS, problem)
             problems.clear()
             yield pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
+        _PROGRESS.info("done: %s (%s rows)", path, f"{row:,}")
         if row == 0:
             problems.append(error_record(path, "empty_file", "the file has no data rows"))
         for problem in problems:
@@ -357,6 +363,7 @@ class _ReadJsonLines(beam.DoFn):
                 except pa.ArrowInvalid:
                     yield from self._slow(path, block, line)
                 line += block.count(b"\n")
+        _PROGRESS.info("done: %s (%s lines)", path, f"{line - 1:,}")
         if line == 1:
             yield beam.pvalue.TaggedOutput(
                 ERRORS, error_record(path, "empty_file", "the file has no lines")
