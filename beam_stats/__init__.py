@@ -23,7 +23,7 @@ from beam_stats.errors import (
     SchemaError,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
-from beam_stats.pipelines.feature_skew import DetectFeatureSkew
+from beam_stats.pipelines.skew import DetectFeatureSkew
 from beam_stats.report import render_report
 from beam_stats.schema import (
     RangeInferenceSpec,

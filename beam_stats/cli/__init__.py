@@ -19,11 +19,11 @@ from beam_stats.cli import (
     compare,
     demo,
     examples,
-    feature_skew,
     merge,
     report,
     run,
     schema,
+    skew,
     stats,
 )
 from beam_stats.errors import BeamStatsError
@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
         "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
     )
     commands = root.add_subparsers(dest="command", required=True)
-    for module in (stats, merge, schema, examples, compare, feature_skew, report, run, demo):
+    for module in (stats, merge, schema, examples, compare, skew, report, run, demo):
         module.add_parsers(commands)
     return root
 
