@@ -167,6 +167,32 @@ def test_stats_in_process(
     assert "input problems" not in captured.err
 
 
+def test_stats_with_slices_and_a_weight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = make_rows(seed=4)
+    for i, row in enumerate(rows):
+        row["w"] = float(i % 5)  # 0 to 4: every fifth example weighs nothing
+    pattern = write_parquet(rows, tmp_path)
+    output = tmp_path / "stats.pb"
+    assert main(["stats", pattern, "--output", str(output), "--slice", "s", "--weight", "w"]) == 0
+    statistics = load_statistics(str(output))
+    names = [d.name for d in statistics.datasets]
+    words = {r["s"] for r in rows}
+    assert None in words  # make_rows leaves 5% of s missing: a slice of its own
+    expected = sorted(f"s={'<missing>' if w is None else w}" for w in words)
+    assert names[0] == "All Examples" and sorted(names[1:]) == expected
+    assert f"and {len(words)} slices" in capsys.readouterr().out
+    for dataset in statistics.datasets[1:]:
+        word = dataset.name.removeprefix("s=")
+        part = [r for r in rows if r["s"] == (None if word == "<missing>" else word)]
+        assert dataset.num_examples == len(part)
+        assert dataset.weighted_num_examples == pytest.approx(sum(r["w"] for r in part))
+    whole = {".".join(f.path.step): f for f in statistics.datasets[0].features}
+    xs = np.array([r["x"] for r in rows if r["x"] is not None])
+    ws = np.array([r["w"] for r in rows if r["x"] is not None])
+    weighted = whole["x"].num_stats.weighted_numeric_stats
+    assert weighted.mean == pytest.approx(np.average(xs, weights=ws), rel=1e-9)
+
+
 def test_csv_with_a_malformed_row_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,6 +29,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="an int feature to summarise like a string (repeatable)",
     )
     stats.add_argument(
+        "--slice",
+        action="append",
+        default=[],
+        metavar="FEATURE[,FEATURE...]",
+        help="also compute statistics per value of a feature; a comma crosses features "
+        "(repeatable)",
+    )
+    stats.add_argument(
+        "--weight", metavar="FEATURE", help="a numeric feature that weighs each example"
+    )
+    stats.add_argument(
         "--no-sketch-state",
         dest="sketch_state",
         action="store_false",
@@ -52,10 +63,15 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
     from beam_stats.beam.files import load_statistics
-    from beam_stats.stats import StatisticsSpec
+    from beam_stats.stats import SlicingSpec, StatisticsSpec
 
     _check_inputs(args.inputs)
-    spec = StatisticsSpec(categorical_features=frozenset(args.categorical))
+    spec = StatisticsSpec(
+        categorical_features=frozenset(args.categorical), weight_feature=args.weight
+    )
+    slicing = (
+        SlicingSpec(features=tuple(tuple(s.split(",")) for s in args.slice)) if args.slice else None
+    )
     errors_path = args.errors or f"{args.output}.errors.jsonl"
     if FileSystems.exists(errors_path):  # ours from an earlier run: replaced, not appended to
         FileSystems.delete([errors_path])
@@ -67,7 +83,10 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
     written_statistics = (
         read.batches
-        | "Statistics" >> GenerateStatistics(spec, name=args.name, include_state=args.sketch_state)
+        | "Statistics"
+        >> GenerateStatistics(
+            spec, name=args.name, include_state=args.sketch_state, slicing=slicing
+        )
         | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
     )
     written_errors = (
@@ -85,9 +104,10 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         client.close()
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
+    slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
     print(
         f"wrote statistics of {dataset.num_examples} examples and {len(dataset.features)} "
-        f"features to {args.output}"
+        f"features{slices} to {args.output}"
     )
     report_input_problems(errors_path)
     return 0
