@@ -77,6 +77,8 @@ def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, list[str]]:
 def _slice_by_features(
     batch: pa.RecordBatch, names: tuple[str, ...]
 ) -> Iterator[tuple[str, pa.RecordBatch]]:
+    if batch.num_rows == 0:  # e.g. the schema-only batch of an empty file: no slice
+        return
     group = np.zeros(batch.num_rows, dtype=np.int64)
     labels: list[list[str]] = []
     for name in names:

@@ -20,6 +20,7 @@ from beam_stats import (
 )
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.slicing import slice_batch
 
 pandas = pytest.importorskip("pandas")
 N = 5000
@@ -142,6 +143,19 @@ def test_sliced_pipeline_on_empty_input() -> None:
         empty = pipeline | beam.Create([]).with_output_types(pa.RecordBatch)
         sliced = empty | GenerateStatistics(name="train", slicing=SlicingSpec(features=("x",)))
         assert_that(sliced, check)
+
+
+def test_empty_batches_have_no_slices(table: pa.Table) -> None:
+    """A zero-row batch (what an empty Parquet file reads as) adds no slice and no example."""
+    empty = pa.RecordBatch.from_pylist([], schema=table.schema)
+    assert list(slice_batch(empty, SlicingSpec(features=("country", ("country", "device"))))) == []
+    with_empty = generate_statistics_from_table(
+        pa.Table.from_batches([empty, *table.to_batches()]),
+        slicing=SlicingSpec(features=("country",)),
+    )
+    without = generate_statistics_from_table(table, slicing=SlicingSpec(features=("country",)))
+    sizes = [(d.name, d.num_examples) for d in without.datasets]
+    assert [(d.name, d.num_examples) for d in with_empty.datasets] == sizes
 
 
 def test_bad_slicings_fail_early() -> None:
