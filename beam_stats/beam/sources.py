@@ -396,8 +396,8 @@ class ReadRecordBatches(beam.PTransform):
 
     Args:
         patterns: file patterns (globs) on any Beam file system.
-        file_format: ``parquet``, ``csv``, ``jsonl`` or ``tfrecord`` (of ``tf.Example``); by
-            default from the first pattern's suffix.
+        file_format: ``parquet``, ``csv``, ``jsonl`` or ``tfrecord`` (of ``tf.Example``) for
+            every pattern; by default each pattern's own suffix, so formats can be mixed.
         batch_size: rows per Parquet batch, records per TFRecord batch.
         block_size: bytes per CSV or JSON-lines block, and at most per TFRecord batch.
 
@@ -415,9 +415,13 @@ class ReadRecordBatches(beam.PTransform):
         self._patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         if not self._patterns:
             raise InvalidInputError("no input pattern given")
-        self._format = file_format or format_of(self._patterns[0])
-        if self._format not in FORMATS:
-            raise InvalidInputError(f"format must be one of {FORMATS}, got {self._format!r}")
+        if file_format is not None and file_format not in FORMATS:
+            raise InvalidInputError(f"format must be one of {FORMATS}, got {file_format!r}")
+        # One group of patterns per format, in the order first seen; format_of raises on a
+        # pattern whose suffix names none.
+        self._groups: dict[str, list[str]] = {}
+        for pattern in self._patterns:
+            self._groups.setdefault(file_format or format_of(pattern), []).append(pattern)
         if batch_size < 1 or block_size < 1024:
             raise InvalidInputError(
                 f"batch_size must be >= 1 and block_size >= 1024, got {batch_size}, {block_size}"
@@ -426,24 +430,46 @@ class ReadRecordBatches(beam.PTransform):
         self._block_size = block_size
 
     def expand(self, pipeline: beam.pvalue.PBegin) -> ReadResult:
-        files = pipeline | "Patterns" >> beam.Create(self._patterns) | "Match" >> fileio.MatchAll()
+        if len(self._groups) == 1:
+            ((file_format, patterns),) = self._groups.items()
+            return self._read(pipeline, patterns, file_format, "")
+        parts = [
+            self._read(pipeline, patterns, file_format, f"{file_format}: ")
+            for file_format, patterns in self._groups.items()
+        ]
+        return ReadResult(
+            [p.batches for p in parts] | "Batches" >> beam.Flatten(),
+            [p.errors for p in parts] | "Errors" >> beam.Flatten(),
+        )
+
+    def _read(
+        self, pipeline: beam.pvalue.PBegin, patterns: list[str], file_format: str, prefix: str
+    ) -> ReadResult:
+        files = (
+            pipeline
+            | f"{prefix}Patterns" >> beam.Create(patterns)
+            | f"{prefix}Match" >> fileio.MatchAll()
+        )
         # Not ParDo(...).with_outputs(ERRORS): the DaskRunner mixes such outputs (_outputs.py).
-        if self._format == "parquet":
-            units, unit_errors = files | "RowGroups" >> ParDoWithTaggedOutput(
+        if file_format == "parquet":
+            units, unit_errors = files | f"{prefix}RowGroups" >> ParDoWithTaggedOutput(
                 _ParquetRowGroups(), ERRORS
             )
             batches, read_errors = (
                 units
-                | "Spread" >> beam.Reshuffle()
-                | "Read" >> ParDoWithTaggedOutput(_ReadParquetRowGroup(self._batch_size), ERRORS)
+                | f"{prefix}Spread" >> beam.Reshuffle()
+                | f"{prefix}Read"
+                >> ParDoWithTaggedOutput(_ReadParquetRowGroup(self._batch_size), ERRORS)
             )
-            errors = (unit_errors, read_errors) | "Errors" >> beam.Flatten()
+            errors = (unit_errors, read_errors) | f"{prefix}Errors" >> beam.Flatten()
             return ReadResult(batches, errors)
-        if self._format == "tfrecord":
+        if file_format == "tfrecord":
             reader: beam.DoFn = _ReadTFRecord(self._batch_size, self._block_size)
         else:
-            reader = (_ReadCsv if self._format == "csv" else _ReadJsonLines)(self._block_size)
+            reader = (_ReadCsv if file_format == "csv" else _ReadJsonLines)(self._block_size)
         batches, errors = (
-            files | "Spread" >> beam.Reshuffle() | "Read" >> ParDoWithTaggedOutput(reader, ERRORS)
+            files
+            | f"{prefix}Spread" >> beam.Reshuffle()
+            | f"{prefix}Read" >> ParDoWithTaggedOutput(reader, ERRORS)
         )
         return ReadResult(batches, errors)

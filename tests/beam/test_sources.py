@@ -128,6 +128,26 @@ def test_format_from_suffix() -> None:
         format_of("data.bin")
 
 
+def test_mixed_formats_are_each_read_by_their_suffix(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"x": [1, 2, 3]}), tmp_path / "a.parquet")
+    (tmp_path / "b.csv").write_text("x\n4\n5\n1,2\n6\n")  # line 4 has too many fields
+    (tmp_path / "c.jsonl").write_text('{"x": 7}\n{"x": \n{"x": 8}\n')  # line 2 is broken
+    patterns = [str(tmp_path / n) for n in ("a.parquet", "b.csv", "c.jsonl")]
+    rows, errors = read(patterns)
+    assert sorted(r["x"] for r in rows) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert sorted((Path(e["file"]).name, e["kind"], e["line"]) for e in errors) == [
+        ("b.csv", "malformed_row", 4),
+        ("c.jsonl", "malformed_row", 2),
+    ]
+    # A format given explicitly applies to every pattern, whatever its suffix.
+    (tmp_path / "d.data").write_text("x\n9\n")
+    rows, errors = read([patterns[1], str(tmp_path / "d.data")], "csv")
+    assert sorted(r["x"] for r in rows) == [4, 5, 6, 9]
+    assert [(Path(e["file"]).name, e["line"]) for e in errors] == [("b.csv", 4)]
+    with pytest.raises(InvalidInputError, match="suffix"):
+        ReadRecordBatches([patterns[0], str(tmp_path / "d.bin")])
+
+
 def test_csv_bool_column_with_many_empty_cells_stays_bool(tmp_path: Path) -> None:
     lines = ["flag"] + ["true" if i % 3 else "" for i in range(60)]
     path = tmp_path / "flags.csv"
