@@ -3,8 +3,11 @@
 A slice is named by its key. Slicing by features gives one slice per combination of values,
 named ``feature=value`` (crosses join with ``,``: ``country=DE,device=phone``); an example
 whose slicing feature is missing falls in ``feature=<missing>``, so every example is in
-exactly one slice of each slicing. A slicing function ``RecordBatch -> [(key, RecordBatch)]``
-may put an example in any number of slices. The whole dataset is always computed too.
+exactly one slice of each slicing of scalar features. A list-valued feature (as every
+TFRecord feature is) puts an example in the slice of each of its distinct values, as TFDV
+does; crossing needs at most one value per example. A slicing function
+``RecordBatch -> [(key, RecordBatch)]`` may put an example in any number of slices. The
+whole dataset is always computed too.
 
 Partitioning a batch is vectorised: the slicing columns are dictionary-encoded, their codes
 combined into one group id per row, rows sorted once by it (stable) and cut into slices.
@@ -59,19 +62,53 @@ class SlicingSpec:
             raise InvalidInputError("a SlicingSpec needs at least one feature or function")
 
 
-def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, list[str]]:
-    """Per-row codes of a slicing column and the label of each code."""
+def _label(value: object) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, bytes):  # a TFRecord bytes feature, or a binary column
+        return value.decode("utf-8", errors="backslashreplace")
+    return str(value)
+
+
+def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The slice memberships of one slicing column: (row, code) pairs and each code's label.
+
+    A scalar column gives one pair per row. A list column (every TFRecord feature is one)
+    gives a pair per distinct value of a row, as in TFDV: an example with two values is in
+    both slices, and one with no value is in ``<missing>``.
+    """
     index = batch.schema.get_field_index(name)
+    rows = np.arange(batch.num_rows, dtype=np.int64)
     if index < 0:
-        return np.zeros(batch.num_rows, dtype=np.int64), [MISSING]
+        return rows, np.zeros(batch.num_rows, dtype=np.int64), [MISSING]
     column = batch.column(index)
-    if pa.types.is_list(column.type) or pa.types.is_struct(column.type):
+    if (
+        pa.types.is_struct(column.type)
+        or (pa.types.is_list(column.type) or pa.types.is_large_list(column.type))
+        and pa.types.is_nested(column.type.value_type)
+    ):
         raise InvalidInputError(
-            f"slicing feature {name!r} must be a scalar column, got {column.type}"
+            f"slicing feature {name!r} must be a scalar or a list of scalars, got {column.type}"
         )
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+        values = pc.list_flatten(column)
+        value_rows = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+        empty = np.flatnonzero(lengths == 0)
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        labels = [_label(v) for v in encoded.dictionary.to_pylist()]
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        missing = labels.index(MISSING) if MISSING in labels else len(labels)
+        if missing == len(labels) and len(empty):
+            labels.append(MISSING)
+        rows = np.concatenate([value_rows.astype(np.int64), empty])
+        codes = np.concatenate([codes, np.full(len(empty), missing, dtype=np.int64)])
+        # A value repeated within one example puts it in that slice once.
+        pairs = np.unique(np.stack([rows, codes], axis=1), axis=0)
+        return pairs[:, 0], pairs[:, 1], labels
     encoded = pc.dictionary_encode(column, null_encoding="encode")
-    labels = [MISSING if v is None else str(v) for v in encoded.dictionary.to_pylist()]
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), labels
+    labels = [_label(v) for v in encoded.dictionary.to_pylist()]
+    return rows, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), labels
 
 
 def _slice_by_features(
@@ -79,17 +116,25 @@ def _slice_by_features(
 ) -> Iterator[tuple[str, pa.RecordBatch]]:
     if batch.num_rows == 0:  # e.g. the schema-only batch of an empty file: no slice
         return
-    group = np.zeros(batch.num_rows, dtype=np.int64)
-    labels: list[list[str]] = []
-    for name in names:
-        codes, values = _codes(batch, name)
-        group = group * len(values) + codes
-        labels.append(values)
+    memberships = [_codes(batch, name) for name in names]
+    if len(names) == 1:
+        rows, group, _ = memberships[0]
+    else:
+        rows = np.arange(batch.num_rows, dtype=np.int64)
+        group = np.zeros(batch.num_rows, dtype=np.int64)
+        for name, (member_rows, codes, values) in zip(names, memberships, strict=True):
+            if len(member_rows) != batch.num_rows or not np.array_equal(member_rows, rows):
+                raise InvalidInputError(
+                    f"slicing feature {name!r} has more than one value in some examples; "
+                    "a cross of features needs one value (or none) per example"
+                )
+            group = group * len(values) + codes
+    labels = [values for _, _, values in memberships]
     order = np.argsort(group, kind="stable")
     sorted_groups = group[order]
     starts = np.flatnonzero(np.diff(sorted_groups, prepend=-1))
-    taken = batch.take(pa.array(order))
-    for start, stop in zip(starts, [*starts[1:], batch.num_rows], strict=True):
+    taken = batch.take(pa.array(rows[order]))
+    for start, stop in zip(starts, [*starts[1:], len(order)], strict=True):
         code = int(sorted_groups[start])
         parts = []
         for name, values in zip(reversed(names), reversed(labels), strict=True):

@@ -23,6 +23,7 @@ from beam_stats.stats.feature import STATE_NAME
 from beam_stats.stats.slicing import slice_batch
 
 pandas = pytest.importorskip("pandas")
+SPEC_TAGS = SlicingSpec(features=("tags",))
 N = 5000
 
 
@@ -163,6 +164,37 @@ def test_bad_slicings_fail_early() -> None:
         SlicingSpec()
     with pytest.raises(InvalidInputError, match="feature name"):
         SlicingSpec(features=(("a", 3),))  # type: ignore[arg-type]
-    lists = pa.table({"l": [[1], [2]]})
+    nested = pa.table({"l": [[[1]], [[2]]]})
     with pytest.raises(InvalidInputError, match="scalar"):
-        generate_statistics_from_table(lists, slicing=SlicingSpec(features=("l",)))
+        generate_statistics_from_table(nested, slicing=SlicingSpec(features=("l",)))
+    structs = pa.table({"s": [{"a": 1}, {"a": 2}]})
+    with pytest.raises(InvalidInputError, match="scalar"):
+        generate_statistics_from_table(structs, slicing=SlicingSpec(features=("s",)))
+
+
+def test_list_features_slice_by_each_distinct_value() -> None:
+    """As in TFDV: an example is in the slice of each distinct value of a list feature."""
+    tags = [["a", "b"], ["a"], [], None, ["b", "b"], [None]]
+    batch = pa.RecordBatch.from_pydict({"tags": tags, "row": list(range(len(tags)))})
+    slices = {key: part["row"].to_pylist() for key, part in slice_batch(batch, SPEC_TAGS)}
+    expected: dict[str, list[int]] = {}
+    for row, values in enumerate(tags):
+        for value in sorted(set(values or [None]), key=str):  # empty or null: <missing>
+            expected.setdefault(f"tags={'<missing>' if value is None else value}", []).append(row)
+    assert slices == expected
+
+
+def test_single_valued_lists_slice_and_cross_like_scalars(table: pa.Table) -> None:
+    """TFRecord features are lists of one value: they slice as the scalar column would."""
+    country = table["country"].combine_chunks()
+    wrapped = pa.ListArray.from_arrays(
+        pa.array(np.arange(len(country) + 1, dtype=np.int32)), country
+    )
+    as_lists = table.set_column(0, "country", wrapped)
+    spec = SlicingSpec(features=("country", ("country", "device")))
+    scalar = {k: p.num_rows for b in table.to_batches() for k, p in slice_batch(b, spec)}
+    listed = {k: p.num_rows for b in as_lists.to_batches() for k, p in slice_batch(b, spec)}
+    assert listed == scalar
+    multi = pa.RecordBatch.from_pydict({"t": [["a", "b"]], "u": ["x"]})
+    with pytest.raises(InvalidInputError, match="more than one value"):
+        list(slice_batch(multi, SlicingSpec(features=(("t", "u"),))))
