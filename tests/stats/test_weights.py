@@ -120,6 +120,27 @@ def test_weight_feature_must_be_numeric() -> None:
         generate_statistics_from_table(pa.table({"w": ["a"]}), SPEC)
 
 
+def test_a_list_weight_of_one_value_per_example_weighs_like_a_scalar(table: pa.Table) -> None:
+    """TFRecord features are lists: a weight of one value per example is that value; an
+    example with none or several has an invalid weight (0, counted), as a NaN one has."""
+    weights = table["w"].to_numpy()
+    lists = [[float(w)] for w in weights]
+    lists[5], lists[6], lists[7] = [], None, [1.0, 2.0]  # three more invalid weights
+    as_lists = table.set_column(0, "w", pa.array(lists, pa.large_list(pa.float32())))
+    scalar = weights.astype(np.float32).astype(np.float64)  # the list holds 32-bit floats
+    scalar[5:8] = np.nan
+    expected = generate_statistics_from_table(table.set_column(0, "w", pa.array(scalar)), SPEC)
+    actual = generate_statistics_from_table(as_lists, SPEC)
+    assert actual.datasets[0].weighted_num_examples == pytest.approx(
+        expected.datasets[0].weighted_num_examples, rel=1e-12
+    )
+    invalid = [c.num for c in features(actual)["w"].custom_stats if c.name == "num_invalid_weights"]
+    assert invalid == [3 + 3]
+    assert features(actual)["x"].num_stats.weighted_numeric_stats.mean == pytest.approx(
+        features(expected)["x"].num_stats.weighted_numeric_stats.mean, rel=1e-12
+    )
+
+
 def test_weighted_median_and_histograms_within_the_certified_bound(
     table: pa.Table, effective_weights: np.ndarray
 ) -> None:
