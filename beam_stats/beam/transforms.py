@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
-from apache_beam.transforms import combiners
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.files import write_statistics
 from beam_stats.stats import SlicingSpec, StatisticsSpec, merge_statistics
-from beam_stats.stats.slicing import WHOLE_DATASET, slice_batch
+from beam_stats.stats.slicing import (
+    WHOLE_DATASET,
+    SliceCounter,
+    too_many_slices,
+    warn_many_slices,
+)
+
+SliceResult = tuple[str, statistics_pb2.DatasetFeatureStatisticsList]
 
 
 @beam.typehints.with_input_types(pa.RecordBatch)
@@ -29,6 +36,9 @@ class GenerateStatistics(beam.PTransform):
         slicing: also compute each slice's statistics (:class:`~beam_stats.SlicingSpec`):
             one more dataset per slice key, after the whole dataset (named `name` or
             "All Examples"). Slices are combined per key, so they spread over workers.
+            More than ``slicing.max_slices`` slices fail the run with
+            :class:`~beam_stats.errors.InvalidInputError`: as soon as one worker has seen
+            that many, else when the slices' statistics are gathered.
     """
 
     def __init__(
@@ -52,16 +62,73 @@ class GenerateStatistics(beam.PTransform):
         whole, slicing = self._name or WHOLE_DATASET, self._slicing
         return (
             batches
-            | "Slice" >> beam.FlatMap(lambda b: [(whole, b), *slice_batch(b, slicing)])
+            | "Slice" >> beam.ParDo(_SliceBatches(slicing, whole))
             | "CombinePerSlice"
             >> beam.CombinePerKey(StatisticsCombineFn(self._spec, "", self._include_state))
-            | "Collect" >> combiners.ToList()
+            | "Collect" >> beam.CombineGlobally(_CollectSlices(slicing))
             | "Assemble" >> beam.Map(_assemble_slices, whole)
         )
 
 
+class _SliceBatches(beam.DoFn):
+    """(whole, batch) and the (key, rows) of its slices, counting the keys this worker saw.
+
+    The count bounds the lifted combine that follows on the same worker, which keeps one
+    accumulator per key until its bundle ends (up to 100,000 keys in Beam's Python SDK).
+    """
+
+    def __init__(self, slicing: SlicingSpec, whole: str) -> None:
+        super().__init__()
+        self._slicing, self._whole = slicing, whole
+        self._counter: SliceCounter | None = None
+
+    def setup(self) -> None:
+        self._counter = SliceCounter(self._slicing)
+
+    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
+        if self._counter is None:  # a runner that skips setup
+            self._counter = SliceCounter(self._slicing)
+        yield self._whole, batch
+        yield from self._counter.slice(batch)
+
+
+class _CollectSlices(beam.CombineFn):
+    """Every slice's statistics in one list (as ``ToList``), failing past ``max_slices``:
+    the one worker that gathers them holds them all."""
+
+    def __init__(self, slicing: SlicingSpec) -> None:
+        super().__init__()
+        self._slicing = slicing
+
+    def _check(self, collected: list[SliceResult]) -> list[SliceResult]:
+        if len(collected) - 1 > self._slicing.max_slices:  # the whole dataset is no slice
+            raise too_many_slices(self._slicing, len(collected) - 1)
+        return collected
+
+    def create_accumulator(self) -> list[SliceResult]:
+        return []
+
+    def add_input(self, collected: list[SliceResult], element: SliceResult) -> list[SliceResult]:
+        collected.append(element)
+        return self._check(collected)
+
+    def merge_accumulators(
+        self, accumulators: Iterable[list[SliceResult]], *args: Any, **kwargs: Any
+    ) -> list[SliceResult]:
+        merged = [element for collected in accumulators for element in collected]
+        return self._check(merged)
+
+    def extract_output(
+        self, accumulator: list[SliceResult], *args: Any, **kwargs: Any
+    ) -> list[SliceResult]:
+        slices = max(len(accumulator) - 1, 0)
+        if 2 * slices >= self._slicing.max_slices:
+            warn_many_slices(self._slicing, slices)
+        return accumulator
+
+
 def _assemble_slices(
-    per_slice: list[tuple[str, statistics_pb2.DatasetFeatureStatisticsList]], whole: str
+    per_slice: list[SliceResult], whole: str
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """One list: the whole dataset first (empty if there was no data), then slices by key."""
     by_key = {key: stats.datasets[0] for key, stats in per_slice}

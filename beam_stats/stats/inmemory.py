@@ -9,7 +9,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.feature import DatasetAccumulator
-from beam_stats.stats.slicing import WHOLE_DATASET, SlicingSpec, slice_batch
+from beam_stats.stats.slicing import WHOLE_DATASET, SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 
 
@@ -34,7 +34,8 @@ def generate_statistics_from_table(
             or "All Examples", then the slices in key order.
 
     Raises:
-        InvalidInputError: `data` is none of the accepted types.
+        InvalidInputError: `data` is none of the accepted types, or the slicing makes more
+            than its ``max_slices`` slices.
     """
     if isinstance(data, pa.RecordBatch):
         table = pa.Table.from_batches([data])
@@ -52,10 +53,11 @@ def generate_statistics_from_table(
     if not batches:  # no rows: the columns still appear, with zero counts
         batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
     slices: dict[str, DatasetAccumulator] = {}
+    counter = None if slicing is None else SliceCounter(slicing)
     for batch in batches:
         accumulator.add(batch)
-        if slicing is not None:
-            for key, part in slice_batch(batch, slicing):
+        if counter is not None:
+            for key, part in counter.slice(batch):
                 slices.setdefault(key, DatasetAccumulator(spec)).add(part)
     if slicing is not None:
         name = name or WHOLE_DATASET
