@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -191,6 +192,49 @@ def test_stats_with_slices_and_a_weight(tmp_path: Path, capsys: pytest.CaptureFi
     ws = np.array([r["w"] for r in rows if r["x"] is not None])
     weighted = whole["x"].num_stats.weighted_numeric_stats
     assert weighted.mean == pytest.approx(np.average(xs, weights=ws), rel=1e-9)
+
+
+def _ids_parquet(folder: Path) -> str:
+    """A near-unique string `id` (what must not be sliced by) beside a float."""
+    path = folder / "ids.parquet"
+    pq.write_table(pa.table({"id": [f"user-{i:05d}" for i in range(N)], "x": np.ones(N)}), path)
+    return str(path)
+
+
+def test_slicing_by_an_id_exits_with_status_2_and_the_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    output = tmp_path / "stats.pb"
+    args = ["stats", _ids_parquet(tmp_path), "--output", str(output)]
+    assert main([*args, "--slice", "id", "--max-slices", "50"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"beam-stats: error: slicing by 'id' made {N} slices in one batch")
+    assert "more than max_slices=50" in err and "--max-slices" in err
+    assert "Traceback" not in err
+    # Beam logs the failed transform with its traceback; the command silences that log.
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    assert logging.getLogger("apache_beam.runners.common").filters == []  # removed after
+    assert not output.exists()
+
+
+def test_max_slices_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["stats", _ids_parquet(tmp_path), "--output", str(tmp_path / "stats.pb")]
+    assert main([*args, "--max-slices", "5"]) == 2
+    assert capsys.readouterr().err == "beam-stats: error: --max-slices needs --slice\n"
+    assert main([*args, "--slice", "id", "--max-slices", "0"]) == 2
+    assert "max_slices must be a positive int, got 0" in capsys.readouterr().err
+
+
+def test_too_many_slices_in_worker_processes_exits_with_status_2(tmp_path: Path) -> None:
+    """Worker processes send their error back as text: the command still prints its message."""
+    command = [sys.executable, "-m", "beam_stats.cli", "stats", _ids_parquet(tmp_path),
+               "--output", str(tmp_path / "stats.pb"), "--slice", "id", "--max-slices", "50",
+               "--direct_num_workers=2", "--direct_running_mode=multi_processing"]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 2, run.stderr[-3000:]
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"beam-stats: error: slicing by 'id' made {N} slices"), last
+    assert "max_slices=50" in last
 
 
 def test_csv_with_a_malformed_row_in_process(

@@ -6,12 +6,14 @@ are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project``
 to the pipeline as they are.
 
 Exit status: 0 done, 1 the command's own "found something" (e.g. anomalies), 2 bad input
-(no such file, bad option, unreadable statistics).
+(no such file, bad option, unreadable statistics, or a beam-stats error raised inside the
+pipeline, e.g. too many slices): its message is printed, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,7 +28,11 @@ from beam_stats.cli import (
     skew,
     stats,
 )
+from beam_stats.cli._common import QuietBeamStatsErrors, worker_error
 from beam_stats.errors import BeamStatsError
+
+# Where Beam logs (with its traceback) an exception raised by a transform run in-process.
+_BEAM_TRANSFORM_LOGGER = "apache_beam.runners.common"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,8 +50,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = parser().parse_known_args(argv)
+    quiet, beam_logger = QuietBeamStatsErrors(), logging.getLogger(_BEAM_TRANSFORM_LOGGER)
+    beam_logger.addFilter(quiet)
     try:
         return int(args.run(args, beam_args))
     except (BeamStatsError, FileNotFoundError) as e:
         print(f"beam-stats: error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:  # how runners with worker processes re-raise their errors
+        message = worker_error(e)
+        if message is None:
+            raise
+        print(f"beam-stats: error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        beam_logger.removeFilter(quiet)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -35,6 +36,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         metavar="FEATURE[,FEATURE...]",
         help="also compute statistics per value of a feature; a comma crosses features "
         "(repeatable)",
+    )
+    stats.add_argument(
+        "--max-slices",
+        type=int,
+        metavar="N",
+        help=f"with --slice: fail when the slicings make more than N slices (default "
+        f"{DEFAULT_MAX_SLICES:,}); each slice holds an accumulator of every feature in memory",
     )
     stats.add_argument(
         "--weight", metavar="FEATURE", help="a numeric feature that weighs each example"
@@ -69,8 +77,15 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     spec = StatisticsSpec(
         categorical_features=frozenset(args.categorical), weight_feature=args.weight
     )
+    if args.max_slices is not None and not args.slice:
+        raise InvalidInputError("--max-slices needs --slice")
     slicing = (
-        SlicingSpec(features=tuple(tuple(s.split(",")) for s in args.slice)) if args.slice else None
+        SlicingSpec(
+            features=tuple(tuple(s.split(",")) for s in args.slice),
+            max_slices=DEFAULT_MAX_SLICES if args.max_slices is None else args.max_slices,
+        )
+        if args.slice
+        else None
     )
     errors_path = args.errors or f"{args.output}.errors.jsonl"
     if FileSystems.exists(errors_path):  # ours from an earlier run: replaced, not appended to
