@@ -9,14 +9,17 @@ Equality: floats, and an int against a float, when ``|a - b| <= max(absolute_tol
 relative_tolerance * max(|a|, |b|))`` or both are NaN (an infinity equals only itself); ints,
 strings, bytes and booleans exactly (a string equals its UTF-8 bytes); lists when of equal
 length and equal element by element (nulls equal only nulls; nested lists alike); structs
-field by field. Values of different kinds (a string against an int) differ.
+field by field; a list of one value and that value alike, so a TFRecord file (whose features
+are all lists) compares with a Parquet or CSV one. Values of different kinds (a string
+against an int) differ.
 
-Identifiers are equal when their values are, kind included: the int 5, the float 5.0 and the
-string "5" are three identifiers (booleans are ints; other types, such as timestamps, compare
-as their Arrow text, so different units differ). Counted, never dropped: rows whose
-identifier is null in an identifier feature, or whose batch lacks one (``*_null_ids``, rows);
-distinct identifiers on one side only (``*_only_ids``); identifiers with several rows on a
-side (``*_duplicate_ids``, ``*_duplicate_rows``). A duplicated identifier cannot be paired
+Identifiers are equal when their values are, kind included (a list of one value is that
+value): the int 5, the float 5.0 and the string "5" are three identifiers (booleans are ints;
+other types, such as timestamps, compare as their Arrow text, so different units differ).
+Counted, never dropped: rows whose identifier is null in an identifier feature, or whose
+batch lacks one (``*_null_ids``, rows); distinct identifiers on one side only
+(``*_only_ids``); identifiers with several rows on a side (``*_duplicate_ids``,
+``*_duplicate_rows``). A duplicated identifier cannot be paired
 unambiguously, so it is never compared (``duplicate_ids_skipped``: those on both sides).
 Hence, per side, ``rows = null_ids + distinct - duplicate_ids + duplicate_rows`` and
 ``distinct = only_ids + joined + duplicate_ids_skipped``.
@@ -121,10 +124,34 @@ def _fixed(tag: pa.Scalar, bits: npt.NDArray[np.uint64], values: pa.Array) -> pa
     return pc.if_else(values.is_valid(), out, None) if values.null_count else out
 
 
+def _single_values(values: pa.Array) -> tuple[Bools, pa.Array]:
+    """Of a list array: which rows hold exactly one value, and that value per row (null in
+    the other rows)."""
+    single = np.asarray(pc.fill_null(pc.list_value_length(values), 0)) == 1
+    flat = pc.list_flatten(values)
+    parents = np.asarray(pc.list_parent_indices(values), dtype=np.int64)
+    index = np.full(len(values), -1, dtype=np.int64)
+    first = single[parents]
+    index[parents[first]] = np.flatnonzero(first)
+    return single, flat.take(pa.array(index, mask=index < 0))
+
+
 def _encode(values: pa.Array) -> pa.Array:
     """One identifier column as order-preserving binary keys (see the module docstring)."""
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
+    t = values.type
+    if _kind(t) == "list" and not pa.types.is_nested(t.value_type):
+        # A list of one value (every TFRecord feature is a list) is that value, so it joins
+        # the same identifier of a Parquet or CSV file.
+        single, value = _single_values(values)
+        if single.all():
+            return _encode(value)
+        return pc.if_else(pa.array(single), _encode(value), _encode_plain(values))
+    return _encode_plain(values)
+
+
+def _encode_plain(values: pa.Array) -> pa.Array:
     t = values.type
     if pa.types.is_null(t):
         return pa.nulls(len(values), pa.large_binary())
@@ -190,6 +217,10 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
         chunk = batch.column(index) if index >= 0 else pa.nulls(batch.num_rows)
         chunks.append(chunk.dictionary_decode() if pa.types.is_dictionary(chunk.type) else chunk)
     types = list(dict.fromkeys(c.type for c in chunks if not pa.types.is_null(c.type)))
+    if len({_kind(t) == "list" for t in types}) > 1:
+        # Lists in one file (TFRecord), scalars in another: a scalar is a list of one value.
+        chunks = [_as_list(c) for c in chunks]
+        types = list(dict.fromkeys(c.type for c in chunks if not pa.types.is_null(c.type)))
     if len(types) > 1:
         try:
             schemas = [pa.schema([("v", t)]) for t in types]
@@ -202,6 +233,14 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
     elif types:
         chunks = [c.cast(types[0]) for c in chunks]
     return pa.concat_arrays(chunks) if chunks else pa.nulls(0)
+
+
+def _as_list(values: pa.Array) -> pa.Array:
+    """Each non-null value as a list of one; null stays null."""
+    if _kind(values.type) == "list" or pa.types.is_null(values.type):
+        return values
+    offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64))
+    return pa.LargeListArray.from_arrays(offsets, values, mask=values.is_null())
 
 
 def _filled(mask: pa.Array) -> Bools:
@@ -228,6 +267,10 @@ def values_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
     """Row by row equality of two arrays of equal length (False where either is null)."""
     a, b = (v.dictionary_decode() if pa.types.is_dictionary(v.type) else v for v in (a, b))
     kind, other = _kind(a.type), _kind(b.type)
+    if kind != other and "list" in (kind, other):  # a list of one value equals that value
+        listed, scalar = (a, b) if kind == "list" else (b, a)
+        single, value = _single_values(listed)
+        return single & values_equal(value, scalar, spec)
     if kind != other:
         return np.zeros(len(a), dtype=bool)
     if kind == "number":

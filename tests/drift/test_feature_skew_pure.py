@@ -7,6 +7,7 @@ import math
 import random
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from skew_reference import counts_of, make_pair, reference, table
@@ -334,3 +335,54 @@ def test_features_named_are_reported_even_when_absent() -> None:
 def test_bad_specs_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         FeatureSkewSpec(**{"identifier_features": ("id",), **kwargs})
+
+
+def _as_tfrecord_lists(t: pa.Table) -> pa.Table:
+    """The table as a TFRecord file reads: every scalar feature a list of one value (or of
+    none where null), strings as bytes."""
+    columns = []
+    for column in t.columns:
+        values = column.combine_chunks()
+        if pa.types.is_string(values.type):
+            values = values.cast(pa.large_binary())
+        if pa.types.is_list(values.type):
+            columns.append(values)
+            continue
+        lengths = np.where(values.is_null().to_numpy(zero_copy_only=False), 0, 1)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = values.filter(values.is_valid())
+        columns.append(pa.LargeListArray.from_arrays(pa.array(offsets), flat))
+    return pa.table(columns, names=t.column_names)
+
+
+def test_tfrecord_lists_of_one_value_compare_with_scalars() -> None:
+    """A TFRecord side (lists of one value, bytes) joins and matches a Parquet-like side;
+    a side mixing both (a TFRecord and a CSV file) does too."""
+    base, test = make_pair(seed=5)
+    scalar = run(table(base), table(test))
+    test_table = table(test)
+    listed = _as_tfrecord_lists(test_table.drop_columns(["tags", "emb"]))
+    expected = counts_of(scalar)
+    for name in ("tags", "emb"):  # not in the TFRecord-shaped table
+        del expected["features"][name]
+    result = run(table(base).drop_columns(["tags", "emb"]), listed)
+    assert result.joined == scalar.joined
+    # A null scalar is a list of no value there: present, so not counted as missing.
+    got = counts_of(result)
+    for name in ("price", "qty", "color"):
+        want, have = expected["features"][name], got["features"][name]
+        assert have["match_count"] == want["match_count"], name
+    half = test_table.num_rows // 2
+    mixed_batches = [
+        *_as_tfrecord_lists(test_table.slice(0, half).drop_columns(["tags", "emb"])).to_batches(),
+        *test_table.slice(half).drop_columns(["tags", "emb"]).to_batches(),
+    ]
+    mixed = feature_skew(
+        table(base).drop_columns(["tags", "emb"]).to_batches(), mixed_batches, spec()
+    )
+    assert mixed.joined == scalar.joined
+    for name in ("price", "qty", "color"):
+        assert (
+            counts_of(mixed)["features"][name]["match_count"]
+            == expected["features"][name]["match_count"]
+        ), name
