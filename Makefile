@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck protos bench clean
+.PHONY: install demo test test-runners runners lint typecheck protos bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,19 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# Engines for the runner-equivalence suite: Prism (go install), Beam's Flink and Spark job
+# servers (mvn). Cached in $$BEAM_STATS_RUNNERS_CACHE (default ~/.cache/beam-stats/runners);
+# a second run reuses them. See docs/RUNNERS.md.
+RUNNERS_CACHE ?= $(or $(BEAM_STATS_RUNNERS_CACHE),$(HOME)/.cache/beam-stats/runners)
+
+runners: $(STAMP)
+	BEAM_STATS_RUNNERS_CACHE=$(RUNNERS_CACHE) .ci/runners/fetch $(PY)
+
+# The same input through every runner (tests/runners): FnApiRunner, multi-processing, the
+# portable runner, Dask, Prism, DirectRunner with Prism, Flink, Spark.
+test-runners: runners
+	BEAM_STATS_RUNNERS_ENV=$(RUNNERS_CACHE)/runners.env $(PY) -m pytest -q -m runners tests/runners
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check beam_stats tests benchmarks

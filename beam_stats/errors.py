@@ -34,3 +34,7 @@ class SchemaError(InvalidInputError):
 
 class IncompatibleMergeError(BeamStatsError):
     """Two accumulators or statistics that cannot be merged (different settings)."""
+
+
+class LostOutputError(BeamStatsError):
+    """A runner finished without writing an output the job produced (a runner's bug)."""

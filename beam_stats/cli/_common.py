@@ -7,10 +7,11 @@ import json
 import logging
 import re
 import sys
+from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
-from beam_stats.errors import BeamStatsError
+from beam_stats.errors import BeamStatsError, LostOutputError
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
 # line of its traceback inside the runner's RuntimeError (the type does not cross processes).
@@ -48,3 +49,25 @@ class QuietBeamStatsErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         return not isinstance(error, BeamStatsError)
+
+
+def run_pipeline(pipeline: Any) -> None:
+    """Runs `pipeline` to the end, on any runner (the DaskRunner leaves its client open).
+
+    Raises:
+        LostOutputError: the runner could not finish writing an output's files.
+    """
+    from apache_beam.io.filesystem import BeamIOError
+
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except BeamIOError as e:  # e.g. Beam's DaskRunner finalising a sharded write twice
+        raise LostOutputError(
+            f"the runner could not finish writing an output ({e}); its files are incomplete. "
+            "Beam's DaskRunner does not finalise sharded writes (docs/RUNNERS.md): use "
+            "another runner."
+        ) from e
+    client = getattr(result, "client", None)
+    if client is not None:
+        client.close()

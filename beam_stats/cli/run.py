@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems
+from beam_stats.cli._common import report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 
 #: Skew thresholds of an inferred schema (per feature; edit the schema file to change them).
@@ -95,11 +95,7 @@ def _compute_statistics(args: argparse.Namespace, beam_args: Sequence[str], out:
         )
     # One final step that needs every write (Beam's DaskRunner runs only the last graph).
     _ = tuple(written) | "Done" >> beam.Flatten()
-    result = pipeline.run()
-    result.wait_until_finish()
-    client = getattr(result, "client", None)
-    if client is not None:
-        client.close()
+    run_pipeline(pipeline)
 
 
 def _combined(

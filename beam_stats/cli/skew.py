@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems
+from beam_stats.cli._common import report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 
 
@@ -147,11 +147,7 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).
     _ = tuple(written) | "Done" >> beam.Flatten()
-    run = pipeline.run()
-    run.wait_until_finish()
-    client = getattr(run, "client", None)  # the DaskRunner leaves its client open
-    if client is not None:
-        client.close()
+    run_pipeline(pipeline)
     skew = load_feature_skew(args.output)
     print_result(skew)
     where = args.output + (f", samples in {args.samples}" if args.samples else "")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems
+from beam_stats.cli._common import report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
@@ -112,11 +112,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     # One final step that needs both writes: Beam's DaskRunner runs only the graph of
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
-    result = pipeline.run()
-    result.wait_until_finish()
-    client = getattr(result, "client", None)  # the DaskRunner leaves its client open
-    if client is not None:
-        client.close()
+    run_pipeline(pipeline)
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
     slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""

@@ -69,7 +69,8 @@ def exact_part(
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """A copy without what depends on the order of adds and merges.
 
-    KLL quantiles (medians, histogram buckets) are randomised, and Misra-Gries top values
+    KLL quantiles (medians, histogram buckets; weighted ones and their certified error too)
+    are randomised, and Misra-Gries top values
     are order-dependent once the sketch has dropped values (top_values_max_error > 0). The
     HyperLogLog ``unique`` stays: its merge (register maximum) is exact and order-free. The
     stored sketch state (``beam_stats.state``) holds the KLL sketch, so it goes too.
@@ -78,7 +79,9 @@ def exact_part(
     out.CopyFrom(statistics)
     for dataset in out.datasets:
         for feature in dataset.features:
-            kept = [c for c in feature.custom_stats if c.name != STATE_NAME]
+            # The weighted quantiles' certified error depends on the order of merges too.
+            sketched = {STATE_NAME, "weighted_quantiles_rank_error"}
+            kept = [c for c in feature.custom_stats if c.name not in sketched]
             del feature.custom_stats[:]
             feature.custom_stats.extend(kept)
             stats = getattr(feature, feature.WhichOneof("stats"))
@@ -87,9 +90,14 @@ def exact_part(
                 stats.ClearField("median")
                 for histogram in stats.histograms:
                     del histogram.buckets[:]
+                stats.weighted_numeric_stats.ClearField("median")
+                for histogram in stats.weighted_numeric_stats.histograms:
+                    del histogram.buckets[:]
             if feature.HasField("string_stats") and _custom(feature, "top_values_max_error"):
                 stats.ClearField("top_values")
                 stats.ClearField("rank_histogram")
+                stats.weighted_string_stats.ClearField("top_values")
+                stats.weighted_string_stats.ClearField("rank_histogram")
                 kept = [c for c in feature.custom_stats if c.name != "top_values_max_error"]
                 del feature.custom_stats[:]
                 feature.custom_stats.extend(kept)
