@@ -459,3 +459,43 @@ def test_the_work_was_split(outputs: tuple[str, Outputs]) -> None:
     if name in SPLITTING:
         assert out.bundles > 1, f"{name}: one bundle read everything"
         assert any(len(sizes) > 1 for sizes in out.merges), f"{name}: no partial merge"
+
+
+@pytest.fixture(scope="module")
+def main_job_on_fn_api(data: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    runner = Runner("fn_api", [f"--runner={FN_API}"], dict(os.environ))
+    out = tmp_path_factory.mktemp("run") / "fn_api"
+    _main_job(runner, data, out)
+    return out
+
+
+def _main_job(runner: Runner, data: Dataset, out: Path) -> str:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    args = ["run", "--train", *data.parquet, "--serving", *data.serving, "--out", str(out)]
+    return _cli(runner, out.parent, f"run_{runner.name}", *args, found=True)
+
+
+@pytest.mark.parametrize("name", ["flink", "spark"])
+def test_main_job_end_to_end(
+    name: str,
+    request: pytest.FixtureRequest,
+    data: Dataset,
+    main_job_on_fn_api: Path,
+    tmp_path: Path,
+) -> None:
+    """`beam-stats run` on the engine: the same statistics, schema and findings."""
+    runner = _runner(name, request)
+    out = tmp_path / name
+    log = _main_job(runner, data, out)
+    for stats in ("train_stats.pb", "serving_stats.pb"):
+        mine, theirs = (load_statistics(str(d / stats)) for d in (out, main_job_on_fn_api))
+        assert_close(exact_part(mine), exact_part(theirs))
+    assert (out / "schema.pbtxt").read_text() == (main_job_on_fn_api / "schema.pbtxt").read_text()
+    # The new colour in serving is found by both (skew distances use sketches: not compared).
+    assert "violet" in (out / "anomalies.pbtxt").read_text()
+    assert "violet" in (main_job_on_fn_api / "anomalies.pbtxt").read_text()
+    html = (out / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    for name_ in ("serve.csv", "serve.jsonl", "serve.tfrecord"):
+        assert name_ in (out / "serving_input_errors.jsonl").read_text(), name_
+    assert "report: " in log and "anomal" in log  # the closing summary was printed
