@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.typehints.decorators import no_annotations
 
 _LIFECYCLE = ("setup", "start_bundle", "finish_bundle", "teardown")
 
@@ -69,3 +70,7 @@ class ParDoWithTaggedOutput(beam.PTransform):
         main = pairs | "Main" >> beam.FlatMap(_select, None)
         tagged = pairs | self._tag.capitalize() >> beam.FlatMap(_select, self._tag)
         return main, tagged
+
+
+# Several PCollections out: without this, Beam logs that it ignores the annotation.
+no_annotations(ParDoWithTaggedOutput.expand)

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import Metrics
+from apache_beam.typehints.decorators import no_annotations
 
 from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.beam import tfrecord
@@ -473,3 +474,7 @@ class ReadRecordBatches(beam.PTransform):
             | f"{prefix}Read" >> ParDoWithTaggedOutput(reader, ERRORS)
         )
         return ReadResult(batches, errors)
+
+
+# Several PCollections out: without this, Beam logs that it ignores the annotation.
+no_annotations(ReadRecordBatches.expand)

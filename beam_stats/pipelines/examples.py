@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.metrics.metric import Metrics
+from apache_beam.typehints.decorators import no_annotations
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.errors import InvalidInputError
@@ -165,6 +166,10 @@ class ValidateExamples(beam.PTransform):
         )
         summary = summary | "Summary" >> beam.CombineGlobally(_SumSummaries())
         return ValidationResult(good, bad, new_columns, summary)
+
+
+# Several PCollections out: without this, Beam logs that it ignores the annotation.
+no_annotations(ValidateExamples.expand)
 
 
 def json_safe(value: Any) -> Any:
