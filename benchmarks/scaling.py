@@ -56,6 +56,8 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from run import markdown_table, plain_table  # noqa: E402  (benchmarks/run.py: the tables)
+
 from beam_stats.errors import InvalidInputError  # noqa: E402
 from beam_stats.sketches import (  # noqa: E402  (after the path set-up)
     DistinctCountSpec,
@@ -361,19 +363,6 @@ def machine() -> list[str]:
     ]
 
 
-def plain(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
-
-
-def markdown(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the 10,000-slice run")
@@ -393,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
               f"HLL precision={s['precision']}, "
               f"weighted-quantiles capacity={s['weighted']}")  # fmt: skip
     kind_header, kind_rows, _ = per_kind([1_000, 1_000_000])
-    print(plain(kind_header, kind_rows), flush=True)
+    print(plain_table(kind_header, kind_rows), flush=True)
     print(f"({time.perf_counter() - began:.0f} s so far)")
 
     configs = [(10, 1, "default"), (100, 1, "default"), (1000, 1, "default")]
@@ -409,10 +398,10 @@ def main(argv: list[str] | None = None) -> int:
             print("  ".join(header), flush=True)
         print("  ".join(rows[0]), flush=True)
     grid_header, grid_rows = grid_table(results)
-    print("\n" + plain(grid_header, grid_rows))
+    print("\n" + plain_table(grid_header, grid_rows))
     extra_header, extra_rows = extrapolate(results)
     print("\n3. Extrapolated (linear in the measured per-feature and per-slice figures):")
-    print(plain(extra_header, extra_rows))
+    print(plain_table(extra_header, extra_rows))
     cost = check_cost()
     print("\n4. The max_slices check:")
     print("\n".join(f"   {line}" for line in cost))
@@ -422,9 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Measured {time.strftime('%Y-%m-%d')} by `.venv/bin/python benchmarks/scaling.py"
           f"{' --quick' if args.quick else ''}`.\n")  # fmt: skip
     print("\n".join(f"- {line}" for line in info) + "\n")
-    print(markdown(kind_header, kind_rows) + "\n")
-    print(markdown(grid_header, grid_rows) + "\n")
-    print(markdown(extra_header, extra_rows) + "\n")
+    print(markdown_table(kind_header, kind_rows) + "\n")
+    print(markdown_table(grid_header, grid_rows) + "\n")
+    print(markdown_table(extra_header, extra_rows) + "\n")
     print("\n".join(f"- {line}" for line in cost))
     return 0
 

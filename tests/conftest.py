@@ -5,4 +5,4 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 # Fixtures shared by several test folders.
-pytest_plugins = ["dask_cluster"]
+pytest_plugins = ["local_services"]

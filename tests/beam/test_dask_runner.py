@@ -31,7 +31,7 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.runner import PipelineState
-from dask_cluster import DASK_RUNNER, DaskCluster
+from local_services import DASK_RUNNER, DaskCluster
 from proto_compare import assert_close
 from stats.test_feature import make_table
 from tensorflow_metadata.proto.v0 import statistics_pb2

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import collections
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -250,51 +246,6 @@ def parquet_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, pa.T
         )
     assert sum(pq.ParquetFile(p).num_row_groups for p in folder.iterdir()) == 4 + 3 + 3
     return str(folder / "*.parquet"), table
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def job_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local Beam job service in a subprocess, for the PortableRunner."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("job_service") / "job_service.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "apache_beam.runners.portability.local_job_service_main",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"job service exited with {process.returncode}: {log.read_text()}")
-            try:
-                socket.create_connection(("localhost", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"job service not listening on {port} after 60 s")
-                time.sleep(0.1)
-        yield f"localhost:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _run_on(

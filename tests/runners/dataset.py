@@ -67,7 +67,7 @@ def _rows(rng: np.random.Generator, ids: np.ndarray) -> pa.Table:
     )
 
 
-def _serving(rng: np.random.Generator, parquet: pa.Table, start: int) -> pa.Table:
+def _serving(parquet: pa.Table, start: int) -> pa.Table:
     """Rows with identifiers of `parquet`; every SKEWED_EVERY-th has another `x`."""
     rows = parquet.slice(start, SERVING_ROWS)
     x = rows["x"].to_numpy(zero_copy_only=False).copy()
@@ -75,7 +75,6 @@ def _serving(rng: np.random.Generator, parquet: pa.Table, start: int) -> pa.Tabl
     x[changed] = x[changed] + 1.0
     colour = np.array(rows["colour"].to_pylist(), dtype=object)
     colour[np.arange(SERVING_ROWS) % NEW_COLOUR_EVERY == 3] = NEW_COLOUR
-    del rng
     return rows.set_column(
         1, "x", pa.array(x, pa.float64(), mask=rows["x"].is_null().to_numpy(False))
     ).set_column(3, "colour", pa.array(colour.tolist(), pa.string()))
@@ -144,9 +143,9 @@ def write_dataset(folder: Path, seed: int = 7) -> Dataset:
         rows[str(path)] = table
     all_parquet = pa.concat_tables(rows[p] for p in parquet)
     csv, jsonl, tfrecord = (folder / n for n in ("serve.csv", "serve.jsonl", "serve.tfrecord"))
-    csv_rows = _serving(rng, all_parquet, 100)
-    jsonl_rows = _serving(rng, all_parquet, 3000)
-    tf_rows = _serving(rng, all_parquet, 6000)
+    csv_rows = _serving(all_parquet, 100)
+    jsonl_rows = _serving(all_parquet, 3000)
+    tf_rows = _serving(all_parquet, 6000)
     csv_line = _write_csv(csv_rows, csv, malformed_after=200)
     jsonl_line = _write_jsonl(jsonl_rows, jsonl, broken_after=400)
     corrupt_record = 321

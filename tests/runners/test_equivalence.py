@@ -23,18 +23,17 @@ import dataclasses
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
 import pytest
 from dataset import COLOURS, NEW_COLOUR, Dataset, write_dataset
+from local_services import DASK_RUNNER
 from proto_compare import assert_close
 from stats.test_feature import check_rank
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -105,44 +104,6 @@ class Runner:
     env: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def job_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Beam's Python job service, for the PortableRunner, in a process of its own."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("job_service") / "log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "apache_beam.runners.portability.local_job_service_main",
-                f"--port={port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("localhost", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"job service did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.2)
-        yield f"localhost:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def prism_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home folder whose Beam cache holds Prism as DirectRunner downloads it.
@@ -173,12 +134,10 @@ def _runner(name: str, request: pytest.FixtureRequest) -> Runner:
         flags = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
         return Runner(name, ["--runner=DirectRunner", *flags], env)
     if name == "portable":
-        endpoint = request.getfixturevalue("job_service")
+        endpoint = request.getfixturevalue("job_endpoint")
         flags = [f"--job_endpoint={endpoint}", "--environment_type=LOOPBACK"]
         return Runner(name, ["--runner=PortableRunner", *flags], env)
     if name == "dask":
-        from dask_cluster import DASK_RUNNER
-
         cluster = request.getfixturevalue("dask_cluster")
         flags = [f"--dask_client_address={cluster.address}", "--dask_npartitions=4"]
         return Runner(name, [f"--runner={DASK_RUNNER}", *flags], env)

@@ -1,6 +1,7 @@
-"""A local Dask cluster for the tests: a scheduler and two workers, each a process of its own.
+"""Local services the runner tests start, each a process of its own: Beam's Python job
+service (for the PortableRunner) and a Dask cluster (a scheduler and two workers).
 
-The processes are started with the ``dask`` command line (as on a real cluster), without a
+The Dask processes are started with the ``dask`` command line (as on a real cluster), without a
 nanny so that the worker processes are the ones started here. ``beam_stats`` reaches the
 workers through its installation alone: they start outside the repository and get no
 ``PYTHONPATH``.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -33,7 +35,13 @@ class DaskCluster:
     worker_pids: frozenset[int]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return int(s.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -116,4 +124,33 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskClust
         if client is not None:
             client.close()
         for process in reversed(processes):  # workers first, then the scheduler
-            _stop(process)
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def job_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Beam's Python job service, for the PortableRunner; its address."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("job_service") / "job_service.log"
+    module = "apache_beam.runners.portability.local_job_service_main"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"job service exited with {process.returncode}: {log.read_text()}")
+            try:
+                socket.create_connection(("localhost", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"job service not listening on {port} after {START_TIMEOUT} s")
+                time.sleep(0.1)
+        yield f"localhost:{port}"
+    finally:
+        stop(process)
