@@ -9,7 +9,8 @@ everything else works on the batch's distinct values and their counts:
   distinct values, when every count is exact);
 * ``unique``: exact while the frequent-items sketch has never dropped a value, else the
   HyperLogLog estimate (:mod:`beam_stats.sketches.distinct`), whose relative standard error
-  is reported as ``distinct_relative_standard_error``;
+  is reported as ``distinct_relative_standard_error``, kept between ``capacity + 1`` and the
+  number of values (both certain), so it never reads more distinct values than values;
 * lengths in bytes (total, min, max) and the number of values that are not valid UTF-8:
   exact, merged by sums and extremes.
 
@@ -109,10 +110,16 @@ class StringAccumulator:
 
     @property
     def unique(self) -> int:
-        """Distinct values: exact while no value was ever dropped, else estimated."""
+        """Distinct values: exact while no value was ever dropped, else estimated.
+
+        The estimate is kept within what is certain: the frequent-items sketch drops a value
+        only when it holds ``capacity`` others, so there are more than ``capacity``; and there
+        are no more distinct values than values.
+        """
+        capacity = self.top_values.spec.capacity
         if self.top_values.offset == 0:
-            return len(self.top_values.result(self.top_values.spec.capacity))
-        return self.distinct.result()
+            return len(self.top_values.result(capacity))
+        return int(min(max(self.distinct.result(), capacity + 1), self.num_values))
 
     def top(self, k: int) -> list[tuple[str, float]]:
         """The k most frequent values, printable, with their lower-bound counts.

@@ -10,6 +10,7 @@ import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.sketches import DistinctCountAccumulator, DistinctCountSpec, FrequentItemsSpec
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, generate_statistics_from_table
 
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -175,6 +176,27 @@ def test_near_unique_strings_within_bounds(table: pa.Table, features: dict) -> N
     assert len(stats.top_values) == spec.num_top_values
     assert all(t.frequency == 1 for t in stats.top_values)
     assert set(t.value for t in stats.top_values) <= set(table["id"].to_pylist())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_estimated_unique_stays_within_what_is_certain(seed: int) -> None:
+    """A coarse HyperLogLog (16 registers, 26% error) overshoots often; the reported unique
+    never exceeds the number of values, nor falls to the frequent-items capacity or below."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    values = pa.array([f"v{x}" for x in rng.permutation(10**6)[:n]])  # all distinct
+    spec = StatisticsSpec(
+        frequent_items=FrequentItemsSpec(capacity=20),
+        distinct=DistinctCountSpec(precision=4),
+        num_top_values=10,
+        num_rank_histogram_buckets=10,
+    )
+    raw = DistinctCountAccumulator(spec.distinct)
+    raw.add(values)
+    unique = generate_statistics_from_table(pa.table({"s": values}), spec).datasets[0]
+    reported = unique.features[0].string_stats.unique
+    assert 20 < reported <= n
+    assert reported == min(max(raw.result(), 21), n)
 
 
 def test_valency_of_lists(table: pa.Table, features: dict) -> None:
