@@ -24,6 +24,14 @@ from beam_stats.schema.violations import AnomalyType, Violation, num, pct, quote
 _BINARY_DOMAINS = (None, "struct_domain", "natural_language_domain", "image_domain", "url_domain")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def int64(value: float) -> int:
+    """`value` as the nearest int an int64 field holds (statistics read 2**63 - 1 as 2**63)."""
+    return min(max(int(value), INT64_MIN), INT64_MAX)
+
+
 def check_domain(
     schema: schema_pb2.Schema, feature: schema_pb2.Feature, view: FeatureView
 ) -> list[Violation]:
@@ -125,7 +133,7 @@ def _bool(feature: schema_pb2.Feature, view: FeatureView) -> list[Violation]:
         if low < 0 or high > 1:
             kind = AnomalyType.BOOL_TYPE_SMALL_INT if low < 0 else AnomalyType.BOOL_TYPE_BIG_INT
             example = low if low < 0 else high
-            feature.int_domain.min, feature.int_domain.max = int(low), int(high)
+            feature.int_domain.min, feature.int_domain.max = int64(low), int64(high)
             return [
                 Violation(
                     kind,
@@ -207,7 +215,9 @@ def _int(feature: schema_pb2.Feature, view: FeatureView) -> list[Violation]:
     else:
         return []
     found = []
-    if int_domain.HasField("min") and low < int_domain.min:
+    # Statistics hold floats, so compare as floats: 2**63 - 1 reads as 2**63 in them, and an
+    # int comparison would find it above a domain that ends at 2**63 - 1.
+    if int_domain.HasField("min") and low < float(int_domain.min):
         found.append(
             Violation(
                 AnomalyType.INT_TYPE_SMALL_INT,
@@ -216,8 +226,8 @@ def _int(feature: schema_pb2.Feature, view: FeatureView) -> list[Violation]:
                 f"{int_domain.min}.",
             )
         )
-        int_domain.min = int(low)
-    if int_domain.HasField("max") and high > int_domain.max:
+        int_domain.min = int64(low)
+    if int_domain.HasField("max") and high > float(int_domain.max):
         found.append(
             Violation(
                 AnomalyType.INT_TYPE_BIG_INT,
@@ -226,7 +236,7 @@ def _int(feature: schema_pb2.Feature, view: FeatureView) -> list[Violation]:
                 f"{int_domain.max}.",
             )
         )
-        int_domain.max = int(high)
+        int_domain.max = int64(high)
     return found
 
 

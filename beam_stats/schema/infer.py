@@ -31,6 +31,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import path_str
 from beam_stats.schema import extras
+from beam_stats.schema.domains import int64
 from beam_stats.schema.features import add_feature
 from beam_stats.schema.spec import SchemaInferenceSpec
 from beam_stats.schema.view import (
@@ -153,8 +154,10 @@ def _domain(
             feature.bool_domain.SetInParent()
         elif spec.ranges is not None:
             low, high = _range(view, spec)
-            feature.int_domain.min = math.floor(low)
-            feature.int_domain.max = math.ceil(high)
+            # Statistics hold floats: 2**63 - 1 reads as 2**63, so the bounds are clamped to
+            # what an int64 domain can hold.
+            feature.int_domain.min = int64(math.floor(low))
+            feature.int_domain.max = int64(math.ceil(high))
         return
     if view.stats_type == StatsType.FLOAT and view.has_numbers:
         if spec.ranges is not None and view.has_finite:

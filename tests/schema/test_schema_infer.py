@@ -281,3 +281,34 @@ def test_bad_arguments() -> None:
     assert infer_schema(two.datasets[1]).feature == schema_pb2.Schema().feature
     with pytest.raises(InvalidInputError, match="expected a DatasetFeatureStatisticsList"):
         infer_schema(schema('feature { name: "x" }'))
+
+
+def test_int64_edges_infer_validate_and_update_without_a_crash() -> None:
+    """Statistics hold floats, so 2**63 - 1 reads as 2**63: inferring a range, validating and
+    updating must stay within int64 and not report the edge values as out of range."""
+    from beam_stats import generate_statistics_from_table as generate
+    from beam_stats import infer_schema, update_schema, validate_statistics
+    from beam_stats.schema import RangeInferenceSpec, SchemaInferenceSpec
+
+    edges = pa.table(
+        {
+            "top": pa.array([0, 5, 2**63 - 1], pa.int64()),
+            "bottom": pa.array([-(2**63), 1, 2], pa.int64()),
+        }
+    )
+    statistics = generate(edges)
+    inferred = infer_schema(
+        statistics.datasets[0], SchemaInferenceSpec(ranges=RangeInferenceSpec())
+    )
+    domains = {f.name: f.int_domain for f in inferred.feature}
+    assert domains["top"].max == 2**63 - 1 and domains["bottom"].min == -(2**63)
+    assert not validate_statistics(statistics, inferred).anomaly_info
+    # A narrower domain: the edges are found (not a crash), and the update widens to int64.
+    narrow = schema_pb2.Schema()
+    narrow.CopyFrom(inferred)
+    for feature in narrow.feature:
+        feature.int_domain.min, feature.int_domain.max = -10, 10
+    anomalies = validate_statistics(statistics, narrow)
+    assert set(anomalies.anomaly_info) == {"top", "bottom"}
+    updated = {f.name: f.int_domain for f in update_schema(narrow, statistics).feature}
+    assert updated["top"].max == 2**63 - 1 and updated["bottom"].min == -(2**63)
