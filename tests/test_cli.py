@@ -427,3 +427,29 @@ def test_unknown_runner_exits_with_status_2(
     args = ["stats", str(path), "--output", str(tmp_path / "s.pb"), "--runner=NoSuchRunner"]
     assert main(args) == 2
     assert "bad pipeline option" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_exits_3_with_one_line_not_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug must not look like "anomalies found" (status 1) nor print a traceback."""
+    import beam_stats.cli.merge
+
+    stats_file = tmp_path / "a.pb"
+    assert (
+        main(["stats", write_jsonl(make_rows(seed=9), tmp_path), "--output", str(stats_file)]) == 0
+    )
+    capsys.readouterr()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(beam_stats.cli.merge, "merge_statistics", broken)
+    args = ["merge", str(stats_file), str(stats_file), "--output", str(tmp_path / "m.pb")]
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: division by zero" in err
+    assert "Traceback" not in err and "BEAM_STATS_TRACEBACK=1" in err
+    monkeypatch.setenv("BEAM_STATS_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(args)

@@ -7,13 +7,16 @@ to the pipeline as they are.
 
 Exit status: 0 done, 1 the command's own "found something" (e.g. anomalies), 2 bad input
 (no such file, bad option, unreadable statistics, or a beam-stats error raised inside the
-pipeline, e.g. too many slices): its message is printed, without a traceback.
+pipeline, e.g. too many slices): its message is printed, without a traceback; 3 an
+unexpected failure (a bug, here or in the runner), never confused with "found something":
+one line names it, and ``BEAM_STATS_TRACEBACK=1`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,11 +60,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BeamStatsError, FileNotFoundError) as e:
         print(f"beam-stats: error: {e}", file=sys.stderr)
         return 2
-    except RuntimeError as e:  # how runners with worker processes re-raise their errors
-        message = worker_error(e)
-        if message is None:
+    except Exception as e:
+        # Runners with worker processes re-raise a beam-stats error as a RuntimeError.
+        message = worker_error(e) if isinstance(e, RuntimeError) else None
+        if message is not None:
+            print(f"beam-stats: error: {message}", file=sys.stderr)
+            return 2
+        if os.environ.get("BEAM_STATS_TRACEBACK"):
             raise
-        print(f"beam-stats: error: {message}", file=sys.stderr)
-        return 2
+        print(
+            f"beam-stats: internal error: {type(e).__name__}: {e}\n"
+            "This is a bug (in beam-stats or the runner), not a finding about the data; "
+            "run again with BEAM_STATS_TRACEBACK=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 3
     finally:
         beam_logger.removeFilter(quiet)
