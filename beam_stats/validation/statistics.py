@@ -205,6 +205,7 @@ def _validate(
     severities = spec.severities(schema)
     anomalies = anomalies_pb2.Anomalies(anomaly_name_format=anomalies_pb2.Anomalies.SERIALIZED_PATH)
     anomalies.baseline.CopyFrom(schema)
+    check_environment(schema, environment)  # an undeclared one is an error, data or not
     if dataset.num_examples == 0:
         anomalies.data_missing = True
         return anomalies

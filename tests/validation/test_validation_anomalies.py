@@ -357,3 +357,21 @@ def test_estimated_distinct_counts_get_three_standard_errors_of_slack() -> None:
     found = validate_statistics(statistics, beyond)
     assert reasons(found) == {("x", "FEATURE_TYPE_HIGH_UNIQUE")}
     assert "estimated" in found.anomaly_info["x"].description
+
+
+@pytest.mark.parametrize("rows", [0, 3])
+def test_an_undeclared_environment_is_an_error_with_or_without_data(rows: int) -> None:
+    """As TFDV: an environment the schema does not declare is the caller's error, also when
+    the statistics are empty (before, empty statistics answered "data missing" instead)."""
+    from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
+
+    from beam_stats import validate_statistics
+    from beam_stats.errors import SchemaError
+
+    declared = schema_pb2.Schema(default_environment=["TRAINING"])
+    declared.feature.add(name="x", type=schema_pb2.INT)
+    dataset = statistics_pb2.DatasetFeatureStatistics(name="d", num_examples=rows)
+    statistics = statistics_pb2.DatasetFeatureStatisticsList(datasets=[dataset])
+    with pytest.raises(SchemaError, match="'NOPE' is not declared"):
+        validate_statistics(statistics, declared, "NOPE")
+    assert validate_statistics(statistics, declared, "TRAINING").data_missing == (rows == 0)
