@@ -18,6 +18,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.slicing import WHOLE_DATASET as DEFAULT_SLICE
 
 StatsType = statistics_pb2.FeatureNameStatistics.Type
 HistogramType = statistics_pb2.Histogram.HistogramType
@@ -220,10 +221,11 @@ def one_dataset(
     statistics: statistics_pb2.DatasetFeatureStatisticsList
     | statistics_pb2.DatasetFeatureStatistics,
 ) -> statistics_pb2.DatasetFeatureStatistics:
-    """The single dataset of `statistics`.
+    """The single dataset of `statistics`; of several, the one named "All Examples" (the
+    whole dataset of a sliced run, as TFDV picks it).
 
     Raises:
-        InvalidInputError: `statistics` holds no dataset or several.
+        InvalidInputError: `statistics` holds no dataset, or several and none of that name.
     """
     if isinstance(statistics, statistics_pb2.DatasetFeatureStatistics):
         return statistics
@@ -232,11 +234,15 @@ def one_dataset(
             f"expected a DatasetFeatureStatisticsList or DatasetFeatureStatistics, "
             f"got {type(statistics).__name__}"
         )
+    if len(statistics.datasets) > 1:
+        default = [d for d in statistics.datasets if d.name == DEFAULT_SLICE]
+        if len(default) == 1:
+            return default[0]
     if len(statistics.datasets) != 1:
         names = ", ".join(repr(d.name) for d in statistics.datasets) or "none"
         raise InvalidInputError(
-            f"expected statistics of one dataset, got {len(statistics.datasets)} ({names}): "
-            "pass one of statistics.datasets"
+            f"expected statistics of one dataset, got {len(statistics.datasets)} ({names}), "
+            f"none named {DEFAULT_SLICE!r}: pass one of statistics.datasets"
         )
     return statistics.datasets[0]
 

@@ -157,3 +157,18 @@ def test_bad_arguments() -> None:
         twice = stats({"n": [1]})
         twice.datasets[0].features.append(twice.datasets[0].features[0])
         validate_statistics(twice, EXPECTED)
+
+
+def test_a_sliced_file_is_validated_by_its_all_examples_dataset() -> None:
+    """As TFDV: of several datasets, the default slice "All Examples" is the one validated."""
+    expected = infer_schema(stats({"x": ["a", "b"]}))
+    sliced = statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[
+            stats({"x": ["a", "c"]}, name="All Examples").datasets[0],
+            stats({"x": ["a"]}, name="x=a").datasets[0],
+        ]
+    )
+    assert by_feature(validate_statistics(sliced, expected)) == {
+        "x": {"ENUM_TYPE_UNEXPECTED_STRING_VALUES"}
+    }
+    assert infer_schema(sliced) == infer_schema(sliced.datasets[0])
