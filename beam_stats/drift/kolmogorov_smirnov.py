@@ -17,8 +17,8 @@ Error (reported as ``error``, the result is ``D +- error``)::
 
     error = eps_base + eps_test + slack_base + slack_test
 
-where ``eps`` bounds each CDF's error (the KLL normalized rank error, 1.33 % for k = 200,
-with DataSketches' 99 % confidence per query; 0 while the sketch is exact; for histograms,
+where ``eps`` bounds each CDF's error (the quantiles sketch's certified normalized rank
+error, 0 while the sketch is exact; for histograms,
 the largest bucket share) and ``slack`` bounds how much a sketch's CDF may move between two
 consecutive points (``1 / grid_size``, 0 for exact sketches): see
 :mod:`beam_stats.drift.numeric`. Empty input: a dataset without finite values gives no

@@ -2,7 +2,7 @@
 
 A :class:`Distance` carries the value, a bound on its error where one can be stated, and
 where the numbers came from (``source``): ``sketch`` when a feature's lossless sketch state
-was read (KLL quantiles, Misra-Gries frequent items), else the finished statistics it fell
+was read (quantiles sketch, Misra-Gries frequent items), else the finished statistics it fell
 back to (``rank_histogram``, ``top_values``, ``quantiles_histogram``,
 ``standard_histogram``). The two datasets may differ (``sketch/rank_histogram``).
 """

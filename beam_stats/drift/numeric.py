@@ -2,20 +2,20 @@
 
 What is read, per dataset:
 
-* sketch state (``source="sketch"``): the KLL sketch of the finite values. Its CDF ``F`` is
-  a step function jumping at the retained items; each CDF value is within the sketch's
-  normalized rank error ``eps`` (``QuantilesSpec.rank_error``, 1.33 % for k = 200; 0 while
-  no compaction happened, i.e. ``n <= k``) of the true one. It is read at the quantiles of
-  ranks ``i / grid_size``; between two consecutive points, ``F`` varies by less than
+* sketch state (``source="sketch"``): the quantiles sketch of the finite values. Its CDF
+  ``F`` is a step function jumping at the retained values; each CDF value is within the
+  sketch's certified normalized rank error ``eps`` (``QuantilesAccumulator.rank_error``; 0
+  while the sketch is exact) of the true one. It is read at the quantiles of ranks
+  ``i / grid_size``; between two consecutive points, ``F`` varies by less than
   ``1 / grid_size`` (the ``slack``; 0 for an exact sketch with ``n <= grid_size``, whose
-  every item is a grid point).
+  every value is a grid point).
 * finished statistics without state (``quantiles_histogram``, else ``standard_histogram``):
   the CDF is taken as piecewise linear through the bucket boundaries (values spread
   uniformly inside a bucket, TFDV's assumption), with vertical steps at zero-width buckets.
   It is off by at most the largest bucket's share, plus ``quantiles_rank_error`` when the
   statistics state one: that sum is its ``eps``; its slack is 0.
 
-NaN, +inf and -inf are not in either CDF (the KLL sketch holds finite values only); they are
+NaN, +inf and -inf are not in either CDF (the quantiles sketch holds finite values only); they are
 counted apart (exactly from sketch state; from the histograms' ``num_nan``, infinite bucket
 bounds or beam-stats' ``num_pos_inf``/``num_neg_inf`` otherwise), and the binned measures
 give each its own bin.
@@ -95,15 +95,15 @@ class Numeric(abc.ABC):
 
 
 class SketchNumeric(Numeric):
-    """A KLL sketch with the exact moments of the same values."""
+    """A quantiles sketch with the exact moments of the same values."""
 
     def __init__(self, sketch: QuantilesAccumulator, counts: Counts, std: float) -> None:
         self.sketch = sketch
         self.source = "sketch"
         self.counts = counts
         self.std = std
-        self.exact = sketch.n <= sketch.spec.k  # nothing was compacted
-        self.eps = 0.0 if self.exact else sketch.spec.rank_error
+        self.exact = sketch.is_exact
+        self.eps = sketch.rank_error
 
     def cdf(self, points: F64, *, inclusive: bool) -> F64:
         return self.sketch.cdf(points, inclusive=inclusive)[:-1]

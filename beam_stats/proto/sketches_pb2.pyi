@@ -7,12 +7,40 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class QuantilesState(_message.Message):
-    __slots__ = ("k", "kll")
+    __slots__ = ("k", "kll", "capacity", "exact_limit", "exact_values", "exact_counts", "summary", "cells")
     K_FIELD_NUMBER: _ClassVar[int]
     KLL_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    EXACT_VALUES_FIELD_NUMBER: _ClassVar[int]
+    EXACT_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
     k: int
     kll: bytes
-    def __init__(self, k: _Optional[int] = ..., kll: _Optional[bytes] = ...) -> None: ...
+    capacity: int
+    exact_limit: int
+    exact_values: _containers.RepeatedScalarFieldContainer[float]
+    exact_counts: _containers.RepeatedScalarFieldContainer[int]
+    summary: WeightedQuantilesState
+    cells: CellCounts
+    def __init__(self, k: _Optional[int] = ..., kll: _Optional[bytes] = ..., capacity: _Optional[int] = ..., exact_limit: _Optional[int] = ..., exact_values: _Optional[_Iterable[float]] = ..., exact_counts: _Optional[_Iterable[int]] = ..., summary: _Optional[_Union[WeightedQuantilesState, _Mapping]] = ..., cells: _Optional[_Union[CellCounts, _Mapping]] = ...) -> None: ...
+
+class CellCounts(_message.Message):
+    __slots__ = ("max_cells", "exponent", "index", "count", "low", "high")
+    MAX_CELLS_FIELD_NUMBER: _ClassVar[int]
+    EXPONENT_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    max_cells: int
+    exponent: int
+    index: _containers.RepeatedScalarFieldContainer[int]
+    count: _containers.RepeatedScalarFieldContainer[int]
+    low: _containers.RepeatedScalarFieldContainer[float]
+    high: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, max_cells: _Optional[int] = ..., exponent: _Optional[int] = ..., index: _Optional[_Iterable[int]] = ..., count: _Optional[_Iterable[int]] = ..., low: _Optional[_Iterable[float]] = ..., high: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class FrequentItemsState(_message.Message):
     __slots__ = ("capacity", "values", "counts", "offset", "total")
@@ -164,18 +192,22 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     TOP_K_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_PRECISION_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FEATURE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
+    quantiles_capacity: int
+    quantiles_exact_limit: int
     top_k_capacity: int
     distinct_precision: int
     weight_feature: str
     weighted_quantiles_capacity: int
-    def __init__(self, quantiles_k: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ...) -> None: ...
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
     __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")

@@ -62,7 +62,6 @@ import numpy.typing as npt
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
-from beam_stats.sketches.quantiles import split_points_array
 
 __all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec"]
 
@@ -98,6 +97,18 @@ class WeightedQuantilesSpec:
     def create(self) -> WeightedQuantilesAccumulator:
         """Returns an empty accumulator (the identity of merge)."""
         return WeightedQuantilesAccumulator(self)
+
+
+def split_points_array(split_points: npt.ArrayLike) -> F64:
+    """Split points of a CDF query as a float64 array, checked to be non-decreasing, not NaN.
+
+    Raises:
+        InvalidInputError: a split point is NaN or the points decrease.
+    """
+    s = np.asarray(split_points, dtype=np.float64).reshape(-1)
+    if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
+        raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
+    return s
 
 
 def _starts(keys: F64) -> npt.NDArray[np.intp]:
@@ -249,7 +260,7 @@ class WeightedQuantilesAccumulator:
         while self._levels and self._levels[-1] is None:
             self._levels.pop()
 
-    def _combined(self) -> tuple[F64, F64]:
+    def items(self) -> tuple[F64, F64]:
         """All retained items as one summary: values and their inclusive cumulative weights."""
         values, weights = _union([s for s in self._levels if s is not None])
         return values, np.cumsum(weights)
@@ -312,7 +323,7 @@ class WeightedQuantilesAccumulator:
             raise InvalidInputError(f"ranks must be in [0, 1], got {r[~valid][0]}")
         if self.is_empty or r.size == 0:
             return np.full(r.size, np.nan)
-        values, cum = self._combined()
+        values, cum = self.items()
         # r * W against cumulative weights, as DataSketches does (numpy's weighted inverted_cdf
         # compares r with cum / W, which rounds differently when r * W is whole).
         index = np.searchsorted(cum, r * cum[-1], side="left")
@@ -341,9 +352,18 @@ class WeightedQuantilesAccumulator:
         s = split_points_array(split_points)
         if self.is_empty:
             return np.full(s.size + 1, np.nan)
-        values, cum = self._combined()
+        values, cum = self.items()
         index = np.searchsorted(values, s, side="right" if inclusive else "left")
         return np.append(np.concatenate(([0.0], cum))[index] / cum[-1], 1.0)
+
+    def bucket_counts(self, edges: npt.ArrayLike) -> tuple[F64, float]:
+        """Weights of values in ``[edges[i], edges[i+1])`` (the last bucket closed), read from
+        :meth:`cdf`, and a bound on any bucket's absolute error (``2 * error``)."""
+        e = split_points_array(edges)
+        if self.is_empty or e.size < 2:
+            return np.zeros(max(e.size - 1, 0)), 0.0
+        below = self.cdf(e[1:-1])[:-1] * self._total
+        return np.diff(np.concatenate(([0.0], below, [self._total]))), 2.0 * self._error
 
     def result(self, ranks: Ranks) -> F64:
         """Same as :meth:`quantiles` (the house verb for the finished summary)."""
@@ -387,7 +407,7 @@ class WeightedQuantilesAccumulator:
             if acc._error or acc._total:
                 raise DeserializationError(f"an empty {name} has error or weight")
             return acc
-        values, cum = acc._combined()
+        values, cum = acc.items()
         if not math.isclose(acc._total, float(cum[-1]), rel_tol=1e-9):
             raise DeserializationError(
                 f"{name} total_weight {acc._total} != level weights {cum[-1]}"

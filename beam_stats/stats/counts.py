@@ -5,7 +5,7 @@ example. Merge: sums, and min/max of the extremes. Missing examples are not coun
 the number missing is the dataset's example count minus ``num_non_missing``, which stays
 right when a feature is absent from a whole batch or file.
 
-The distribution of values per example feeds a quantiles histogram from a KLL sketch (see
+The distribution of values per example feeds a quantiles histogram from a quantiles sketch (see
 :mod:`beam_stats.sketches.quantiles` for its rank error). Most features have the same number
 of values in every example (one, for scalars), so the sketch is filled only once two
 different counts have been seen; until then ``min == max`` describes the distribution

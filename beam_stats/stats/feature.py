@@ -35,7 +35,7 @@ from beam_stats.stats.numeric import NumericAccumulator
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: deterministic quantiles (QuantilesState fields 3-8)
 #: The custom statistic that carries a feature's StoredFeatureState.
 STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -178,12 +178,11 @@ class FeatureAccumulator:
         elif kind in (Kind.INT, Kind.FLOAT) and not categorical:
             stats.type = FeatureType.FLOAT if kind is Kind.FLOAT else FeatureType.INT
             numeric = self.numeric or NumericAccumulator(spec.quantiles, spec.weighted_quantiles)
-            stats.num_stats.CopyFrom(
-                numeric.result(
-                    common, spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets
-                )
+            num_stats, bounds = numeric.result(
+                common, spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets
             )
-            self._numeric_custom_stats(stats, numeric)
+            stats.num_stats.CopyFrom(num_stats)
+            self._numeric_custom_stats(stats, numeric, bounds)
         elif kind is Kind.BYTES:
             stats.type = FeatureType.BYTES
             self._bytes_stats(stats.bytes_stats, common)
@@ -206,21 +205,19 @@ class FeatureAccumulator:
         return stats
 
     def _numeric_custom_stats(
-        self, stats: statistics_pb2.FeatureNameStatistics, numeric: NumericAccumulator
+        self,
+        stats: statistics_pb2.FeatureNameStatistics,
+        numeric: NumericAccumulator,
+        bounds: dict[str, float],
     ) -> None:
         moments = numeric.moments
         for name, value in (
             ("num_nan", moments.num_nan),
             ("num_pos_inf", moments.num_pos_inf),
             ("num_neg_inf", moments.num_neg_inf),
-            ("quantiles_rank_error", self.spec.quantiles.rank_error),
+            *bounds.items(),
         ):
             stats.custom_stats.add(name=name, num=value)
-        if numeric.weighted_quantiles is not None:
-            # Certified by the sketch's own accounting (beam_stats.sketches.weighted_quantiles).
-            stats.custom_stats.add(
-                name="weighted_quantiles_rank_error", num=numeric.weighted_quantiles.rank_error
-            )
 
     def _string_stats(
         self, stats: statistics_pb2.FeatureNameStatistics, common: statistics_pb2.CommonStatistics

@@ -2,11 +2,13 @@
 
 * Quantiles histogram (``QUANTILES``): ``n`` buckets, each holding ``1/n`` of the values;
   bucket edges are the sketch's quantiles at ranks ``i/n``, so each edge is off by at most
-  the KLL rank error ``eps`` in rank.
+  the sketch's certified rank error ``eps`` in rank (0 while it is exact).
 * Equi-width histogram (``STANDARD``): ``n`` buckets of equal width between the exact
   minimum and maximum; bucket ``i`` is ``[low, high)`` (the last one closed). Counts come
-  from the sketch's CDF at the inner edges, so each count is off by at most ``2 * eps * N``.
-  NaN values are not in any bucket and are counted in ``num_nan``.
+  from the sketch's ``bucket_counts``: exact while the quantiles sketch is exact, then exact
+  up to the split of one grid cell per inner edge (:mod:`beam_stats.sketches.cells`), and a
+  bucket holding a value is never 0; the bound on any bucket's count error is returned with
+  the histogram. NaN values are not in any bucket and are counted in ``num_nan``.
 * Rank histogram: bucket ``i`` is the ``i``-th most frequent value with its count.
 """
 
@@ -22,14 +24,14 @@ Histogram = statistics_pb2.Histogram
 
 
 class QuantilesSketch(Protocol):
-    """What the histograms need of a quantiles sketch (plain KLL or weighted)."""
+    """What the histograms need of a quantiles sketch (plain or weighted)."""
 
     @property
     def is_empty(self) -> bool: ...
 
     def quantiles(self, ranks: np.ndarray) -> np.ndarray: ...
 
-    def cdf(self, split_points: np.ndarray) -> np.ndarray: ...
+    def bucket_counts(self, edges: np.ndarray) -> tuple[np.ndarray, float]: ...
 
 
 def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics_pb2.Histogram:
@@ -53,6 +55,17 @@ def quantiles(sketch: QuantilesSketch, count: float, num_buckets: int) -> statis
     return histogram
 
 
+def equal_width_edges(minimum: float, maximum: float, num_buckets: int) -> np.ndarray:
+    """``num_buckets + 1`` edges from `minimum` to `maximum` (both exact), without overflow
+    when the range is wider than the largest float (e.g. -1e308 to 1e308)."""
+    step = maximum / num_buckets - minimum / num_buckets
+    with np.errstate(over="ignore"):  # a rounded-up last edge is clipped to `maximum`
+        edges = minimum + step * np.arange(num_buckets + 1, dtype=np.float64)
+    edges = np.clip(edges, minimum, maximum)
+    edges[-1] = maximum
+    return edges
+
+
 def equi_width(
     sketch: QuantilesSketch,
     minimum: float,
@@ -60,22 +73,25 @@ def equi_width(
     count: float,
     num_buckets: int,
     num_nan: int = 0,
-) -> statistics_pb2.Histogram:
-    """Equal-width buckets between `minimum` and `maximum`, counted from the sketch."""
+) -> tuple[statistics_pb2.Histogram, float]:
+    """Equal-width buckets between `minimum` and `maximum`, counted by the sketch.
+
+    Returns:
+        The histogram and a bound on any bucket's absolute count error.
+    """
     histogram = Histogram(type=Histogram.STANDARD, num_nan=num_nan)
     if sketch.is_empty or count <= 0:
-        return histogram
+        return histogram, 0.0
     if minimum == maximum:
         histogram.buckets.add(low_value=minimum, high_value=maximum, sample_count=count)
-        return histogram
-    edges = np.linspace(minimum, maximum, num_buckets + 1)
-    below = sketch.cdf(edges[1:-1])[:-1]  # fraction of values < each inner edge
-    fractions = np.diff(np.concatenate(([0.0], below, [1.0])))
-    for low, high, fraction in zip(edges[:-1], edges[1:], fractions, strict=True):
+        return histogram, 0.0
+    edges = equal_width_edges(minimum, maximum, num_buckets)
+    counts, error = sketch.bucket_counts(edges)
+    for low, high, bucket_count in zip(edges[:-1], edges[1:], counts, strict=True):
         histogram.buckets.add(
-            low_value=float(low), high_value=float(high), sample_count=float(fraction * count)
+            low_value=float(low), high_value=float(high), sample_count=float(bucket_count)
         )
-    return histogram
+    return histogram, error
 
 
 def rank(values: Sequence[tuple[str, float]], num_buckets: int) -> statistics_pb2.RankHistogram:

@@ -1,9 +1,10 @@
-"""Numeric statistics of INT and FLOAT features: exact moments plus a KLL quantiles sketch.
+"""Numeric statistics of INT and FLOAT features: exact moments plus a quantiles sketch.
 
 Mean, standard deviation, min, max and zeros are exact (:mod:`beam_stats.stats.moments`).
-The median and both histograms come from the KLL sketch over the finite values; their rank
-error is the sketch's ``rank_error`` (see :mod:`beam_stats.stats.histograms` for what it
-means for each histogram). Merge: moments by Chan's formula, sketches by KLL merge.
+The median and both histograms come from the quantiles sketch over the finite values, exact
+while a feature has at most ``QuantilesSpec.exact_limit`` distinct values; past that their
+certified bounds are reported with them (see :mod:`beam_stats.stats.histograms`). Merge:
+moments by Chan's formula, sketches by their own merge.
 """
 
 from __future__ import annotations
@@ -98,10 +99,17 @@ class NumericAccumulator:
         self,
         common: statistics_pb2.CommonStatistics,
         num_histogram_buckets: int,
-        num_quantiles_buckets: int,
-    ) -> statistics_pb2.NumericStatistics:
+        num_quantiles_histogram_buckets: int,
+    ) -> tuple[statistics_pb2.NumericStatistics, dict[str, float]]:
+        """The finished statistics and the error bounds of their sketched parts.
+
+        The bounds are normalized by the count (or total weight): ``quantiles_rank_error``
+        (median and quantiles histogram edges, 0 while exact) and ``histogram_count_error``
+        (any equi-width bucket's count), plus their ``weighted_`` forms when weighted.
+        """
         m = self.moments
         stats = statistics_pb2.NumericStatistics(common_stats=common, num_zeros=m.num_zeros)
+        bounds = {"quantiles_rank_error": self.quantiles.rank_error, "histogram_count_error": 0.0}
         if m.count:
             stats.mean = m.mean
             stats.std_dev = m.std_dev
@@ -109,22 +117,30 @@ class NumericAccumulator:
             stats.max = m.max
             stats.median = float(self.quantiles.quantiles([0.5])[0])
         if m.count or m.num_nan:
-            stats.histograms.append(
-                histograms.equi_width(
-                    self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
-                )
+            standard, error = histograms.equi_width(
+                self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
             )
-            quantiles = histograms.quantiles(self.quantiles, m.count, num_quantiles_buckets)
+            stats.histograms.append(standard)
+            bounds["histogram_count_error"] = error / m.count if m.count else 0.0
+            quantiles = histograms.quantiles(
+                self.quantiles, m.count, num_quantiles_histogram_buckets
+            )
             quantiles.num_nan = m.num_nan
             stats.histograms.append(quantiles)
         wm, wq = self.weighted_moments, self.weighted_quantiles
+        if wm is not None and wq is not None:
+            bounds["weighted_quantiles_rank_error"] = wq.rank_error
         if wm is not None and wq is not None and wm.weight > 0:
             weighted = stats.weighted_numeric_stats
             weighted.mean = wm.mean
             weighted.std_dev = wm.std_dev
             weighted.median = float(wq.quantiles([0.5])[0])
-            weighted.histograms.append(
-                histograms.equi_width(wq, m.min, m.max, wm.weight, num_histogram_buckets)
+            standard, error = histograms.equi_width(
+                wq, m.min, m.max, wm.weight, num_histogram_buckets
             )
-            weighted.histograms.append(histograms.quantiles(wq, wm.weight, num_quantiles_buckets))
-        return stats
+            weighted.histograms.append(standard)
+            bounds["weighted_histogram_count_error"] = error / wm.weight
+            weighted.histograms.append(
+                histograms.quantiles(wq, wm.weight, num_quantiles_histogram_buckets)
+            )
+        return stats, bounds

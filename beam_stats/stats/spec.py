@@ -35,7 +35,7 @@ class StatisticsSpec:
     """Options of a statistics run; every field has the TFDV default.
 
     Args:
-        quantiles: the KLL sketch behind medians and histograms.
+        quantiles: the sketch behind medians and histograms (exact up to a limit).
         frequent_items: the Misra-Gries sketch behind top values and rank histograms.
         distinct: the HyperLogLog sketch behind distinct counts.
         weighted_quantiles: the sketch behind weighted medians and histograms.
@@ -107,7 +107,9 @@ class StatisticsSpec:
     ) -> StatisticsSpec:
         """The spec a stored state was made with (see :meth:`settings`, :meth:`options`)."""
         return cls(
-            quantiles=QuantilesSpec(k=settings.quantiles_k),
+            quantiles=QuantilesSpec(
+                capacity=settings.quantiles_capacity, exact_limit=settings.quantiles_exact_limit
+            ),
             frequent_items=FrequentItemsSpec(capacity=settings.top_k_capacity),
             distinct=DistinctCountSpec(precision=settings.distinct_precision),
             weight_feature=(
@@ -126,7 +128,8 @@ class StatisticsSpec:
     def settings(self) -> sketches_pb2.SketchSettings:
         """The sketch parameters that two states must share to merge."""
         return sketches_pb2.SketchSettings(
-            quantiles_k=self.quantiles.k,
+            quantiles_capacity=self.quantiles.capacity,
+            quantiles_exact_limit=self.quantiles.exact_limit,
             top_k_capacity=self.frequent_items.capacity,
             distinct_precision=self.distinct.precision,
             weight_feature=".".join(self.weight_feature) if self.weight_feature else "",

@@ -9,7 +9,9 @@ their stated bounds (see each sketch's module).
 Datasets merge by name, so the slices of two sliced runs merge slice by slice. Files made
 with different sketch settings, files without state (written with ``include_state=False`` or
 by another tool, such as TFDV) and state of a newer format fail with an error naming the
-source and the mismatch. Older formats load: ``format_version`` is checked and upgraded here.
+source and the mismatch. ``format_version`` is checked here: state of format 1 (randomized KLL
+quantiles) cannot merge with format 2 and fails like state made with other settings; its
+finished statistics still load, validate and compare.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from beam_stats.stats.feature import (
 )
 from beam_stats.stats.spec import StatisticsSpec
 
+FIRST_READABLE_FORMAT = 2  # format 1 held randomized KLL quantiles, which cannot merge with 2
+
 
 def _stored_state(
     feature: statistics_pb2.FeatureNameStatistics, where: str
@@ -46,10 +50,17 @@ def _stored_state(
             f"{where}: feature {name!r}: {STATE_NAME} holds a {custom.any.type_url}, "
             "not a beam_stats.StoredFeatureState"
         )
+    if 0 < stored.format_version < FIRST_READABLE_FORMAT:
+        raise IncompatibleMergeError(
+            f"{where}: feature {name!r} has sketch state of format {stored.format_version}, "
+            "whose randomized KLL quantiles cannot merge with this beam-stats' deterministic "
+            "ones; its finished statistics still load, validate and compare: compute the "
+            "statistics again to merge them"
+        )
     if stored.format_version < 1 or stored.format_version > FORMAT_VERSION:
         raise DeserializationError(
             f"{where}: feature {name!r} has sketch state of format {stored.format_version}; "
-            f"this beam-stats reads formats 1 to {FORMAT_VERSION}"
+            f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {FORMAT_VERSION}"
         )
     return stored
 
@@ -95,7 +106,8 @@ def accumulator_from_statistics(
 
 def _describe(settings: sketches_pb2.SketchSettings) -> str:
     return (
-        f"quantiles k={settings.quantiles_k}, top values capacity={settings.top_k_capacity}, "
+        f"quantiles capacity={settings.quantiles_capacity} exact limit="
+        f"{settings.quantiles_exact_limit}, top values capacity={settings.top_k_capacity}, "
         f"distinct precision={settings.distinct_precision}"
     )
 

@@ -65,27 +65,27 @@ def exact_part(
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """A copy without what depends on the order of adds and merges.
 
-    KLL quantiles (medians, histogram buckets; weighted ones and their certified error too)
-    are randomised, and Misra-Gries top values
-    are order-dependent once the sketch has dropped values (top_values_max_error > 0). The
-    HyperLogLog ``unique`` stays: its merge (register maximum) is exact and order-free. The
-    stored sketch state (``beam_stats.state``) holds the KLL sketch, so it goes too.
+    Quantiles are exact below ``QuantilesSpec.exact_limit`` distinct values, so unweighted
+    medians and histograms stay. The weighted quantiles (weighted medians, histograms and their
+    certified error) depend on the order of merges, and Misra-Gries top values do once the
+    sketch has dropped values (top_values_max_error > 0). The HyperLogLog ``unique`` stays: its
+    merge (register maximum) is exact and order-free. The stored sketch state
+    (``beam_stats.state``) holds the order-dependent sketches, so it goes too.
     """
     out = statistics_pb2.DatasetFeatureStatisticsList()
     out.CopyFrom(statistics)
     for dataset in out.datasets:
         for feature in dataset.features:
-            # The weighted quantiles' certified error depends on the order of merges too.
-            sketched = {STATE_NAME, "weighted_quantiles_rank_error"}
+            sketched = {
+                STATE_NAME,
+                "weighted_quantiles_rank_error",
+                "weighted_histogram_count_error",
+            }
             kept = [c for c in feature.custom_stats if c.name not in sketched]
             del feature.custom_stats[:]
             feature.custom_stats.extend(kept)
             stats = getattr(feature, feature.WhichOneof("stats"))
-            del stats.common_stats.num_values_histogram.buckets[:]
             if feature.HasField("num_stats"):
-                stats.ClearField("median")
-                for histogram in stats.histograms:
-                    del histogram.buckets[:]
                 stats.weighted_numeric_stats.ClearField("median")
                 for histogram in stats.weighted_numeric_stats.histograms:
                     del histogram.buckets[:]
@@ -113,8 +113,8 @@ def check_against_numpy(dataset: statistics_pb2.DatasetFeatureStatistics, table:
     """Exact statistics equal numpy's; sketched ones are within their stated bounds."""
     features = _features(dataset)
     assert dataset.num_examples == table.num_rows
-    eps = SPEC.quantiles.rank_error
     for name in NUMERIC:
+        eps = _custom(features[name], "quantiles_rank_error")
         column = _column(table, name)
         values = pc.list_flatten(column) if name == "list" else column.drop_null()
         values = values.to_numpy(zero_copy_only=False).astype(np.float64)

@@ -1,8 +1,8 @@
-"""Tests of beam_stats.sketches.quantiles (KLL via datasketches).
+"""Tests of beam_stats.sketches.quantiles: exact below the limit, certified bounds above it.
 
-Sketch answers are checked against exact numpy answers within ``BOUND = 2 * rank_error``:
-``rank_error`` is DataSketches' 99th-percentile rank error, and KLL compaction is random, so a
-test at exactly 1x would fail about once in a hundred runs; at 2x a failure is a real bug.
+Exact answers are numpy's on the same data. Past the exact limit every answer is checked
+against the sketch's own certified ``rank_error`` (no slack: the bound is deterministic), and
+equi-width bucket counts against the bound ``bucket_counts`` states.
 """
 
 from __future__ import annotations
@@ -17,20 +17,21 @@ from hypothesis import strategies as st
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
+from beam_stats.stats.histograms import equal_width_edges
 
 SPEC = QuantilesSpec()
-BOUND = 2 * SPEC.rank_error
+SMALL = QuantilesSpec(exact_limit=1000, capacity=64)  # compacts after 1,000 distinct values
 RANKS = np.linspace(0.0, 1.0, 41)
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 small_lists = st.lists(finite | st.integers(-3, 3).map(float), max_size=60)
-# Big enough (up to 3000 values, k=200) that KLL compacts.
+# Up to 3,000 values of up to ~600 distinct ones: SMALL compacts some of them.
 seeded = st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 3000)).map(
     lambda seed_n: np.random.default_rng(seed_n[0]).normal(size=seed_n[1]).round(2)
 )
 
 
-def sketch(values: np.ndarray | list[float], spec: QuantilesSpec = SPEC) -> QuantilesAccumulator:
+def sketch(values: np.ndarray | list[float], spec: QuantilesSpec = SMALL) -> QuantilesAccumulator:
     acc = spec.create()
     acc.add(np.asarray(values, dtype=np.float64))
     return acc
@@ -45,52 +46,70 @@ def rank_distance(data: np.ndarray, ranks: np.ndarray, answers: np.ndarray) -> n
     return distance
 
 
+def true_bucket_counts(data: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    ordered = np.sort(data)
+    below = np.searchsorted(ordered, edges[1:-1], side="left")
+    return np.diff(np.concatenate(([0], below, [data.size])))
+
+
 def assert_within_bound(acc: QuantilesAccumulator, data: np.ndarray) -> None:
     assert acc.n == data.size
     if data.size == 0:
         assert acc.is_empty
         return
+    eps = acc.rank_error
+    if len(np.unique(data)) <= acc.spec.exact_limit:
+        assert eps == 0.0 and acc.is_exact
     assert acc.min_value == data.min()
     assert acc.max_value == data.max()
     np.testing.assert_array_equal(acc.quantiles([0.0, 1.0]), [data.min(), data.max()])
-    assert rank_distance(data, RANKS, acc.quantiles(RANKS)).max() <= BOUND
+    assert rank_distance(data, RANKS, acc.quantiles(RANKS)).max() <= eps + 1e-12
     points = np.unique(np.quantile(data, [0.1, 0.3, 0.5, 0.7, 0.9]))
     true_cdf = np.searchsorted(np.sort(data), points, side="left") / data.size
-    assert np.abs(acc.cdf(points)[:-1] - true_cdf).max() <= BOUND
+    assert np.abs(acc.cdf(points)[:-1] - true_cdf).max() <= eps + 1e-12
+    for buckets in (10, 3000):  # cells narrower than buckets, and wider
+        edges = equal_width_edges(data.min(), data.max(), buckets)
+        counts, bound = acc.bucket_counts(edges)
+        truth = true_bucket_counts(data, edges)
+        assert counts.sum() == data.size
+        if buckets == 10:
+            assert np.abs(counts - truth).max() <= bound
+            assert np.all(counts[truth > 0] >= 1)  # a bucket holding a value is never empty
+        if eps == 0.0:
+            np.testing.assert_array_equal(counts, truth)
 
 
-@pytest.mark.parametrize("bad", [7, 65536, 0, True, 200.0, "200"])
-def test_spec_rejects_bad_k(bad: object) -> None:
-    with pytest.raises(InvalidInputError, match=repr(bad) if isinstance(bad, str) else str(bad)):
-        QuantilesSpec(k=bad)  # type: ignore[arg-type]
-
-
-def test_rank_error_is_datasketches_formula() -> None:
-    assert SPEC.k == 200
-    assert SPEC.rank_error == pytest.approx(2.296 / 200**0.9723)
-    assert QuantilesSpec(k=8).rank_error > QuantilesSpec(k=65535).rank_error
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [("exact_limit", 999), ("exact_limit", True), ("capacity", 63), ("capacity", 200.0)],
+)
+def test_spec_rejects_bad_settings(field: str, bad: object) -> None:
+    with pytest.raises(InvalidInputError, match=field):
+        QuantilesSpec(**{field: bad})  # type: ignore[arg-type]
 
 
 def test_empty() -> None:
     acc = SPEC.create()
     acc.add(np.array([]))
-    assert acc.is_empty
-    assert acc.n == 0
+    assert acc.is_empty and acc.is_exact and acc.n == 0 and acc.rank_error == 0.0
     assert np.isnan(acc.min_value)
     assert np.isnan(acc.max_value)
     assert np.isnan(acc.quantiles([0.0, 0.5, 1.0])).all()
     assert acc.quantiles(np.array([0.5])).shape == (1,)
     assert np.isnan(acc.cdf([1.0, 2.0])).all()
     assert acc.cdf([1.0, 2.0]).shape == (3,)
+    counts, bound = acc.bucket_counts([0.0, 1.0, 2.0])
+    assert counts.tolist() == [0.0, 0.0] and bound == 0.0
 
 
 @settings(max_examples=100, deadline=None)
-@given(data=small_lists, k=st.integers(60, 300))
-def test_exact_before_compaction(data: list[float], k: int) -> None:
+@given(data=small_lists)
+def test_exact_below_the_limit(data: list[float]) -> None:
     values = np.array(data, dtype=np.float64)
-    acc = sketch(values, QuantilesSpec(k=k))
+    acc = sketch(values, SPEC)
     if values.size == 0:
         return
+    assert acc.is_exact
     np.testing.assert_array_equal(
         acc.quantiles(RANKS), np.quantile(values, RANKS, method="inverted_cdf")
     )
@@ -102,19 +121,59 @@ def test_exact_before_compaction(data: list[float], k: int) -> None:
     np.testing.assert_allclose(
         acc.cdf(points, inclusive=True), np.append(inclusive, 1.0), atol=1e-12
     )
+    assert_within_bound(acc, values)
 
 
-def test_estimation_mode_within_bound() -> None:
+def test_exact_at_the_limit_however_many_values() -> None:
+    rng = np.random.default_rng(4)
+    # 100,000 distinct values, 300,000 values, in uneven batches: still exact.
+    data = np.repeat(rng.normal(size=100_000), 3)
+    rng.shuffle(data)
+    acc = SPEC.create()
+    for batch in np.array_split(data, 7):
+        acc.add(batch)
+    assert acc.is_exact and acc.rank_error == 0.0
+    np.testing.assert_array_equal(
+        acc.quantiles(RANKS), np.quantile(data, RANKS, method="inverted_cdf")
+    )
+    acc.add(np.array([1e6]))  # one more distinct value: now it compacts
+    assert not acc.is_exact and 0.0 < acc.rank_error < 0.001
+
+
+def test_past_the_limit_within_the_certified_bound_with_skewed_tails() -> None:
     rng = np.random.default_rng(11)
     data = np.concatenate(
-        [rng.normal(size=150_000), np.full(30_000, 0.25), rng.exponential(size=20_000)]
+        [
+            rng.normal(size=150_000),
+            np.full(30_000, 0.25),
+            rng.exponential(size=20_000) * 50,
+            rng.uniform(400, 401, 35),  # a few outliers in a far bucket
+        ]
     )
     rng.shuffle(data)
     acc = SPEC.create()
     for batch in np.array_split(data, 9):
         acc.add(batch)
-    assert acc.to_proto().ByteSize() < 10_000  # about 3k items, not 200k
+    assert not acc.is_exact
+    assert acc.rank_error < 0.002  # the stated bound at the defaults
     assert_within_bound(acc, data)
+    edges = np.linspace(data.min(), data.max(), 11)
+    counts, _ = acc.bucket_counts(edges)
+    truth = true_bucket_counts(data, edges)
+    assert truth[-5:].tolist() == [86, 32, 46, 3, 3]  # the sparse tail, outliers included
+    np.testing.assert_array_equal(counts[-5:], truth[-5:])  # exact, where KLL read zeros
+
+
+def test_deterministic() -> None:
+    rng = np.random.default_rng(12)
+    data = rng.lognormal(size=50_000)
+    states = []
+    for _ in range(2):
+        acc = SMALL.create()
+        for batch in np.array_split(data, 13):
+            acc.add(batch)
+        states.append(acc.to_proto().SerializeToString())
+    assert states[0] == states[1]
 
 
 def test_add_accepts_read_only_strided_and_other_dtypes() -> None:
@@ -130,11 +189,14 @@ def test_add_accepts_read_only_strided_and_other_dtypes() -> None:
     assert_within_bound(acc, np.append(expected, [1.5, 2.5]))
 
 
-def test_nan_is_not_counted_and_infinities_are_values() -> None:
-    acc = sketch([1.0, np.nan, np.inf, -np.inf])
-    assert acc.n == 3
-    assert acc.min_value == -np.inf
-    assert acc.max_value == np.inf
+def test_nan_is_skipped_and_infinities_are_refused() -> None:
+    acc = sketch([1.0, np.nan, -0.0])
+    assert acc.n == 2 and acc.min_value == 0.0
+    assert not np.signbit(acc.min_value)  # -0.0 and 0.0 are one value
+    with pytest.raises(InvalidInputError, match="finite"):
+        acc.add(np.array([1.0, np.inf]))
+    with pytest.raises(InvalidInputError, match="finite"):
+        acc.add_constant(-np.inf, 2)
 
 
 def test_add_constant() -> None:
@@ -143,8 +205,8 @@ def test_add_constant() -> None:
     acc.add_constant(np.nan, 10)
     assert acc.is_empty
     acc.add(np.array([1.0, 3.0]))
-    acc.add_constant(2.5, (1 << 21) + 7)  # more than two chunks
-    assert acc.n == (1 << 21) + 9
+    acc.add_constant(2.5, (1 << 40) + 7)  # O(1) memory, stays exact
+    assert acc.n == (1 << 40) + 9 and acc.is_exact
     np.testing.assert_array_equal(acc.quantiles([0.0, 0.5, 1.0]), [1.0, 2.5, 3.0])
     with pytest.raises(InvalidInputError, match="-1"):
         acc.add_constant(1.0, -1)
@@ -169,9 +231,9 @@ def test_result_is_quantiles() -> None:
     np.testing.assert_array_equal(acc.result([0.0, 0.5, 1.0]), [1.0, 2.0, 3.0])
 
 
-def test_merge_rejects_other_k() -> None:
-    with pytest.raises(IncompatibleMergeError, match="k=200 and k=100"):
-        SPEC.create().merge(QuantilesSpec(k=100).create())
+def test_merge_rejects_other_settings() -> None:
+    with pytest.raises(IncompatibleMergeError, match="capacity=2048.*capacity=100"):
+        SPEC.create().merge(QuantilesSpec(capacity=100).create())
 
 
 @settings(max_examples=50, deadline=None)
@@ -179,16 +241,16 @@ def test_merge_rejects_other_k() -> None:
 def test_merge_identity_is_exact(a: np.ndarray) -> None:
     source = sketch(a)
     before = source.to_proto()
-    left = SPEC.create()
+    left = SMALL.create()
     left.merge(source)
     assert left == source
-    source.merge(SPEC.create())
+    source.merge(SMALL.create())
     assert source.to_proto() == before
 
 
 @settings(max_examples=50, deadline=None)
 @given(a=seeded, b=seeded)
-def test_merge_commutative_within_bound(a: np.ndarray, b: np.ndarray) -> None:
+def test_merge_commutative(a: np.ndarray, b: np.ndarray) -> None:
     ab = sketch(a)
     ab.merge(sketch(b))
     ba = sketch(b)
@@ -196,8 +258,7 @@ def test_merge_commutative_within_bound(a: np.ndarray, b: np.ndarray) -> None:
     both = np.concatenate([a, b])
     assert_within_bound(ab, both)
     assert_within_bound(ba, both)
-    if both.size <= SPEC.k:
-        np.testing.assert_array_equal(ab.quantiles(RANKS), ba.quantiles(RANKS))
+    assert ab == ba  # exactly: the exact parts unite, summaries merge commutatively
 
 
 @settings(max_examples=50, deadline=None)
@@ -213,13 +274,15 @@ def test_merge_associative_within_bound(a: np.ndarray, b: np.ndarray, c: np.ndar
     data = np.concatenate([a, b, c])
     assert_within_bound(ab_c, data)
     assert_within_bound(a_bc, data)
+    if len(np.unique(data)) <= SMALL.exact_limit:
+        assert ab_c == a_bc
 
 
 @settings(max_examples=50, deadline=None)
 @given(batches=st.lists(seeded | small_lists.map(np.array), max_size=5))
 def test_one_accumulator_vs_merged_batches_vs_round_trip(batches: list[np.ndarray]) -> None:
-    single = SPEC.create()
-    merged = SPEC.create()
+    single = SMALL.create()
+    merged = SMALL.create()
     for batch in batches:
         single.add(np.asarray(batch, dtype=np.float64))
         merged.merge(sketch(batch))
@@ -235,53 +298,55 @@ def test_one_accumulator_vs_merged_batches_vs_round_trip(batches: list[np.ndarra
 def test_proto_and_pickle_round_trip(a: np.ndarray) -> None:
     acc = sketch(a)
     msg = acc.to_proto()
-    assert msg.k == 200
+    assert (msg.capacity, msg.exact_limit) == (64, 1000)
     wire = sketches_pb2.QuantilesState.FromString(msg.SerializeToString())
     assert QuantilesAccumulator.from_proto(wire) == acc
     assert pickle.loads(pickle.dumps(acc)) == acc
     assert acc != sketch(np.append(a, 1e300))
 
 
-@pytest.mark.parametrize(
-    ("k", "kll", "match"),
-    [
-        (0, b"", "k must be"),
-        (200, b"", "at least 8 bytes"),
-        (200, b"\x00" * 20, "family"),
-        (100, None, "k=200"),
-    ],
-)
-def test_from_proto_rejects_corrupt_state(k: int, kll: bytes | None, match: str) -> None:
-    if kll is None:
-        kll = sketch(np.arange(500.0)).to_proto().kll
-    with pytest.raises(DeserializationError, match=match):
-        QuantilesAccumulator.from_proto(sketches_pb2.QuantilesState(k=k, kll=kll))
+def test_format_1_kll_state_is_refused_clearly() -> None:
+    with pytest.raises(DeserializationError, match="KLL.*format 1"):
+        QuantilesAccumulator.from_proto(sketches_pb2.QuantilesState(k=200, kll=b"\x05" * 40))
 
 
-def test_from_proto_rejects_truncated_and_extended_bytes() -> None:
-    kll = sketch(np.arange(5000.0)).to_proto().kll
-    for bad in (kll[:-1], kll[:30], kll + b"\x00"):
-        with pytest.raises(DeserializationError):
-            QuantilesAccumulator.from_proto(sketches_pb2.QuantilesState(k=200, kll=bad))
+def _damaged(msg: sketches_pb2.QuantilesState, field: str) -> sketches_pb2.QuantilesState:
+    bad = sketches_pb2.QuantilesState()
+    bad.CopyFrom(msg)
+    if field == "unsorted":
+        bad.exact_values[0], bad.exact_values[1] = bad.exact_values[1], bad.exact_values[0]
+    elif field == "zero_count":
+        bad.exact_counts[0] = 0
+    elif field == "lengths":
+        bad.exact_counts.append(1)
+    elif field == "inf":
+        bad.exact_values[-1] = np.inf
+    elif field == "limit":
+        bad.exact_limit = 5
+    elif field == "cell_count":
+        bad.cells.count[0] += 1
+    elif field == "cell_low":
+        bad.cells.low[0] = bad.cells.low[0] - 1e9
+    elif field == "exponent":
+        bad.cells.exponent += 1
+    elif field == "summary_total":
+        bad.summary.total_weight += 1
+    elif field == "both":
+        bad.exact_values.append(1.0)
+        bad.exact_counts.append(1)
+    return bad
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    n=st.sampled_from([1, 2, 150, 5000]),
-    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=3),
-)
-def test_damaged_bytes_raise_or_stay_usable(n: int, edits: list[tuple[int, int]]) -> None:
-    # A damaged level table used to crash the C++ deserializer (segfault); it must either be
-    # rejected or give a sketch that answers queries and merges.
-    data = bytearray(sketch(np.linspace(-1.0, 1.0, n)).to_proto().kll)
-    for position, byte in edits:
-        data[position % len(data)] = byte
-    msg = sketches_pb2.QuantilesState(k=200, kll=bytes(data))
-    try:
-        acc = QuantilesAccumulator.from_proto(msg)
-    except DeserializationError:
-        return
-    acc.quantiles(RANKS)
-    acc.cdf([0.0])
-    acc.merge(sketch(np.arange(1000.0)))
-    assert acc.n >= 1000
+@pytest.mark.parametrize("field", ["unsorted", "zero_count", "lengths", "inf", "limit"])
+def test_from_proto_rejects_corrupt_exact_state(field: str) -> None:
+    msg = sketch(np.arange(50.0)).to_proto()
+    with pytest.raises(DeserializationError):
+        QuantilesAccumulator.from_proto(_damaged(msg, field))
+
+
+@pytest.mark.parametrize("field", ["cell_count", "cell_low", "exponent", "summary_total", "both"])
+def test_from_proto_rejects_corrupt_summary_state(field: str) -> None:
+    msg = sketch(np.random.default_rng(1).normal(size=5000)).to_proto()
+    assert msg.HasField("summary")
+    with pytest.raises(DeserializationError):
+        QuantilesAccumulator.from_proto(_damaged(msg, field))

@@ -203,12 +203,12 @@ def test_exact_before_compaction(data: list[tuple[float, float]]) -> None:
     )
 
 
-def test_unit_weights_agree_with_numpy_and_kll_while_exact() -> None:
+def test_unit_weights_agree_with_numpy_and_unweighted_quantiles_while_exact() -> None:
     rng = np.random.default_rng(5)
     for n in (1, 2, 20, 40, 199):
         values = rng.normal(size=n).round(1)
         weighted = sketch(values, capacity=256)
-        unweighted = QuantilesSpec(k=200).create()
+        unweighted = QuantilesSpec().create()
         unweighted.add(values)
         expected = np.quantile(values, RANKS, method="inverted_cdf")
         np.testing.assert_array_equal(weighted.quantiles(RANKS), expected)

@@ -121,13 +121,16 @@ def test_numeric_exact(table: pa.Table, features: dict) -> None:
     assert features["bool"].num_stats.mean == pytest.approx(bools.mean(), rel=1e-12)
 
 
-def test_numeric_sketched_within_rank_error(table: pa.Table, features: dict) -> None:
-    eps = StatisticsSpec().quantiles.rank_error
+def test_numeric_quantiles_and_histograms_exact_below_the_limit(
+    table: pa.Table, features: dict
+) -> None:
+    eps = 0.0  # fewer distinct values than QuantilesSpec.exact_limit: every answer is exact
     column = table["float"].to_numpy(zero_copy_only=False)
     valid = table["float"].is_valid().to_numpy(zero_copy_only=False)
     finite = np.sort(column[valid][np.isfinite(column[valid])])
     stats = features["float"].num_stats
     assert custom(features["float"], "quantiles_rank_error") == eps
+    assert custom(features["float"], "histogram_count_error") == eps
     check_rank(finite, stats.median, 0.5, eps)
     standard, quantiles = stats.histograms
     assert standard.type == statistics_pb2.Histogram.STANDARD
@@ -138,7 +141,7 @@ def test_numeric_sketched_within_rank_error(table: pa.Table, features: dict) -> 
         standard.buckets, edges[:-1], edges[1:], exact_counts, strict=True
     ):
         assert (bucket.low_value, bucket.high_value) == pytest.approx((low, high))
-        assert abs(bucket.sample_count - exact) <= 2 * eps * finite.size
+        assert bucket.sample_count == exact
     assert quantiles.type == statistics_pb2.Histogram.QUANTILES
     assert len(quantiles.buckets) == 10
     for i, bucket in enumerate(quantiles.buckets):

@@ -75,10 +75,10 @@ def test_three_way_check(batches: list[pa.RecordBatch]) -> None:
     table = pa.Table.from_batches(batches)
     values = table["float"].to_numpy(zero_copy_only=False)
     finite = np.sort(values[np.isfinite(values)])
-    eps = SPEC.quantiles.rank_error
     for accumulator in (one, per_batch, via_proto):
         stats = accumulator.result()
         feature = next(f for f in stats.features if f.path.step == ["float"])
+        eps = next(c.num for c in feature.custom_stats if c.name == "quantiles_rank_error")
         check_rank(finite, feature.num_stats.median, 0.5, eps)
         low = next(f for f in stats.features if f.path.step == ["low"])
         counts = collections.Counter(v for v in table["low"].to_pylist() if v is not None)
@@ -95,7 +95,7 @@ def test_three_way_check(batches: list[pa.RecordBatch]) -> None:
 
 
 def test_merge_with_different_settings_fails() -> None:
-    other = StatisticsSpec(quantiles=QuantilesSpec(k=100))
+    other = StatisticsSpec(quantiles=QuantilesSpec(capacity=1024))
     with pytest.raises(IncompatibleMergeError, match="settings"):
         DatasetAccumulator(SPEC).merge(DatasetAccumulator(other))
     with pytest.raises(IncompatibleMergeError):

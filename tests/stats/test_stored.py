@@ -27,6 +27,7 @@ from beam_stats import (
     merge_statistics,
 )
 from beam_stats.cli import main
+from beam_stats.drift import compare_statistics
 from beam_stats.errors import DeserializationError, IncompatibleMergeError
 from beam_stats.stats.feature import STATE_NAME
 
@@ -71,8 +72,9 @@ def test_merge_of_parts_equals_statistics_of_the_union(table: pa.Table, cuts: li
     whole = stats(table)
     assert_close(without_sketched(merged), without_sketched(whole))
     # Sketched statistics: within their own bounds of the truth.
-    eps = SPEC.quantiles.rank_error
     features = {tuple(f.path.step): f for f in merged.datasets[0].features}
+    float_state = features[("float",)].custom_stats
+    eps = next(c.num for c in float_state if c.name == "quantiles_rank_error")
     values = table["float"].to_numpy(zero_copy_only=False)
     check_rank(
         np.sort(values[np.isfinite(values)]), features[("float",)].num_stats.median, 0.5, eps
@@ -108,8 +110,10 @@ def test_merging_without_state_or_with_other_settings_fails() -> None:
     assert not any(c.name == STATE_NAME for c in bare.datasets[0].features[0].custom_stats)
     with pytest.raises(IncompatibleMergeError, match=r"monday\.pb.*'x' has no sketch state"):
         merge_statistics(stats(data), bare, sources=["sunday.pb", "monday.pb"])
-    other = generate_statistics_from_table(data, StatisticsSpec(quantiles=QuantilesSpec(k=64)))
-    with pytest.raises(IncompatibleMergeError, match=r"tuesday\.pb.*quantiles k=64.*k=200"):
+    other = generate_statistics_from_table(
+        data, StatisticsSpec(quantiles=QuantilesSpec(capacity=64))
+    )
+    with pytest.raises(IncompatibleMergeError, match=r"tuesday\.pb.*capacity=64.*capacity=2048"):
         merge_statistics(stats(data), other, sources=["sunday.pb", "tuesday.pb"])
 
 
@@ -128,13 +132,28 @@ def test_state_of_an_unknown_format_fails_clearly() -> None:
         merge_statistics(statistics, sources=["future.pb"])
 
 
-def test_format_1_fixture_still_loads_and_merges() -> None:
+def test_format_1_fixture_loads_and_compares_but_refuses_to_merge() -> None:
     old = load_statistics(str(TESTDATA / "stats_format_v1.pb"))
     table = fixture_table()
-    extra = table.slice(0, 500)
-    merged = merge_statistics(old, stats(extra, name="v1"))
-    expected = stats(pa.concat_tables([table, extra]), name="v1")
-    assert_close(without_sketched(merged), without_sketched(expected))
+    fresh = stats(table, name="v1")
+
+    # Its finished exact statistics are those of the same data today (format 1 stated the
+    # KLL's rank error; today's exact quantiles state 0 and a histogram bound).
+    def exact(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> dict:
+        found = without_sketched(statistics)
+        for entry in found.values():
+            if isinstance(entry, list):
+                entry[3] = {k: v for k, v in entry[3].items() if not k.endswith("_error")}
+        return found
+
+    assert_close(exact(old), exact(fresh))
+    with pytest.raises(IncompatibleMergeError, match=r"old\.pb.*format 1.*compute the stat"):
+        merge_statistics(old, fresh, sources=["old.pb", "new.pb"])
+    # Drift falls back to the finished histograms instead of failing.
+    comparison = compare_statistics(old, fresh)
+    amount = next(f for f in comparison.features if f.path == ("amount",))
+    sources = {m.distance.source for m in amount.measured if m.distance is not None}
+    assert sources and "sketch" not in sources
 
 
 def test_merge_statistics_transform() -> None:
