@@ -1,10 +1,11 @@
 """GenerateStatistics on Beam: against the in-memory path, numpy, and on three runners.
 
-Exact statistics (counts, moments, extremes, zeros, lengths, top values while the
-frequent-items sketch is exact, distinct counts) must not depend on how a runner splits and
-merges the work, so they are compared with the in-memory result up to float rounding.
-Sketched ones (medians, histogram buckets, top values of near-unique features) may differ
-between runs and are checked against numpy within the sketch's own bound instead.
+Exact statistics (counts, moments, extremes, zeros, lengths, medians and histograms below the
+quantiles' exact limit, top values while the frequent-items sketch is exact, distinct counts)
+must not depend on how a runner splits and merges the work, so they are compared with the
+in-memory result up to float rounding. Sketched ones (weighted quantiles, top values of
+near-unique features) may depend on the split and are checked against numpy within the
+sketch's own bound instead.
 """
 
 from __future__ import annotations
