@@ -52,9 +52,12 @@ def _index(x: float, e: int) -> int:
 
 
 def _indexes(values: F64, e: int) -> I64:
-    scaled = np.floor(np.ldexp(values, -e))
-    out = scaled.astype(np.int64)
-    out[(out == 0) & (values < 0.0)] = -1
+    """``floor(values / 2**e)``; a product with a power of two is exact unless it underflows."""
+    # 2**-e is a normal float for -1022 <= -e <= 1023; beyond, ldexp scales without overflow.
+    scaled = values * math.ldexp(1.0, -e) if -1023 <= e <= 1022 else np.ldexp(values, -e)
+    out = np.floor(scaled).astype(np.int64)
+    if e > 1 and values.size and values.min() < 0.0:  # only then can a negative become -0.0
+        out[(out == 0) & (values < 0.0)] = -1
     return out
 
 

@@ -85,14 +85,26 @@ class QuantilesSpec:
         return QuantilesAccumulator(self)
 
 
-def _collapse(values: F64, counts: I64) -> tuple[F64, I64]:
-    """Sorts ``values`` and adds the counts of equal ones."""
-    order = np.argsort(values, kind="stable")
-    values, counts = values[order], counts[order]
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    if starts.size == values.size:
-        return values, counts
-    return values[starts], np.add.reduceat(counts, starts)
+Part = tuple[F64, I64 | None]  # raw values (counts None), or increasing values with counts
+
+
+def _collapse(parts: Sequence[Part]) -> tuple[F64, I64]:
+    """The increasing distinct values of all parts with their counts (np.sort, no argsort)."""
+    counted = [(v, c) for v, c in parts if c is not None and v.size]
+    raw = [v for v, c in parts if c is None and v.size]
+    if raw:
+        ordered = np.sort(np.concatenate(raw))
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        counted.append((ordered[starts], np.diff(np.append(starts, ordered.size))))
+    if not counted:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    if len(counted) == 1:
+        return counted[0]
+    values = np.unique(np.concatenate([v for v, _ in counted]))
+    counts = np.zeros(values.size, dtype=np.int64)
+    for v, c in counted:  # one numpy call per part; v is distinct, so indexes are too
+        counts[np.searchsorted(values, v)] += c
+    return values, counts
 
 
 class QuantilesAccumulator:
@@ -101,7 +113,7 @@ class QuantilesAccumulator:
     def __init__(self, spec: QuantilesSpec) -> None:
         self.spec = spec
         self._n = 0
-        self._pending: list[tuple[F64, I64]] = []
+        self._pending: list[Part] = []
         self._pending_size = 0
         self._values: F64 = np.zeros(0)
         self._counts: I64 = np.zeros(0, dtype=np.int64)
@@ -119,7 +131,7 @@ class QuantilesAccumulator:
             if np.isinf(arr).any():
                 raise InvalidInputError("quantiles take finite values; count +-inf apart")
             arr = arr[~np.isnan(arr)]
-        self._push(arr + 0.0, np.ones(arr.size, dtype=np.int64))  # -0.0 becomes 0.0
+        self._push(arr + 0.0, None)  # -0.0 becomes 0.0
 
     def add_constant(self, value: float, count: int) -> None:
         """Adds ``count`` copies of ``value`` in O(1) memory.
@@ -134,10 +146,10 @@ class QuantilesAccumulator:
                 raise InvalidInputError("quantiles take finite values; count +-inf apart")
             self._push(np.array([value + 0.0]), np.array([count], dtype=np.int64))
 
-    def _push(self, values: F64, counts: I64) -> None:
+    def _push(self, values: F64, counts: I64 | None) -> None:
         if values.size == 0:
             return
-        self._n += int(counts.sum())
+        self._n += values.size if counts is None else int(counts.sum())
         self._pending.append((values, counts))
         self._pending_size += values.size
         if self._pending_size >= self.spec.exact_limit:
@@ -147,18 +159,16 @@ class QuantilesAccumulator:
         """Sorts pending values in; compacts them once past the exact limit."""
         if not self._pending:
             return
-        parts = [(self._values, self._counts), *self._pending]
+        values, counts = _collapse([(self._values, self._counts), *self._pending])
         self._pending, self._pending_size = [], 0
-        values, counts = _collapse(
-            np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        )
         self._values, self._counts = values, counts
         if self._summary is None and values.size <= self.spec.exact_limit:
             return
         if self._summary is None or self._cells is None:
             self._summary = WeightedQuantilesSpec(capacity=self.spec.capacity).create()
             self._cells = CellCounts()
-        self._summary.add(values, counts.astype(np.float64))
+        unit = bool(counts.max() == 1)
+        self._summary.add_sorted(values, counts.astype(np.float64), unit=unit)
         self._cells.add(values, counts)
         self._values, self._counts = np.zeros(0), np.zeros(0, dtype=np.int64)
 
@@ -172,7 +182,7 @@ class QuantilesAccumulator:
             raise IncompatibleMergeError(
                 f"cannot merge quantiles sketches with {self.spec} and {other.spec}"
             )
-        parts = [(other._values, other._counts), *other._pending]
+        parts: list[Part] = [(other._values, other._counts), *other._pending]
         if other._summary is not None and other._cells is not None:
             if self._summary is None or self._cells is None:
                 self._summary = WeightedQuantilesSpec(capacity=self.spec.capacity).create()

@@ -106,7 +106,7 @@ def split_points_array(split_points: npt.ArrayLike) -> F64:
         InvalidInputError: a split point is NaN or the points decrease.
     """
     s = np.asarray(split_points, dtype=np.float64).reshape(-1)
-    if np.isnan(s).any() or (s.size > 1 and not np.all(np.diff(s) >= 0)):
+    if np.isnan(s).any() or not np.all(s[1:] >= s[:-1]):  # no diff: it overflows at 1e308
         raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
     return s
 
@@ -173,6 +173,39 @@ def _compact(summary: Summary, capacity: int) -> tuple[Summary, float]:
     return (values[median], group_weight), max(displaced, 0.0)
 
 
+def _unit_starts(n: int, capacity: int) -> npt.NDArray[np.intp]:
+    """What :func:`_grouping` gives for ``n > capacity`` items of weight 1, in O(capacity).
+
+    Item ``j`` has midpoint ``j + 0.5`` and key ``floor((j + 0.5) / width)``; every key from 0
+    to ``capacity - 1`` occurs (``width >= 1``), and group ``g`` starts at the first ``j`` whose
+    key reaches ``g``: near ``g * width - 0.5``, stepped to the exact float answer.
+    """
+    width = n / capacity
+    g = np.arange(capacity, dtype=np.float64)
+    j = np.maximum(np.ceil(g * width - 0.5).astype(np.intp) - 2, 0)
+    for _ in range(5):
+        step = np.minimum(np.floor((j + 0.5) / width), capacity - 1) < g
+        if not step.any():
+            return j
+        j += step
+    raise AssertionError("unit-weight grouping did not converge")  # pragma: no cover
+
+
+def _compact_unit(values: F64, capacity: int) -> tuple[Summary, float]:
+    """:func:`_compact` of items of weight 1, without a pass over cumulative weights."""
+    n = values.size
+    starts = _unit_starts(n, capacity)
+    ends = np.append(starts[1:], n)
+    size = ends - starts
+    half = starts + 0.5 * size
+    median = np.ceil(half).astype(np.intp) - 1  # first j with j + 1 >= half
+    median[1::2] = np.floor(half[1::2]).astype(np.intp)  # first j with j + 1 > half
+    median = np.clip(median, starts, ends - 1)
+    below = median - starts
+    displaced = float(np.maximum(below, size - below - 1).max())
+    return (values[median], size.astype(np.float64)), displaced
+
+
 class WeightedQuantilesAccumulator:
     """Levels of weighted summaries; mutable. Make one with :meth:`WeightedQuantilesSpec.create`."""
 
@@ -206,8 +239,11 @@ class WeightedQuantilesAccumulator:
                 raise InvalidInputError("weights must be finite and >= 0")
             if not w.all():
                 v, w = v[w > 0.0], w[w > 0.0]
-            order = np.argsort(v)  # unstable is fine: equal values are summed next
-            v, w = v[order], w[order]
+            if np.any(v[1:] < v[:-1]):  # sorted input (a chunk of exact values) skips this
+                order = np.argsort(v)  # unstable is fine: equal values are summed next
+                v, w = v[order], w[order]
+            else:
+                v = v.copy()  # made positive-zero below; the caller's array is not changed
         with np.errstate(over="ignore"):  # reported below as an error, not a warning
             total = float(w.sum())
         if not math.isfinite(total):
@@ -219,6 +255,20 @@ class WeightedQuantilesAccumulator:
         self._error += displaced
         self._total += total
         self._min, self._max = min(self._min, float(v[0])), max(self._max, float(v[-1]))
+        self._carry([summary])
+
+    def add_sorted(self, values: F64, weights: F64, *, unit: bool = False) -> None:
+        """Adds strictly increasing finite values with finite weights > 0, unchecked (the
+        caller's invariant; :meth:`add` checks its input). ``unit``: every weight is 1."""
+        if values.size == 0:
+            return
+        if unit and values.size > self.spec.capacity:
+            summary, displaced = _compact_unit(values, self.spec.capacity)
+        else:
+            summary, displaced = _compact((values, weights), self.spec.capacity)
+        self._error += displaced
+        self._total += float(values.size) if unit else float(weights.sum())
+        self._min, self._max = min(self._min, float(values[0])), max(self._max, float(values[-1]))
         self._carry([summary])
 
     def merge(self, other: WeightedQuantilesAccumulator) -> None:

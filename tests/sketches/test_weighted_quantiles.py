@@ -470,3 +470,18 @@ def _level(values: list[float], weights: list[float]) -> list[dict[str, list[flo
 def test_from_proto_rejects_corrupt_state(changes: dict[str, Any], match: str) -> None:
     with pytest.raises(DeserializationError, match=match):
         WeightedQuantilesAccumulator.from_proto(_state(**changes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(3, 200_000), capacity=st.integers(2, 4096))
+def test_unit_weight_compaction_equals_the_general_one(n: int, capacity: int) -> None:
+    from beam_stats.sketches import weighted_quantiles as wq
+
+    if n <= capacity:
+        n = capacity + 1 + n % 97
+    values = np.arange(n, dtype=np.float64) * 0.5
+    (fast_values, fast_weights), fast_error = wq._compact_unit(values, capacity)
+    (values_, weights), error = wq._compact((values, np.ones(n)), capacity)
+    np.testing.assert_array_equal(fast_values, values_)
+    np.testing.assert_array_equal(fast_weights, weights)
+    assert fast_error == error
