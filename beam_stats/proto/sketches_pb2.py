@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x65\x61m_stats/proto/sketches.proto\x12\nbeam_stats\"(\n\x0eQuantilesState\x12\t\n\x01k\x18\x01 \x01(\r\x12\x0b\n\x03kll\x18\x02 \x01(\x0c\"e\n\x12\x46requentItemsState\x12\x10\n\x08\x63\x61pacity\x18\x01 \x01(\r\x12\x0e\n\x06values\x18\x02 \x03(\x0c\x12\x0e\n\x06\x63ounts\x18\x03 \x03(\x01\x12\x0e\n\x06offset\x18\x04 \x01(\x01\x12\r\n\x05total\x18\x05 \x01(\x01\":\n\x12\x44istinctCountState\x12\x11\n\tprecision\x18\x01 \x01(\r\x12\x11\n\tregisters\x18\x02 \x01(\x0c\"\x9f\x01\n\x0cMomentsState\x12\r\n\x05\x63ount\x18\x01 \x01(\x01\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\n\n\x02m2\x18\x03 \x01(\x01\x12\x0b\n\x03min\x18\x04 \x01(\x01\x12\x0b\n\x03max\x18\x05 \x01(\x01\x12\x11\n\tnum_zeros\x18\x06 \x01(\x04\x12\x0f\n\x07num_nan\x18\x07 \x01(\x04\x12\x13\n\x0bnum_pos_inf\x18\x08 \x01(\x04\x12\x13\n\x0bnum_neg_inf\x18\t \x01(\x04\"\xe1\x01\n\x0b\x43ommonState\x12\x17\n\x0fnum_non_missing\x18\x01 \x01(\x04\x12\x16\n\x0etot_num_values\x18\x03 \x01(\x04\x12\x16\n\x0emin_num_values\x18\x04 \x01(\x04\x12\x16\n\x0emax_num_values\x18\x05 \x01(\x04\x12.\n\nnum_values\x18\x06 \x01(\x0b\x32\x1a.beam_stats.QuantilesState\x12 \n\x18weighted_num_non_missing\x18\x07 \x01(\x01\x12\x1f\n\x17weighted_tot_num_values\x18\x08 \x01(\x01\"@\n\x14WeightedMomentsState\x12\x0e\n\x06weight\x18\x01 \x01(\x01\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\n\n\x02m2\x18\x03 \x01(\x01\"\xf7\x01\n\x0cNumericState\x12)\n\x07moments\x18\x01 \x01(\x0b\x32\x18.beam_stats.MomentsState\x12-\n\tquantiles\x18\x02 \x01(\x0b\x32\x1a.beam_stats.QuantilesState\x12\x11\n\thas_float\x18\x03 \x01(\x08\x12:\n\x10weighted_moments\x18\x04 \x01(\x0b\x32 .beam_stats.WeightedMomentsState\x12>\n\x12weighted_quantiles\x18\x05 \x01(\x0b\x32\".beam_stats.WeightedQuantilesState\"\x9e\x02\n\x0bStringState\x12\x32\n\ntop_values\x18\x01 \x01(\x0b\x32\x1e.beam_stats.FrequentItemsState\x12\x30\n\x08\x64istinct\x18\x02 \x01(\x0b\x32\x1e.beam_stats.DistinctCountState\x12\x12\n\nnum_values\x18\x03 \x01(\x04\x12\x14\n\x0ctotal_length\x18\x04 \x01(\x04\x12\x1a\n\x12invalid_utf8_count\x18\x05 \x01(\x04\x12\x12\n\nmin_length\x18\x06 \x01(\x04\x12\x12\n\nmax_length\x18\x07 \x01(\x04\x12;\n\x13weighted_top_values\x18\x08 \x01(\x0b\x32\x1e.beam_stats.FrequentItemsState\"\xf1\x02\n\x0c\x46\x65\x61tureState\x12\x0c\n\x04path\x18\x01 \x03(\t\x12\'\n\x06\x63ommon\x18\x02 \x01(\x0b\x32\x17.beam_stats.CommonState\x12)\n\x07numeric\x18\x03 \x01(\x0b\x32\x18.beam_stats.NumericState\x12\'\n\x06string\x18\x04 \x01(\x0b\x32\x17.beam_stats.StringState\x12=\n\x0bkind_counts\x18\x05 \x03(\x0b\x32(.beam_stats.FeatureState.KindCountsEntry\x12\x1a\n\x12num_invalid_values\x18\x06 \x01(\x04\x12\x13\n\x0b\x63\x61tegorical\x18\x07 \x01(\x08\x12\x16\n\x0e\x64\x65\x63lared_bytes\x18\x08 \x01(\x08\x12\x1b\n\x13num_invalid_weights\x18\t \x01(\x04\x1a\x31\n\x0fKindCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\xb5\x01\n\x0c\x44\x61tasetState\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x14\n\x0cnum_examples\x18\x02 \x01(\x04\x12\x1d\n\x15weighted_num_examples\x18\x05 \x01(\x01\x12*\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32\x18.beam_stats.FeatureState\x12,\n\x08settings\x18\x04 \x01(\x0b\x32\x1a.beam_stats.SketchSettings\"\x96\x01\n\x0eSketchSettings\x12\x13\n\x0bquantiles_k\x18\x01 \x01(\r\x12\x16\n\x0etop_k_capacity\x18\x02 \x01(\r\x12\x1a\n\x12\x64istinct_precision\x18\x03 \x01(\r\x12\x16\n\x0eweight_feature\x18\x04 \x01(\t\x12#\n\x1bweighted_quantiles_capacity\x18\x05 \x01(\r\"\xb9\x01\n\rResultOptions\x12\x1d\n\x15num_histogram_buckets\x18\x01 \x01(\r\x12\'\n\x1fnum_quantiles_histogram_buckets\x18\x02 \x01(\r\x12$\n\x1cnum_values_histogram_buckets\x18\x03 \x01(\r\x12\x16\n\x0enum_top_values\x18\x04 \x01(\r\x12\"\n\x1anum_rank_histogram_buckets\x18\x05 \x01(\r\"\xaf\x01\n\x12StoredFeatureState\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12,\n\x08settings\x18\x02 \x01(\x0b\x32\x1a.beam_stats.SketchSettings\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.beam_stats.ResultOptions\x12\'\n\x05state\x18\x04 \x01(\x0b\x32\x18.beam_stats.FeatureState\"\xcd\x01\n\x16WeightedQuantilesState\x12\x10\n\x08\x63\x61pacity\x18\x01 \x01(\r\x12\x38\n\x06levels\x18\x02 \x03(\x0b\x32(.beam_stats.WeightedQuantilesState.Level\x12\r\n\x05\x65rror\x18\x03 \x01(\x01\x12\x0b\n\x03min\x18\x04 \x01(\x01\x12\x0b\n\x03max\x18\x05 \x01(\x01\x12\x14\n\x0ctotal_weight\x18\x06 \x01(\x01\x1a(\n\x05Level\x12\x0e\n\x06values\x18\x01 \x03(\x01\x12\x0f\n\x07weights\x18\x02 \x03(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x65\x61m_stats/proto/sketches.proto\x12\nbeam_stats\"(\n\x0eQuantilesState\x12\t\n\x01k\x18\x01 \x01(\r\x12\x0b\n\x03kll\x18\x02 \x01(\x0c\"e\n\x12\x46requentItemsState\x12\x10\n\x08\x63\x61pacity\x18\x01 \x01(\r\x12\x0e\n\x06values\x18\x02 \x03(\x0c\x12\x0e\n\x06\x63ounts\x18\x03 \x03(\x01\x12\x0e\n\x06offset\x18\x04 \x01(\x01\x12\r\n\x05total\x18\x05 \x01(\x01\"_\n\x12\x44istinctCountState\x12\x11\n\tprecision\x18\x01 \x01(\r\x12\x11\n\tregisters\x18\x02 \x01(\x0c\x12\x13\n\x0b\x65xact_limit\x18\x03 \x01(\r\x12\x0e\n\x06hashes\x18\x04 \x01(\x0c\"\x9f\x01\n\x0cMomentsState\x12\r\n\x05\x63ount\x18\x01 \x01(\x01\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\n\n\x02m2\x18\x03 \x01(\x01\x12\x0b\n\x03min\x18\x04 \x01(\x01\x12\x0b\n\x03max\x18\x05 \x01(\x01\x12\x11\n\tnum_zeros\x18\x06 \x01(\x04\x12\x0f\n\x07num_nan\x18\x07 \x01(\x04\x12\x13\n\x0bnum_pos_inf\x18\x08 \x01(\x04\x12\x13\n\x0bnum_neg_inf\x18\t \x01(\x04\"\xe1\x01\n\x0b\x43ommonState\x12\x17\n\x0fnum_non_missing\x18\x01 \x01(\x04\x12\x16\n\x0etot_num_values\x18\x03 \x01(\x04\x12\x16\n\x0emin_num_values\x18\x04 \x01(\x04\x12\x16\n\x0emax_num_values\x18\x05 \x01(\x04\x12.\n\nnum_values\x18\x06 \x01(\x0b\x32\x1a.beam_stats.QuantilesState\x12 \n\x18weighted_num_non_missing\x18\x07 \x01(\x01\x12\x1f\n\x17weighted_tot_num_values\x18\x08 \x01(\x01\"@\n\x14WeightedMomentsState\x12\x0e\n\x06weight\x18\x01 \x01(\x01\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\n\n\x02m2\x18\x03 \x01(\x01\"\xf7\x01\n\x0cNumericState\x12)\n\x07moments\x18\x01 \x01(\x0b\x32\x18.beam_stats.MomentsState\x12-\n\tquantiles\x18\x02 \x01(\x0b\x32\x1a.beam_stats.QuantilesState\x12\x11\n\thas_float\x18\x03 \x01(\x08\x12:\n\x10weighted_moments\x18\x04 \x01(\x0b\x32 .beam_stats.WeightedMomentsState\x12>\n\x12weighted_quantiles\x18\x05 \x01(\x0b\x32\".beam_stats.WeightedQuantilesState\"\x9e\x02\n\x0bStringState\x12\x32\n\ntop_values\x18\x01 \x01(\x0b\x32\x1e.beam_stats.FrequentItemsState\x12\x30\n\x08\x64istinct\x18\x02 \x01(\x0b\x32\x1e.beam_stats.DistinctCountState\x12\x12\n\nnum_values\x18\x03 \x01(\x04\x12\x14\n\x0ctotal_length\x18\x04 \x01(\x04\x12\x1a\n\x12invalid_utf8_count\x18\x05 \x01(\x04\x12\x12\n\nmin_length\x18\x06 \x01(\x04\x12\x12\n\nmax_length\x18\x07 \x01(\x04\x12;\n\x13weighted_top_values\x18\x08 \x01(\x0b\x32\x1e.beam_stats.FrequentItemsState\"\x95\x03\n\x0c\x46\x65\x61tureState\x12\x0c\n\x04path\x18\x01 \x03(\t\x12\'\n\x06\x63ommon\x18\x02 \x01(\x0b\x32\x17.beam_stats.CommonState\x12)\n\x07numeric\x18\x03 \x01(\x0b\x32\x18.beam_stats.NumericState\x12\'\n\x06string\x18\x04 \x01(\x0b\x32\x17.beam_stats.StringState\x12=\n\x0bkind_counts\x18\x05 \x03(\x0b\x32(.beam_stats.FeatureState.KindCountsEntry\x12\x1a\n\x12num_invalid_values\x18\x06 \x01(\x04\x12\x13\n\x0b\x63\x61tegorical\x18\x07 \x01(\x08\x12\x16\n\x0e\x64\x65\x63lared_bytes\x18\x08 \x01(\x08\x12\x1b\n\x13num_invalid_weights\x18\t \x01(\x04\x12\x15\n\x08position\x18\n \x01(\x04H\x00\x88\x01\x01\x1a\x31\n\x0fKindCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x42\x0b\n\t_position\"\xb5\x01\n\x0c\x44\x61tasetState\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x14\n\x0cnum_examples\x18\x02 \x01(\x04\x12\x1d\n\x15weighted_num_examples\x18\x05 \x01(\x01\x12*\n\x08\x66\x65\x61tures\x18\x03 \x03(\x0b\x32\x18.beam_stats.FeatureState\x12,\n\x08settings\x18\x04 \x01(\x0b\x32\x1a.beam_stats.SketchSettings\"\xb4\x01\n\x0eSketchSettings\x12\x13\n\x0bquantiles_k\x18\x01 \x01(\r\x12\x16\n\x0etop_k_capacity\x18\x02 \x01(\r\x12\x1a\n\x12\x64istinct_precision\x18\x03 \x01(\r\x12\x16\n\x0eweight_feature\x18\x04 \x01(\t\x12#\n\x1bweighted_quantiles_capacity\x18\x05 \x01(\r\x12\x1c\n\x14\x64istinct_exact_limit\x18\x06 \x01(\r\"\xb9\x01\n\rResultOptions\x12\x1d\n\x15num_histogram_buckets\x18\x01 \x01(\r\x12\'\n\x1fnum_quantiles_histogram_buckets\x18\x02 \x01(\r\x12$\n\x1cnum_values_histogram_buckets\x18\x03 \x01(\r\x12\x16\n\x0enum_top_values\x18\x04 \x01(\r\x12\"\n\x1anum_rank_histogram_buckets\x18\x05 \x01(\r\"\xaf\x01\n\x12StoredFeatureState\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12,\n\x08settings\x18\x02 \x01(\x0b\x32\x1a.beam_stats.SketchSettings\x12*\n\x07options\x18\x03 \x01(\x0b\x32\x19.beam_stats.ResultOptions\x12\'\n\x05state\x18\x04 \x01(\x0b\x32\x18.beam_stats.FeatureState\"\xcd\x01\n\x16WeightedQuantilesState\x12\x10\n\x08\x63\x61pacity\x18\x01 \x01(\r\x12\x38\n\x06levels\x18\x02 \x03(\x0b\x32(.beam_stats.WeightedQuantilesState.Level\x12\r\n\x05\x65rror\x18\x03 \x01(\x01\x12\x0b\n\x03min\x18\x04 \x01(\x01\x12\x0b\n\x03max\x18\x05 \x01(\x01\x12\x14\n\x0ctotal_weight\x18\x06 \x01(\x01\x1a(\n\x05Level\x12\x0e\n\x06values\x18\x01 \x03(\x01\x12\x0f\n\x07weights\x18\x02 \x03(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,31 +38,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FREQUENTITEMSSTATE']._serialized_start=89
   _globals['_FREQUENTITEMSSTATE']._serialized_end=190
   _globals['_DISTINCTCOUNTSTATE']._serialized_start=192
-  _globals['_DISTINCTCOUNTSTATE']._serialized_end=250
-  _globals['_MOMENTSSTATE']._serialized_start=253
-  _globals['_MOMENTSSTATE']._serialized_end=412
-  _globals['_COMMONSTATE']._serialized_start=415
-  _globals['_COMMONSTATE']._serialized_end=640
-  _globals['_WEIGHTEDMOMENTSSTATE']._serialized_start=642
-  _globals['_WEIGHTEDMOMENTSSTATE']._serialized_end=706
-  _globals['_NUMERICSTATE']._serialized_start=709
-  _globals['_NUMERICSTATE']._serialized_end=956
-  _globals['_STRINGSTATE']._serialized_start=959
-  _globals['_STRINGSTATE']._serialized_end=1245
-  _globals['_FEATURESTATE']._serialized_start=1248
-  _globals['_FEATURESTATE']._serialized_end=1617
-  _globals['_FEATURESTATE_KINDCOUNTSENTRY']._serialized_start=1568
-  _globals['_FEATURESTATE_KINDCOUNTSENTRY']._serialized_end=1617
-  _globals['_DATASETSTATE']._serialized_start=1620
-  _globals['_DATASETSTATE']._serialized_end=1801
-  _globals['_SKETCHSETTINGS']._serialized_start=1804
-  _globals['_SKETCHSETTINGS']._serialized_end=1954
-  _globals['_RESULTOPTIONS']._serialized_start=1957
-  _globals['_RESULTOPTIONS']._serialized_end=2142
-  _globals['_STOREDFEATURESTATE']._serialized_start=2145
-  _globals['_STOREDFEATURESTATE']._serialized_end=2320
-  _globals['_WEIGHTEDQUANTILESSTATE']._serialized_start=2323
-  _globals['_WEIGHTEDQUANTILESSTATE']._serialized_end=2528
-  _globals['_WEIGHTEDQUANTILESSTATE_LEVEL']._serialized_start=2488
-  _globals['_WEIGHTEDQUANTILESSTATE_LEVEL']._serialized_end=2528
+  _globals['_DISTINCTCOUNTSTATE']._serialized_end=287
+  _globals['_MOMENTSSTATE']._serialized_start=290
+  _globals['_MOMENTSSTATE']._serialized_end=449
+  _globals['_COMMONSTATE']._serialized_start=452
+  _globals['_COMMONSTATE']._serialized_end=677
+  _globals['_WEIGHTEDMOMENTSSTATE']._serialized_start=679
+  _globals['_WEIGHTEDMOMENTSSTATE']._serialized_end=743
+  _globals['_NUMERICSTATE']._serialized_start=746
+  _globals['_NUMERICSTATE']._serialized_end=993
+  _globals['_STRINGSTATE']._serialized_start=996
+  _globals['_STRINGSTATE']._serialized_end=1282
+  _globals['_FEATURESTATE']._serialized_start=1285
+  _globals['_FEATURESTATE']._serialized_end=1690
+  _globals['_FEATURESTATE_KINDCOUNTSENTRY']._serialized_start=1628
+  _globals['_FEATURESTATE_KINDCOUNTSENTRY']._serialized_end=1677
+  _globals['_DATASETSTATE']._serialized_start=1693
+  _globals['_DATASETSTATE']._serialized_end=1874
+  _globals['_SKETCHSETTINGS']._serialized_start=1877
+  _globals['_SKETCHSETTINGS']._serialized_end=2057
+  _globals['_RESULTOPTIONS']._serialized_start=2060
+  _globals['_RESULTOPTIONS']._serialized_end=2245
+  _globals['_STOREDFEATURESTATE']._serialized_start=2248
+  _globals['_STOREDFEATURESTATE']._serialized_end=2423
+  _globals['_WEIGHTEDQUANTILESSTATE']._serialized_start=2426
+  _globals['_WEIGHTEDQUANTILESSTATE']._serialized_end=2631
+  _globals['_WEIGHTEDQUANTILESSTATE_LEVEL']._serialized_start=2591
+  _globals['_WEIGHTEDQUANTILESSTATE_LEVEL']._serialized_end=2631
 # @@protoc_insertion_point(module_scope)

@@ -37,7 +37,7 @@ class StatisticsSpec:
     Args:
         quantiles: the KLL sketch behind medians and histograms.
         frequent_items: the Misra-Gries sketch behind top values and rank histograms.
-        distinct: the HyperLogLog sketch behind distinct counts.
+        distinct: the distinct-count sketch (exact, then HyperLogLog) behind ``unique``.
         weighted_quantiles: the sketch behind weighted medians and histograms.
         num_histogram_buckets: buckets of the equi-width ("standard") histogram.
         num_quantiles_histogram_buckets: buckets of the quantiles histogram.
@@ -109,7 +109,9 @@ class StatisticsSpec:
         return cls(
             quantiles=QuantilesSpec(k=settings.quantiles_k),
             frequent_items=FrequentItemsSpec(capacity=settings.top_k_capacity),
-            distinct=DistinctCountSpec(precision=settings.distinct_precision),
+            distinct=DistinctCountSpec(
+                precision=settings.distinct_precision, exact_limit=settings.distinct_exact_limit
+            ),
             weight_feature=(
                 tuple(settings.weight_feature.split(".")) if settings.weight_feature else None
             ),
@@ -129,6 +131,7 @@ class StatisticsSpec:
             quantiles_k=self.quantiles.k,
             top_k_capacity=self.frequent_items.capacity,
             distinct_precision=self.distinct.precision,
+            distinct_exact_limit=self.distinct.exact_limit,
             weight_feature=".".join(self.weight_feature) if self.weight_feature else "",
             weighted_quantiles_capacity=(
                 self.weighted_quantiles.capacity if self.weight_feature else 0

@@ -10,6 +10,11 @@ Datasets merge by name, so the slices of two sliced runs merge slice by slice. F
 with different sketch settings, files without state (written with ``include_state=False`` or
 by another tool, such as TFDV) and state of a newer format fail with an error naming the
 source and the mismatch. Older formats load: ``format_version`` is checked and upgraded here.
+Format 1 (before exact distinct counts and the column order) is read as follows: its
+HyperLogLog-only distinct state keeps an exact limit of 0, so a merge with it stays
+HyperLogLog (``unique`` is still exact while the top values are); its features take their
+position in the file (sorted by name) as column position; its settings take the exact
+distinct limit of the spec the merge uses.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats._types import path_str
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches import DistinctCountSpec
 from beam_stats.stats.feature import (
     FORMAT_VERSION,
     STATE_NAME,
@@ -74,12 +80,18 @@ def accumulator_from_statistics(
     where = f"{source} (dataset {dataset.name!r})" if dataset.name else source
     stored = [_stored_state(feature, where) for feature in dataset.features]
     if spec is None and stored:
-        spec = StatisticsSpec.from_protos(stored[0].settings, stored[0].options)
+        settings = sketches_pb2.SketchSettings()
+        settings.CopyFrom(stored[0].settings)
+        if stored[0].format_version == 1:
+            settings.distinct_exact_limit = DistinctCountSpec().exact_limit
+        spec = StatisticsSpec.from_protos(settings, stored[0].options)
     spec = spec or StatisticsSpec()
     accumulator = DatasetAccumulator(spec)
     accumulator.num_examples = dataset.num_examples
     accumulator.weighted_num_examples = dataset.weighted_num_examples
-    for feature, state in zip(dataset.features, stored, strict=True):
+    for position, (feature, state) in enumerate(zip(dataset.features, stored, strict=True)):
+        if state.format_version == 1:
+            _upgrade_format_1(state, position, spec)
         if state.settings != spec.settings():
             raise IncompatibleMergeError(
                 f"{where}: feature {path_str(tuple(feature.path.step))!r} was made with sketch "
@@ -93,10 +105,20 @@ def accumulator_from_statistics(
     return accumulator
 
 
+def _upgrade_format_1(
+    stored: sketches_pb2.StoredFeatureState, position: int, spec: StatisticsSpec
+) -> None:
+    """Fills the fields format 2 added (see the module docstring)."""
+    stored.settings.distinct_exact_limit = spec.distinct.exact_limit
+    if not stored.state.HasField("position"):
+        stored.state.position = position
+
+
 def _describe(settings: sketches_pb2.SketchSettings) -> str:
     return (
         f"quantiles k={settings.quantiles_k}, top values capacity={settings.top_k_capacity}, "
-        f"distinct precision={settings.distinct_precision}"
+        f"distinct precision={settings.distinct_precision}, "
+        f"distinct exact limit={settings.distinct_exact_limit}"
     )
 
 

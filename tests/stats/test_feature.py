@@ -168,10 +168,10 @@ def test_near_unique_strings_within_bounds(table: pa.Table, features: dict) -> N
     feature = features["id"]
     stats = feature.string_stats
     n = table.num_rows
-    assert abs(stats.unique - n) <= 4 * spec.distinct.relative_standard_error * n
-    assert custom(feature, "distinct_relative_standard_error") == pytest.approx(
-        spec.distinct.relative_standard_error
-    )
+    # Above the frequent-items capacity, below the exact distinct limit: exact.
+    assert spec.frequent_items.capacity < n <= spec.distinct.exact_limit
+    assert stats.unique == len(np.unique(table["id"].drop_null().to_numpy(False))) == n
+    assert custom(feature, "distinct_relative_standard_error") == 0.0
     # Every value occurs once: TFDV lists values with count 1, and so do we.
     assert len(stats.top_values) == spec.num_top_values
     assert all(t.frequency == 1 for t in stats.top_values)
