@@ -254,7 +254,10 @@ class FeatureAccumulator:
         string_stats.unique = string.unique
         string_stats.avg_length = string.total_length / string.num_values
         string_stats.invalid_utf8_count = string.invalid_utf8_count
-        top = string.top(max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets))
+        numeric = stats.type == FeatureType.INT  # a categorical int: ties as numbers (TFDV)
+        top = string.top(
+            max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
+        )
         for value, count in top[: self.spec.num_top_values]:
             string_stats.top_values.add(value=value, frequency=count)
         string_stats.rank_histogram.CopyFrom(
@@ -262,7 +265,7 @@ class FeatureAccumulator:
         )
         if string.weighted_top_values is not None:
             weighted = string.weighted_top(
-                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets)
+                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
             )
             for value, weight in weighted[: self.spec.num_top_values]:
                 string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)

@@ -133,24 +133,26 @@ class StringAccumulator:
             return len(self.top_values.result(capacity))
         return int(min(max(self.distinct.result(), capacity + 1), self.num_values))
 
-    def top(self, k: int) -> list[tuple[str, float]]:
-        """The k most frequent values, printable, with their lower-bound counts.
+    def top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
+        """The k most frequent values, printable, with their lower-bound counts, ties by value
+        descending (as numbers if `numeric`: categorical ints), as TFDV orders them.
 
         A value that was kept has occurred at least once, so its count is at least 1 even
         when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
         """
         return [
             (value.decode("utf-8", errors="backslashreplace"), max(lower, 1.0))
-            for value, lower, _ in self.top_values.result(k)
+            for value, lower, _ in self.top_values.result(k, numeric=numeric)
         ]
 
-    def weighted_top(self, k: int) -> list[tuple[str, float]]:
-        """The k values of largest total weight, with lower bounds of their weights."""
+    def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
+        """The k values of largest total weight, with lower bounds of their weights (ties as
+        in :meth:`top`)."""
         if self.weighted_top_values is None:
             return []
         return [
             (value.decode("utf-8", errors="backslashreplace"), lower)
-            for value, lower, _ in self.weighted_top_values.result(k)
+            for value, lower, _ in self.weighted_top_values.result(k, numeric=numeric)
         ]
 
     def to_proto(self) -> sketches_pb2.StringState:
