@@ -261,7 +261,10 @@ class ExamplesDecoder:
         keep = np.ones(len(records), bool)
         keep[list(bad)] = False
         arrays, fields = [], []
-        for name, (buf, rows, scan) in scans.items():
+        # Columns sorted by name, as tfx_bsl's decoder (TFDV) orders them: a record's own
+        # order would make the column order depend on where a batch starts.
+        for name in sorted(scans):
+            buf, rows, scan = scans[name]
             good = keep[rows]
             if not good.any():
                 continue  # only in records that are left out

@@ -57,12 +57,16 @@ class FrequentItemsState(_message.Message):
     def __init__(self, capacity: _Optional[int] = ..., values: _Optional[_Iterable[bytes]] = ..., counts: _Optional[_Iterable[float]] = ..., offset: _Optional[float] = ..., total: _Optional[float] = ...) -> None: ...
 
 class DistinctCountState(_message.Message):
-    __slots__ = ("precision", "registers")
+    __slots__ = ("precision", "registers", "exact_limit", "hashes")
     PRECISION_FIELD_NUMBER: _ClassVar[int]
     REGISTERS_FIELD_NUMBER: _ClassVar[int]
+    EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HASHES_FIELD_NUMBER: _ClassVar[int]
     precision: int
     registers: bytes
-    def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ...) -> None: ...
+    exact_limit: int
+    hashes: bytes
+    def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ..., exact_limit: _Optional[int] = ..., hashes: _Optional[bytes] = ...) -> None: ...
 
 class MomentsState(_message.Message):
     __slots__ = ("count", "mean", "m2", "min", "max", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf")
@@ -149,7 +153,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +170,7 @@ class FeatureState(_message.Message):
     CATEGORICAL_FIELD_NUMBER: _ClassVar[int]
     DECLARED_BYTES_FIELD_NUMBER: _ClassVar[int]
     NUM_INVALID_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -175,7 +180,8 @@ class FeatureState(_message.Message):
     categorical: bool
     declared_bytes: bool
     num_invalid_weights: int
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ...) -> None: ...
+    position: int
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
 
 class DatasetState(_message.Message):
     __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings")
@@ -192,7 +198,7 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +206,7 @@ class SketchSettings(_message.Message):
     DISTINCT_PRECISION_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FEATURE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    DISTINCT_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     quantiles_capacity: int
     quantiles_exact_limit: int
@@ -207,7 +214,8 @@ class SketchSettings(_message.Message):
     distinct_precision: int
     weight_feature: str
     weighted_quantiles_capacity: int
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ...) -> None: ...
+    distinct_exact_limit: int
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
     __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")

@@ -1,26 +1,40 @@
-"""Distinct-value count: HyperLogLog registers read with Ertl's improved estimator.
+"""Distinct-value count: an exact set of hashes, then HyperLogLog registers (Ertl's estimator).
 
 Algorithm:
-    HyperLogLog (Flajolet, Fusy, Gandouet, Meunier, "HyperLogLog: the analysis of a near-optimal
-    cardinality estimation algorithm", AofA 2007) over the 64-bit hashes of
-    :func:`beam_stats.sketches.hashing.hash_array`. With precision ``p`` there are ``m = 2**p``
-    uint8 registers; a hash's top ``p`` bits pick a register and the register keeps the maximum
-    of ``1 + leading zeros`` of the remaining ``q = 64 - p`` bits (at most ``q + 1``). Updates
-    are vectorised with ``np.maximum.at``. The count is read with the improved estimator of
-    Ertl ("New cardinality estimation algorithms for HyperLogLog sketches", arXiv:1702.01284,
-    2017, algorithm 6), which uses the register histogram and the sigma/tau series instead of
-    bias tables and linear counting, and is accurate from 0 to far beyond 10**9.
+    Sparse (exact) mode: the sorted distinct 64-bit hashes of
+    :func:`beam_stats.sketches.hashing.hash_array`, as a uint64 array, while there are at most
+    ``exact_limit`` of them (default 100,000, 800 KB at the limit; a feature with five values
+    costs 40 bytes). A batch is merged in with ``np.unique`` and a linear merge of two sorted
+    runs. Above the limit the hashes are replaced by HyperLogLog registers (Flajolet, Fusy,
+    Gandouet, Meunier, "HyperLogLog: the analysis of a near-optimal cardinality estimation
+    algorithm", AofA 2007; the sparse-then-dense idea is HyperLogLog++'s, Heule, Nunkesser,
+    Hall, EDBT 2013): with precision ``p`` there are ``m = 2**p`` uint8 registers; a hash's top
+    ``p`` bits pick a register and the register keeps the maximum of ``1 + leading zeros`` of
+    the remaining ``q = 64 - p`` bits (at most ``q + 1``). Updates are vectorised with
+    ``np.maximum.at``. The count is read with the improved estimator of Ertl ("New cardinality
+    estimation algorithms for HyperLogLog sketches", arXiv:1702.01284, 2017, algorithm 6),
+    which uses the register histogram and the sigma/tau series instead of bias tables and
+    linear counting, and is accurate from 0 to far beyond 10**9.
 
 Error bound:
-    Relative standard error ``1.04 / sqrt(m)`` at every cardinality (0.81 % at p = 14, 1.63 %
-    at p = 12); an estimate is within 3 RSE of the truth with about 99.7 % probability.
+    Sparse mode is exact up to hash collisions. Integers and floats hash through a bijection
+    of their 64-bit pattern, so they never collide; two distinct strings collide with
+    probability about 2**-64, so n strings lose a value with probability below
+    ``n**2 / 2**65`` (3e-10 at the default limit of 100,000). Dense mode has relative standard
+    error ``1.04 / sqrt(m)`` (0.81 % at p = 14, 1.63 % at p = 12); an estimate is within 3 RSE
+    of the truth with about 99.7 % probability, and :meth:`DistinctCountAccumulator.result`
+    never reads below ``exact_limit + 1``, which dense mode guarantees.
 
 Merge:
-    ``registers = maximum(registers_a, registers_b)`` elementwise, which equals the registers
-    of the union of both inputs exactly; merge is commutative, associative and idempotent.
+    The state is a function of the set ``S`` of hashes seen: sparse ``S`` while
+    ``|S| <= exact_limit``, else the registers of ``S`` (``registers(A | B) =
+    maximum(registers(A), registers(B))`` elementwise). Merge is the union, so it is exactly
+    commutative, associative and idempotent, and the serialised state does not depend on the
+    order of adds and merges. States of different limits (only states of format 1 files,
+    limit 0) merge under the smaller limit, which keeps that property.
 
 Empty input and NaN:
-    An empty sketch has all registers 0 and its result is exactly 0. Nulls are dropped by
+    An empty sketch is sparse with no hash and its result is exactly 0. Nulls are dropped by
     :meth:`DistinctCountAccumulator.add`; NaN is a value (all NaNs count as one).
 """
 
@@ -41,17 +55,25 @@ __all__ = ["DistinctCountAccumulator", "DistinctCountSpec"]
 
 MIN_PRECISION = 4
 MAX_PRECISION = 18
+#: The largest exact_limit (128 MB of hashes per feature).
+MAX_EXACT_LIMIT = 2**24
+
+U64 = npt.NDArray[np.uint64]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DistinctCountSpec:
-    """Settings of the HyperLogLog distinct-count sketch.
+    """Settings of the distinct-count sketch.
 
     Attributes:
-        precision: log2 of the number of registers, 4 to 18. Memory is ``2**precision`` bytes.
+        precision: log2 of the number of HyperLogLog registers, 4 to 18. Memory is
+            ``2**precision`` bytes once the count is above ``exact_limit``.
+        exact_limit: counts are exact up to this many distinct values (8 bytes each), 0 to
+            2**24; 0 means HyperLogLog from the first value.
     """
 
     precision: int = 14
+    exact_limit: int = 100_000
 
     def __post_init__(self) -> None:
         p = self.precision
@@ -61,6 +83,13 @@ class DistinctCountSpec:
             raise InvalidInputError(
                 f"precision must be between {MIN_PRECISION} and {MAX_PRECISION}, got {p}"
             )
+        limit = self.exact_limit
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise InvalidInputError(f"exact_limit must be an int, got {limit!r}")
+        if not 0 <= limit <= MAX_EXACT_LIMIT:
+            raise InvalidInputError(
+                f"exact_limit must be between 0 and {MAX_EXACT_LIMIT}, got {limit}"
+            )
 
     def create(self) -> DistinctCountAccumulator:
         """Returns an empty accumulator (the identity of merge)."""
@@ -68,23 +97,103 @@ class DistinctCountSpec:
 
     @property
     def relative_standard_error(self) -> float:
-        """The relative standard error of :meth:`DistinctCountAccumulator.result`."""
+        """The relative standard error of :meth:`DistinctCountAccumulator.result` above
+        ``exact_limit`` (below it the count is exact)."""
         return 1.04 / math.sqrt(2**self.precision)
 
 
+def _union(a: U64, b: U64) -> U64:
+    """The sorted union of two sorted arrays of distinct values."""
+    if a.size == 0:
+        return b
+    if b.size == 0:
+        return a
+    both = np.concatenate([a, b])
+    both.sort(kind="stable")  # timsort: two sorted runs merge in linear time
+    keep = np.empty(both.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(both[1:], both[:-1], out=keep[1:])
+    result: U64 = both[keep]
+    return result
+
+
+def _rank_update(registers: npt.NDArray[np.uint8], hashes: U64, precision: int) -> None:
+    """Folds hashes into HyperLogLog registers in place."""
+    if hashes.size == 0:
+        return
+    q = 64 - precision
+    index = (hashes >> np.uint64(q)).astype(np.intp)
+    rest = hashes & np.uint64((1 << q) - 1)
+    # 1 + leading zeros of the q-bit `rest` is q + 1 - bit_length(rest).
+    _, exponent = np.frexp(rest.astype(np.float64))
+    # float64 rounding can carry a value just below 2**e up to 2**e: undo that case.
+    shift = np.maximum(exponent - 1, 0).astype(np.uint64)
+    bit_length = exponent - (((rest >> shift) == 0) & (rest != 0))
+    rank = (q + 1 - bit_length).astype(np.uint8)
+    np.maximum.at(registers, index, rank)
+
+
 class DistinctCountAccumulator:
-    """HyperLogLog registers; mutable. Make one with :meth:`DistinctCountSpec.create`."""
+    """Sparse hashes or HyperLogLog registers; mutable. Make one with
+    :meth:`DistinctCountSpec.create`."""
 
     def __init__(self, spec: DistinctCountSpec) -> None:
         self.spec = spec
-        self._registers: npt.NDArray[np.uint8] = np.zeros(2**spec.precision, dtype=np.uint8)
+        self._limit = spec.exact_limit
+        self._hashes: U64 | None = np.zeros(0, dtype=np.uint64)
+        self._registers: npt.NDArray[np.uint8] | None = None
+
+    @property
+    def exact_limit(self) -> int:
+        """The most distinct values this state counts exactly (the spec's, or 0 for state
+        read from a format 1 file and everything merged with it)."""
+        return self._limit
+
+    @property
+    def is_exact(self) -> bool:
+        """True in sparse mode, where :meth:`result` is the exact count."""
+        return self._hashes is not None
+
+    @property
+    def hashes(self) -> U64 | None:
+        """A read-only view of the sorted distinct hashes (sparse mode), else None."""
+        if self._hashes is None:
+            return None
+        view = self._hashes.view()
+        view.flags.writeable = False
+        return view
 
     @property
     def registers(self) -> npt.NDArray[np.uint8]:
-        """A read-only view of the ``2**precision`` registers."""
-        view = self._registers.view()
-        view.flags.writeable = False
-        return view
+        """The ``2**precision`` HyperLogLog registers (computed from the hashes in sparse
+        mode); read-only."""
+        if self._registers is None:
+            registers = np.zeros(2**self.spec.precision, dtype=np.uint8)
+            _rank_update(registers, self._hashes_or_empty(), self.spec.precision)
+        else:
+            registers = self._registers.view()
+        registers.flags.writeable = False
+        return registers
+
+    def _hashes_or_empty(self) -> U64:
+        return self._hashes if self._hashes is not None else np.zeros(0, dtype=np.uint64)
+
+    def _densify(self) -> None:
+        registers = np.zeros(2**self.spec.precision, dtype=np.uint8)
+        _rank_update(registers, self._hashes_or_empty(), self.spec.precision)
+        self._registers = registers
+        self._hashes = None
+
+    def _add_sorted(self, hashes: U64) -> None:
+        """Adds sorted distinct hashes."""
+        if self._hashes is not None:
+            self._hashes = _union(self._hashes, hashes)
+            if self._hashes.size <= self._limit:
+                return
+            self._densify()
+        else:
+            assert self._registers is not None
+            _rank_update(self._registers, hashes, self.spec.precision)
 
     def add_hashes(self, hashes: npt.NDArray[np.uint64]) -> None:
         """Adds 64-bit hashes (see :func:`~beam_stats.sketches.hashing.hash_array`).
@@ -101,17 +210,11 @@ class DistinctCountAccumulator:
         if hashes.size == 0:
             return
         h = hashes.reshape(-1).astype(np.uint64, copy=False)
-        p = self.spec.precision
-        q = 64 - p
-        index = (h >> np.uint64(q)).astype(np.intp)
-        rest = h & np.uint64((1 << q) - 1)
-        # 1 + leading zeros of the q-bit `rest` is q + 1 - bit_length(rest).
-        _, exponent = np.frexp(rest.astype(np.float64))
-        # float64 rounding can carry a value just below 2**e up to 2**e: undo that case.
-        shift = np.maximum(exponent - 1, 0).astype(np.uint64)
-        bit_length = exponent - (((rest >> shift) == 0) & (rest != 0))
-        rank = (q + 1 - bit_length).astype(np.uint8)
-        np.maximum.at(self._registers, index, rank)
+        if self._hashes is None:
+            assert self._registers is not None
+            _rank_update(self._registers, h, self.spec.precision)
+        else:
+            self._add_sorted(np.unique(h))
 
     def add(self, values: pa.Array) -> None:
         """Adds the non-null values of an Arrow array (nulls are ignored).
@@ -125,7 +228,7 @@ class DistinctCountAccumulator:
         self.add_hashes(hash_array(values.drop_null()))
 
     def merge(self, other: DistinctCountAccumulator) -> None:
-        """Merges ``other`` into this accumulator (elementwise max); ``other`` is unchanged.
+        """Merges ``other`` into this accumulator (the union); ``other`` is unchanged.
 
         Raises:
             IncompatibleMergeError: if the precisions differ.
@@ -135,15 +238,33 @@ class DistinctCountAccumulator:
                 "cannot merge distinct-count sketches of precision "
                 f"{self.spec.precision} and {other.spec.precision}"
             )
+        if other._limit < self._limit:
+            self._limit = other._limit
+            if self._hashes is not None and self._hashes.size > self._limit:
+                self._densify()
+        if other._hashes is not None:
+            self._add_sorted(other._hashes)
+            return
+        assert other._registers is not None
+        if self._registers is None:
+            self._densify()
+        assert self._registers is not None
         np.maximum(self._registers, other._registers, out=self._registers)
 
     @property
     def is_empty(self) -> bool:
         """True when nothing has been added."""
+        if self._hashes is not None:
+            return self._hashes.size == 0
+        assert self._registers is not None
         return not self._registers.any()
 
     def estimate(self) -> float:
-        """The unrounded cardinality estimate (Ertl 2017, algorithm 6)."""
+        """The exact count in sparse mode, else the unrounded HyperLogLog estimate (Ertl 2017,
+        algorithm 6)."""
+        if self._hashes is not None:
+            return float(self._hashes.size)
+        assert self._registers is not None
         m = self._registers.size
         q = 64 - self.spec.precision
         counts = np.bincount(self._registers, minlength=q + 2).astype(np.float64)
@@ -155,51 +276,94 @@ class DistinctCountAccumulator:
         return m * m / (2.0 * math.log(2.0)) / z
 
     def result(self) -> int:
-        """The estimated number of distinct values, rounded; 0 for an empty sketch."""
-        return round(self.estimate())
+        """The number of distinct values: exact in sparse mode, else the estimate, rounded and
+        at least ``exact_limit + 1`` (dense mode means more than ``exact_limit``)."""
+        if self._hashes is not None:
+            return int(self._hashes.size)
+        return max(round(self.estimate()), self._limit + 1)
 
     def to_proto(self) -> sketches_pb2.DistinctCountState:
         """The lossless state as a :class:`DistinctCountState` message."""
-        return sketches_pb2.DistinctCountState(
-            precision=self.spec.precision, registers=self._registers.tobytes()
+        msg = sketches_pb2.DistinctCountState(
+            precision=self.spec.precision, exact_limit=self._limit
         )
+        if self._hashes is not None:
+            msg.hashes = self._hashes.astype("<u8", copy=False).tobytes()
+        else:
+            assert self._registers is not None
+            msg.registers = self._registers.tobytes()
+        return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.DistinctCountState) -> DistinctCountAccumulator:
-        """Rebuilds an accumulator from :meth:`to_proto` output.
+        """Rebuilds an accumulator from :meth:`to_proto` output, or from the registers-only
+        state of format 1 files (read as dense with exact limit 0; all-zero registers as
+        empty).
 
         Raises:
-            DeserializationError: for a bad precision, register length or register value.
+            DeserializationError: for a bad precision, limit, register length or value, both
+                or misordered hashes.
         """
         try:
-            spec = DistinctCountSpec(precision=msg.precision)
+            spec = DistinctCountSpec(precision=msg.precision, exact_limit=msg.exact_limit)
         except InvalidInputError as e:
             raise DeserializationError(f"bad DistinctCountState: {e}") from e
-        registers = np.frombuffer(msg.registers, dtype=np.uint8)
-        if registers.size != 2**spec.precision:
-            raise DeserializationError(
-                f"DistinctCountState of precision {spec.precision} needs "
-                f"{2**spec.precision} registers, got {registers.size}"
-            )
-        limit = 65 - spec.precision
-        if registers.size and int(registers.max()) > limit:
-            raise DeserializationError(
-                f"DistinctCountState register value {int(registers.max())} exceeds {limit}"
-            )
         acc = cls(spec)
-        acc._registers[:] = registers
+        if msg.registers and msg.hashes:
+            raise DeserializationError("DistinctCountState has both hashes and registers")
+        if msg.registers:
+            registers = np.frombuffer(msg.registers, dtype=np.uint8)
+            if registers.size != 2**spec.precision:
+                raise DeserializationError(
+                    f"DistinctCountState of precision {spec.precision} needs "
+                    f"{2**spec.precision} registers, got {registers.size}"
+                )
+            limit = 65 - spec.precision
+            if int(registers.max()) > limit:
+                raise DeserializationError(
+                    f"DistinctCountState register value {int(registers.max())} exceeds {limit}"
+                )
+            if registers.any():  # all zero: the empty set, which is sparse
+                acc._hashes = None
+                acc._registers = registers.copy()
+            return acc
+        if len(msg.hashes) % 8:
+            raise DeserializationError(
+                f"DistinctCountState hashes take {len(msg.hashes)} bytes, not a multiple of 8"
+            )
+        hashes = np.frombuffer(msg.hashes, dtype="<u8").astype(np.uint64)
+        if hashes.size > spec.exact_limit:
+            raise DeserializationError(
+                f"DistinctCountState holds {hashes.size} hashes, more than its exact limit "
+                f"{spec.exact_limit}"
+            )
+        if hashes.size > 1 and not (hashes[1:] > hashes[:-1]).all():
+            raise DeserializationError("DistinctCountState hashes are not sorted and distinct")
+        acc._hashes = hashes
         return acc
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DistinctCountAccumulator):
             return NotImplemented
-        return self.spec == other.spec and np.array_equal(self._registers, other._registers)
+        if (self.spec.precision, self._limit) != (other.spec.precision, other._limit):
+            return False
+        if self._hashes is not None or other._hashes is not None:
+            return (
+                self._hashes is not None
+                and other._hashes is not None
+                and np.array_equal(self._hashes, other._hashes)
+            )
+        return np.array_equal(self.registers, other.registers)
 
     def __reduce__(self) -> tuple[object, tuple[bytes]]:
         return _distinct_from_bytes, (self.to_proto().SerializeToString(),)
 
     def __repr__(self) -> str:
-        return f"DistinctCountAccumulator(precision={self.spec.precision}, ~{self.result()})"
+        mode = "exact" if self.is_exact else "~"
+        return (
+            f"DistinctCountAccumulator(precision={self.spec.precision}, "
+            f"exact_limit={self._limit}, {mode}{self.result()})"
+        )
 
 
 def _distinct_from_bytes(data: bytes) -> DistinctCountAccumulator:

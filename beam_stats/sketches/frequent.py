@@ -9,9 +9,17 @@ Algorithm:
     it is combined with the state vectorised (``pc.index_in`` against the state, add, append
     the rest). When more than ``capacity`` values remain, ``t`` = the ``(capacity + 1)``-th
     largest count is subtracted from every count and added to ``offset``, and the
-    ``capacity`` values with the largest counts are kept, ties broken by the byte-wise smallest
-    value. Entries whose count fell to 0 are kept too, so an all-unique column still reports
-    values. There is no Python loop over values.
+    ``capacity`` values with the largest counts are kept, ties broken in favour of the
+    byte-wise largest value (TFDV keeps the largest ``(count, value)`` pairs). Entries whose
+    count fell to 0 are kept too, so an all-unique column still reports values. There is no
+    Python loop over values.
+
+Order:
+    :meth:`FrequentItemsAccumulator.result` and the stored state list values by count
+    descending, then value descending, as TFDV's ``top_k_uniques_stats_util`` sorts
+    ``(count, value)`` pairs with ``reverse=True`` (strings compare by code point, which is
+    UTF-8 byte order). TFDV compares categorical ints as numbers; ``result(numeric=True)``
+    does the same for values that all parse as numbers.
 
 Error bound:
     For every value ``x`` with true weight ``w(x)``: ``w(x) - offset <= counts[x] <= w(x)`` when
@@ -22,9 +30,11 @@ Error bound:
 Merge:
     ``counts = counts_a + counts_b`` per value (values missing on one side count 0 there),
     ``offset = offset_a + offset_b``, ``total = total_a + total_b``, then the reduction above.
-    The result only depends on the two states, not on their order (exactly commutative); it is
-    associative exactly while at most ``capacity`` distinct values were seen, and otherwise
-    within the bound.
+    The result only depends on the two states, not on their order (exactly commutative). While
+    the union has at most ``capacity`` distinct values no reduction ever happens (each state
+    holds a subset of the union), so the state is the exact counts of the union: adds and
+    merges in any order and grouping give the same state, byte for byte. Above that, it is
+    associative within the bound.
 
 Empty input and NaN:
     An empty accumulator lists no value and has ``offset == total == 0``. Nulls are ignored by
@@ -225,37 +235,41 @@ class FrequentItemsAccumulator:
         need = cap - above.size
         if ties.size > need:
             tie_values = self._values.take(pa.array(ties))
-            chosen = pc.select_k_unstable(tie_values, k=need, sort_keys=[("v", "ascending")])
+            chosen = pc.select_k_unstable(tie_values, k=need, sort_keys=[("v", "descending")])
             ties = ties[chosen.to_numpy()]
         keep = np.concatenate([above, ties])
         self._values = self._values.take(pa.array(keep))
         self._counts = counts[keep] - t
         self._offset += t
 
-    def _canonical(self) -> tuple[pa.Array, F64]:
-        """The state ordered by count descending, then value ascending."""
+    def _canonical(self, numeric: bool = False) -> tuple[pa.Array, F64]:
+        """The state ordered by count descending, then value descending (as numbers if
+        `numeric` and every value parses as one)."""
         if len(self._values) == 0:
             return self._values, self._counts
-        table = pa.table({"v": self._values, "c": self._counts})
-        order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "ascending")])
+        key = _numeric_key(self._values) if numeric else None
+        table = pa.table({"v": self._values if key is None else key, "c": self._counts})
+        order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "descending")])
         return self._values.take(order), self._counts[order.to_numpy()]
 
-    def result(self, k: int) -> list[tuple[bytes, float, float]]:
+    def result(self, k: int, *, numeric: bool = False) -> list[tuple[bytes, float, float]]:
         """The ``k`` values with the largest lower bounds.
 
         Args:
             k: how many values to return (fewer if fewer are listed).
+            numeric: break ties by numeric value (categorical ints written as text), as TFDV
+                does; falls back to bytes when a value is not a number.
 
         Returns:
             ``(value, lower_bound, upper_bound)`` tuples, ``upper_bound = lower_bound + offset``,
-            sorted by lower bound descending, then value ascending.
+            sorted by lower bound descending, then value descending.
 
         Raises:
             InvalidInputError: if ``k`` is negative.
         """
         if k < 0:
             raise InvalidInputError(f"k must be >= 0, got {k}")
-        values, counts = self._canonical()
+        values, counts = self._canonical(numeric)
         top_values = values.slice(0, k).to_pylist()
         top_counts = counts[:k].tolist()
         return [(v, c, c + self._offset) for v, c in zip(top_values, top_counts, strict=True)]
@@ -325,6 +339,17 @@ class FrequentItemsAccumulator:
             f"FrequentItemsAccumulator(capacity={self.spec.capacity}, "
             f"listed={len(self._values)}, offset={self._offset}, total={self._total})"
         )
+
+
+def _numeric_key(values: pa.Array) -> pa.Array | None:
+    """The values as int64 (else float64) numbers, or None if one does not parse."""
+    text = values.cast(pa.string())
+    for target in (pa.int64(), pa.float64()):
+        try:
+            return pc.cast(text, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return None
 
 
 def _frequent_from_bytes(data: bytes) -> FrequentItemsAccumulator:

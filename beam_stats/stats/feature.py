@@ -13,6 +13,10 @@ kind seen (merge-safe, since those counts add up). When a feature's type changed
 batches or files (an INT column that is STRING in one file), each kind is summarised by its
 own accumulator, the majority kind is reported, and the custom statistic ``type_conflict``
 says how many values of each kind were seen: nothing is dropped silently.
+
+Features are reported in the data's column order (TFDV's too): by the smallest position a
+feature had among a batch's flattened columns, ties by path, so the order does not depend on
+how batches or states were merged.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from beam_stats.stats.numeric import NumericAccumulator
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator
 
-FORMAT_VERSION = 2  # 2: deterministic quantiles (QuantilesState fields 3-8)
+#: 2: deterministic quantiles (QuantilesState fields 3-8), distinct counts with exact hashes
+#: (DistinctCountState.hashes), features with a position.
+FORMAT_VERSION = 2
 #: The custom statistic that carries a feature's StoredFeatureState.
 STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -55,6 +61,9 @@ class FeatureAccumulator:
         self.categorical = path in spec.categorical_features
         self.declared_bytes = path in spec.bytes_features
         self.num_invalid_weights = 0  # only on the weight feature
+        # Smallest column position over the batches the feature was in (None: never a
+        # column); the canonical, merge-order-free version of "the data's column order".
+        self.position: int | None = None
 
     def _string(self) -> StringAccumulator:
         if self.string is None:
@@ -93,6 +102,16 @@ class FeatureAccumulator:
         self.categorical = self.categorical or other.categorical
         self.declared_bytes = self.declared_bytes or other.declared_bytes
         self.num_invalid_weights += other.num_invalid_weights
+        self.note_position(other.position)
+
+    def note_position(self, position: int | None) -> None:
+        """Records that the feature was seen at column `position` (keeps the smallest)."""
+        if position is not None and (self.position is None or position < self.position):
+            self.position = position
+
+    def order_key(self) -> tuple[int, int, FeaturePath]:
+        """Where the feature goes in the output: column position, then path."""
+        return (0, self.position, self.path) if self.position is not None else (1, 0, self.path)
 
     def to_proto(self) -> sketches_pb2.FeatureState:
         msg = sketches_pb2.FeatureState(path=self.path, common=self.common.to_proto())
@@ -105,6 +124,8 @@ class FeatureAccumulator:
         msg.categorical = self.categorical
         msg.declared_bytes = self.declared_bytes
         msg.num_invalid_weights = self.num_invalid_weights
+        if self.position is not None:
+            msg.position = self.position
         return msg
 
     @classmethod
@@ -122,6 +143,7 @@ class FeatureAccumulator:
         acc.categorical = msg.categorical
         acc.declared_bytes = msg.declared_bytes
         acc.num_invalid_weights = msg.num_invalid_weights
+        acc.position = msg.position if msg.HasField("position") else None
         return acc
 
     def _reported_kind(self) -> Kind:
@@ -230,7 +252,10 @@ class FeatureAccumulator:
         string_stats.unique = string.unique
         string_stats.avg_length = string.total_length / string.num_values
         string_stats.invalid_utf8_count = string.invalid_utf8_count
-        top = string.top(max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets))
+        numeric = stats.type == FeatureType.INT  # a categorical int: ties as numbers (TFDV)
+        top = string.top(
+            max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
+        )
         for value, count in top[: self.spec.num_top_values]:
             string_stats.top_values.add(value=value, frequency=count)
         string_stats.rank_histogram.CopyFrom(
@@ -238,15 +263,14 @@ class FeatureAccumulator:
         )
         if string.weighted_top_values is not None:
             weighted = string.weighted_top(
-                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets)
+                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
             )
             for value, weight in weighted[: self.spec.num_top_values]:
                 string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
             string_stats.weighted_string_stats.rank_histogram.CopyFrom(
                 histograms.rank(weighted, self.spec.num_rank_histogram_buckets)
             )
-        exact = string.top_values.offset == 0
-        rse = 0.0 if exact else self.spec.distinct.relative_standard_error
+        rse = 0.0 if string.unique_is_exact else self.spec.distinct.relative_standard_error
         stats.custom_stats.add(name="top_values_max_error", num=string.top_values.offset)
         stats.custom_stats.add(name="distinct_relative_standard_error", num=rse)
 
@@ -317,8 +341,10 @@ class DatasetAccumulator:
         """Adds one record batch (one example per row)."""
         self.num_examples += batch.num_rows
         weights = self._weights(batch)
-        for column in flatten_batch(batch):
-            self._feature(column.path).add(column, weights)
+        for position, column in enumerate(flatten_batch(batch)):
+            feature = self._feature(column.path)
+            feature.note_position(position)
+            feature.add(column, weights)
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
@@ -356,7 +382,7 @@ class DatasetAccumulator:
             format_version=FORMAT_VERSION,
             num_examples=self.num_examples,
             weighted_num_examples=self.weighted_num_examples,
-            features=[self.features[path].to_proto() for path in sorted(self.features)],
+            features=[feature.to_proto() for feature in self.ordered_features()],
             settings=self.spec.settings(),
         )
 
@@ -381,8 +407,12 @@ class DatasetAccumulator:
         weighted = None
         if self.spec.weight_feature is not None:
             weighted = stats.weighted_num_examples = self.weighted_num_examples
-        for path in sorted(self.features):
-            stats.features.append(
-                self.features[path].result(self.num_examples, include_state, weighted)
-            )
+        for feature in self.ordered_features():
+            stats.features.append(feature.result(self.num_examples, include_state, weighted))
         return stats
+
+    def ordered_features(self) -> list[FeatureAccumulator]:
+        """The features in the data's column order: by smallest column position over every
+        batch (a feature's position in the flattened columns of a batch), ties by path. Unlike
+        first appearance this does not depend on the order batches and states are merged."""
+        return sorted(self.features.values(), key=FeatureAccumulator.order_key)

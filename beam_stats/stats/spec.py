@@ -37,7 +37,7 @@ class StatisticsSpec:
     Args:
         quantiles: the sketch behind medians and histograms (exact up to a limit).
         frequent_items: the Misra-Gries sketch behind top values and rank histograms.
-        distinct: the HyperLogLog sketch behind distinct counts.
+        distinct: the distinct-count sketch (exact, then HyperLogLog) behind ``unique``.
         weighted_quantiles: the sketch behind weighted medians and histograms.
         num_histogram_buckets: buckets of the equi-width ("standard") histogram.
         num_quantiles_histogram_buckets: buckets of the quantiles histogram.
@@ -111,7 +111,9 @@ class StatisticsSpec:
                 capacity=settings.quantiles_capacity, exact_limit=settings.quantiles_exact_limit
             ),
             frequent_items=FrequentItemsSpec(capacity=settings.top_k_capacity),
-            distinct=DistinctCountSpec(precision=settings.distinct_precision),
+            distinct=DistinctCountSpec(
+                precision=settings.distinct_precision, exact_limit=settings.distinct_exact_limit
+            ),
             weight_feature=(
                 tuple(settings.weight_feature.split(".")) if settings.weight_feature else None
             ),
@@ -132,6 +134,7 @@ class StatisticsSpec:
             quantiles_exact_limit=self.quantiles.exact_limit,
             top_k_capacity=self.frequent_items.capacity,
             distinct_precision=self.distinct.precision,
+            distinct_exact_limit=self.distinct.exact_limit,
             weight_feature=".".join(self.weight_feature) if self.weight_feature else "",
             weighted_quantiles_capacity=(
                 self.weighted_quantiles.capacity if self.weight_feature else 0

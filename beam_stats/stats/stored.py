@@ -85,7 +85,9 @@ def accumulator_from_statistics(
     where = f"{source} (dataset {dataset.name!r})" if dataset.name else source
     stored = [_stored_state(feature, where) for feature in dataset.features]
     if spec is None and stored:
-        spec = StatisticsSpec.from_protos(stored[0].settings, stored[0].options)
+        settings = sketches_pb2.SketchSettings()
+        settings.CopyFrom(stored[0].settings)
+        spec = StatisticsSpec.from_protos(settings, stored[0].options)
     spec = spec or StatisticsSpec()
     accumulator = DatasetAccumulator(spec)
     accumulator.num_examples = dataset.num_examples
@@ -108,7 +110,8 @@ def _describe(settings: sketches_pb2.SketchSettings) -> str:
     return (
         f"quantiles capacity={settings.quantiles_capacity} exact limit="
         f"{settings.quantiles_exact_limit}, top values capacity={settings.top_k_capacity}, "
-        f"distinct precision={settings.distinct_precision}"
+        f"distinct precision={settings.distinct_precision}, "
+        f"distinct exact limit={settings.distinct_exact_limit}"
     )
 
 

@@ -7,10 +7,12 @@ everything else works on the batch's distinct values and their counts:
   (:mod:`beam_stats.sketches.frequent`). A listed count is a lower bound, short of the true
   count by at most ``top_values_max_error`` (0 while the feature has at most ``capacity``
   distinct values, when every count is exact);
-* ``unique``: exact while the frequent-items sketch has never dropped a value, else the
-  HyperLogLog estimate (:mod:`beam_stats.sketches.distinct`), whose relative standard error
-  is reported as ``distinct_relative_standard_error``, kept between ``capacity + 1`` and the
-  number of values (both certain), so it never reads more distinct values than values;
+* ``unique``: exact up to the distinct-count sketch's ``exact_limit`` (100,000 by default;
+  :mod:`beam_stats.sketches.distinct`), else its HyperLogLog estimate, whose relative
+  standard error is reported as ``distinct_relative_standard_error`` (0 when exact), kept
+  between what is certain (more than ``exact_limit``, and more than the frequent-items
+  ``capacity`` once that sketch dropped a value) and the number of values, so it never reads
+  more distinct values than values;
 * lengths in bytes (total, min, max) and the number of values that are not valid UTF-8:
   exact, merged by sums and extremes.
 
@@ -109,36 +111,48 @@ class StringAccumulator:
             self.weighted_top_values.merge(other.weighted_top_values)
 
     @property
-    def unique(self) -> int:
-        """Distinct values: exact while no value was ever dropped, else estimated.
+    def unique_is_exact(self) -> bool:
+        """True when :attr:`unique` is exact (an exact distinct state, or a frequent-items
+        sketch that never dropped a value)."""
+        return self.distinct.is_exact or self.top_values.offset == 0
 
-        The estimate is kept within what is certain: the frequent-items sketch drops a value
-        only when it holds ``capacity`` others, so there are more than ``capacity``; and there
-        are no more distinct values than values.
+    @property
+    def unique(self) -> int:
+        """Distinct values: exact up to the distinct sketch's limit, else estimated.
+
+        The estimate is kept within what is certain: a dense distinct state has more than its
+        ``exact_limit`` hashes; the frequent-items sketch drops a value only when it holds
+        ``capacity`` others, so there are more than ``capacity``; and there are no more
+        distinct values than values. Distinct states of format 1 files (HyperLogLog only) are
+        still exact while the frequent-items sketch never dropped a value.
         """
+        if self.distinct.is_exact:
+            return self.distinct.result()
         capacity = self.top_values.spec.capacity
         if self.top_values.offset == 0:
             return len(self.top_values.result(capacity))
         return int(min(max(self.distinct.result(), capacity + 1), self.num_values))
 
-    def top(self, k: int) -> list[tuple[str, float]]:
-        """The k most frequent values, printable, with their lower-bound counts.
+    def top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
+        """The k most frequent values, printable, with their lower-bound counts, ties by value
+        descending (as numbers if `numeric`: categorical ints), as TFDV orders them.
 
         A value that was kept has occurred at least once, so its count is at least 1 even
         when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
         """
         return [
             (value.decode("utf-8", errors="backslashreplace"), max(lower, 1.0))
-            for value, lower, _ in self.top_values.result(k)
+            for value, lower, _ in self.top_values.result(k, numeric=numeric)
         ]
 
-    def weighted_top(self, k: int) -> list[tuple[str, float]]:
-        """The k values of largest total weight, with lower bounds of their weights."""
+    def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
+        """The k values of largest total weight, with lower bounds of their weights (ties as
+        in :meth:`top`)."""
         if self.weighted_top_values is None:
             return []
         return [
             (value.decode("utf-8", errors="backslashreplace"), lower)
-            for value, lower, _ in self.weighted_top_values.result(k)
+            for value, lower, _ in self.weighted_top_values.result(k, numeric=numeric)
         ]
 
     def to_proto(self) -> sketches_pb2.StringState:

@@ -7,6 +7,7 @@ import pickle
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -68,7 +69,7 @@ def test_exact_when_distinct_within_capacity() -> None:
     for batch in np.array_split(data, 7):
         acc.add(pa.array(batch))
     values, counts = np.unique(data, return_counts=True)
-    order = np.lexsort((values, -counts))  # count descending, then value ascending
+    order = np.lexsort((values, counts))[::-1]  # count descending, then value descending
     expected = [(values[i].encode(), float(counts[i]), float(counts[i])) for i in order]
     assert acc.offset == 0.0
     assert acc.result(100) == expected
@@ -94,17 +95,18 @@ def test_all_unique_column_still_reports_values() -> None:
         acc.add(pa.array(data[start : start + 1000][::-1]))
     top = acc.result(5)
     # Each batch's values outrank the zero counts left by earlier reductions; among equal
-    # counts the byte-wise smallest win, so the state holds the last batch's smallest values.
-    assert [v for v, _, _ in top] == [f"id-{i:05d}".encode() for i in range(9000, 9005)]
+    # counts the byte-wise largest win (as in TFDV), so the state holds the last batch's
+    # largest values.
+    assert [v for v, _, _ in top] == [f"id-{i:05d}".encode() for i in range(9999, 9994, -1)]
     assert all(lo == 0.0 and hi == acc.offset for _, lo, hi in top)
     assert len(acc.result(100)) == 16
     assert_within_bounds(acc, data)
 
 
-def test_reduction_ties_break_by_smallest_value() -> None:
+def test_reduction_ties_break_by_largest_value() -> None:
     acc = FrequentItemsSpec(capacity=2).create()
     acc.add_counts(pa.array(["c", "a", "b", "d"]), np.array([1.0, 1.0, 1.0, 5.0]))
-    assert acc.result(5) == [(b"d", 4.0, 5.0), (b"a", 0.0, 1.0)]
+    assert acc.result(5) == [(b"d", 4.0, 5.0), (b"c", 0.0, 1.0)]
     assert acc.offset == 1.0
     assert acc.total == 8.0
 
@@ -287,3 +289,44 @@ def test_from_proto_accepts_valid_state() -> None:
 def test_from_proto_rejects_corrupt_state(changes: dict[str, Any], match: str) -> None:
     with pytest.raises(DeserializationError, match=match):
         FrequentItemsAccumulator.from_proto(_state(**changes))
+
+
+def pandas_top(data: list[str]) -> list[tuple[bytes, float, float]]:
+    """Exact counts by pandas, ordered as TFDV orders them: count, then value, descending."""
+    counts = pd.Series([v.encode() for v in data], dtype=object).value_counts()
+    frame = pd.DataFrame({"v": counts.index, "c": counts.to_numpy()})
+    frame = frame.sort_values(["c", "v"], ascending=False, kind="stable")
+    return [(v, float(c), float(c)) for v, c in zip(frame["v"], frame["c"], strict=True)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), a=st.lists(st.sampled_from(ALPHABET[:12]), max_size=120))
+def test_exact_and_order_free_below_capacity(data: st.DataObject, a: list[str]) -> None:
+    """Fewer distinct values than the capacity: exact counts, in TFDV's order, and the same
+    state bytes whatever the batches and the merge tree."""
+    capacity = data.draw(st.integers(max(len(set(a)), 1), 14))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(a)), max_size=5)))
+    parts = [sketch(a[i:j], capacity) for i, j in zip([0, *cuts], [*cuts, len(a)], strict=True)]
+    while len(parts) > 1:  # merge a random pair, in a random order, until one is left
+        i = data.draw(st.integers(0, len(parts) - 1))
+        left = parts.pop(i)
+        right = parts.pop(data.draw(st.integers(0, len(parts) - 1)))
+        left.merge(right)
+        parts.append(left)
+    merged = parts[0]
+    assert merged.offset == 0.0
+    assert merged.result(capacity) == pandas_top(a)
+    single = sketch(a, capacity)
+    assert merged.to_proto().SerializeToString() == single.to_proto().SerializeToString()
+
+
+def test_ties_by_value_descending_bytes_or_numbers() -> None:
+    acc = FrequentItemsSpec(capacity=10).create()
+    acc.add(pa.array(["9", "10", "-3", "10", "9", "b", "a", "-3"]))
+    # Bytes: "9" > "10" > "-3"; the ones with count 1 follow, "b" before "a".
+    assert [v for v, _, _ in acc.result(10)] == [b"9", b"10", b"-3", b"b", b"a"]
+    numbers = FrequentItemsSpec(capacity=10).create()
+    numbers.add(pa.array(["9", "10", "-3", "10", "9", "-3", "7"]))
+    assert [v for v, _, _ in numbers.result(10, numeric=True)] == [b"10", b"9", b"-3", b"7"]
+    # A value that is not a number: ties fall back to bytes.
+    assert [v for v, _, _ in acc.result(10, numeric=True)] == [b"9", b"10", b"-3", b"b", b"a"]

@@ -14,7 +14,7 @@ from anomaly_helpers import by_feature, reasons, schema, stats
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 import beam_stats.schema
-from beam_stats import FrequentItemsSpec, StatisticsSpec
+from beam_stats import DistinctCountSpec, FrequentItemsSpec, StatisticsSpec
 from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.schema import infer_schema
 from beam_stats.stats import DatasetAccumulator
@@ -285,11 +285,16 @@ def test_mixed_types_and_unreadable_values_are_unexpected_data_types() -> None:
     assert "2 values could not be read" in found.anomaly_info["x"].description
 
 
-def test_unexpected_values_beyond_the_listed_ones_are_proven_by_the_distinct_count() -> None:
+@pytest.mark.parametrize(("exact_limit", "more"), [(100_000, 15), (0, 14)])
+def test_unexpected_values_beyond_the_listed_ones_are_proven_by_the_distinct_count(
+    exact_limit: int, more: int
+) -> None:
     # Only 8 counters: the listed values are not all the values, but 20 distinct values
-    # cannot fit a domain of 5 (the count is given a standard error here: at least 19).
+    # cannot fit a domain of 5. The count is exact (15 more), or with HyperLogLog only it is
+    # given a standard error (at least 19, so at least 14 more).
     spec = StatisticsSpec(
         frequent_items=FrequentItemsSpec(capacity=8),
+        distinct=DistinctCountSpec(exact_limit=exact_limit),
         num_top_values=4,
         num_rank_histogram_buckets=4,
     )
@@ -299,7 +304,7 @@ def test_unexpected_values_beyond_the_listed_ones_are_proven_by_the_distinct_cou
     found = validate_statistics(stats({"x": values}, spec), expected)
     assert reasons(found) == {("x", "ENUM_TYPE_UNEXPECTED_STRING_VALUES")}
     description = found.anomaly_info["x"].description
-    assert "at least 14 more distinct values the statistics do not list" in description
+    assert f"at least {more} more distinct values the statistics do not list" in description
     assert "(20 distinct values in all)" in description
     within = [f"v{i % 5}" for i in range(200)]
     assert reasons(validate_statistics(stats({"x": within}, spec), expected)) == set()
