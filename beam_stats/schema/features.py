@@ -22,9 +22,16 @@ from beam_stats.errors import InvalidInputError, SchemaError
 
 Features = RepeatedCompositeFieldContainer[schema_pb2.Feature]
 
-#: Lifecycle stages whose features are not validated (TFDV's list).
+#: Lifecycle stages whose features are not validated (TFDV's list). UNKNOWN_STAGE, BETA,
+#: PRODUCTION and VALIDATION_DERIVED features are.
 INACTIVE_STAGES = frozenset(
-    {schema_pb2.PLANNED, schema_pb2.ALPHA, schema_pb2.DEPRECATED, schema_pb2.DEBUG_ONLY}
+    {
+        schema_pb2.PLANNED,
+        schema_pb2.ALPHA,
+        schema_pb2.DEPRECATED,
+        schema_pb2.DEBUG_ONLY,
+        schema_pb2.DISABLED,
+    }
 )
 
 
@@ -37,11 +44,18 @@ def as_path(feature: str | FeaturePath) -> FeaturePath:
     raise InvalidInputError(f"a feature is a dotted name or a tuple of names, got {feature!r}")
 
 
-def is_deprecated(feature: schema_pb2.Feature) -> bool:
-    return bool(feature.deprecated) or feature.lifecycle_stage in INACTIVE_STAGES
+def is_deprecated(
+    feature: schema_pb2.Feature | schema_pb2.SparseFeature | schema_pb2.WeightedFeature,
+) -> bool:
+    """Whether a feature (plain, sparse or weighted) is left out of validation, as in TFDV."""
+    if not isinstance(feature, schema_pb2.WeightedFeature) and feature.deprecated:
+        return True
+    return feature.lifecycle_stage in INACTIVE_STAGES
 
 
-def deprecate(feature: schema_pb2.Feature) -> None:
+def deprecate(
+    feature: schema_pb2.Feature | schema_pb2.SparseFeature | schema_pb2.WeightedFeature,
+) -> None:
     feature.lifecycle_stage = schema_pb2.DEPRECATED
 
 
