@@ -9,7 +9,7 @@ columns), looping over features and constraints, never over rows.
 
 Checked per row, for each schema feature (struct fields through ``struct_domain``) in the
 environment (TFDV's rule) and not deprecated (``deprecated``, or lifecycle PLANNED, ALPHA,
-DEPRECATED or DEBUG_ONLY, as TFDV):
+DEPRECATED, DEBUG_ONLY or DISABLED, as TFDV):
 
 * presence: missing though ``presence.min_fraction`` is 1 -> ``FEATURE_TYPE_NOT_PRESENT``; a
   column absent from the batch is missing in every row; a struct field only counts as missing
