@@ -33,7 +33,8 @@ DEPRECATED, DEBUG_ONLY or DISABLED, as TFDV):
 A column the schema does not know is a schema problem, not a row problem: it makes no row bad.
 :meth:`ExampleChecks.check` reports it once per batch as a :class:`ColumnAnomaly`
 (``SCHEMA_NEW_COLUMN``, with the number of rows that have it), and so a schema feature present
-in the data but excluded from the environment. Sparse and weighted features' columns are known.
+in the data but excluded from the environment. Sparse and weighted features' components are
+known columns; their rows are checked by :mod:`beam_stats.validation.composite_rows`.
 
 Each reason names a (row, feature, anomaly) once, with the row's first offending value, cut at
 :data:`MAX_VALUE_CHARS` characters; bytes as :func:`escape_bytes` writes them. Only when Arrow
@@ -55,8 +56,10 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
+from beam_stats.schema.composite import known_paths
 from beam_stats.schema.features import in_environment, is_deprecated
 from beam_stats.stats.utf8 import invalid_utf8_mask
+from beam_stats.validation.composite_rows import active_composites, check_composites
 
 REASONS = "reasons"
 REASON_TYPE = pa.struct(
@@ -343,13 +346,8 @@ class ExampleChecks:
                 f"environment {environment!r} is not in the schema, which names "
                 f"{sorted(self._environments)}"
             )
-        for sparse in schema.sparse_feature:
-            names = [sparse.name, sparse.value_feature.name]
-            names += [index.name for index in sparse.index_feature]
-            self._skipped.update((name,) for name in names)
-        for weighted in schema.weighted_feature:
-            paths = [(weighted.name,), tuple(weighted.feature.step)]
-            self._skipped.update([*paths, tuple(weighted.weight_feature.step)])
+        self._composites = active_composites(schema)
+        self._skipped.update(p for p in known_paths(schema) if p not in self._known)
 
     def _add(
         self, features: Iterable[schema_pb2.Feature], prefix: FeaturePath, schema: schema_pb2.Schema
@@ -398,6 +396,7 @@ class ExampleChecks:
                 parent_column = columns.get(rule.path[:-1])
                 parent = parent_column.present if parent_column is not None else nowhere
             found.extend(_check_feature(rule, columns.get(rule.path), parent, num_rows))
+        found.extend(_Found(*f) for f in check_composites(self._composites, columns, num_rows))
         good, bad, anomaly_rows = _split(batch, found)
         return CheckResult(good, bad, self._new_columns(columns), anomaly_rows)
 

@@ -10,7 +10,7 @@ from anomaly_helpers import by_feature, reasons, schema, stats
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats import update_schema
-from beam_stats.validation import validate_statistics
+from beam_stats.validation import ExampleChecks, validate_statistics
 
 INTS, FLOATS = pa.list_(pa.int64()), pa.list_(pa.float64())
 SPARSE = 'sparse_feature { name: "sp" index_feature { name: "i" } value_feature { name: "v" } }'
@@ -208,3 +208,59 @@ def test_weighted_feature_name_collision() -> None:
     with_sparse = schema(PLAIN_N + WEIGHTED + SPARSE.replace('"sp"', '"w"'))
     found = validate_statistics(stats(W_CLEAN), with_sparse)
     assert reasons(found) == {("w", "WEIGHTED_FEATURE_NAME_COLLISION")}
+
+
+# --- per row: exact, where statistics only prove what counts show ---------------------------
+def bad_reasons(batch: pa.RecordBatch, text: str) -> list[tuple[int, str, str, str]]:
+    """(row of the bad ones, feature, anomaly, value) of every reason."""
+    result = ExampleChecks(schema(text)).check(batch)
+    assert result.new_columns == []
+    assert result.good.num_rows + result.bad.num_rows == batch.num_rows
+    return [
+        (row, r["feature"], r["anomaly"], r["value"])
+        for row, reasons_of_row in enumerate(result.bad.column("reasons").to_pylist())
+        for r in reasons_of_row
+    ]
+
+
+def test_sparse_feature_rows() -> None:
+    clean = pa.RecordBatch.from_pydict(CLEAN)
+    assert bad_reasons(clean, PLAIN_N + SPARSE) == []
+    # Equal counts, opposite length differences: invisible in statistics, found per row.
+    hidden = pa.RecordBatch.from_pydict(
+        table([[0, 1], [2], [3], None], [[1.0], [2.0, 3.0], None, [4.0]])
+    )
+    assert bad_reasons(hidden, PLAIN_N + SPARSE) == [
+        (0, "sp", "SPARSE_FEATURE_LENGTH_MISMATCH", "i: 2 values, v: 1 values"),
+        (1, "sp", "SPARSE_FEATURE_LENGTH_MISMATCH", "i: 1 values, v: 2 values"),
+        (2, "sp", "SPARSE_FEATURE_MISSING_VALUE", "v"),
+        (2, "sp", "SPARSE_FEATURE_LENGTH_MISMATCH", "i: 1 values, v: 0 values"),
+        (3, "sp", "SPARSE_FEATURE_MISSING_INDEX", "i"),
+        (3, "sp", "SPARSE_FEATURE_LENGTH_MISMATCH", "i: 0 values, v: 1 values"),
+    ]
+    deprecated = PLAIN_N + SPARSE.replace('name: "sp"', 'name: "sp" lifecycle_stage: DEPRECATED')
+    assert bad_reasons(hidden, deprecated) == []
+
+
+def test_weighted_feature_rows() -> None:
+    assert bad_reasons(pa.RecordBatch.from_pydict(W_CLEAN), PLAIN_N + WEIGHTED) == []
+    bad = pa.RecordBatch.from_pydict(table([[1, 2], None, [3]], [[1.0], [2.0], [3.0]], "wt"))
+    assert bad_reasons(bad, PLAIN_N + WEIGHTED) == [
+        (0, "w", "WEIGHTED_FEATURE_LENGTH_MISMATCH", "wt: 2 values, v: 1 values"),
+        (1, "w", "WEIGHTED_FEATURE_MISSING_WEIGHT", "wt"),
+        (1, "w", "WEIGHTED_FEATURE_LENGTH_MISMATCH", "wt: 0 values, v: 1 values"),
+    ]
+
+
+def test_sparse_feature_rows_inside_a_struct() -> None:
+    nested = (
+        'feature { name: "s" type: STRUCT struct_domain { '
+        '  sparse_feature { name: "sp" index_feature { name: "i" } value_feature { name: "v" } }'
+        "} }"
+    )
+    batch = pa.RecordBatch.from_pydict(
+        {"s": [{"i": [0, 1], "v": [1.0, 2.0]}, {"i": [2], "v": [3.0, 4.0]}, None]}
+    )
+    assert bad_reasons(batch, nested) == [
+        (0, "s.sp", "SPARSE_FEATURE_LENGTH_MISMATCH", "s.i: 1 values, s.v: 2 values")
+    ]
