@@ -10,8 +10,9 @@ and relaxations are TFDV's:
 * sparse and weighted features from their components (:mod:`beam_stats.schema.composite`);
 * a feature in the data but not in the schema is a new column (added, inferred with the
   options the schema was inferred with), unless it is a sparse or weighted feature's
-  component; deprecated features (lifecycle PLANNED, ALPHA, DEPRECATED, DEBUG_ONLY,
-  DISABLED, as TFDV) and their fields are skipped;
+  component or the struct of features the schema names the old way (``"parent.child"``,
+  which finds the statistics' nested path); deprecated features (lifecycle PLANNED, ALPHA,
+  DEPRECATED, DEBUG_ONLY, DISABLED, as TFDV) and their fields are skipped;
 * a feature present in no example but required is not present (deprecated);
 * a feature present but not expected in the environment is a new column there (added to the
   environment);
@@ -37,8 +38,10 @@ from beam_stats.schema.domains import check_domain
 from beam_stats.schema.features import (
     check_environment,
     deprecate,
+    dotted_path,
     find_feature,
     has_inactive_ancestor,
+    holds_dotted_features,
     in_environment,
     is_deprecated,
     is_required,
@@ -95,7 +98,7 @@ def check_statistics(
             continue
         feature = find_feature(relaxed, path)
         if feature is None:
-            if path not in composite_parts:
+            if path not in composite_parts and not holds_dotted_features(relaxed, path):
                 result.features[path] = [_new_column(view)]
                 infer_feature(relaxed, view, extras.spec_of(extras.provenance(relaxed)))
         elif not is_deprecated(feature):
@@ -106,6 +109,8 @@ def check_statistics(
     for path, feature in list(iter_features(relaxed, active_only=True)):
         if path in views or any(path[: len(m)] == m for m in missing):
             continue
+        if dotted_path(path) in views and find_feature(relaxed, dotted_path(path)) is feature:
+            continue  # an old-style name, present under its nested path
         if is_required(relaxed, feature, environment):
             missing.append(path)
             result.features.setdefault(path, []).append(_missing_column(feature, environment))

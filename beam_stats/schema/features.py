@@ -79,15 +79,33 @@ def iter_features(
 
 
 def find_feature(schema: schema_pb2.Schema, path: FeaturePath) -> schema_pb2.Feature | None:
-    """The feature at `path`, or None."""
+    """The feature at `path`, or None.
+
+    A nested path that no struct holds finds a top-level feature named the old way, with the
+    dotted path (``name: "parent.child"``), as schemas inferred from old statistics have them.
+    """
     features: Iterable[schema_pb2.Feature] = schema.feature
     found = None
     for step in path:
         found = next((f for f in features if f.name == step), None)
         if found is None:
-            return None
+            break
         features = found.struct_domain.feature
+    if found is None and len(path) > 1:
+        dotted = ".".join(path)
+        found = next((f for f in schema.feature if f.name == dotted), None)
     return found
+
+
+def holds_dotted_features(schema: schema_pb2.Schema, path: FeaturePath) -> bool:
+    """Whether top-level features named the old way (``"parent.child"``) lie below `path`."""
+    prefix = ".".join(path) + "."
+    return any(f.name.startswith(prefix) for f in schema.feature)
+
+
+def dotted_path(path: FeaturePath) -> FeaturePath:
+    """The nested path an old-style dotted top-level name stands for (else `path`)."""
+    return tuple(path[0].split(".")) if len(path) == 1 and "." in path[0] else path
 
 
 def get_feature(schema: schema_pb2.Schema, feature: str | FeaturePath) -> schema_pb2.Feature:

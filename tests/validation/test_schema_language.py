@@ -10,7 +10,7 @@ import pytest
 from anomaly_helpers import by_feature, reasons, schema, stats
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from beam_stats import update_schema
+from beam_stats import get_feature, update_schema
 from beam_stats.schema import infer_schema
 from beam_stats.validation import validate_statistics
 
@@ -352,3 +352,18 @@ def test_bool_domain_float_feature_in_tfdv_statistics() -> None:
     assert reasons(validate_statistics(halves, expected)) == {("x", "BOOL_TYPE_UNEXPECTED_FLOAT")}
     twos = stats({"x": [0.0, 2.0]})
     assert reasons(validate_statistics(twos, expected)) == {("x", "BOOL_TYPE_UNEXPECTED_FLOAT")}
+
+
+def test_old_style_dotted_names_in_a_schema_find_nested_paths() -> None:
+    """A schema inferred from old statistics names a struct's field "s.a" at the top level."""
+    old_schema = schema(
+        'feature { name: "s.a" type: INT presence { min_count: 1 } int_domain { max: 5 } } '
+        'feature { name: "x.y" type: INT presence { min_count: 1 } }'
+    )
+    rows = {"s": [{"a": 1}, {"a": 2}], "x.y": [1, 2]}
+    assert reasons(validate_statistics(stats(rows), old_schema)) == set()
+    assert get_feature(old_schema, "s.a") is get_feature(old_schema, ("s", "a"))
+    found = validate_statistics(stats({"s": [{"a": 9}], "x.y": [1]}), old_schema)
+    assert reasons(found) == {("s.a", "INT_TYPE_BIG_INT")}
+    missing = validate_statistics(stats({"s": [{"b": 1}], "x.y": [1]}), old_schema)
+    assert reasons(missing) == {("s.a", "SCHEMA_MISSING_COLUMN"), ("s.b", "SCHEMA_NEW_COLUMN")}
