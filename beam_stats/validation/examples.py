@@ -58,6 +58,7 @@ from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.composite import known_paths
 from beam_stats.schema.features import in_environment, is_deprecated
+from beam_stats.schema.specification import check_specification
 from beam_stats.stats.utf8 import invalid_utf8_mask
 from beam_stats.validation.composite_rows import active_composites, check_composites
 
@@ -320,6 +321,16 @@ def _check_feature(
             yield _Found(rows, feature, _name(anomaly), values)
 
 
+def _fixed(schema: schema_pb2.Schema) -> tuple[schema_pb2.Schema, list[ColumnAnomaly]]:
+    """A copy of `schema` with its own problems fixed as validation fixes them, and those."""
+    fixed = schema_pb2.Schema()
+    fixed.CopyFrom(schema)
+    features, dataset = check_specification(fixed)
+    problems = [(path_str(p), v) for p, found in features.items() for v in found]
+    problems += [("", v) for v in dataset]
+    return fixed, [ColumnAnomaly(f, v.type_name, 0, v.long) for f, v in problems]
+
+
 class ExampleChecks:
     """A schema's per-row checks, prepared once; :meth:`check` applies them to a batch.
 
@@ -327,13 +338,17 @@ class ExampleChecks:
         schema: the ``tensorflow_metadata`` schema.
         environment: the data's environment (e.g. ``SERVING``); None checks every feature.
 
+    Attributes:
+        schema_problems: the schema's own problems (INVALID_SCHEMA_SPECIFICATION, ...), fixed
+            before the rows are checked, as validation of statistics fixes them.
+
     Raises:
-        InvalidInputError: the schema names a string domain it does not define, or
-            `environment` is not one the schema names.
+        InvalidInputError: `environment` is not one the schema names.
     """
 
     def __init__(self, schema: schema_pb2.Schema, environment: str | None = None) -> None:
         self.environment = environment
+        schema, self.schema_problems = _fixed(schema)
         self._rules: list[_Rule] = []
         self._known: set[FeaturePath] = set()  # schema paths, checked or not
         self._skipped: set[FeaturePath] = set()  # deprecated: neither checked nor new

@@ -12,7 +12,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats import get_feature, update_schema
 from beam_stats.schema import infer_schema
-from beam_stats.validation import validate_statistics
+from beam_stats.validation import ExampleChecks, validate_statistics
 
 #: Anomaly types the schema package produces that are tested here and in
 #: test_composite_features.py (test_validation_anomalies checks that every type is tested).
@@ -367,3 +367,18 @@ def test_old_style_dotted_names_in_a_schema_find_nested_paths() -> None:
     assert reasons(found) == {("s.a", "INT_TYPE_BIG_INT")}
     missing = validate_statistics(stats({"s": [{"b": 1}], "x.y": [1]}), old_schema)
     assert reasons(missing) == {("s.a", "SCHEMA_MISSING_COLUMN"), ("s.b", "SCHEMA_NEW_COLUMN")}
+
+
+def test_per_row_checks_use_the_schema_as_fixed() -> None:
+    broken = schema(
+        'feature { name: "t" presence { min_fraction: 1.0 } } '
+        'feature { name: "x" type: INT value_count { min: 1 max: 0 } }'
+    )
+    checks = ExampleChecks(broken)
+    assert [(p.feature, p.anomaly) for p in checks.schema_problems] == [
+        ("t", "FEATURE_MISSING_TYPE"),
+        ("x", "INVALID_SCHEMA_SPECIFICATION"),
+    ]
+    result = checks.check(pa.RecordBatch.from_pydict({"x": [[1], [2]]}))
+    assert result.good.num_rows == 2  # no row is bad for the schema's own problems
+    assert ExampleChecks(schema('feature { name: "x" type: INT }')).schema_problems == []
