@@ -178,17 +178,17 @@ def _from_tfdv(
     found = []
     missing = custom.get("missing_value")
     if missing is not None and missing.num:
-        found.append(_missing(parts, parts.value, f"{num(missing.num)} examples"))
+        found.append(_missing(parts, parts.value, missing.num))
     if parts.sparse:
         for label, count in _labels(custom.get("missing_index")).items():
-            found.append(_missing(parts, (label,), f"{num(count)} examples"))
+            found.append(_missing(parts, (label,), count))
         for name in ("max_length_diff", "min_length_diff"):
             for label, diff in _labels(custom.get(name)).items():
                 found.append(_mismatch(parts, (label,), f"{name} = {num(diff)}"))
         return found
     weight = custom.get("missing_weight")
     if weight is not None and weight.num:
-        found.append(_missing(parts, parts.others[0], f"{num(weight.num)} examples"))
+        found.append(_missing(parts, parts.others[0], weight.num))
     low, high = custom.get("min_weight_length_diff"), custom.get("max_weight_length_diff")
     low_diff, high_diff = (low.num if low else 0.0), (high.num if high else 0.0)
     if low_diff or high_diff:
@@ -213,7 +213,7 @@ def _from_counts(parts: Parts, views: Mapping[FeaturePath, FeatureView]) -> list
     for path in components:
         lacking = max(present.values()) - present[path]
         if lacking > 0:
-            found.append(_missing(parts, path, f"at least {lacking} examples"))
+            found.append(_missing(parts, path, lacking, at_least=True))
     value = views.get(parts.value)
     for other in parts.others:
         reason = _length_difference(views.get(other), value)
@@ -241,7 +241,9 @@ def _length_difference(index: FeatureView | None, value: FeatureView | None) -> 
     return ""
 
 
-def _missing(parts: Parts, component: FeaturePath, count: str) -> Violation:
+def _missing(
+    parts: Parts, component: FeaturePath, count: float, *, at_least: bool = False
+) -> Violation:
     name = path_str(component)
     if component == parts.value:
         kind, short = "value", "Missing value feature"
@@ -259,9 +261,9 @@ def _missing(parts: Parts, component: FeaturePath, count: str) -> Violation:
     return Violation(
         anomaly,
         short,
-        f"{count[:1].upper()}{count[1:]} with some other part of the "
-        f"{'sparse' if parts.sparse else 'weighted'} feature {path_str(parts.path)} miss its "
-        f"{kind} feature {name}.",
+        f"{'At least ' if at_least else ''}{num(count)} example{'s' if count != 1 else ''} "
+        f"with some other part of the {'sparse' if parts.sparse else 'weighted'} feature "
+        f"{path_str(parts.path)} {'lack' if count != 1 else 'lacks'} its {kind} feature {name}.",
     )
 
 

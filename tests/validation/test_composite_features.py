@@ -44,7 +44,7 @@ def test_clean_sparse_feature_components_are_not_new_columns(declared: str) -> N
             "SPARSE_FEATURE_MISSING_VALUE",
             [[0], [1], [2]],
             [[1.0], [2.0], None],
-            "At least 1 examples with some other part of the sparse feature sp miss its value",
+            "At least 1 example with some other part of the sparse feature sp lacks its value",
         ),
         (
             "SPARSE_FEATURE_MISSING_INDEX",
@@ -125,7 +125,7 @@ def test_tfdv_sparse_statistics_are_read_as_tfdv_reads_them() -> None:
     missing.num = 2
     found = validate_statistics(statistics, schema(PLAIN_N + SPARSE))
     assert reasons(found) == {("sp", "SPARSE_FEATURE_MISSING_VALUE")}
-    assert found.anomaly_info["sp"].description.startswith("2 examples")
+    assert found.anomaly_info["sp"].description.startswith("2 examples with some other part")
 
 
 def test_sparse_feature_name_collision() -> None:
