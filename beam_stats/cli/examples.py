@@ -109,9 +109,18 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
 
     from beam_stats.beam import ReadRecordBatches
     from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
+    from beam_stats.validation import ExampleChecks
 
     _check_inputs(args.inputs)
-    validate = ValidateExamples(_load_schema(args.schema), args.environment)
+    schema = _load_schema(args.schema)
+    validate = ValidateExamples(schema, args.environment)
+    for problem in ExampleChecks(schema, args.environment).schema_problems:
+        where = f"feature {problem.feature}" if problem.feature else "dataset"
+        print(
+            f"schema, {where}: {problem.anomaly} ({problem.description}); rows are checked "
+            "against the schema as fixed",
+            file=sys.stderr,
+        )
     try:
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     except ValueError as e:  # e.g. an unknown --runner

@@ -143,8 +143,9 @@ class ValidateExamples(beam.PTransform):
     Returns (from ``expand``): a :class:`ValidationResult`.
 
     Raises:
-        InvalidInputError: a schema that names a string domain it does not define, or an
-            environment the schema does not name.
+        InvalidInputError: an environment the schema does not name. The schema's own
+            problems (such as a string domain it names but does not define) are fixed as
+            validation fixes them (:attr:`ExampleChecks.schema_problems`).
     """
 
     def __init__(self, schema: schema_pb2.Schema, environment: str | None = None) -> None:

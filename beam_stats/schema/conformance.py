@@ -5,17 +5,22 @@ validator does, and returns both the violations found and a relaxed copy of the 
 validation reports the former, :func:`beam_stats.update_schema` keeps the latter. The order
 and relaxations are TFDV's:
 
+* the schema's own problems (:mod:`beam_stats.schema.specification`), for every active
+  feature, fixed before the data is looked at;
+* sparse and weighted features from their components (:mod:`beam_stats.schema.composite`);
 * a feature in the data but not in the schema is a new column (added, inferred with the
-  options the schema was inferred with); deprecated features and their fields are skipped;
+  options the schema was inferred with), unless it is a sparse or weighted feature's
+  component or the struct of features the schema names the old way (``"parent.child"``,
+  which finds the statistics' nested path); deprecated features (lifecycle PLANNED, ALPHA,
+  DEPRECATED, DEBUG_ONLY, DISABLED, as TFDV) and their fields are skipped;
 * a feature present in no example but required is not present (deprecated);
 * a feature present but not expected in the environment is a new column there (added to the
   environment);
-* a domain the feature's type cannot have, or a named string domain the schema lacks, is a
-  schema problem (domain cleared);
 * value counts, fixed shape, presence (:mod:`beam_stats.schema.valency`);
 * a type other than the schema's is unexpected (feature deprecated, nothing else checked);
   values of several types, or values the reader could not convert, are unexpected too;
-* domains (:mod:`beam_stats.schema.domains`), unique-value counts;
+* domains (:mod:`beam_stats.schema.domains`, semantic ones in
+  :mod:`beam_stats.schema.semantic`), unique-value counts, derived sources;
 * a required feature absent from the statistics is a missing column (deprecated);
 * the dataset's example count against ``dataset_constraints``.
 """
@@ -28,37 +33,29 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
 from beam_stats.schema import extras
+from beam_stats.schema.composite import check_composites, known_paths
 from beam_stats.schema.domains import check_domain
 from beam_stats.schema.features import (
     check_environment,
     deprecate,
+    dotted_path,
     find_feature,
     has_inactive_ancestor,
+    holds_dotted_features,
     in_environment,
     is_deprecated,
     is_required,
     iter_features,
-    string_domain,
 )
 from beam_stats.schema.infer import infer_feature
+from beam_stats.schema.semantic import (
+    check_semantic,
+    derived_source,
+)
+from beam_stats.schema.specification import check_specification
 from beam_stats.schema.valency import presence_violations, shape_violations, valency_violations
 from beam_stats.schema.view import FeatureView, dataset_views
 from beam_stats.schema.violations import AnomalyType, Violation, pct, type_name
-
-# Feature types each domain may describe (TFDV's table).
-_DOMAIN_TYPES = {
-    "domain": {schema_pb2.BYTES},
-    "string_domain": {schema_pb2.BYTES},
-    "bool_domain": {schema_pb2.INT, schema_pb2.FLOAT, schema_pb2.BYTES},
-    "int_domain": {schema_pb2.INT, schema_pb2.BYTES},
-    "float_domain": {schema_pb2.FLOAT, schema_pb2.BYTES},
-    "struct_domain": {schema_pb2.STRUCT},
-    "time_domain": {schema_pb2.INT, schema_pb2.BYTES},
-    "natural_language_domain": {schema_pb2.BYTES},
-    "image_domain": {schema_pb2.BYTES},
-    "mid_domain": {schema_pb2.BYTES},
-    "url_domain": {schema_pb2.BYTES},
-}
 
 
 @dataclasses.dataclass
@@ -89,26 +86,34 @@ def check_statistics(
     relaxed = schema_pb2.Schema()
     relaxed.CopyFrom(schema)
     check_environment(relaxed, environment)
-    result = Conformance(relaxed, {}, _dataset_constraints(relaxed, dataset))
+    features, dataset_problems = check_specification(relaxed)
+    result = Conformance(relaxed, features, dataset_problems)
+    result.dataset += _dataset_constraints(relaxed, dataset)
     views = dataset_views(dataset)
+    for path, violations in check_composites(relaxed, views).items():
+        result.features.setdefault(path, []).extend(violations)
+    composite_parts = known_paths(relaxed)
     for path, view in views.items():
         if has_inactive_ancestor(relaxed, path):
             continue
         feature = find_feature(relaxed, path)
         if feature is None:
-            result.features[path] = [_new_column(view)]
-            infer_feature(relaxed, view, extras.spec_of(extras.provenance(relaxed)))
+            if path not in composite_parts and not holds_dotted_features(relaxed, path):
+                result.features[path] = [_new_column(view)]
+                infer_feature(relaxed, view, extras.spec_of(extras.provenance(relaxed)))
         elif not is_deprecated(feature):
             found = check_feature(relaxed, feature, view, environment)
             if found:
-                result.features[path] = found
+                result.features.setdefault(path, []).extend(found)
     missing: list[FeaturePath] = []
     for path, feature in list(iter_features(relaxed, active_only=True)):
         if path in views or any(path[: len(m)] == m for m in missing):
             continue
+        if dotted_path(path) in views and find_feature(relaxed, dotted_path(path)) is feature:
+            continue  # an old-style name, present under its nested path
         if is_required(relaxed, feature, environment):
             missing.append(path)
-            result.features[path] = [_missing_column(feature, environment)]
+            result.features.setdefault(path, []).append(_missing_column(feature, environment))
             deprecate(feature)
     return result
 
@@ -147,7 +152,6 @@ def check_feature(
                 f"but the schema does not expect it in environment {environment}.",
             )
         )
-    found += _domain_for_type(schema, feature)
     found += valency_violations(feature, view)
     found += shape_violations(feature, view)
     found += presence_violations(feature.presence, view)
@@ -164,7 +168,9 @@ def check_feature(
         ]
     found += _mixed_types(feature, view)
     found += check_domain(schema, feature, view)
+    found += check_semantic(feature, view)
     found += _unique(feature, view)
+    found += derived_source(feature, view)
     return found
 
 
@@ -195,33 +201,6 @@ def _presence_text(presence: schema_pb2.FeaturePresence) -> str:
         return f"at least {pct(presence.min_fraction)} of the examples"
     count = max(presence.min_count, 1)
     return f"at least {count} example{'s' if count > 1 else ''}"
-
-
-def _domain_for_type(schema: schema_pb2.Schema, feature: schema_pb2.Feature) -> list[Violation]:
-    which = feature.WhichOneof("domain_info")
-    if which is None:
-        return []
-    if feature.type and feature.type not in _DOMAIN_TYPES.get(which, {feature.type}):
-        feature.ClearField(which)
-        return [
-            Violation(
-                AnomalyType.DOMAIN_INVALID_FOR_TYPE,
-                f"{which} on a {type_name(feature.type)} feature",
-                f"The schema gives the {type_name(feature.type)} feature a {which}, which does "
-                "not describe that type.",
-            )
-        ]
-    if which == "domain" and string_domain(schema, feature) is None:
-        missing = feature.domain
-        feature.ClearField("domain")
-        return [
-            Violation(
-                AnomalyType.INVALID_SCHEMA_SPECIFICATION,
-                "Missing string domain",
-                f"The feature names the string domain {missing}, which the schema does not have.",
-            )
-        ]
-    return []
 
 
 def _mixed_types(feature: schema_pb2.Feature, view: FeatureView) -> list[Violation]:

@@ -18,10 +18,18 @@ import math
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.schema.features import string_domain
-from beam_stats.schema.view import FeatureView, StatsType, float32, parse_float, parse_int
+from beam_stats.schema.view import (
+    FeatureView,
+    HistogramType,
+    StatsType,
+    float32,
+    parse_float,
+    parse_int,
+)
 from beam_stats.schema.violations import AnomalyType, Violation, num, pct, quoted
 
-_BINARY_DOMAINS = (None, "struct_domain", "natural_language_domain", "image_domain", "url_domain")
+#: Domains that describe text or numbers, which binary values cannot satisfy.
+_TEXT_DOMAINS = ("domain", "string_domain", "bool_domain", "int_domain", "float_domain")
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -37,7 +45,7 @@ def check_domain(
 ) -> list[Violation]:
     """The domain violations of one feature (type and domain already agree with the data)."""
     which = feature.WhichOneof("domain_info")
-    if view.stats_type == StatsType.BYTES and which not in _BINARY_DOMAINS:
+    if view.stats_type == StatsType.BYTES and which in _TEXT_DOMAINS:
         feature.ClearField(which)
         return [
             Violation(
@@ -181,7 +189,12 @@ def _non_bool_floats(view: FeatureView) -> str | None:
         for bound in (view.min, view.max):
             if bound not in (0.0, 1.0):
                 return f"Floats such as {num(bound)} (range {num(view.min)} to {num(view.max)})"
+    # As TFDV: only a quantiles bucket proves values strictly between 0 and 1 (its edges are
+    # values of the data); an equi-width histogram spreads counts over the buckets between
+    # 0 and 1 by interpolation (TFDV writes fractional counts there for 0/1 data).
     for histogram in view.stats.num_stats.histograms:
+        if histogram.type != HistogramType.QUANTILES:
+            continue
         for bucket in histogram.buckets:
             if bucket.sample_count > 0 and bucket.low_value > 0 and bucket.high_value < 1:
                 return (

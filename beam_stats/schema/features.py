@@ -22,9 +22,16 @@ from beam_stats.errors import InvalidInputError, SchemaError
 
 Features = RepeatedCompositeFieldContainer[schema_pb2.Feature]
 
-#: Lifecycle stages whose features are not validated (TFDV's list).
+#: Lifecycle stages whose features are not validated (TFDV's list). UNKNOWN_STAGE, BETA,
+#: PRODUCTION and VALIDATION_DERIVED features are.
 INACTIVE_STAGES = frozenset(
-    {schema_pb2.PLANNED, schema_pb2.ALPHA, schema_pb2.DEPRECATED, schema_pb2.DEBUG_ONLY}
+    {
+        schema_pb2.PLANNED,
+        schema_pb2.ALPHA,
+        schema_pb2.DEPRECATED,
+        schema_pb2.DEBUG_ONLY,
+        schema_pb2.DISABLED,
+    }
 )
 
 
@@ -37,11 +44,18 @@ def as_path(feature: str | FeaturePath) -> FeaturePath:
     raise InvalidInputError(f"a feature is a dotted name or a tuple of names, got {feature!r}")
 
 
-def is_deprecated(feature: schema_pb2.Feature) -> bool:
-    return bool(feature.deprecated) or feature.lifecycle_stage in INACTIVE_STAGES
+def is_deprecated(
+    feature: schema_pb2.Feature | schema_pb2.SparseFeature | schema_pb2.WeightedFeature,
+) -> bool:
+    """Whether a feature (plain, sparse or weighted) is left out of validation, as in TFDV."""
+    if not isinstance(feature, schema_pb2.WeightedFeature) and feature.deprecated:
+        return True
+    return feature.lifecycle_stage in INACTIVE_STAGES
 
 
-def deprecate(feature: schema_pb2.Feature) -> None:
+def deprecate(
+    feature: schema_pb2.Feature | schema_pb2.SparseFeature | schema_pb2.WeightedFeature,
+) -> None:
     feature.lifecycle_stage = schema_pb2.DEPRECATED
 
 
@@ -65,15 +79,33 @@ def iter_features(
 
 
 def find_feature(schema: schema_pb2.Schema, path: FeaturePath) -> schema_pb2.Feature | None:
-    """The feature at `path`, or None."""
+    """The feature at `path`, or None.
+
+    A nested path that no struct holds finds a top-level feature named the old way, with the
+    dotted path (``name: "parent.child"``), as schemas inferred from old statistics have them.
+    """
     features: Iterable[schema_pb2.Feature] = schema.feature
     found = None
     for step in path:
         found = next((f for f in features if f.name == step), None)
         if found is None:
-            return None
+            break
         features = found.struct_domain.feature
+    if found is None and len(path) > 1:
+        dotted = ".".join(path)
+        found = next((f for f in schema.feature if f.name == dotted), None)
     return found
+
+
+def holds_dotted_features(schema: schema_pb2.Schema, path: FeaturePath) -> bool:
+    """Whether top-level features named the old way (``"parent.child"``) lie below `path`."""
+    prefix = ".".join(path) + "."
+    return any(f.name.startswith(prefix) for f in schema.feature)
+
+
+def dotted_path(path: FeaturePath) -> FeaturePath:
+    """The nested path an old-style dotted top-level name stands for (else `path`)."""
+    return tuple(path[0].split(".")) if len(path) == 1 and "." in path[0] else path
 
 
 def get_feature(schema: schema_pb2.Schema, feature: str | FeaturePath) -> schema_pb2.Feature:

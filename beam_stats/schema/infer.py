@@ -10,13 +10,18 @@ Per feature, as TFDV infers it:
   else ``min`` 1 when none is empty (else nothing). With ``infer_shape``, a feature present
   everywhere with n values everywhere gets ``shape { dim { size: n } }`` instead (not a
   STRUCT).
-* domain, first that applies: none for binary values or invalid UTF-8; ``bool_domain`` for
-  ints in {0, 1} with max 1, or one or two strings among true/false spellings
+* domain, first that applies: the semantic domain named by TFDV's ``domain_info`` custom
+  statistic (:mod:`beam_stats.schema.semantic`); none for binary values or invalid UTF-8;
+  ``bool_domain`` for ints in {0, 1} with max 1, or one or two strings among true/false
+  spellings
   (``true``/``false``, ``TRUE``/``FALSE``, ``1``/``0``, ``set``/``clear``);
   ``int_domain`` for strings that all spell int64 numbers; an enumerated string domain
   (schema-level ``string_domain``, named by the feature path) when there are at most
   ``max_string_domain_size`` distinct values; ``int_domain { is_categorical: true }`` for
   int features summarised as strings.
+
+* derived features (TFDV's ``validation_derived_source`` in the statistics): lifecycle
+  VALIDATION_DERIVED with that source.
 
 Only what the statistics prove is inferred: string domains need every distinct value to be
 listed with an exact count (see :mod:`beam_stats.schema.view`). Beyond TFDV, off by
@@ -33,6 +38,7 @@ from beam_stats._types import path_str
 from beam_stats.schema import extras
 from beam_stats.schema.domains import int64
 from beam_stats.schema.features import add_feature
+from beam_stats.schema.semantic import apply_domain_info, mark_derived
 from beam_stats.schema.spec import SchemaInferenceSpec
 from beam_stats.schema.view import (
     FeatureView,
@@ -83,6 +89,7 @@ def infer_feature(
     """Adds the feature of `view` to `schema`, inferred from its statistics."""
     feature = add_feature(schema, view.path)
     feature.type = view.schema_type
+    mark_derived(feature, view)
     _presence_and_valency(feature, view, spec)
     _domain(schema, feature, view, spec)
     if spec.unique is not None and view.unique is not None and view.unique_relative_error == 0:
@@ -144,6 +151,8 @@ def _domain(
     view: FeatureView,
     spec: SchemaInferenceSpec,
 ) -> None:
+    if apply_domain_info(feature, view):  # a semantic domain TFDV's statistics name
+        return
     if view.stats_type == StatsType.STRUCT:
         feature.struct_domain.SetInParent()
         return

@@ -63,10 +63,15 @@ def float32(value: float) -> float:
 class FeatureView:
     """One feature of one dataset's statistics."""
 
-    def __init__(self, stats: statistics_pb2.FeatureNameStatistics, num_examples: int) -> None:
+    def __init__(
+        self,
+        stats: statistics_pb2.FeatureNameStatistics,
+        num_examples: int,
+        path: FeaturePath | None = None,
+    ) -> None:
         self.stats = stats
         self.num_examples = num_examples
-        self.path: FeaturePath = tuple(stats.path.step) or (stats.name,)
+        self.path: FeaturePath = path or tuple(stats.path.step) or (stats.name,)
         self.stats_type: int = stats.type
         self.schema_type: int = SCHEMA_TYPE.get(stats.type, schema_pb2.TYPE_UNKNOWN)
         which = stats.WhichOneof("stats")
@@ -207,14 +212,39 @@ class FeatureView:
 def dataset_views(
     dataset: statistics_pb2.DatasetFeatureStatistics,
 ) -> dict[FeaturePath, FeatureView]:
-    """The features of one dataset by path, parents before their children."""
+    """The features of one dataset by path, parents before their children.
+
+    Features named the old way (``name`` rather than ``path``) resolve as TFDV resolves them:
+    ``"parent.child"`` is field ``child`` of ``parent`` when ``parent`` is a STRUCT feature
+    of the dataset, else a top-level feature whose name holds a dot.
+    """
     views: dict[FeaturePath, FeatureView] = {}
+    paths = _old_style_paths(dataset)
     for stats in dataset.features:
-        view = FeatureView(stats, int(dataset.num_examples))
+        path = None if stats.HasField("path") else paths.get(stats.name)
+        view = FeatureView(stats, int(dataset.num_examples), path)
         if view.path in views:
             raise InvalidInputError(f"statistics list feature {'.'.join(view.path)} twice")
         views[view.path] = view
     return dict(sorted(views.items()))
+
+
+def _old_style_paths(dataset: statistics_pb2.DatasetFeatureStatistics) -> dict[str, FeaturePath]:
+    named = [f for f in dataset.features if not f.HasField("path")]
+    structs = {f.name for f in named if f.type == StatsType.STRUCT}
+    paths: dict[str, FeaturePath] = {}
+
+    def resolve(name: str) -> FeaturePath:
+        if name not in paths:
+            cut = name.rfind(".")
+            while cut > 0 and name[:cut] not in structs:
+                cut = name.rfind(".", 0, cut)
+            paths[name] = (*resolve(name[:cut]), name[cut + 1 :]) if cut > 0 else (name,)
+        return paths[name]
+
+    for feature in named:
+        resolve(feature.name)
+    return paths
 
 
 def one_dataset(

@@ -9,7 +9,7 @@ columns), looping over features and constraints, never over rows.
 
 Checked per row, for each schema feature (struct fields through ``struct_domain``) in the
 environment (TFDV's rule) and not deprecated (``deprecated``, or lifecycle PLANNED, ALPHA,
-DEPRECATED or DEBUG_ONLY, as TFDV):
+DEPRECATED, DEBUG_ONLY or DISABLED, as TFDV):
 
 * presence: missing though ``presence.min_fraction`` is 1 -> ``FEATURE_TYPE_NOT_PRESENT``; a
   column absent from the batch is missing in every row; a struct field only counts as missing
@@ -33,7 +33,8 @@ DEPRECATED or DEBUG_ONLY, as TFDV):
 A column the schema does not know is a schema problem, not a row problem: it makes no row bad.
 :meth:`ExampleChecks.check` reports it once per batch as a :class:`ColumnAnomaly`
 (``SCHEMA_NEW_COLUMN``, with the number of rows that have it), and so a schema feature present
-in the data but excluded from the environment. Sparse and weighted features' columns are known.
+in the data but excluded from the environment. Sparse and weighted features' components are
+known columns; their rows are checked by :mod:`beam_stats.validation.composite_rows`.
 
 Each reason names a (row, feature, anomaly) once, with the row's first offending value, cut at
 :data:`MAX_VALUE_CHARS` characters; bytes as :func:`escape_bytes` writes them. Only when Arrow
@@ -55,8 +56,11 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
+from beam_stats.schema.composite import known_paths
 from beam_stats.schema.features import in_environment, is_deprecated
+from beam_stats.schema.specification import check_specification
 from beam_stats.stats.utf8 import invalid_utf8_mask
+from beam_stats.validation.composite_rows import active_composites, check_composites
 
 REASONS = "reasons"
 REASON_TYPE = pa.struct(
@@ -317,6 +321,16 @@ def _check_feature(
             yield _Found(rows, feature, _name(anomaly), values)
 
 
+def _fixed(schema: schema_pb2.Schema) -> tuple[schema_pb2.Schema, list[ColumnAnomaly]]:
+    """A copy of `schema` with its own problems fixed as validation fixes them, and those."""
+    fixed = schema_pb2.Schema()
+    fixed.CopyFrom(schema)
+    features, dataset = check_specification(fixed)
+    problems = [(path_str(p), v) for p, found in features.items() for v in found]
+    problems += [("", v) for v in dataset]
+    return fixed, [ColumnAnomaly(f, v.type_name, 0, v.long) for f, v in problems]
+
+
 class ExampleChecks:
     """A schema's per-row checks, prepared once; :meth:`check` applies them to a batch.
 
@@ -324,13 +338,17 @@ class ExampleChecks:
         schema: the ``tensorflow_metadata`` schema.
         environment: the data's environment (e.g. ``SERVING``); None checks every feature.
 
+    Attributes:
+        schema_problems: the schema's own problems (INVALID_SCHEMA_SPECIFICATION, ...), fixed
+            before the rows are checked, as validation of statistics fixes them.
+
     Raises:
-        InvalidInputError: the schema names a string domain it does not define, or
-            `environment` is not one the schema names.
+        InvalidInputError: `environment` is not one the schema names.
     """
 
     def __init__(self, schema: schema_pb2.Schema, environment: str | None = None) -> None:
         self.environment = environment
+        schema, self.schema_problems = _fixed(schema)
         self._rules: list[_Rule] = []
         self._known: set[FeaturePath] = set()  # schema paths, checked or not
         self._skipped: set[FeaturePath] = set()  # deprecated: neither checked nor new
@@ -343,13 +361,8 @@ class ExampleChecks:
                 f"environment {environment!r} is not in the schema, which names "
                 f"{sorted(self._environments)}"
             )
-        for sparse in schema.sparse_feature:
-            names = [sparse.name, sparse.value_feature.name]
-            names += [index.name for index in sparse.index_feature]
-            self._skipped.update((name,) for name in names)
-        for weighted in schema.weighted_feature:
-            paths = [(weighted.name,), tuple(weighted.feature.step)]
-            self._skipped.update([*paths, tuple(weighted.weight_feature.step)])
+        self._composites = active_composites(schema)
+        self._skipped.update(p for p in known_paths(schema) if p not in self._known)
 
     def _add(
         self, features: Iterable[schema_pb2.Feature], prefix: FeaturePath, schema: schema_pb2.Schema
@@ -398,6 +411,7 @@ class ExampleChecks:
                 parent_column = columns.get(rule.path[:-1])
                 parent = parent_column.present if parent_column is not None else nowhere
             found.extend(_check_feature(rule, columns.get(rule.path), parent, num_rows))
+        found.extend(_Found(*f) for f in check_composites(self._composites, columns, num_rows))
         good, bad, anomaly_rows = _split(batch, found)
         return CheckResult(good, bad, self._new_columns(columns), anomaly_rows)
 

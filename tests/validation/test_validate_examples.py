@@ -366,10 +366,16 @@ def test_empty_batch() -> None:
     assert good.schema == batch.schema and bad.schema.names == ["x", "reasons"]
 
 
-def test_a_schema_that_names_an_undefined_string_domain_is_rejected() -> None:
+def test_a_schema_that_names_an_undefined_string_domain_is_a_schema_problem() -> None:
+    """As validation of statistics: reported (TFDV's INVALID_DOMAIN_SPECIFICATION), and the
+    rows are checked without the domain (before, the schema was rejected)."""
     schema = schema_of('feature { name: "x" type: BYTES domain: "nowhere" }')
-    with pytest.raises(InvalidInputError, match="'nowhere'"):
-        ExampleChecks(schema)
+    checks = ExampleChecks(schema)
+    assert [(p.feature, p.anomaly) for p in checks.schema_problems] == [
+        ("x", "INVALID_DOMAIN_SPECIFICATION")
+    ]
+    assert "nowhere" in checks.schema_problems[0].description
+    assert checks.check(pa.RecordBatch.from_pydict({"x": ["a"]})).good.num_rows == 1
 
 
 def test_an_environment_the_schema_does_not_name_is_rejected() -> None:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from anomaly_helpers import by_feature, reasons, schema, stats
 from tensorflow_metadata.proto.v0 import anomalies_pb2
+from test_schema_language import SCHEMA_LANGUAGE_TYPES
 
 import beam_stats.schema
 from beam_stats import DistinctCountSpec, FrequentItemsSpec, StatisticsSpec
@@ -208,10 +209,14 @@ def test_anomaly_type_triggered_and_not(case: Case) -> None:
 def test_every_type_the_code_produces_has_a_case() -> None:
     source = "".join(p.read_text() for p in Path(beam_stats.schema.__file__).parent.glob("*.py"))
     produced = set(re.findall(r"AnomalyType\.([A-Z][A-Z0-9_]*)\b", source))
-    covered = {c.anomaly for c in CASES} | {
-        "INVALID_SCHEMA_SPECIFICATION",  # a schema problem: test_schema_specification_problems
-        "VALUE_NESTEDNESS_MISMATCH",  # needs per-level statistics: tested below
-    }
+    covered = (
+        {c.anomaly for c in CASES}
+        | {
+            "INVALID_DOMAIN_SPECIFICATION",  # a schema problem: test_schema_specification_problems
+            "VALUE_NESTEDNESS_MISMATCH",  # needs per-level statistics: tested below
+        }
+        | SCHEMA_LANGUAGE_TYPES
+    )
     assert produced == covered
     for name in covered:
         anomalies_pb2.AnomalyInfo.Type.Value(name)
@@ -325,7 +330,7 @@ def test_min_domain_mass_tolerates_a_few_values_outside_the_domain() -> None:
 def test_schema_specification_problems() -> None:
     dangling = schema(BYTES + 'domain: "nowhere" }')
     found = validate_statistics(stats({"x": ["a"]}), dangling)
-    assert reasons(found) == {("x", "INVALID_SCHEMA_SPECIFICATION")}
+    assert reasons(found) == {("x", "INVALID_DOMAIN_SPECIFICATION")}  # TFDV's type
     fixed = schema(BYTES + 'domain: "d" } string_domain { name: "d" value: "a" }')
     assert reasons(validate_statistics(stats({"x": ["a"]}), fixed)) == set()
     wrong_type = schema(INT + 'string_domain { value: "1" } }')
