@@ -1,8 +1,10 @@
-"""Accuracy of the sketched statistics against exact answers on the mixed benchmark dataset.
+"""Accuracy and determinism of the statistics against exact answers on the mixed dataset.
 
 Usage::
 
     .venv/bin/python benchmarks/accuracy.py [--rows 1000000] [--data-dir benchmarks/data]
+                                            [--no-determinism]
+    .venv/bin/python benchmarks/accuracy.py --compare-sketches [--sizes 100000,1000000,5000000]
 
 Generates ``DIR/mixed_{N}.parquet`` with ``benchmarks/make_dataset.py`` if missing (reused
 otherwise, as ``benchmarks/run.py`` does), computes its statistics with
@@ -10,12 +12,16 @@ otherwise, as ``benchmarks/run.py`` does), computes its statistics with
 compares every sketched figure with the exact answer computed here with numpy/pyarrow on the
 same data (list columns by their flattened values), against the bound the output states:
 
-* numeric features (bool and ``list<int>`` values included), ``eps`` = ``quantiles_rank_error``:
-  the median's normalized rank error (distance from 0.5 to the interval of normalized ranks
-  the reported value occupies among the sorted finite values, ``searchsorted`` left/right),
-  bound ``eps``; the quantiles histogram's largest rank error over its edges, bound ``eps``;
-  the equi-width histogram's largest ``|count - exact| / N`` over its buckets (exact counts by
-  ``np.histogram`` on the same edges, last bucket closed), bound ``2 * eps``;
+* numeric features (bool and ``list<int>`` values included), ``eps`` = the feature's
+  ``quantiles_rank_error`` (certified, normalized by the count of finite values; 0 while the
+  feature has at most ``QuantilesSpec.exact_limit`` distinct values): the median's normalized
+  rank error (distance from 0.5 to the interval of normalized ranks the reported value
+  occupies among the sorted finite values, ``searchsorted`` left/right), bound ``eps``; the
+  quantiles histogram's largest rank error over its edges, bound ``eps``; the equi-width
+  histogram's largest ``|count - exact| / N`` over its buckets (exact counts by
+  ``np.histogram`` on the same edges, last bucket closed), bound the feature's
+  ``histogram_count_error`` (also normalized by N); and the number of equi-width buckets that
+  hold a value but are reported with count 0, bound 0;
 * string features (``list<string>`` values included): ``unique`` against
   ``pc.count_distinct``, in units of ``distinct_relative_standard_error`` (bound 3 RSE, about
   99.7 %; exact when the RSE is 0); the largest ``|reported - exact|`` count over the top
@@ -23,30 +29,50 @@ same data (list columns by their flattened values), against the bound the output
   top-20 (values tied with the 20th count may stand in for each other), whose Misra-Gries
   bound is: no value left out of the list occurs more than ``top_values_max_error`` times more
   often than the rarest listed value (recall 1 when that error is 0);
-* list columns: the values-per-example histogram's largest rank error over its edges, bound
-  the spec's ``rank_error``.
+* list columns: the values-per-example histogram's largest rank error over its edges. Its
+  sketch is a second quantiles sketch (same ``QuantilesSpec``) over the lengths, and
+  ``quantiles_rank_error`` says nothing about it (it is the values' bound, and string features
+  have none). The output states no bound for it; what holds is that the sketch is exact while
+  there are at most ``exact_limit`` distinct lengths, so the bound used is 0 when the exact
+  number of distinct lengths is at most ``exact_limit`` (it is 6 here), and none otherwise
+  (the figure is then reported as not judged, never as within bound).
 
-The KLL bounds hold with 99 % confidence per query and the sketch is randomized, so an
-occasional excess is possible. The exit status is 0 whatever the results (informational); a
-line starting with ``OUT OF BOUND`` is printed for every figure over its bound. The tables are
-printed again as markdown at the end, to paste into ``benchmarks/RESULTS.md``.
+The quantiles and cell-count bounds are certified (deterministic), so any excess is a bug.
+Rank errors under 1e-12 are float64 rounding (``compare_sketches.rank_errors``) and read 0.
+
+Determinism (unless ``--no-determinism``): the real CLI,
+``python -m beam_stats.cli stats FILE --output OUT``, runs twice on the same Parquet file, each
+in its own process; the two statistics files must be byte-identical. Both times are printed.
+
+``--compare-sketches`` runs ``benchmarks/compare_sketches.py`` instead (DataSketches' KLL
+against beam-stats' quantiles sketch on raw numpy arrays; see its docstring).
+
+The exit status is 0 whatever the results (informational); a line starting with
+``OUT OF BOUND`` is printed for every figure over its bound. The tables are printed again as
+markdown at the end, to paste into ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.metadata
+import os
 import shlex
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import compare_sketches
 import make_dataset
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from compare_sketches import rank_errors
 from run import machine_info, markdown_table, plain_table
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
@@ -93,15 +119,6 @@ def finite_sorted(values: pa.Array) -> F64:
         values = pc.cast(values, pa.int8())
     array = values.to_numpy(zero_copy_only=False).astype(np.float64)
     return np.sort(array[np.isfinite(array)])
-
-
-def rank_errors(sorted_values: F64, points: F64, targets: F64) -> F64:
-    """Distance from each target rank to the interval of ranks its point occupies."""
-    n = sorted_values.size
-    low = np.searchsorted(sorted_values, points, side="left") / n
-    high = np.searchsorted(sorted_values, points, side="right") / n
-    errors: F64 = np.maximum(0.0, np.maximum(low - targets, targets - high))
-    return errors
 
 
 def _edges(histogram: statistics_pb2.Histogram) -> F64:
@@ -158,7 +175,9 @@ def numeric_checks(
             _fmt_rank(errors[worst]),
             bound,
             errors[worst] <= eps,
-            f"worst edge {worst}/{edges.size - 1} = {edges[worst]:.6g}",
+            f"worst edge {worst}/{edges.size - 1} = {edges[worst]:.6g}"
+            if errors[worst] > 0
+            else f"all {edges.size} edges exact",
         )
     )
 
@@ -171,14 +190,33 @@ def numeric_checks(
         exact = np.histogram(values, bins=edges)[0].astype(np.float64)
     diff = np.abs(reported - exact)
     worst = int(np.argmax(diff))
+    count_error = _custom(stats, "histogram_count_error")
     checks.append(
         Check(
             "equi-width histogram",
             name,
             _fmt_rank(diff[worst] / n),
-            _fmt_rank(2 * eps),
-            diff[worst] / n <= 2 * eps,
+            _fmt_rank(count_error),
+            diff[worst] / n <= count_error,
             f"bucket {worst}: {reported[worst]:,.0f} vs exact {exact[worst]:,.0f} of {n:,}",
+        )
+    )
+    emptied = np.flatnonzero((exact > 0) & (reported == 0))
+    populated = int(np.count_nonzero(exact))
+    checks.append(
+        Check(
+            "empty buckets",
+            name,
+            f"{emptied.size}",
+            "0",
+            emptied.size == 0,
+            f"{populated} of {exact.size} buckets hold values, smallest "
+            f"{exact[exact > 0].min():,.0f}"
+            + (
+                f"; reported 0: buckets {emptied.tolist()} (exact {exact[emptied].tolist()})"
+                if emptied.size
+                else ""
+            ),
         )
     )
     return checks
@@ -290,7 +328,10 @@ def string_checks(
 
 
 def valency_check(
-    name: str, stats: statistics_pb2.FeatureNameStatistics, column: pa.ChunkedArray, eps: float
+    name: str,
+    stats: statistics_pb2.FeatureNameStatistics,
+    column: pa.ChunkedArray,
+    exact_limit: int,
 ) -> Check:
     lengths = pc.drop_null(pc.list_value_length(column.combine_chunks()))
     values = np.sort(lengths.to_numpy().astype(np.float64))
@@ -302,13 +343,73 @@ def valency_check(
     edges = _edges(common.num_values_histogram)
     errors = rank_errors(values, edges, np.linspace(0.0, 1.0, edges.size))
     worst = int(np.argmax(errors))
+    distinct = np.unique(values).size
+    exact = distinct <= exact_limit
     return Check(
         "values per example histogram",
         name,
         _fmt_rank(errors[worst]),
-        _fmt_rank(eps),
-        errors[worst] <= eps,
-        f"worst edge {worst}/{edges.size - 1} = {edges[worst]:g}",
+        "0 (exact)" if exact else "none stated (not judged)",
+        exact and errors[worst] == 0,
+        (f"worst edge {worst}/{edges.size - 1} = {edges[worst]:g}" if errors[worst] else "exact")
+        + f"; {distinct:,} distinct lengths, exact up to {exact_limit:,}",
+    )
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CliRun:
+    seconds: float
+    output: bytes
+
+
+def cli_run(path: Path, out: Path) -> CliRun:
+    """One ``beam-stats stats`` run in its own process (start-up included in the time)."""
+    command = [sys.executable, "-m", "beam_stats.cli", "stats", str(path), "--output", str(out)]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=BENCH_DIR.parent
+    )
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return CliRun(seconds, out.read_bytes())
+
+
+def differing_features(first: bytes, second: bytes) -> list[str]:
+    """Names of the features whose statistics differ between two statistics files."""
+    a, b = (statistics_pb2.DatasetFeatureStatisticsList.FromString(x) for x in (first, second))
+    names: dict[tuple[str, str], list[bytes | None]] = {}
+    for i, lists in enumerate((a, b)):
+        for dataset in lists.datasets:
+            for feature in dataset.features:
+                key = (dataset.name, ".".join(feature.path.step))
+                names.setdefault(key, [None, None])[i] = feature.SerializeToString()
+    diff = [f"{d}/{f}" if d else f for (d, f), (x, y) in names.items() if x != y]
+    return diff or ["(not in any feature: dataset fields or order)"]
+
+
+def determinism(path: Path) -> tuple[Check, list[CliRun]]:
+    """Runs the CLI twice on ``path``; the statistics files must be byte-identical."""
+    with tempfile.TemporaryDirectory(prefix="beam-stats-determinism-") as tmp:
+        runs = [cli_run(path, Path(tmp) / f"run{i}.pb") for i in (1, 2)]
+    same = runs[0].output == runs[1].output
+    detail = ", ".join(f"run {i}: {r.seconds:.1f} s" for i, r in enumerate(runs, 1))
+    detail += f"; {len(runs[0].output):,} and {len(runs[1].output):,} bytes"
+    if not same:
+        detail += "; differ in " + ", ".join(differing_features(runs[0].output, runs[1].output))
+    return (
+        Check(
+            "determinism",
+            path.name,
+            "identical" if same else "DIFFERENT",
+            "identical",
+            same,
+            detail,
+        ),
+        runs,
     )
 
 
@@ -317,8 +418,16 @@ def valency_check(
 TABLES: list[tuple[str, str]] = [
     ("median", "normalized rank error of the reported median"),
     ("quantiles histogram", "max normalized rank error over the bucket edges"),
-    ("equi-width histogram", "max |count - exact count| / N over the buckets; bound 2 x eps"),
-    ("values per example histogram", "max normalized rank error over the bucket edges"),
+    (
+        "equi-width histogram",
+        "max |count - exact count| / N over the buckets; bound histogram_count_error",
+    ),
+    ("empty buckets", "equi-width buckets holding values but reported as 0"),
+    (
+        "values per example histogram",
+        "max normalized rank error over the bucket edges; exact below exact_limit lengths",
+    ),
+    ("determinism", "two CLI runs on the same Parquet file: statistics file bytes"),
     ("unique", "(reported - exact) / exact distinct values, in units of the stated RSE"),
     ("top values: count error", f"max |reported - exact| count over the top-{TOP_K}"),
     ("rank histogram: count error", "max |reported - exact| count over the rank histogram"),
@@ -329,7 +438,7 @@ TABLES: list[tuple[str, str]] = [
 def compare(
     table: pa.Table, dataset: statistics_pb2.DatasetFeatureStatistics
 ) -> tuple[list[Check], list[str]]:
-    eps = beam_stats.StatisticsSpec().quantiles.rank_error
+    exact_limit = beam_stats.StatisticsSpec().quantiles.exact_limit
     checks: list[Check] = []
     skipped: list[str] = []
     by_name = {".".join(f.path.step): f for f in dataset.features}
@@ -346,7 +455,7 @@ def compare(
             skipped.append(name)
         checks += found
         if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-            checks.append(valency_check(name, stats, column, eps))
+            checks.append(valency_check(name, stats, column, exact_limit))
     return checks, skipped
 
 
@@ -354,14 +463,40 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
+    parser.add_argument(
+        "--no-determinism", action="store_true", help="skip the two CLI runs (determinism)"
+    )
+    parser.add_argument(
+        "--compare-sketches",
+        action="store_true",
+        help="compare DataSketches' KLL with beam-stats' quantiles sketch on numpy arrays",
+    )
+    parser.add_argument(
+        "--sizes",
+        default="100000,1000000,5000000",
+        help="with --compare-sketches: comma-separated numbers of values",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error(f"--rows must be >= 1, got {args.rows}")
     start = time.perf_counter()
     info = machine_info()
+    info.append(
+        f"datasketches {importlib.metadata.version('datasketches')}; load average at start "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        + " (1, 5, 15 min)"
+    )
     command = shlex.join(["benchmarks/accuracy.py", *(sys.argv[1:] if argv is None else argv)])
     print(f"command: python {command}")
     print("\n".join(info), flush=True)
+    if args.compare_sketches:
+        try:
+            sizes = [int(x) for x in args.sizes.split(",")]
+        except ValueError:
+            parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+        if min(sizes) < 1000:  # fewer values could make min == max (no bucket edges)
+            parser.error(f"--sizes must be >= 1000, got {args.sizes!r}")
+        return compare_sketches.run(sizes, command, info)
 
     path = make_dataset.generate(args.rows, args.data_dir, ("parquet",))["parquet"]
     data = pq.read_table(path)
@@ -373,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     checks, skipped = compare(data, result.datasets[0])
     exact_seconds = time.perf_counter() - t0
     print(f"statistics {stats_seconds:.1f} s, exact answers and comparison {exact_seconds:.1f} s")
+    if not args.no_determinism:
+        check, runs = determinism(path)
+        checks.append(check)
+        print("CLI runs: " + ", ".join(f"{r.seconds:.1f} s" for r in runs))
     if skipped:
         print(f"no values to compare: {', '.join(skipped)}")
 
