@@ -56,6 +56,7 @@ from beam_stats.drift import DistanceSpec, Measured, schema_differences
 from beam_stats.drift.compare import FeatureData, compare_feature, features_of
 from beam_stats.drift.thresholds import Kind, thresholds
 from beam_stats.schema.features import (
+    dotted_path,
     find_feature,
     has_inactive_ancestor,
     in_environment,
@@ -173,8 +174,10 @@ def _distributions(
     spec: DistanceSpec,
 ) -> None:
     treatment_name, control_name = NAMES[kind]
-    for path, feature in iter_features(schema, active_only=True):
+    for schema_path, feature in iter_features(schema, active_only=True):
         limits = thresholds(feature, kind)
+        # An old-style top-level name ("parent.child") stands for the nested path.
+        path = schema_path if schema_path in current else dotted_path(schema_path)
         if path not in current or limits.empty:
             continue
         if not in_environment(schema, feature, control_environment):

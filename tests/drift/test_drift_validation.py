@@ -207,3 +207,25 @@ def test_bad_arguments() -> None:
             one, infer_schema(one), serving_statistics=one, serving_environment="PROD"
         )
     assert by_feature(validate_statistics(one, infer_schema(one), None, one, one)) == {}
+
+
+def test_old_style_dotted_schema_names_get_drift_checks_on_nested_statistics() -> None:
+    def nested(shares: dict[str, float], seed: int) -> statistics_pb2.DatasetFeatureStatisticsList:
+        kinds = devices(shares, 1000, seed)
+        table = pa.table({"user": pa.StructArray.from_arrays([pa.array(kinds)], ["device"])})
+        return generate_statistics_from_table(table)
+
+    before, after = nested({"a": 0.5, "b": 0.5}, 1), nested({"a": 0.9, "b": 0.1}, 2)
+    old_style = schema(
+        """
+        feature { name: "user.device" type: BYTES
+                  drift_comparator { infinity_norm { threshold: 0.1 } } }
+        """
+    )
+    found = validate_statistics(after, old_style, previous_statistics=before)
+    assert "COMPARATOR_L_INFTY_HIGH" in by_feature(found)["user.device"]
+    # The exact L-infinity distance: the largest change of a value's share.
+    measured = [m.value for i in found.drift_skew_info for m in i.drift_measurements]
+    before_a = devices({"a": 0.5, "b": 0.5}, 1000, 1).count("a") / 1000
+    after_a = devices({"a": 0.9, "b": 0.1}, 1000, 2).count("a") / 1000
+    assert measured == [pytest.approx(abs(after_a - before_a))]
