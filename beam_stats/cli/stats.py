@@ -48,6 +48,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--weight", metavar="FEATURE", help="a numeric feature that weighs each example"
     )
     stats.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="a schema whose sparse and weighted features get TFDV's statistics "
+        "(missing_value, missing_index/missing_weight, length differences)",
+    )
+    stats.add_argument(
         "--no-sketch-state",
         dest="sketch_state",
         action="store_false",
@@ -71,11 +77,14 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
     from beam_stats.beam.files import load_statistics
+    from beam_stats.schema import composite_specs, load_schema
     from beam_stats.stats import SlicingSpec, StatisticsSpec
 
     _check_inputs(args.inputs)
     spec = StatisticsSpec(
-        categorical_features=frozenset(args.categorical), weight_feature=args.weight
+        categorical_features=frozenset(args.categorical),
+        weight_feature=args.weight,
+        composites=composite_specs(load_schema(args.schema)) if args.schema else (),
     )
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")

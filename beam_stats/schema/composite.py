@@ -40,6 +40,7 @@ from typing import TypeAlias
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
+from beam_stats.errors import InvalidInputError, SchemaError
 from beam_stats.schema.features import (
     deprecate,
     find_feature,
@@ -49,6 +50,7 @@ from beam_stats.schema.features import (
 )
 from beam_stats.schema.view import FeatureView
 from beam_stats.schema.violations import AnomalyType, Violation, num
+from beam_stats.stats.composite import CompositeFeatureSpec
 
 Composite: TypeAlias = schema_pb2.SparseFeature | schema_pb2.WeightedFeature
 
@@ -90,6 +92,31 @@ def composites(schema: schema_pb2.Schema) -> Iterator[Parts]:
                 (*parent, sparse.value_feature.name),
                 tuple((*parent, index.name) for index in sparse.index_feature),
             )
+
+
+def composite_specs(schema: schema_pb2.Schema) -> tuple[CompositeFeatureSpec, ...]:
+    """What to count for the schema's sparse and weighted features (``StatisticsSpec``'s
+    ``composites``): every weighted feature, then every sparse feature, top level and in
+    structs. A composite without a value or other component is skipped (validation reports
+    it as an invalid schema), and so is a second composite at one path (a name collision,
+    reported by validation).
+
+    Raises:
+        SchemaError: a composite whose components are in different structs (not supported).
+    """
+    found: dict[FeaturePath, CompositeFeatureSpec] = {}
+    for parts in composites(schema):
+        if parts.path in found or not parts.value[-1:] or not parts.others:
+            continue
+        if any(not other[-1:] or not other[-1] for other in parts.others) or not parts.value[-1]:
+            continue
+        try:
+            found[parts.path] = CompositeFeatureSpec(
+                parts.path, "sparse" if parts.sparse else "weighted", parts.value, parts.others
+            )
+        except InvalidInputError as e:
+            raise SchemaError(str(e)) from e
+    return tuple(found.values())
 
 
 def known_paths(schema: schema_pb2.Schema) -> set[FeaturePath]:
