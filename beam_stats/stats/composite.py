@@ -354,22 +354,18 @@ def write_composites(
             entry = new[acc.spec.path] = statistics_pb2.FeatureNameStatistics()
             entry.path.step.extend(acc.spec.path)
         state = next((c for c in entry.custom_stats if c.name == state_name), None)
-        tfdv = acc.result()
-        if state is None:
-            entry.custom_stats.extend(tfdv)
-        else:  # keep the state last: insert TFDV's statistics before it
-            kept = [c for c in entry.custom_stats if c.name != state_name]
-            del entry.custom_stats[:]
-            entry.custom_stats.extend([*kept, *tfdv, state])
-        if stored is None:
-            continue
-        msg = sketches_pb2.StoredFeatureState()
-        if state is None:
-            msg.CopyFrom(stored)
-            state = entry.custom_stats.add(name=state_name)
-        else:
-            state.any.Unpack(msg)
-            msg.format_version = stored.format_version
-        msg.composites.append(acc.to_proto())
-        state.any.Pack(msg)
+        if stored is not None:
+            msg = sketches_pb2.StoredFeatureState()
+            if state is None:
+                msg.CopyFrom(stored)
+                state = statistics_pb2.CustomStatistic(name=state_name)
+            else:
+                state.any.Unpack(msg)
+                msg.format_version = stored.format_version
+            msg.composites.append(acc.to_proto())
+            state.any.Pack(msg)
+        # TFDV's statistics after the feature's own, the state (if any) last.
+        kept = [c for c in entry.custom_stats if c.name != state_name]
+        del entry.custom_stats[:]
+        entry.custom_stats.extend([*kept, *acc.result(), *([state] if state else [])])
     return list(new.values())
