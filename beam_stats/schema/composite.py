@@ -207,11 +207,13 @@ def _from_tfdv(
     if missing is not None and missing.num:
         found.append(_missing(parts, parts.value, missing.num))
     if parts.sparse:
+        # Buckets are labelled by the index feature's name (its last step).
+        index = {other[-1]: other for other in parts.others}
         for label, count in _labels(custom.get("missing_index")).items():
-            found.append(_missing(parts, (label,), count))
+            found.append(_missing(parts, index.get(label, (label,)), count))
         for name in ("max_length_diff", "min_length_diff"):
             for label, diff in _labels(custom.get(name)).items():
-                found.append(_mismatch(parts, (label,), f"{name} = {num(diff)}"))
+                found.append(_mismatch(parts, index.get(label, (label,)), f"{name} = {num(diff)}"))
         return found
     weight = custom.get("missing_weight")
     if weight is not None and weight.num:
