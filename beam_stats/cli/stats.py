@@ -79,6 +79,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.files import load_statistics
     from beam_stats.schema import composite_specs, load_schema
     from beam_stats.stats import SlicingSpec, StatisticsSpec
+    from beam_stats.stats.composite import is_composite_entry
 
     _check_inputs(args.inputs)
     spec = StatisticsSpec(
@@ -125,9 +126,11 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
     slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
+    composites = sum(is_composite_entry(f) for f in dataset.features)
+    checked = f" ({composites} sparse/weighted)" if composites else ""
     print(
-        f"wrote statistics of {dataset.num_examples} examples and {len(dataset.features)} "
-        f"features{slices} to {args.output}"
+        f"wrote statistics of {dataset.num_examples} examples and "
+        f"{len(dataset.features) - composites} features{checked}{slices} to {args.output}"
     )
     report_input_problems(errors_path)
     return 0
