@@ -11,10 +11,12 @@ some component but miss the value (``missing_value``), an index (``missing_index
 feature) or the weight (``missing_weight``), and the least and greatest difference between
 an index's (weight's) and the value's list lengths in one example, a missing list counting 0
 values (``min_length_diff``/``max_length_diff``, ``min_weight_length_diff``/...). When the
-statistics carry those custom statistics (statistics written by TFDV), they are read as TFDV
-reads them. beam-stats' statistics are computed without a schema and hold only per-feature
-counts, so the checks are what those counts prove, with ``p`` the examples that have a
-component, ``n`` its values in all and ``max`` its most values in one example:
+statistics carry those custom statistics, they are read as TFDV reads them: statistics
+written by TFDV, or by beam-stats given the schema (:func:`composite_specs` builds the
+``StatisticsSpec.composites`` that :mod:`beam_stats.stats.composite` counts; ``beam-stats
+stats --schema`` and ``run --schema`` use it). Statistics computed without the schema hold
+only per-feature counts, so the checks are what those counts prove, with ``p`` the examples
+that have a component, ``n`` its values in all and ``max`` its most values in one example:
 
 * missing value (index, weight): another component has a larger ``p``; at least the
   difference of examples lack it (SPARSE/WEIGHTED_FEATURE_MISSING_VALUE/INDEX/WEIGHT);
@@ -24,7 +26,8 @@ component, ``n`` its values in all and ``max`` its most values in one example:
 
 Examples that miss different components in equal numbers, or lists that differ in length
 in opposite directions by equal totals, leave every count equal and are not found from
-statistics; ``validate-examples`` (per row) is the exact check.
+such statistics; statistics computed with the schema, or ``validate-examples`` (per row),
+are the exact check.
 
 A composite whose name is also a plain feature's (or, for a weighted feature, a sparse
 feature's) is a name collision (SPARSE/WEIGHTED_FEATURE_NAME_COLLISION): both are
