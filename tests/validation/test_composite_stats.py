@@ -185,5 +185,8 @@ def test_report_shows_the_composite_row_with_its_anomaly() -> None:
     data = own_stats(table(other, value), SPARSE)
     found = validate_statistics(data, schema(SPARSE))
     html = render_report(data, data, found)
-    assert re.search(r'<tr class="feature[^"]*"[^>]*data-name="sp"', html)
+    row = re.search(r'<tr class="feature[^"]*"[^>]*data-name="sp".*?</tr>', html, re.S)
+    assert row is not None and ">SPARSE<" in row.group(0) and ">INT<" not in row.group(0)
     assert "SPARSE_FEATURE_LENGTH_MISMATCH" in html
+    known = facts(other, value)
+    assert f'"max_length_diff","i: {known["max"]}"' in html.replace(", ", ",")
