@@ -156,23 +156,22 @@ def _is_list(arrow_type: pa.DataType) -> bool:
     )
 
 
-def _rows(batch: pa.RecordBatch, parent: FeaturePath, spec: CompositeFeatureSpec) -> pa.Array:
-    """The struct array whose elements are the rows the composite is counted over."""
+def _rows(
+    batch: pa.RecordBatch, parent: FeaturePath, spec: CompositeFeatureSpec
+) -> tuple[int, dict[str, pa.Array]]:
+    """The rows the composite is counted over (examples, or the elements of the struct that
+    holds its components) and the arrays of that level's fields, one element per row."""
     if not parent:
-        return (
-            pa.StructArray.from_arrays(batch.columns, fields=list(batch.schema))
-            if batch.num_columns
-            else pa.array([{}] * batch.num_rows, pa.struct([]))
-        )
+        return batch.num_rows, dict(zip(batch.schema.names, batch.columns, strict=True))
     index = batch.schema.get_field_index(parent[0])
     if index < 0:
-        return pa.array([], pa.struct([]))
+        return 0, {}
     array: pa.Array = batch.column(index)
     for depth, step in enumerate(parent):
         if depth:
             fields = [f.name for f in array.type]
             if step not in fields:
-                return pa.array([], pa.struct([]))
+                return 0, {}
             array = array.flatten()[fields.index(step)]  # with the struct's nulls
         while pa.types.is_dictionary(array.type) or _is_list(array.type):
             array = (
@@ -185,19 +184,19 @@ def _rows(batch: pa.RecordBatch, parent: FeaturePath, spec: CompositeFeatureSpec
                 f"the components of {spec.kind} feature {path_str(spec.path)} are in "
                 f"{path_str(parent[: depth + 1])}, which is a {array.type}, not a struct"
             )
-    return array
+    names = [f.name for f in array.type]
+    return len(array), dict(zip(names, array.flatten(), strict=True))
 
 
-def _lengths(rows: pa.Array, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(present, length) per row of the field `name` of the struct array `rows`."""
-    count = len(rows)
-    fields = [f.name for f in rows.type]
-    if name not in fields:
-        return np.zeros(count, dtype=bool), np.zeros(count, dtype=np.int64)
-    column = rows.flatten()[fields.index(name)] if fields else rows
-    if pa.types.is_dictionary(column.type) and _is_list(column.type.value_type):
+def _lengths(count: int, column: pa.Array | None) -> tuple[np.ndarray, np.ndarray]:
+    """(present, length) per row of one component (None: absent from the batch)."""
+    if (
+        column is not None
+        and pa.types.is_dictionary(column.type)
+        and _is_list(column.type.value_type)
+    ):
         column = column.dictionary_decode()
-    if pa.types.is_null(column.type):
+    if column is None or pa.types.is_null(column.type):
         return np.zeros(count, dtype=bool), np.zeros(count, dtype=np.int64)
     present = np.asarray(column.is_valid(), dtype=bool)
     if _is_list(column.type):
@@ -221,11 +220,11 @@ class CompositeAccumulator:
     def add(self, batch: pa.RecordBatch) -> None:
         """Adds one record batch, vectorised."""
         spec = self.spec
-        rows = _rows(batch, spec.parent, spec)
-        if not len(rows):
+        count, fields = _rows(batch, spec.parent, spec)
+        if not count:
             return
-        value_present, value_length = _lengths(rows, spec.value[-1])
-        parts = [_lengths(rows, c[-1]) for c in spec.components]
+        value_present, value_length = _lengths(count, fields.get(spec.value[-1]))
+        parts = [_lengths(count, fields.get(c[-1])) for c in spec.components]
         some = value_present.copy()
         for present, _ in parts:
             some |= present
