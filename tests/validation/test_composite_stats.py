@@ -180,6 +180,15 @@ def test_composite_entries_are_no_column_for_other_schemas_inference_and_compari
     assert {f.path for f in compared.features} == {("i",), ("v",), ("n",)}
 
 
+def test_schema_skew_ignores_composite_entries_of_one_side() -> None:
+    training = own_stats(table(*CLEAN), SPARSE)
+    serving = stats(table(*CLEAN))
+    found = validate_statistics(training, schema(SPARSE), serving_statistics=serving)
+    assert reasons(found) == set()
+    found = validate_statistics(serving, schema(SPARSE), serving_statistics=training)
+    assert reasons(found) == set()
+
+
 def test_report_shows_the_composite_row_with_its_anomaly() -> None:
     other, value = [[0, 1], [2]], [[1.0], [2.0, 3.0]]
     data = own_stats(table(other, value), SPARSE)
