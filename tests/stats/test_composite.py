@@ -10,6 +10,8 @@ import pyarrow as pa
 import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, MergeStatistics
@@ -273,3 +275,52 @@ def test_components_under_a_non_struct_fail_naming_it() -> None:
     table = pa.table({"s": [1, 2]})
     with pytest.raises(InvalidInputError, match=r"in s, which is a int64, not a struct"):
         generate_statistics_from_table(table, StatisticsSpec(composites=(NESTED,)))
+
+
+_LISTS = st.one_of(st.none(), st.lists(st.integers(0, 9), max_size=3))
+_ROWS = st.lists(st.fixed_dictionaries({"i1": _LISTS, "i2": _LISTS, "w": _LISTS, "v": _LISTS}))
+_SCHEMA = pa.schema({name: INTS for name in ("i1", "i2", "w", "v")})
+_FLAT = StatisticsSpec(composites=(SPARSE, WEIGHTED))
+
+
+def _composites(rows: list[dict[str, Any]]) -> DatasetAccumulator:
+    acc = DatasetAccumulator(_FLAT)
+    acc.add(pa.RecordBatch.from_pylist(rows, schema=_SCHEMA))
+    return acc
+
+
+def _state(acc: DatasetAccumulator) -> list[Any]:
+    return [c.to_proto() for c in acc.composites]
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ROWS, _ROWS, _ROWS)
+def test_composite_merge_algebra(a: list[Any], b: list[Any], c: list[Any]) -> None:
+    ab, ba = _composites(a), _composites(b)
+    ab.merge(_composites(b))
+    ba.merge(_composites(a))
+    assert _state(ab) == _state(ba) == _state(_composites(a + b))  # commutative, the union
+    left, bc = _composites(a), _composites(b)
+    left.merge(_composites(b))
+    left.merge(_composites(c))
+    bc.merge(_composites(c))
+    right = _composites(a)
+    right.merge(bc)
+    assert _state(left) == _state(right) == _state(_composites(a + b + c))  # associative
+    identity = _composites(a)
+    identity.merge(DatasetAccumulator(_FLAT))
+    assert _state(identity) == _state(_composites(a))
+    restored = DatasetAccumulator.from_proto(_composites(a).to_proto(), _FLAT)
+    assert _state(restored) == _state(_composites(a))
+    if a:  # the numbers against the definitions, row by row
+        table = pa.Table.from_pylist(a, schema=_SCHEMA)
+        check_flat(generate_statistics_from_table(table, _FLAT), a)
+
+
+def check_flat(stats: statistics_pb2.DatasetFeatureStatisticsList, rows: list[Any]) -> None:
+    sparse = expected(rows, "v", ["i1", "i2"])
+    assert custom(stats, ("sp",))["min_length_diff"] == sparse["min"]
+    assert custom(stats, ("sp",))["missing_index"] == sparse["missing"]
+    weighted = expected(rows, "v", ["w"])
+    assert custom(stats, ("wf",))["max_weight_length_diff"] == weighted["max"]["w"]
+    assert custom(stats, ("wf",))["missing_value"] == weighted["missing_value"]
