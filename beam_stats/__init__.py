@@ -30,6 +30,7 @@ from beam_stats.schema import (
     SchemaInferenceSpec,
     UniqueInferenceSpec,
     add_environments,
+    composite_specs,
     get_feature,
     infer_schema,
     load_schema,
@@ -39,6 +40,7 @@ from beam_stats.schema import (
 )
 from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
 from beam_stats.stats import (
+    CompositeFeatureSpec,
     SlicingSpec,
     StatisticsSpec,
     generate_statistics_from_table,
@@ -57,6 +59,7 @@ from beam_stats.validation import (
 __all__ = [
     "AnomalyRow",
     "BeamStatsError",
+    "CompositeFeatureSpec",
     "DeserializationError",
     "DetectFeatureSkew",
     "DistanceSpec",
@@ -84,6 +87,7 @@ __all__ = [
     "anomaly_rows",
     "check_batch",
     "compare_statistics",
+    "composite_specs",
     "generate_statistics_from_table",
     "get_feature",
     "infer_schema",

@@ -22,6 +22,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats import StatisticsSpec
 
 #: Skew thresholds of an inferred schema (per feature; edit the schema file to change them).
 DEFAULT_SKEW_THRESHOLDS = {
@@ -59,7 +60,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(run=run_main_job)
 
 
-def _compute_statistics(args: argparse.Namespace, beam_args: Sequence[str], out: str) -> None:
+def _compute_statistics(
+    args: argparse.Namespace, beam_args: Sequence[str], out: str, spec: StatisticsSpec
+) -> None:
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -84,7 +87,7 @@ def _compute_statistics(args: argparse.Namespace, beam_args: Sequence[str], out:
         written.append(
             read.batches
             | f"Progress {name}" >> LogProgress(name)
-            | f"Statistics {name}" >> GenerateStatistics(name=name)
+            | f"Statistics {name}" >> GenerateStatistics(spec, name=name)
             | f"Write {name}" >> WriteStatistics(f"{out}/{name}_stats.pb")
         )
         written.append(
@@ -121,7 +124,7 @@ def _distribution_features(
     paths = []
     for feature in dataset.features:
         kind = feature.WhichOneof("stats")
-        if kind == "struct_stats":
+        if kind is None or kind == "struct_stats":  # None: a sparse/weighted feature's checks
             continue
         if kind == "string_stats":
             values = feature.string_stats.common_stats.tot_num_values
@@ -140,6 +143,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         RangeInferenceSpec,
         SchemaInferenceSpec,
         add_environments,
+        composite_specs,
         infer_schema,
         load_schema,
         write_schema,
@@ -155,16 +159,20 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         progress.addHandler(handler)
         progress.setLevel(logging.INFO)
         progress.propagate = False
+    # A given schema's sparse and weighted features are counted in both datasets (as TFDV
+    # does when its statistics options hold the schema); an inferred schema has none.
+    given = load_schema(args.schema) if args.schema else None
+    statistics_spec = StatisticsSpec(composites=composite_specs(given) if given is not None else ())
     print(f"[1/4] statistics of training and serving data (Beam) -> {out}/", file=sys.stderr)
-    _compute_statistics(args, beam_args, out)
+    _compute_statistics(args, beam_args, out, statistics_spec)
     for name in ("train", "serving"):
         report_input_problems(f"{out}/{name}_input_errors.jsonl")
     train = load_statistics(f"{out}/train_stats.pb")
     serving = load_statistics(f"{out}/serving_stats.pb")
 
-    if args.schema:
+    if given is not None:
         print(f"[2/4] schema from {args.schema}", file=sys.stderr)
-        schema = load_schema(args.schema)
+        schema = given
     else:
         print("[2/4] schema inferred from training", file=sys.stderr)
         spec = SchemaInferenceSpec(

@@ -48,6 +48,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--weight", metavar="FEATURE", help="a numeric feature that weighs each example"
     )
     stats.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="a schema whose sparse and weighted features get TFDV's statistics "
+        "(missing_value, missing_index/missing_weight, length differences)",
+    )
+    stats.add_argument(
         "--no-sketch-state",
         dest="sketch_state",
         action="store_false",
@@ -71,11 +77,15 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
     from beam_stats.beam.files import load_statistics
+    from beam_stats.schema import composite_specs, load_schema
     from beam_stats.stats import SlicingSpec, StatisticsSpec
+    from beam_stats.stats.composite import is_composite_entry
 
     _check_inputs(args.inputs)
     spec = StatisticsSpec(
-        categorical_features=frozenset(args.categorical), weight_feature=args.weight
+        categorical_features=frozenset(args.categorical),
+        weight_feature=args.weight,
+        composites=composite_specs(load_schema(args.schema)) if args.schema else (),
     )
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")
@@ -116,9 +126,11 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     statistics = load_statistics(args.output)
     dataset = statistics.datasets[0]
     slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
+    composites = sum(is_composite_entry(f) for f in dataset.features)
+    checked = f" ({composites} sparse/weighted)" if composites else ""
     print(
-        f"wrote statistics of {dataset.num_examples} examples and {len(dataset.features)} "
-        f"features{slices} to {args.output}"
+        f"wrote statistics of {dataset.num_examples} examples and "
+        f"{len(dataset.features) - composites} features{checked}{slices} to {args.output}"
     )
     report_input_problems(errors_path)
     return 0

@@ -156,7 +156,11 @@ def features_of(
     """The features of one dataset's statistics by path."""
     dataset = one_dataset(statistics)
     views = dataset_views(dataset)
-    return {path: FeatureData(path, view.stats, dataset) for path, view in views.items()}
+    return {
+        path: FeatureData(path, view.stats, dataset)
+        for path, view in views.items()
+        if not view.composite_only  # a sparse or weighted feature's checks: nothing to compare
+    }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -184,21 +184,23 @@ class FeatureState(_message.Message):
     def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
 
 class DatasetState(_message.Message):
-    __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings")
+    __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings", "composites")
     FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
     NUM_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_NUM_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITES_FIELD_NUMBER: _ClassVar[int]
     format_version: int
     num_examples: int
     weighted_num_examples: float
     features: _containers.RepeatedCompositeFieldContainer[FeatureState]
     settings: SketchSettings
-    def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ...) -> None: ...
+    composites: _containers.RepeatedCompositeFieldContainer[CompositeState]
+    def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -207,6 +209,7 @@ class SketchSettings(_message.Message):
     WEIGHT_FEATURE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITES_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     quantiles_capacity: int
     quantiles_exact_limit: int
@@ -215,7 +218,42 @@ class SketchSettings(_message.Message):
     weight_feature: str
     weighted_quantiles_capacity: int
     distinct_exact_limit: int
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ...) -> None: ...
+    composites: _containers.RepeatedCompositeFieldContainer[CompositeSpec]
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ...) -> None: ...
+
+class PathSteps(_message.Message):
+    __slots__ = ("step",)
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    step: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, step: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CompositeSpec(_message.Message):
+    __slots__ = ("path", "kind", "value", "components")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    path: PathSteps
+    kind: str
+    value: PathSteps
+    components: _containers.RepeatedCompositeFieldContainer[PathSteps]
+    def __init__(self, path: _Optional[_Union[PathSteps, _Mapping]] = ..., kind: _Optional[str] = ..., value: _Optional[_Union[PathSteps, _Mapping]] = ..., components: _Optional[_Iterable[_Union[PathSteps, _Mapping]]] = ...) -> None: ...
+
+class CompositeState(_message.Message):
+    __slots__ = ("path", "num_present", "missing_value", "missing", "min_length_diff", "max_length_diff")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    NUM_PRESENT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    MIN_LENGTH_DIFF_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_DIFF_FIELD_NUMBER: _ClassVar[int]
+    path: PathSteps
+    num_present: int
+    missing_value: int
+    missing: _containers.RepeatedScalarFieldContainer[int]
+    min_length_diff: _containers.RepeatedScalarFieldContainer[int]
+    max_length_diff: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, path: _Optional[_Union[PathSteps, _Mapping]] = ..., num_present: _Optional[int] = ..., missing_value: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., min_length_diff: _Optional[_Iterable[int]] = ..., max_length_diff: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
     __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")
@@ -232,16 +270,18 @@ class ResultOptions(_message.Message):
     def __init__(self, num_histogram_buckets: _Optional[int] = ..., num_quantiles_histogram_buckets: _Optional[int] = ..., num_values_histogram_buckets: _Optional[int] = ..., num_top_values: _Optional[int] = ..., num_rank_histogram_buckets: _Optional[int] = ...) -> None: ...
 
 class StoredFeatureState(_message.Message):
-    __slots__ = ("format_version", "settings", "options", "state")
+    __slots__ = ("format_version", "settings", "options", "state", "composites")
     FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITES_FIELD_NUMBER: _ClassVar[int]
     format_version: int
     settings: SketchSettings
     options: ResultOptions
     state: FeatureState
-    def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ...) -> None: ...
+    composites: _containers.RepeatedCompositeFieldContainer[CompositeState]
+    def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
 
 class WeightedQuantilesState(_message.Message):
     __slots__ = ("capacity", "levels", "error", "min", "max", "total_weight")

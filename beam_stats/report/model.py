@@ -17,6 +17,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import path_str
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.feature import STATE_NAME
 
 Statistics: TypeAlias = (
@@ -91,6 +92,9 @@ def feature_name(feature: FeatureStats) -> str:
 
 
 def type_name(feature: FeatureStats) -> str:
+    if is_composite_entry(feature):  # TFDV's checks of a sparse or weighted feature
+        names = {c.name for c in feature.custom_stats}
+        return "WEIGHTED" if "missing_weight" in names else "SPARSE"
     return str(FeatureType.Name(feature.type))
 
 
@@ -203,6 +207,11 @@ def details(feature: FeatureStats) -> list[tuple[str, str]]:
             rows.append((str(custom.name), fmt(custom.num)))
         elif kind == "str":
             rows.append((str(custom.name), str(custom.str)))
+        elif kind == "rank_histogram" and is_composite_entry(feature):  # per index feature
+            buckets = custom.rank_histogram.buckets
+            rows.append(
+                (str(custom.name), ", ".join(f"{b.label}: {fmt(b.sample_count)}" for b in buckets))
+            )
     return rows
 
 

@@ -5,6 +5,7 @@ unchanged and ours load in TFDV. What beam-stats adds travels in
 ``Schema.annotation.extra_metadata`` (:mod:`beam_stats.schema.extras`).
 """
 
+from beam_stats.schema.composite import composite_specs
 from beam_stats.schema.conformance import Conformance, check_statistics
 from beam_stats.schema.extras import severity_overrides, with_severity_overrides
 from beam_stats.schema.features import add_environments, get_feature
@@ -22,6 +23,7 @@ __all__ = [
     "Violation",
     "add_environments",
     "check_statistics",
+    "composite_specs",
     "get_feature",
     "infer_schema",
     "load_schema",

@@ -11,10 +11,12 @@ some component but miss the value (``missing_value``), an index (``missing_index
 feature) or the weight (``missing_weight``), and the least and greatest difference between
 an index's (weight's) and the value's list lengths in one example, a missing list counting 0
 values (``min_length_diff``/``max_length_diff``, ``min_weight_length_diff``/...). When the
-statistics carry those custom statistics (statistics written by TFDV), they are read as TFDV
-reads them. beam-stats' statistics are computed without a schema and hold only per-feature
-counts, so the checks are what those counts prove, with ``p`` the examples that have a
-component, ``n`` its values in all and ``max`` its most values in one example:
+statistics carry those custom statistics, they are read as TFDV reads them: statistics
+written by TFDV, or by beam-stats given the schema (:func:`composite_specs` builds the
+``StatisticsSpec.composites`` that :mod:`beam_stats.stats.composite` counts; ``beam-stats
+stats --schema`` and ``run --schema`` use it). Statistics computed without the schema hold
+only per-feature counts, so the checks are what those counts prove, with ``p`` the examples
+that have a component, ``n`` its values in all and ``max`` its most values in one example:
 
 * missing value (index, weight): another component has a larger ``p``; at least the
   difference of examples lack it (SPARSE/WEIGHTED_FEATURE_MISSING_VALUE/INDEX/WEIGHT);
@@ -24,7 +26,8 @@ component, ``n`` its values in all and ``max`` its most values in one example:
 
 Examples that miss different components in equal numbers, or lists that differ in length
 in opposite directions by equal totals, leave every count equal and are not found from
-statistics; ``validate-examples`` (per row) is the exact check.
+such statistics; statistics computed with the schema, or ``validate-examples`` (per row),
+are the exact check.
 
 A composite whose name is also a plain feature's (or, for a weighted feature, a sparse
 feature's) is a name collision (SPARSE/WEIGHTED_FEATURE_NAME_COLLISION): both are
@@ -40,6 +43,7 @@ from typing import TypeAlias
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
+from beam_stats.errors import InvalidInputError, SchemaError
 from beam_stats.schema.features import (
     deprecate,
     find_feature,
@@ -49,6 +53,7 @@ from beam_stats.schema.features import (
 )
 from beam_stats.schema.view import FeatureView
 from beam_stats.schema.violations import AnomalyType, Violation, num
+from beam_stats.stats.composite import CompositeFeatureSpec
 
 Composite: TypeAlias = schema_pb2.SparseFeature | schema_pb2.WeightedFeature
 
@@ -90,6 +95,31 @@ def composites(schema: schema_pb2.Schema) -> Iterator[Parts]:
                 (*parent, sparse.value_feature.name),
                 tuple((*parent, index.name) for index in sparse.index_feature),
             )
+
+
+def composite_specs(schema: schema_pb2.Schema) -> tuple[CompositeFeatureSpec, ...]:
+    """What to count for the schema's sparse and weighted features (``StatisticsSpec``'s
+    ``composites``): every weighted feature, then every sparse feature, top level and in
+    structs. A composite without a value or other component is skipped (validation reports
+    it as an invalid schema), and so is a second composite at one path (a name collision,
+    reported by validation).
+
+    Raises:
+        SchemaError: a composite whose components are in different structs (not supported).
+    """
+    found: dict[FeaturePath, CompositeFeatureSpec] = {}
+    for parts in composites(schema):
+        if parts.path in found or not parts.value[-1:] or not parts.others:
+            continue
+        if any(not other[-1:] or not other[-1] for other in parts.others) or not parts.value[-1]:
+            continue
+        try:
+            found[parts.path] = CompositeFeatureSpec(
+                parts.path, "sparse" if parts.sparse else "weighted", parts.value, parts.others
+            )
+        except InvalidInputError as e:
+            raise SchemaError(str(e)) from e
+    return tuple(found.values())
 
 
 def known_paths(schema: schema_pb2.Schema) -> set[FeaturePath]:
@@ -180,11 +210,13 @@ def _from_tfdv(
     if missing is not None and missing.num:
         found.append(_missing(parts, parts.value, missing.num))
     if parts.sparse:
+        # Buckets are labelled by the index feature's name (its last step).
+        index = {other[-1]: other for other in parts.others}
         for label, count in _labels(custom.get("missing_index")).items():
-            found.append(_missing(parts, (label,), count))
+            found.append(_missing(parts, index.get(label, (label,)), count))
         for name in ("max_length_diff", "min_length_diff"):
             for label, diff in _labels(custom.get(name)).items():
-                found.append(_mismatch(parts, (label,), f"{name} = {num(diff)}"))
+                found.append(_mismatch(parts, index.get(label, (label,)), f"{name} = {num(diff)}"))
         return found
     weight = custom.get("missing_weight")
     if weight is not None and weight.num:

@@ -98,7 +98,11 @@ def check_statistics(
             continue
         feature = find_feature(relaxed, path)
         if feature is None:
-            if path not in composite_parts and not holds_dotted_features(relaxed, path):
+            if (
+                path not in composite_parts
+                and not view.composite_only
+                and not holds_dotted_features(relaxed, path)
+            ):
                 result.features[path] = [_new_column(view)]
                 infer_feature(relaxed, view, extras.spec_of(extras.provenance(relaxed)))
         elif not is_deprecated(feature):

@@ -76,7 +76,8 @@ def infer_schema(
     dataset = one_dataset(statistics)
     schema = schema_pb2.Schema()
     for view in dataset_views(dataset).values():
-        infer_feature(schema, view, spec)
+        if not view.composite_only:  # a sparse or weighted feature's checks: no column
+            infer_feature(schema, view, spec)
     extras.set_provenance(
         schema, extras.provenance_of(spec, dataset.name, int(dataset.num_examples))
     )

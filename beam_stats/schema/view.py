@@ -18,6 +18,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.slicing import WHOLE_DATASET as DEFAULT_SLICE
 
 StatsType = statistics_pb2.FeatureNameStatistics.Type
@@ -80,6 +81,8 @@ class FeatureView:
         if which is not None:
             self.common = getattr(stats, which).common_stats
         self._custom = {c.name: c for c in stats.custom_stats}
+        #: Only a sparse or weighted feature's statistics (TFDV's checks), not a column.
+        self.composite_only = is_composite_entry(stats)
 
     # --- presence and valency -------------------------------------------------------------
     @property

@@ -1,5 +1,6 @@
 """Per-feature accumulators over Arrow record batches (no Beam)."""
 
+from beam_stats.stats.composite import CompositeAccumulator, CompositeFeatureSpec
 from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
 from beam_stats.stats.slicing import SlicingSpec
@@ -7,6 +8,8 @@ from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.stored import accumulator_from_statistics, merge_statistics
 
 __all__ = [
+    "CompositeAccumulator",
+    "CompositeFeatureSpec",
     "DatasetAccumulator",
     "FeatureAccumulator",
     "SlicingSpec",

@@ -34,6 +34,7 @@ from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
 from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats import histograms
+from beam_stats.stats.composite import CompositeAccumulator, write_composites
 from beam_stats.stats.counts import CommonAccumulator
 from beam_stats.stats.numeric import NumericAccumulator
 from beam_stats.stats.spec import StatisticsSpec
@@ -42,6 +43,9 @@ from beam_stats.stats.strings import StringAccumulator
 #: 2: deterministic quantiles (QuantilesState fields 3-8), distinct counts with exact hashes
 #: (DistinctCountState.hashes), features with a position.
 FORMAT_VERSION = 2
+#: 3: entries with the state of sparse and weighted features (StoredFeatureState.composites);
+#: only those entries are written as format 3, so files without composites read as before.
+COMPOSITE_FORMAT_VERSION = 3
 #: The custom statistic that carries a feature's StoredFeatureState.
 STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -330,6 +334,7 @@ class DatasetAccumulator:
         self.num_examples = 0
         self.weighted_num_examples = 0.0
         self.features: dict[FeaturePath, FeatureAccumulator] = {}
+        self.composites: list[CompositeAccumulator] = [c.create() for c in spec.composites]
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -345,6 +350,8 @@ class DatasetAccumulator:
             feature = self._feature(column.path)
             feature.note_position(position)
             feature.add(column, weights)
+        for composite in self.composites:
+            composite.add(batch)
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
@@ -376,6 +383,8 @@ class DatasetAccumulator:
         self.weighted_num_examples += other.weighted_num_examples
         for path, feature in other.features.items():
             self._feature(path).merge(feature)
+        for composite, theirs in zip(self.composites, other.composites, strict=True):
+            composite.merge(theirs)
 
     def to_proto(self) -> sketches_pb2.DatasetState:
         return sketches_pb2.DatasetState(
@@ -384,6 +393,7 @@ class DatasetAccumulator:
             weighted_num_examples=self.weighted_num_examples,
             features=[feature.to_proto() for feature in self.ordered_features()],
             settings=self.spec.settings(),
+            composites=[composite.to_proto() for composite in self.composites],
         )
 
     @classmethod
@@ -397,6 +407,10 @@ class DatasetAccumulator:
         acc.weighted_num_examples = msg.weighted_num_examples
         for feature in msg.features:
             acc.features[tuple(feature.path)] = FeatureAccumulator.from_proto(feature, spec)
+        acc.composites = [
+            CompositeAccumulator.from_proto(state, composite)
+            for state, composite in zip(msg.composites, spec.composites, strict=True)
+        ]
         return acc
 
     def result(
@@ -409,6 +423,16 @@ class DatasetAccumulator:
             weighted = stats.weighted_num_examples = self.weighted_num_examples
         for feature in self.ordered_features():
             stats.features.append(feature.result(self.num_examples, include_state, weighted))
+        stored = sketches_pb2.StoredFeatureState(
+            format_version=COMPOSITE_FORMAT_VERSION,
+            settings=self.spec.settings(),
+            options=self.spec.options(),
+        )
+        stats.features.extend(
+            write_composites(
+                stats.features, self.composites, stored if include_state else None, STATE_NAME
+            )
+        )
         return stats
 
     def ordered_features(self) -> list[FeatureAccumulator]:

@@ -14,6 +14,7 @@ from beam_stats.sketches import (
     QuantilesSpec,
     WeightedQuantilesSpec,
 )
+from beam_stats.stats.composite import CompositeFeatureSpec
 
 
 def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
@@ -50,6 +51,10 @@ class StatisticsSpec:
         weight_feature: a numeric feature with one value per example that weighs it; adds
             the ``weighted_*`` statistics. Missing, negative or non-finite weights count as
             0 and are reported (``num_invalid_weights`` on the weight feature).
+        composites: sparse and weighted features whose TFDV statistics (``missing_value``,
+            ``missing_index``, length differences, ...) are computed at their own paths;
+            :func:`beam_stats.schema.composite_specs` builds them from a schema. States
+            merge only when they count the same composites.
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -66,6 +71,7 @@ class StatisticsSpec:
     categorical_features: frozenset[FeaturePath] = frozenset()
     bytes_features: frozenset[FeaturePath] = frozenset()
     weight_feature: FeaturePath | None = None
+    composites: tuple[CompositeFeatureSpec, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -90,6 +96,16 @@ class StatisticsSpec:
         if self.weight_feature is not None:
             (weight,) = _paths([self.weight_feature])
             object.__setattr__(self, "weight_feature", weight)
+        composites = tuple(self.composites)
+        for composite in composites:
+            if not isinstance(composite, CompositeFeatureSpec):
+                raise InvalidInputError(
+                    f"composites must be CompositeFeatureSpecs, got {composite!r}"
+                )
+        paths = [c.path for c in composites]
+        if len(set(paths)) != len(paths):
+            raise InvalidInputError(f"two composites share a path among {paths}")
+        object.__setattr__(self, "composites", composites)
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""
@@ -125,6 +141,7 @@ class StatisticsSpec:
             num_values_histogram_buckets=options.num_values_histogram_buckets,
             num_top_values=options.num_top_values,
             num_rank_histogram_buckets=options.num_rank_histogram_buckets,
+            composites=tuple(CompositeFeatureSpec.from_proto(c) for c in settings.composites),
         )
 
     def settings(self) -> sketches_pb2.SketchSettings:
@@ -139,4 +156,5 @@ class StatisticsSpec:
             weighted_quantiles_capacity=(
                 self.weighted_quantiles.capacity if self.weight_feature else 0
             ),
+            composites=[c.to_proto() for c in self.composites],
         )

@@ -23,8 +23,9 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats._types import path_str
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.stats.composite import CompositeAccumulator
 from beam_stats.stats.feature import (
-    FORMAT_VERSION,
+    COMPOSITE_FORMAT_VERSION,
     STATE_NAME,
     DatasetAccumulator,
     FeatureAccumulator,
@@ -57,10 +58,10 @@ def _stored_state(
             "ones; its finished statistics still load, validate and compare: compute the "
             "statistics again to merge them"
         )
-    if stored.format_version < 1 or stored.format_version > FORMAT_VERSION:
+    if stored.format_version < 1 or stored.format_version > COMPOSITE_FORMAT_VERSION:
         raise DeserializationError(
             f"{where}: feature {name!r} has sketch state of format {stored.format_version}; "
-            f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {FORMAT_VERSION}"
+            f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {COMPOSITE_FORMAT_VERSION}"
         )
     return stored
 
@@ -92,6 +93,7 @@ def accumulator_from_statistics(
     accumulator = DatasetAccumulator(spec)
     accumulator.num_examples = dataset.num_examples
     accumulator.weighted_num_examples = dataset.weighted_num_examples
+    composite_index = {c.path: i for i, c in enumerate(spec.composites)}
     for feature, state in zip(dataset.features, stored, strict=True):
         if state.settings != spec.settings():
             raise IncompatibleMergeError(
@@ -99,10 +101,19 @@ def accumulator_from_statistics(
                 f"settings ({_describe(state.settings)}), expected ({_describe(spec.settings())})"
             )
         try:
-            restored = FeatureAccumulator.from_proto(state.state, spec)
+            if state.HasField("state"):  # else the entry of a composite only
+                restored = FeatureAccumulator.from_proto(state.state, spec)
+                accumulator.features[restored.path] = restored
+            for composite in state.composites:
+                path = tuple(composite.path.step)
+                index = composite_index.get(path)
+                if index is None:
+                    raise ValueError(f"state of composite {path_str(path)!r} not in the settings")
+                accumulator.composites[index] = CompositeAccumulator.from_proto(
+                    composite, spec.composites[index]
+                )
         except (ValueError, DeserializationError) as e:
             raise DeserializationError(f"{where}: corrupt sketch state: {e}") from e
-        accumulator.features[restored.path] = restored
     return accumulator
 
 
@@ -111,7 +122,8 @@ def _describe(settings: sketches_pb2.SketchSettings) -> str:
         f"quantiles capacity={settings.quantiles_capacity} exact limit="
         f"{settings.quantiles_exact_limit}, top values capacity={settings.top_k_capacity}, "
         f"distinct precision={settings.distinct_precision}, "
-        f"distinct exact limit={settings.distinct_exact_limit}"
+        f"distinct exact limit={settings.distinct_exact_limit}, sparse and weighted "
+        f"features=[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}]"
     )
 
 

@@ -293,7 +293,11 @@ def _schema_skew(
     environment: str | None,
     serving_environment: str | None,
 ) -> None:
-    views, serving_views = dataset_views(training), dataset_views(serving)
+    # A sparse or weighted feature's checks (composite_only) are no column to compare.
+    views, serving_views = (
+        {p: v for p, v in dataset_views(d).items() if not v.composite_only}
+        for d in (training, serving)
+    )
 
     def checked(path: FeaturePath, where: str | None) -> bool:
         """Whether the schema lets the feature be compared (None: expected everywhere)."""
