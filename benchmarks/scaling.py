@@ -20,7 +20,7 @@ script measures, on data generated with numpy/pyarrow:
    the time to build them, and the memory holding them takes. Each configuration runs in a
    fresh subprocess that imports no Beam: ``held MB`` is the growth of the process's
    resident set (VmRSS) from before the accumulators were made to after (Arrow, numpy and
-   the C++ KLL sketches included, which ``tracemalloc`` would miss); ``peak MB`` is
+   the C++ parts included, which ``tracemalloc`` would miss); ``peak MB`` is
    ``ru_maxrss`` minus the same starting point (the transient work of adding the batch
    included). The subprocess uses Arrow's ``system`` memory pool
    (``ARROW_DEFAULT_MEMORY_POOL=system``) and calls glibc's ``malloc_trim`` before each RSS
@@ -73,20 +73,22 @@ KB, MB = 1e3, 1e6
 KINDS = ("int", "float", "string_low", "string_unique", "list_int", "list_string", "struct")
 MIXED = ("float", "int", "string_low", "string_unique", "list_int")
 SETTINGS: dict[str, dict[str, object]] = {
-    # KLL k, frequent-items capacity, HyperLogLog precision, weighted-quantiles capacity.
-    "lean": dict(k=100, capacity=256, precision=10, weighted=512),
-    "default": dict(k=200, capacity=2048, precision=14, weighted=2048),
-    "large": dict(k=800, capacity=8192, precision=16, weighted=8192),
+    # Quantiles capacity, exact limit (of quantiles and distinct counts), frequent-items
+    # capacity, HyperLogLog precision, weighted-quantiles capacity.
+    "lean": dict(q=512, exact=1_000, capacity=256, precision=10, weighted=512),
+    "default": dict(q=2048, exact=100_000, capacity=2048, precision=14, weighted=2048),
+    "large": dict(q=8192, exact=1_000_000, capacity=8192, precision=16, weighted=8192),
 }
 
 
 def make_spec(setting: str, weighted: bool = False) -> StatisticsSpec:
     s = SETTINGS[setting]
     capacity = int(s["capacity"])  # type: ignore[call-overload]
+    exact = int(s["exact"])  # type: ignore[call-overload]
     return StatisticsSpec(
-        quantiles=QuantilesSpec(k=int(s["k"])),  # type: ignore[call-overload]
+        quantiles=QuantilesSpec(capacity=int(s["q"]), exact_limit=exact),  # type: ignore[call-overload]
         frequent_items=FrequentItemsSpec(capacity=capacity),
-        distinct=DistinctCountSpec(precision=int(s["precision"])),  # type: ignore[call-overload]
+        distinct=DistinctCountSpec(precision=int(s["precision"]), exact_limit=exact),  # type: ignore[call-overload]
         weighted_quantiles=WeightedQuantilesSpec(capacity=int(s["weighted"])),  # type: ignore[call-overload]
         num_rank_histogram_buckets=min(1000, capacity),
         weight_feature="w" if weighted else None,
@@ -378,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(info), flush=True)
     print("\n1. Encoded state of one feature (KB = 1,000 bytes), by kind, rows and settings:")
     for name, s in SETTINGS.items():
-        print(f"   {name}: KLL k={s['k']}, frequent-items capacity={s['capacity']}, "
+        print(f"   {name}: quantiles capacity={s['q']}, exact limit={s['exact']:,}, "
+              f"frequent-items capacity={s['capacity']}, "
               f"HLL precision={s['precision']}, "
               f"weighted-quantiles capacity={s['weighted']}")  # fmt: skip
     kind_header, kind_rows, _ = per_kind([1_000, 1_000_000])
