@@ -69,7 +69,7 @@ class DistinctCountState(_message.Message):
     def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ..., exact_limit: _Optional[int] = ..., hashes: _Optional[bytes] = ...) -> None: ...
 
 class MomentsState(_message.Message):
-    __slots__ = ("count", "mean", "m2", "min", "max", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf")
+    __slots__ = ("count", "mean", "m2", "min", "max", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf", "m2_exponent")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     MEAN_FIELD_NUMBER: _ClassVar[int]
     M2_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,7 @@ class MomentsState(_message.Message):
     NUM_NAN_FIELD_NUMBER: _ClassVar[int]
     NUM_POS_INF_FIELD_NUMBER: _ClassVar[int]
     NUM_NEG_INF_FIELD_NUMBER: _ClassVar[int]
+    M2_EXPONENT_FIELD_NUMBER: _ClassVar[int]
     count: float
     mean: float
     m2: float
@@ -88,7 +89,8 @@ class MomentsState(_message.Message):
     num_nan: int
     num_pos_inf: int
     num_neg_inf: int
-    def __init__(self, count: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., num_zeros: _Optional[int] = ..., num_nan: _Optional[int] = ..., num_pos_inf: _Optional[int] = ..., num_neg_inf: _Optional[int] = ...) -> None: ...
+    m2_exponent: int
+    def __init__(self, count: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., num_zeros: _Optional[int] = ..., num_nan: _Optional[int] = ..., num_pos_inf: _Optional[int] = ..., num_neg_inf: _Optional[int] = ..., m2_exponent: _Optional[int] = ...) -> None: ...
 
 class CommonState(_message.Message):
     __slots__ = ("num_non_missing", "tot_num_values", "min_num_values", "max_num_values", "num_values", "weighted_num_non_missing", "weighted_tot_num_values")
@@ -109,14 +111,16 @@ class CommonState(_message.Message):
     def __init__(self, num_non_missing: _Optional[int] = ..., tot_num_values: _Optional[int] = ..., min_num_values: _Optional[int] = ..., max_num_values: _Optional[int] = ..., num_values: _Optional[_Union[QuantilesState, _Mapping]] = ..., weighted_num_non_missing: _Optional[float] = ..., weighted_tot_num_values: _Optional[float] = ...) -> None: ...
 
 class WeightedMomentsState(_message.Message):
-    __slots__ = ("weight", "mean", "m2")
+    __slots__ = ("weight", "mean", "m2", "m2_exponent")
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     MEAN_FIELD_NUMBER: _ClassVar[int]
     M2_FIELD_NUMBER: _ClassVar[int]
+    M2_EXPONENT_FIELD_NUMBER: _ClassVar[int]
     weight: float
     mean: float
     m2: float
-    def __init__(self, weight: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ...) -> None: ...
+    m2_exponent: int
+    def __init__(self, weight: _Optional[float] = ..., mean: _Optional[float] = ..., m2: _Optional[float] = ..., m2_exponent: _Optional[int] = ...) -> None: ...
 
 class NumericState(_message.Message):
     __slots__ = ("moments", "quantiles", "has_float", "weighted_moments", "weighted_quantiles")

@@ -11,6 +11,12 @@ which is numerically stable (no catastrophic cancellation of sums of squares), s
 standard deviation agree with numpy on the whole data to floating-point precision. The
 standard deviation is the population one, ``sqrt(M2 / n)``, as in TFDV.
 
+Values near the float64 limit (``|x| >= 2**400``) would overflow squares and sums, so such a
+batch is divided by a power of two ``2**e`` (exact) before the sums; ``M2`` is kept divided by
+``4**e`` with ``e`` in the state (``m2_exponent``), and merging brings both sides to the
+larger ``e``. For usual data ``e == 0`` and nothing is scaled; ``[1.7e308] * 10`` has a
+finite mean and standard deviation (as numpy computes them on the scaled values), not inf.
+
 NaN, +inf and -inf are counted apart and kept out of every other figure. Empty input leaves
 the count at zero; min and max are then NaN and not reported.
 """
@@ -22,6 +28,33 @@ import math
 import numpy as np
 
 from beam_stats.proto import sketches_pb2
+
+_HEADROOM = 400  # values are scaled below 2**400, so squares and their sums stay finite
+
+
+def scale_exponent(largest: float) -> int:
+    """The power of two to divide values by so that all ``|x| < 2**400`` (0 for usual data)."""
+    return max(0, math.frexp(largest)[1] - _HEADROOM)
+
+
+def chan_merge(
+    a: tuple[float, float, float, int], b: tuple[float, float, float, int]
+) -> tuple[float, float, int]:
+    """Chan et al.'s merge of ``(count, mean, scaled M2, e)`` pairs: the mean, scaled M2, e."""
+    count_a, mean_a, m2_a, e_a = a
+    count_b, mean_b, m2_b, e_b = b
+    e = max(e_a, e_b)
+    m2_a, m2_b = math.ldexp(m2_a, 2 * (e_a - e)), math.ldexp(m2_b, 2 * (e_b - e))
+    scaled_a, scaled_b = math.ldexp(mean_a, -e), math.ldexp(mean_b, -e)
+    count = count_a + count_b
+    delta = scaled_b - scaled_a
+    mean = math.ldexp(scaled_a + delta * count_b / count, e)
+    return mean, m2_a + m2_b + delta * delta * count_a * count_b / count, e
+
+
+def _scaled(values: np.ndarray, largest: float) -> tuple[np.ndarray, int]:
+    e = scale_exponent(largest)
+    return (np.ldexp(values, -e) if e else values), e
 
 
 def split_finite(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int, int, int]:
@@ -42,7 +75,8 @@ class MomentsAccumulator:
     def __init__(self) -> None:
         self.count = 0
         self.mean = 0.0
-        self.m2 = 0.0
+        self.m2 = 0.0  # divided by 4**m2_exponent
+        self.m2_exponent = 0
         self.min = math.nan
         self.max = math.nan
         self.num_zeros = 0
@@ -66,10 +100,12 @@ class MomentsAccumulator:
             return
         other = MomentsAccumulator()
         other.count = int(finite.size)
-        other.mean = float(finite.mean())
-        other.m2 = float(np.square(finite - other.mean).sum())
         other.min = float(finite.min())
         other.max = float(finite.max())
+        scaled, other.m2_exponent = _scaled(finite, max(-other.min, other.max))
+        mean = float(scaled.mean())
+        other.mean = math.ldexp(mean, other.m2_exponent)
+        other.m2 = float(np.square(scaled - mean).sum())
         other.num_zeros = int(finite.size - np.count_nonzero(finite))
         self._merge_finite(other)
 
@@ -78,13 +114,14 @@ class MomentsAccumulator:
             return
         if self.count == 0:
             self.count, self.mean, self.m2 = other.count, other.mean, other.m2
+            self.m2_exponent = other.m2_exponent
             self.min, self.max = other.min, other.max
         else:
-            count = self.count + other.count
-            delta = other.mean - self.mean
-            self.mean += delta * other.count / count
-            self.m2 += other.m2 + delta * delta * self.count * other.count / count
-            self.count = count
+            self.mean, self.m2, self.m2_exponent = chan_merge(
+                (self.count, self.mean, self.m2, self.m2_exponent),
+                (other.count, other.mean, other.m2, other.m2_exponent),
+            )
+            self.count += other.count
             self.min = min(self.min, other.min)
             self.max = max(self.max, other.max)
         self.num_zeros += other.num_zeros
@@ -97,13 +134,16 @@ class MomentsAccumulator:
 
     @property
     def std_dev(self) -> float:
-        return math.sqrt(self.m2 / self.count) if self.count else math.nan
+        if not self.count:
+            return math.nan
+        return math.ldexp(math.sqrt(self.m2 / self.count), self.m2_exponent)
 
     def to_proto(self) -> sketches_pb2.MomentsState:
         return sketches_pb2.MomentsState(
             count=self.count,
             mean=self.mean,
             m2=self.m2,
+            m2_exponent=self.m2_exponent,
             min=self.min,
             max=self.max,
             num_zeros=self.num_zeros,
@@ -116,7 +156,7 @@ class MomentsAccumulator:
     def from_proto(cls, msg: sketches_pb2.MomentsState) -> MomentsAccumulator:
         acc = cls()
         acc.count = int(msg.count)
-        acc.mean, acc.m2 = msg.mean, msg.m2
+        acc.mean, acc.m2, acc.m2_exponent = msg.mean, msg.m2, msg.m2_exponent
         acc.min, acc.max = (msg.min, msg.max) if acc.count else (math.nan, math.nan)
         acc.num_zeros = msg.num_zeros
         acc.num_nan = msg.num_nan
@@ -137,17 +177,20 @@ class WeightedMomentsAccumulator:
     def __init__(self) -> None:
         self.weight = 0.0
         self.mean = 0.0
-        self.m2 = 0.0
+        self.m2 = 0.0  # divided by 4**m2_exponent, as in MomentsAccumulator
+        self.m2_exponent = 0
 
     def add(self, finite: np.ndarray, weights: np.ndarray) -> None:
         """Adds finite values with their (non-negative) weights."""
         weight = float(weights.sum())
-        if weight <= 0:
+        if weight <= 0 or finite.size == 0:
             return
         other = WeightedMomentsAccumulator()
         other.weight = weight
-        other.mean = float(np.dot(weights, finite) / weight)
-        other.m2 = float(np.dot(weights, np.square(finite - other.mean)))
+        scaled, other.m2_exponent = _scaled(finite, float(np.abs(finite).max()))
+        mean = float(np.dot(weights, scaled) / weight)
+        other.mean = math.ldexp(mean, other.m2_exponent)
+        other.m2 = float(np.dot(weights, np.square(scaled - mean)))
         self.merge(other)
 
     def merge(self, other: WeightedMomentsAccumulator) -> None:
@@ -155,22 +198,28 @@ class WeightedMomentsAccumulator:
             return
         if self.weight <= 0:
             self.weight, self.mean, self.m2 = other.weight, other.mean, other.m2
+            self.m2_exponent = other.m2_exponent
             return
-        weight = self.weight + other.weight
-        delta = other.mean - self.mean
-        self.mean += delta * other.weight / weight
-        self.m2 += other.m2 + delta * delta * self.weight * other.weight / weight
-        self.weight = weight
+        self.mean, self.m2, self.m2_exponent = chan_merge(
+            (self.weight, self.mean, self.m2, self.m2_exponent),
+            (other.weight, other.mean, other.m2, other.m2_exponent),
+        )
+        self.weight += other.weight
 
     @property
     def std_dev(self) -> float:
-        return math.sqrt(self.m2 / self.weight) if self.weight > 0 else math.nan
+        if self.weight <= 0:
+            return math.nan
+        return math.ldexp(math.sqrt(self.m2 / self.weight), self.m2_exponent)
 
     def to_proto(self) -> sketches_pb2.WeightedMomentsState:
-        return sketches_pb2.WeightedMomentsState(weight=self.weight, mean=self.mean, m2=self.m2)
+        return sketches_pb2.WeightedMomentsState(
+            weight=self.weight, mean=self.mean, m2=self.m2, m2_exponent=self.m2_exponent
+        )
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.WeightedMomentsState) -> WeightedMomentsAccumulator:
         acc = cls()
         acc.weight, acc.mean, acc.m2 = msg.weight, msg.mean, msg.m2
+        acc.m2_exponent = msg.m2_exponent
         return acc
