@@ -1,7 +1,9 @@
 """Slices: statistics per group of examples, beside those of the whole dataset.
 
 A slice is named by its key. Slicing by features gives one slice per combination of values,
-named ``feature=value`` (crosses join with ``,``: ``country=DE,device=phone``); an example
+named ``feature=value`` (crosses join with ``,``: ``country=DE,device=phone``; a backslash,
+comma or equals sign inside a name or value is escaped with a backslash, and a value spelled
+``<missing>`` gets a backslash before it, so two different slices never share a key); an example
 whose slicing feature is missing falls in ``feature=<missing>``, so every example is in
 exactly one slice of each slicing of scalar features. A list-valued feature (as every
 TFRecord feature is) puts an example in the slice of each of its distinct values, as TFDV
@@ -132,12 +134,22 @@ def warn_many_slices(slicing: SlicingSpec, count: int, so_far: bool = False) -> 
     )
 
 
+def _separators_escaped(text: str) -> str:
+    """`text` (its backslashes already doubled) with ``,`` and ``=`` escaped, and a value
+    spelled ``<missing>`` told apart from a missing one."""
+    text = text.replace(",", "\\,").replace("=", "\\=")
+    return "\\" + text if text == MISSING else text
+
+
 def _label(value: object) -> str:
+    """A slicing value as it appears in a slice key: unambiguous, whatever its text."""
     if value is None:
         return MISSING
     if isinstance(value, bytes):  # a TFRecord bytes feature, or a binary column
-        return value.decode("utf-8", errors="backslashreplace")
-    return str(value)
+        # Backslashes doubled first, so that an invalid byte's \xNN cannot be a value's text.
+        text = value.replace(b"\\", b"\\\\").decode("utf-8", errors="backslashreplace")
+        return _separators_escaped(text)
+    return _separators_escaped(str(value).replace("\\", "\\\\"))
 
 
 def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -216,7 +228,7 @@ def _slice_by_features(
         parts = []
         for name, values in zip(reversed(names), reversed(labels), strict=True):
             code, digit = divmod(code, len(values))
-            parts.append(f"{name}={values[digit]}")
+            parts.append(f"{_label(name)}={values[digit]}")
         yield ",".join(reversed(parts)), taken.slice(start, stop - start)
 
 

@@ -198,3 +198,29 @@ def test_single_valued_lists_slice_and_cross_like_scalars(table: pa.Table) -> No
     multi = pa.RecordBatch.from_pydict({"t": [["a", "b"]], "u": ["x"]})
     with pytest.raises(InvalidInputError, match="more than one value"):
         list(slice_batch(multi, SlicingSpec(features=(("t", "u"),))))
+
+
+def test_slice_keys_never_collide() -> None:
+    """Values holding the key's separators, or spelled like the missing slice, stay apart."""
+    country = ["DE,device=phone", "DE", "<missing>", None, "a\\", "a\\\\", "DE=x", "DE"]
+    device = ["tv", "phone", "tv", "tv", "tv", "tv", "tv", "phone"]
+    batch = pa.RecordBatch.from_pydict({"country": country, "device": device})
+    spec = SlicingSpec(features=(("country",), ("country", "device")))
+    keys: dict[str, list[int]] = {}
+    rows = pa.array(range(batch.num_rows))
+    numbered = batch.append_column("row", rows)
+    for key, part in slice_batch(numbered, spec):
+        assert key not in keys, key  # every slice has its own key
+        keys[key] = part["row"].to_pylist()
+    # Each distinct value (and each distinct pair) is one slice with exactly its rows.
+    singles = {v: [i for i, c in enumerate(country) if c == v] for v in set(country)}
+    pairs = {
+        p: [i for i, cd in enumerate(zip(country, device, strict=True)) if cd == p]
+        for p in set(zip(country, device, strict=True))
+    }
+    assert sorted(map(sorted, keys.values())) == sorted(
+        [sorted(r) for r in singles.values()] + [sorted(r) for r in pairs.values()]
+    )
+    assert keys["country=<missing>"] == [3] and keys["country=\\<missing>"] == [2]
+    assert keys["country=DE\\,device\\=phone"] == [0]
+    assert keys["country=DE,device=phone"] == [1, 7]
