@@ -274,18 +274,20 @@ class ResultOptions(_message.Message):
     def __init__(self, num_histogram_buckets: _Optional[int] = ..., num_quantiles_histogram_buckets: _Optional[int] = ..., num_values_histogram_buckets: _Optional[int] = ..., num_top_values: _Optional[int] = ..., num_rank_histogram_buckets: _Optional[int] = ...) -> None: ...
 
 class StoredFeatureState(_message.Message):
-    __slots__ = ("format_version", "settings", "options", "state", "composites")
+    __slots__ = ("format_version", "settings", "options", "state", "composites", "checksum")
     FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     COMPOSITES_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     format_version: int
     settings: SketchSettings
     options: ResultOptions
     state: FeatureState
     composites: _containers.RepeatedCompositeFieldContainer[CompositeState]
-    def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
+    checksum: int
+    def __init__(self, format_version: _Optional[int] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., options: _Optional[_Union[ResultOptions, _Mapping]] = ..., state: _Optional[_Union[FeatureState, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ..., checksum: _Optional[int] = ...) -> None: ...
 
 class WeightedQuantilesState(_message.Message):
     __slots__ = ("capacity", "levels", "error", "min", "max", "total_weight")

@@ -44,6 +44,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.errors import InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.stats.integrity import seal
 
 CompositeKind = Literal["sparse", "weighted"]
 #: The custom statistics TFDV's sparse and weighted generators write (and this module).
@@ -362,7 +363,7 @@ def write_composites(
                 state.any.Unpack(msg)
                 msg.format_version = stored.format_version
             msg.composites.append(acc.to_proto())
-            state.any.Pack(msg)
+            state.any.Pack(seal(msg))
         # TFDV's statistics after the feature's own, the state (if any) last.
         kept = [c for c in entry.custom_stats if c.name != state_name]
         del entry.custom_stats[:]

@@ -36,6 +36,7 @@ from beam_stats.proto import sketches_pb2
 from beam_stats.stats import histograms
 from beam_stats.stats.composite import CompositeAccumulator, write_composites
 from beam_stats.stats.counts import CommonAccumulator
+from beam_stats.stats.integrity import seal
 from beam_stats.stats.numeric import NumericAccumulator
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator
@@ -227,7 +228,7 @@ class FeatureAccumulator:
                 options=spec.options(),
                 state=self.to_proto(),
             )
-            stats.custom_stats.add(name=STATE_NAME).any.Pack(stored)
+            stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
         return stats
 
     def _numeric_custom_stats(

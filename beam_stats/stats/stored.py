@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from google.protobuf.message import DecodeError
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import path_str
@@ -30,6 +31,7 @@ from beam_stats.stats.feature import (
     DatasetAccumulator,
     FeatureAccumulator,
 )
+from beam_stats.stats.integrity import is_intact
 from beam_stats.stats.spec import StatisticsSpec
 
 FIRST_READABLE_FORMAT = 2  # format 1 held randomized KLL quantiles, which cannot merge with 2
@@ -46,7 +48,13 @@ def _stored_state(
             "or by another tool such as TFDV), so it cannot be merged"
         )
     stored = sketches_pb2.StoredFeatureState()
-    if not custom.any.Unpack(stored):
+    try:
+        unpacked = custom.any.Unpack(stored)
+    except DecodeError as e:
+        raise DeserializationError(
+            f"{where}: feature {name!r}: its sketch state is damaged ({e})"
+        ) from e
+    if not unpacked:
         raise DeserializationError(
             f"{where}: feature {name!r}: {STATE_NAME} holds a {custom.any.type_url}, "
             "not a beam_stats.StoredFeatureState"
@@ -62,6 +70,12 @@ def _stored_state(
         raise DeserializationError(
             f"{where}: feature {name!r} has sketch state of format {stored.format_version}; "
             f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {COMPOSITE_FORMAT_VERSION}"
+        )
+    if not is_intact(stored):
+        raise DeserializationError(
+            f"{where}: feature {name!r}: its sketch state is damaged (checksum "
+            f"{'missing' if not stored.HasField('checksum') else 'mismatch'}); the file was "
+            "changed after it was written: compute the statistics again"
         )
     return stored
 

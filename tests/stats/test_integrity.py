@@ -1,0 +1,63 @@
+"""Damaged sketch state is refused with a clear error, never merged silently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats import generate_statistics_from_table, merge_statistics
+from beam_stats.errors import DeserializationError, IncompatibleMergeError
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats.feature import STATE_NAME
+
+rng = np.random.default_rng(5)
+TABLE = pa.table(
+    {
+        "x": rng.normal(size=300),
+        "n": rng.integers(0, 9, 300),
+        "s": rng.choice(["a", "b", "c"], 300),
+    }
+)
+GOOD = generate_statistics_from_table(TABLE)
+
+
+def state_of(
+    stats: statistics_pb2.DatasetFeatureStatisticsList, i: int
+) -> statistics_pb2.CustomStatistic:
+    return next(c for c in stats.datasets[0].features[i].custom_stats if c.name == STATE_NAME)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    feature=st.integers(0, 2),
+    position=st.integers(0, 10**6),
+    bit=st.integers(0, 7),
+)
+def test_a_flipped_bit_in_the_state_is_refused(feature: int, position: int, bit: int) -> None:
+    damaged = statistics_pb2.DatasetFeatureStatisticsList()
+    damaged.CopyFrom(GOOD)
+    custom = state_of(damaged, feature)
+    data = bytearray(custom.any.value)
+    data[position % len(data)] ^= 1 << bit
+    custom.any.value = bytes(data)
+    with pytest.raises((DeserializationError, IncompatibleMergeError), match="s.pb"):
+        merge_statistics(GOOD, damaged, sources=["good.pb", "s.pb"])
+
+
+def test_intact_state_merges_and_a_missing_checksum_is_refused() -> None:
+    merged = merge_statistics(GOOD, GOOD)
+    assert merged.datasets[0].num_examples == 2 * TABLE.num_rows
+    unsealed = statistics_pb2.DatasetFeatureStatisticsList()
+    unsealed.CopyFrom(GOOD)
+    custom = state_of(unsealed, 0)
+    stored = sketches_pb2.StoredFeatureState()
+    custom.any.Unpack(stored)
+    assert stored.HasField("checksum")
+    stored.ClearField("checksum")
+    custom.any.Pack(stored)
+    with pytest.raises(DeserializationError, match=r"x.pb.*'x'.*damaged \(checksum missing\)"):
+        merge_statistics(unsealed, sources=["x.pb"])
