@@ -344,7 +344,19 @@ class DatasetAccumulator:
         return feature
 
     def add(self, batch: pa.RecordBatch) -> None:
-        """Adds one record batch (one example per row)."""
+        """Adds one record batch (one example per row).
+
+        Raises:
+            InvalidInputError: two columns of `batch` have the same name (their values would
+                fold into one feature).
+        """
+        names = batch.schema.names
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise InvalidInputError(
+                f"column names {twice} appear more than once in a record batch; each column "
+                "needs its own name (their values would fold into one feature)"
+            )
         self.num_examples += batch.num_rows
         weights = self._weights(batch)
         for position, column in enumerate(flatten_batch(batch)):

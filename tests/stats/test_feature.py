@@ -383,3 +383,12 @@ def test_pandas_list_valued_columns() -> None:
     ids = features["ids"].num_stats
     assert (ids.common_stats.min_num_values, ids.common_stats.max_num_values) == (0, 3)
     assert ids.mean == pytest.approx(2.5)
+
+
+def test_duplicate_column_names_are_refused_not_folded() -> None:
+    table = pa.Table.from_arrays(
+        [pa.array([1, 2, 3]), pa.array(["a", "b", None]), pa.array([0.5] * 3)],
+        names=["x", "x", "y"],
+    )
+    with pytest.raises(InvalidInputError, match=r"\['x'\] appear more than once"):
+        generate_statistics_from_table(table)
