@@ -44,14 +44,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.set_defaults(run=run_validate_examples)
 
 
-def _check_inputs(patterns: Sequence[str]) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    for pattern in patterns:
-        if not FileSystems.match([pattern])[0].metadata_list:
-            raise FileNotFoundError(f"no file matches {pattern!r}")
-
-
 def _check_written(rows: int, pattern: str) -> None:
     """Rows were counted but no file holds them: say so rather than lose them silently
     (Beam's DaskRunner does not finalise sharded writes, docs/RUNNERS.md)."""
@@ -66,14 +58,10 @@ def _check_written(rows: int, pattern: str) -> None:
 
 
 def _load_schema(path: str) -> Any:
-    from apache_beam.io.filesystems import FileSystems
-
+    from beam_stats.beam.files import read_file
     from beam_stats.schema.io import parse_schema
 
-    if not FileSystems.exists(path):
-        raise InvalidInputError(f"no schema file at {path}")
-    with FileSystems.open(path) as f:
-        return parse_schema(f.read(), path)
+    return parse_schema(read_file(path, "schema"), path)
 
 
 def _prepare(directory: str, patterns: Sequence[str]) -> None:
@@ -108,10 +96,22 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.writing import (
+        WriteTextFile,
+        check_outputs,
+        input_pattern,
+        match_inputs,
+    )
     from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
     from beam_stats.validation import ExampleChecks
 
-    _check_inputs(args.inputs)
+    bad_dir = args.bad_rows.rstrip("/")
+    good_dir = args.good_rows.rstrip("/") if args.good_rows else None
+    outputs = [f"{bad_dir}/{name}" for name in _OURS_BAD]
+    if good_dir is not None:
+        outputs.append(f"{good_dir}/good-rows-*")
+    check_outputs([*args.inputs, args.schema], outputs)
+    match_inputs(args.inputs)
     schema = _load_schema(args.schema)
     validate = ValidateExamples(schema, args.environment)
     for problem in ExampleChecks(schema, args.environment).schema_problems:
@@ -125,8 +125,7 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    bad_dir = args.bad_rows.rstrip("/")
-    _prepare(bad_dir, _OURS_BAD)
+    _prepare(bad_dir, ("bad-rows-*",))  # the single files are replaced atomically
     if args.good_rows:
         _prepare(args.good_rows.rstrip("/"), ("good-rows-*",))
 
@@ -134,11 +133,12 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
         return (
             records
             | f"{label}ToJson" >> beam.Map(to_json_line)
-            | f"Write{label}"
-            >> beam.io.WriteToText(f"{bad_dir}/{name}", num_shards=1, shard_name_template="")
+            | f"Write{label}" >> WriteTextFile(f"{bad_dir}/{name}")
         )
 
-    read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+    read = pipeline | "Read" >> ReadRecordBatches(
+        [input_pattern(p) for p in args.inputs], args.format
+    )
     result = read.batches | "Validate" >> validate
     written = [
         result.bad
