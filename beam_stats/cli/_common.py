@@ -12,6 +12,7 @@ from typing import Any
 from apache_beam.io.filesystems import FileSystems
 
 from beam_stats.errors import BeamStatsError, LostOutputError
+from beam_stats.report.model import visible
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
 # line of its traceback inside the runner's RuntimeError (the type does not cross processes).
@@ -31,8 +32,26 @@ def report_input_problems(errors_path: str, shown: int = 5) -> int:
         print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
         for problem in problems:
             where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
-            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+            line = f"  {where}: {problem['kind']}: {problem['message']}"
+            print(visible(line), file=sys.stderr)
     return count
+
+
+# How an operating system error inside a transform reaches the runner's RuntimeError.
+_OS_ERROR = re.compile(r"\b(?:\w+Error): \[Errno \d+\] ([^\n]+)")
+
+
+def os_error(error: BaseException) -> str | None:
+    """The operating system's complaint (no space left, permission denied, ...) behind
+    `error`, if it is one or was caused by one (also as text, from a worker); else None."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            where = f": {seen.filename}" if seen.filename else ""
+            return f"{seen.strerror}{where}"
+        seen = seen.__cause__ or seen.__context__
+    found = _OS_ERROR.findall(str(error))
+    return str(found[-1]) if found else None
 
 
 def worker_error(error: Exception) -> str | None:

@@ -309,7 +309,9 @@ def plural(n: int, singular: str, many: str | None = None) -> str:
 def _cell(text: str) -> str:
     # Feature names and values are user text: keep each row on one line and keep terminal
     # control sequences out (only here, in the table; the protos hold the text as it is).
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    from beam_stats.report.model import visible
+
+    return visible(text)
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:

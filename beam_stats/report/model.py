@@ -84,8 +84,28 @@ def select(statistics: Statistics, name: str | None = None) -> Selection:
     return Selection(found[index], tuple(n for i, n in enumerate(names) if i != index))
 
 
+def visible(text: str) -> str:
+    """`text` with every character that could hide or reorder what is shown (NUL and other
+    controls, bidirectional overrides and isolates such as U+202E, line separators, ...)
+    written as its escape (``\\x00``, ``\\u202e``); printable text is unchanged. Used for
+    every data string the report shows, and for the terminal's messages and tables."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def feature_name(feature: FeatureStats) -> str:
-    """The dotted path of a feature (its legacy ``name`` if it has no path)."""
+    """The feature's label: its dotted path, with each step that holds a dot (a column
+    named ``a.b``) in backquotes, so that it differs from the struct field ``a`` -> ``b``
+    (``a.b``); the legacy ``name`` if it has no path."""
+    steps = tuple(feature.path.step)
+    if not steps:
+        return str(feature.name)
+    return ".".join(f"`{s}`" if "." in s or s.startswith("`") else s for s in steps)
+
+
+def anomaly_name(feature: FeatureStats) -> str:
+    """The name anomalies give the feature: the dotted path, unquoted (TFDV's form)."""
     steps = tuple(feature.path.step)
     return path_str(steps) if steps else str(feature.name)
 
@@ -125,7 +145,7 @@ def summarize(feature: FeatureStats) -> Summary:
             first = feature.string_stats.top_values[0]
             top = str(first.value)
             values = common.tot_num_values
-            top_fraction = first.frequency / values if values else None
+            top_fraction = finite(first.frequency / values) if values else None
     elif which == "bytes_stats" and present:
         distinct = float(feature.bytes_stats.unique)
     return Summary(
@@ -150,7 +170,7 @@ def fmt(value: float | None) -> str:
 
 
 def percent(fraction: float | None) -> str:
-    if fraction is None:
+    if fraction is None or not math.isfinite(fraction):
         return NONE
     if 0 < fraction < 0.001:
         return "<0.1%"
