@@ -95,19 +95,37 @@ def visible(text: str) -> str:
 
 
 def feature_name(feature: FeatureStats) -> str:
-    """The feature's label: its dotted path, with each step that holds a dot (a column
-    named ``a.b``) in backquotes, so that it differs from the struct field ``a`` -> ``b``
-    (``a.b``); the legacy ``name`` if it has no path."""
+    """The dotted path of a feature (its legacy ``name`` if it has no path); the name
+    anomalies give it."""
+    steps = tuple(feature.path.step)
+    return path_str(steps) if steps else str(feature.name)
+
+
+def quoted_name(feature: FeatureStats) -> str:
+    """The dotted path with each step that holds a dot in backquotes: a column named ``a.b``
+    is ```a.b```, told apart from the struct field ``a`` -> ``b`` (``a.b``)."""
     steps = tuple(feature.path.step)
     if not steps:
         return str(feature.name)
     return ".".join(f"`{s}`" if "." in s or s.startswith("`") else s for s in steps)
 
 
-def anomaly_name(feature: FeatureStats) -> str:
-    """The name anomalies give the feature: the dotted path, unquoted (TFDV's form)."""
-    steps = tuple(feature.path.step)
-    return path_str(steps) if steps else str(feature.name)
+def feature_labels(features: Sequence[FeatureStats]) -> dict[tuple[str, ...], str]:
+    """Each feature's label, by path: the dotted path, or where two paths share it (a column
+    ``a.b`` and a struct field ``a`` -> ``b``) the :func:`quoted_name`."""
+    by_path = {tuple(f.path.step) or (str(f.name),): f for f in features}
+    dotted: dict[str, int] = {}
+    for feature in by_path.values():
+        dotted[feature_name(feature)] = dotted.get(feature_name(feature), 0) + 1
+    return {
+        path: quoted_name(f) if dotted[feature_name(f)] > 1 else feature_name(f)
+        for path, f in by_path.items()
+    }
+
+
+def path_key(feature: FeatureStats) -> tuple[str, ...]:
+    """The key that tells features apart: the path's steps (the legacy name)."""
+    return tuple(feature.path.step) or (str(feature.name),)
 
 
 def type_name(feature: FeatureStats) -> str:

@@ -14,10 +14,11 @@ from beam_stats.report.findings import Finding, Measure, findings, measures
 from beam_stats.report.model import (
     Selection,
     Statistics,
-    anomaly_name,
+    feature_labels,
     feature_name,
     fmt,
     merged_details,
+    path_key,
     select,
     summarize,
 )
@@ -63,9 +64,12 @@ def render_report(
     selections = [select(statistics, dataset)]
     if other is not None:
         selections.append(select(other, other_dataset))
-    by_name = [{feature_name(f): f for f in s.dataset.features} for s in selections]
+    labels_of = feature_labels([f for s in selections for f in s.dataset.features])
+    by_name = [{labels_of[path_key(f)]: f for f in s.dataset.features} for s in selections]
     # Anomalies name features by their dotted path; a column `a.b` shows those of "a.b" too.
-    dotted = {feature_name(f): anomaly_name(f) for s in selections for f in s.dataset.features}
+    dotted = {
+        labels_of[path_key(f)]: feature_name(f) for s in selections for f in s.dataset.features
+    }
     names = list(by_name[0])
     for extra in by_name[1:]:
         names += [n for n in extra if n not in by_name[0]]
