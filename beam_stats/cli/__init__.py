@@ -34,12 +34,14 @@ from beam_stats.cli import (
     skew,
     stats,
 )
-from beam_stats.cli._common import QuietBeamStatsErrors, os_error, worker_error
+from beam_stats.cli._common import (
+    BEAM_ERROR_LOGGERS,
+    QuietBeamStatsErrors,
+    os_error,
+    worker_error,
+)
 from beam_stats.errors import BeamStatsError
 from beam_stats.report.model import visible as shown
-
-# Where Beam logs (with its traceback) an exception raised by a transform run in-process.
-_BEAM_TRANSFORM_LOGGER = "apache_beam.runners.common"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,9 +63,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = parser().parse_known_args(argv)
-    quiet, beam_logger = QuietBeamStatsErrors(), logging.getLogger(_BEAM_TRANSFORM_LOGGER)
-    beam_logger.addFilter(quiet)
     debug = args.debug or bool(os.environ.get("BEAM_STATS_TRACEBACK"))
+    quiet = QuietBeamStatsErrors()
+    loggers = [] if debug else [logging.getLogger(name) for name in BEAM_ERROR_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(quiet)
     try:
         return int(args.run(args, beam_args))
     except (BeamStatsError, FileNotFoundError) as e:
@@ -89,4 +93,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 3
     finally:
-        beam_logger.removeFilter(quiet)
+        for logger in loggers:
+            logger.removeFilter(quiet)

@@ -61,13 +61,29 @@ def worker_error(error: Exception) -> str | None:
     return str(found[-1]) if found else None
 
 
+#: Where Beam logs, with its traceback, an exception raised by a transform: in-process
+#: (the exception itself), and from worker processes (its traceback as text; e.g. the
+#: DirectRunner's multi_processing mode).
+BEAM_ERROR_LOGGERS = (
+    "apache_beam.runners.common",
+    "apache_beam.runners.portability.local_job_service",
+    "apache_beam.runners.worker.sdk_worker",
+)
+_BEAM_STATS_ERROR_TEXT = re.compile(r"beam_stats\.errors\.\w+: ")
+
+
 class QuietBeamStatsErrors(logging.Filter):
-    """Drops Beam's log of a transform that raised a beam-stats error: the command prints
-    the message itself, once, and a traceback would only hide it."""
+    """Drops Beam's log of a transform that raised a beam-stats error (an expected refusal:
+    bad input, an output that cannot be written): the command prints the message itself,
+    once, and a traceback would only hide it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, BeamStatsError)
+        if isinstance(error, BeamStatsError):
+            return False
+        if record.levelno >= logging.ERROR and error is None:
+            return not _BEAM_STATS_ERROR_TEXT.search(record.getMessage())
+        return True
 
 
 def run_pipeline(pipeline: Any) -> None:
