@@ -20,20 +20,28 @@ Files a Beam sink writes (:class:`WriteTextFile`, e.g. the input-errors file) fo
 same rule. Beam's ``WriteToText`` writes a temporary shard and, before renaming it, *deletes*
 the destination (``FileBasedSink.pre_finalize``): a run that dies there loses the old file,
 and two runs race. So the sink writes to a unique temporary name, and a last step renames
-that file over the destination.
+that file over the destination. Sharded files (the row files of ``validate-examples``) are
+written into a staging folder beside them (:func:`staging_folder`) and moved into place
+when the run has succeeded (:func:`publish_files`): each file appears whole, and a run that
+dies leaves the earlier files as they were (the set of shards is replaced file by file, not
+in one step).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
+import glob
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.pipeline import PipelineVisitor
 
 from beam_stats.errors import OutputError
 
@@ -237,6 +245,39 @@ def replace_file(temporary: str, path: str) -> str:
     return path
 
 
+def staging_folder(directory: str) -> str:
+    """A new, unique folder name inside `directory`, for files that :func:`publish_files`
+    moves into `directory` once they are complete."""
+    return f"{directory.rstrip('/')}/.staging-{uuid.uuid4().hex}.tmp"
+
+
+def publish_files(staging: str, directory: str, pattern: str) -> list[str]:
+    """Moves the files of `staging` into `directory`, replacing those there that match
+    `pattern` (e.g. ``bad-rows-*``: files of an earlier run that no new file replaces are
+    deleted), then removes `staging`.
+
+    Returns:
+        The paths of the files published.
+    """
+    directory = directory.rstrip("/")
+    found = FileSystems.match([f"{staging}/*"])[0].metadata_list
+    new = {m.path.rsplit("/", 1)[-1]: m.path for m in found}
+    old = FileSystems.match([f"{directory}/{pattern}"])[0].metadata_list
+    stale = [m.path for m in old if m.path.rsplit("/", 1)[-1] not in new]
+    if stale:
+        FileSystems.delete(stale)
+    published = [replace_file(path, f"{directory}/{name}") for name, path in sorted(new.items())]
+    discard(staging)
+    return published
+
+
+def discard(staging: str) -> None:
+    """Removes a staging folder (of a run that failed), if it exists."""
+    with contextlib.suppress(Exception):  # cleaning up: the run's own error is the one to see
+        if FileSystems.exists(staging):
+            FileSystems.delete([staging])
+
+
 @beam.typehints.with_input_types(str)
 @beam.typehints.with_output_types(str)
 class WriteTextFile(beam.PTransform):
@@ -259,3 +300,34 @@ class WriteTextFile(beam.PTransform):
             | "Write" >> beam.io.WriteToText(self._temporary, num_shards=1, shard_name_template="")
             | "Rename" >> beam.Map(replace_file, self._path)
         )
+
+    def discard(self) -> None:
+        """Removes what a failed run of this sink left: its temporary file and Beam's
+        ``beam-temp-`` folder of it (names unique to this sink, so no other run's)."""
+        temporary = self._temporary
+        folder, name = temporary.rsplit("/", 1) if "/" in temporary else (".", temporary)
+        with contextlib.suppress(Exception):  # cleaning up: the run's error is the one to see
+            if is_local(temporary):  # Beam's match lists files, not (empty) folders
+                local = _local(folder)
+                for path in glob.glob(f"{glob.escape(local)}/beam-temp-{glob.escape(name)}-*"):
+                    shutil.rmtree(path, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(_local(temporary))
+                return
+            found = FileSystems.match([temporary, f"{folder}/beam-temp-{name}-*/*"])
+            paths = {m.path for result in found for m in result.metadata_list}
+            # Beam's temporary folders go with the files in them.
+            paths = {p.rsplit("/", 1)[0] if "/beam-temp-" in p else p for p in paths}
+            if paths:
+                FileSystems.delete(sorted(paths))
+
+
+def discard_temporaries(pipeline: beam.Pipeline) -> None:
+    """Removes the temporary files of every :class:`WriteTextFile` of a failed `pipeline`."""
+
+    class _Sinks(PipelineVisitor):
+        def enter_composite_transform(self, node: Any) -> None:
+            if isinstance(node.transform, WriteTextFile):
+                node.transform.discard()
+
+    pipeline.visit(_Sinks())

@@ -38,6 +38,7 @@ def report_input_problems(errors_path: str, shown: int = 5) -> int:
 
 
 # How an operating system error inside a transform reaches the runner's RuntimeError.
+_STEP = re.compile(r"\[while running '([^']+)'\]")
 _OS_ERROR = re.compile(r"\b(?:\w+Error): \[Errno \d+\] ([^\n]+)")
 
 
@@ -47,7 +48,14 @@ def os_error(error: BaseException) -> str | None:
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno is not None:
-            where = f": {seen.filename}" if seen.filename else ""
+            step = _STEP.search(str(error))
+            where = (
+                f": {seen.filename}"
+                if seen.filename
+                else f" (in the pipeline step {step.group(1)!r})"
+                if step
+                else ""
+            )
             return f"{seen.strerror}{where}"
         seen = seen.__cause__ or seen.__context__
     found = _OS_ERROR.findall(str(error))
@@ -81,6 +89,8 @@ class QuietBeamStatsErrors(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, BeamStatsError):
             return False
+        if isinstance(error, OSError) and error.errno is not None:
+            return False  # no space, no permission: one line too (status 2, see os_error)
         if record.levelno >= logging.ERROR and error is None:
             return not _BEAM_STATS_ERROR_TEXT.search(record.getMessage())
         return True
@@ -94,10 +104,16 @@ def run_pipeline(pipeline: Any) -> None:
     """
     from apache_beam.io.filesystem import BeamIOError
 
+    from beam_stats.beam.writing import discard_temporaries
+
     try:
         result = pipeline.run()
         result.wait_until_finish()
-    except BeamIOError as e:  # e.g. Beam's DaskRunner finalising a sharded write twice
+    except BaseException as e:
+        discard_temporaries(pipeline)  # the earlier outputs stay as they were
+        if not isinstance(e, BeamIOError):
+            raise
+        # e.g. Beam's DaskRunner finalising a sharded write twice
         raise LostOutputError(
             f"the runner could not finish writing an output ({e}); its files are incomplete. "
             "Beam's DaskRunner does not finalise sharded writes (docs/RUNNERS.md): use "

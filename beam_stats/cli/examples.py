@@ -64,18 +64,6 @@ def _load_schema(path: str) -> Any:
     return parse_schema(read_file(path, "schema"), path)
 
 
-def _prepare(directory: str, patterns: Sequence[str]) -> None:
-    """Creates `directory`, and removes our files of an earlier run from it."""
-    from apache_beam.io.filesystems import FileSystems
-
-    if not FileSystems.exists(directory):
-        FileSystems.mkdirs(directory)
-    old = FileSystems.match([f"{directory}/{p}" for p in patterns])
-    paths = [m.path for result in old for m in result.metadata_list]
-    if paths:
-        FileSystems.delete(paths)
-
-
 def _print_problems(bad_dir: str) -> None:
     from apache_beam.io.filesystems import FileSystems
 
@@ -99,8 +87,11 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     from beam_stats.beam.writing import (
         WriteTextFile,
         check_outputs,
+        discard,
         input_pattern,
         match_inputs,
+        publish_files,
+        staging_folder,
     )
     from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
     from beam_stats.validation import ExampleChecks
@@ -125,9 +116,11 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    _prepare(bad_dir, ("bad-rows-*",))  # the single files are replaced atomically
-    if args.good_rows:
-        _prepare(args.good_rows.rstrip("/"), ("good-rows-*",))
+    # Row files are written aside and moved into place when the run has succeeded; the
+    # single files are replaced atomically (beam_stats.beam.writing).
+    staged = {bad_dir: staging_folder(bad_dir)}
+    if good_dir is not None:
+        staged[good_dir] = staging_folder(good_dir)
 
     def write_json(records: Any, name: str, label: str) -> Any:
         return (
@@ -143,13 +136,12 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     written = [
         result.bad
         | "WriteBadRows"
-        >> WriteExamples(bad_dir, args.output_format, "bad-rows", with_reasons=True)
+        >> WriteExamples(staged[bad_dir], args.output_format, "bad-rows", with_reasons=True)
     ]
-    if args.good_rows:
+    if good_dir is not None:
         written.append(
             result.good
-            | "WriteGoodRows"
-            >> WriteExamples(args.good_rows.rstrip("/"), args.output_format, "good-rows")
+            | "WriteGoodRows" >> WriteExamples(staged[good_dir], args.output_format, "good-rows")
         )
     written.append(write_json(result.new_columns, "new-columns.jsonl", "NewColumns"))
     written.append(write_json(read.errors, "input-errors.jsonl", "InputErrors"))
@@ -157,7 +149,14 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).
     _ = tuple(written) | "Done" >> beam.Flatten()
-    run_pipeline(pipeline)
+    try:
+        run_pipeline(pipeline)
+        publish_files(staged[bad_dir], bad_dir, "bad-rows-*")
+        if good_dir is not None:
+            publish_files(staged[good_dir], good_dir, "good-rows-*")
+    finally:
+        for staging in staged.values():
+            discard(staging)
     with FileSystems.open(f"{bad_dir}/summary.json") as f:
         summary = json.loads(f.read())
     _check_written(summary["bad_rows"], f"{bad_dir}/bad-rows-*")

@@ -322,3 +322,30 @@ def test_a_refusal_inside_the_feature_skew_pipeline_logs_no_traceback(
         assert "ERROR:apache_beam.runners.portability" not in done.stderr
         if not options:
             assert "Traceback" not in done.stderr
+
+
+def test_row_files_of_a_failed_validate_examples_run_are_kept(tmp_path: Path) -> None:
+    data = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"a": [1, 2, 3, None], "b": ["x", "y", "z", "w"]}), data)
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text(
+        'feature { name: "a" type: INT presence { min_fraction: 1 } }\n'
+        'feature { name: "b" type: BYTES }\n'
+    )
+    bad = tmp_path / "bad"
+    argv = ["validate-examples", str(data), "--schema", str(schema), "--bad-rows", str(bad)]
+    assert main(argv) == 1
+    before = {p.name: p.read_bytes() for p in bad.iterdir()}
+    assert any(name.startswith("bad-rows-") for name in before)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    failed = subprocess.run(
+        [sys.executable, "-m", "beam_stats.cli", *argv, "--output-format", "parquet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _limit_file_size(100),
+    )
+    assert failed.returncode == 2, failed.stderr
+    assert "File too large" in failed.stderr and "Traceback" not in failed.stderr
+    after = {p.name: p.read_bytes() for p in bad.iterdir()}
+    assert after == before  # no partial file, no file lost, no temporary file left
