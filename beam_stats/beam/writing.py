@@ -127,11 +127,26 @@ def check_outputs(inputs: Iterable[str | None], outputs: Iterable[str | None]) -
             wildcards (``DIR/bad-rows-*``) stands for the files it matches, existing or not.
 
     Raises:
-        OutputError: an output is an input (or matches one), is a directory, or its folder
-            cannot be created or written; the message names both paths.
+        OutputError: an output is an input (or matches one), is another output, is a
+            directory, or its folder cannot be created or written; the message names both
+            paths.
     """
     files = _input_files(i for i in inputs if i is not None)
+    written: list[str] = []
     for output in (o for o in outputs if o is not None):
+        twice = next(
+            (
+                w
+                for w in written
+                if not _GLOB_CHARACTERS & set(output + w) and _same_file(w, output)
+            ),
+            None,
+        )
+        if twice is not None:
+            raise OutputError(
+                f"refusing to write {output}: the command writes another output there ({twice})"
+            )
+        written.append(output)
         if _GLOB_CHARACTERS & set(output):
             pattern = _identity(output) if is_local(output) else output
             clash = next((g for g, f in files if fnmatch.fnmatchcase(_identity(f), pattern)), None)

@@ -57,6 +57,7 @@ def test_stats_refuses_an_output_that_is_its_input(
     _refused(capsys, ["stats", "*.parquet", "--output", "d.parquet"], "(*.parquet)")
     _refused(capsys, ["stats", "d.parquet", "--output", "o.pb", "--errors", "d.parquet"])
     _refused(capsys, ["stats", "link.parquet", "--output", "o.pb", "--errors", str(data)])
+    _refused(capsys, ["stats", "d.parquet", "--output", "o.pb", "--errors", "./o.pb"], "another")
     assert data.read_bytes() == before
     assert not (tmp_path / "o.pb").exists()
 
@@ -349,3 +350,14 @@ def test_row_files_of_a_failed_validate_examples_run_are_kept(tmp_path: Path) ->
     assert "File too large" in failed.stderr and "Traceback" not in failed.stderr
     after = {p.name: p.read_bytes() for p in bad.iterdir()}
     assert after == before  # no partial file, no file lost, no temporary file left
+
+
+def test_two_runs_to_one_output_leave_complete_files(data: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = tmp_path / "s.pb"
+    argv = [sys.executable, "-m", "beam_stats.cli", "stats", str(data), "--output", str(out)]
+    runs = [subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    assert load_statistics(str(out)).datasets[0].num_examples == 3
+    assert (tmp_path / "s.pb.errors.jsonl").read_text() == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet", "s.pb", "s.pb.errors.jsonl"]
