@@ -5,7 +5,8 @@
     BeamStatsError
     ├── InvalidInputError        bad arguments or unreadable input the caller must fix
     │   ├── DeserializationError a corrupt or foreign protobuf / sketch payload
-    │   └── SchemaError          a schema that is inconsistent or does not fit the request
+    │   ├── SchemaError          a schema that is inconsistent or does not fit the request
+    │   └── OutputError          an output that must not or cannot be written there
     └── IncompatibleMergeError   two states made with different settings or types
 
 Bad *data* (a malformed row, a wrong-typed value, invalid UTF-8) is not raised: it is
@@ -30,6 +31,11 @@ class DeserializationError(InvalidInputError):
 class SchemaError(InvalidInputError):
     """A schema that is inconsistent, or that does not declare what the caller asks for
     (e.g. an unknown environment or anomaly type name)."""
+
+
+class OutputError(InvalidInputError):
+    """An output path that names an input of the same command, a directory, or a place that
+    cannot be written (no such folder, no permission, no space left)."""
 
 
 class IncompatibleMergeError(BeamStatsError):

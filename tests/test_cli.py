@@ -449,7 +449,11 @@ def test_an_unexpected_failure_exits_3_with_one_line_not_1(
     assert main(args) == 3
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: division by zero" in err
-    assert "Traceback" not in err and "BEAM_STATS_TRACEBACK=1" in err
-    monkeypatch.setenv("BEAM_STATS_TRACEBACK", "1")
+    assert "Traceback" not in err and "run again with --debug" in err
+    with pytest.raises(ZeroDivisionError):  # --debug: the traceback, before or after the command
+        main(["--debug", *args])
+    with pytest.raises(ZeroDivisionError):
+        main([*args, "--debug"])
+    monkeypatch.setenv("BEAM_STATS_TRACEBACK", "1")  # still works
     with pytest.raises(ZeroDivisionError):
         main(args)

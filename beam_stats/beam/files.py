@@ -19,6 +19,7 @@ from google.protobuf import descriptor_pool, message, text_format
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam import tfrecord
+from beam_stats.beam.writing import write_file
 from beam_stats.errors import DeserializationError, InvalidInputError
 
 _TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
@@ -31,8 +32,12 @@ def write_statistics(
 
     Args:
         statistics: the message to write.
-        path: destination; its parent folder is created when missing.
+        path: destination; its parent folder is created when missing. Written atomically
+            (:func:`beam_stats.beam.writing.write_file`).
         text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
+
+    Raises:
+        OutputError: `path` cannot be written.
     """
     if text is None:
         text = path.endswith(_TEXT_SUFFIXES)
@@ -45,26 +50,64 @@ def write_statistics(
         if text
         else statistics.SerializeToString()
     )
-    parent = path.rsplit("/", 1)[0] if "/" in path else ""
-    if parent and not FileSystems.exists(parent):
-        FileSystems.mkdirs(parent)
-    with FileSystems.create(path) as f:
-        f.write(data)
-    return path
+    return write_file(path, data)
 
 
 def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Loads a statistics file: binary, text, or TFRecord (as TFDV and TFX write it).
 
+    A file is statistics only if it holds at least one dataset, and not only datasets
+    with nothing in them but a name that is not text: that is what other protobuf data
+    (a TFRecord of ``tf.Example``, say) parses into.
+
     Raises:
-        InvalidInputError: the file does not exist.
+        InvalidInputError: the file does not exist, or is a directory or unreadable.
         DeserializationError: the file is none of those forms of a statistics list, or a
             corrupt one; the message names the file.
     """
-    data = _read(path, "statistics")
+    data = read_file(path, "statistics")
     if not path.endswith(_TEXT_SUFFIXES) and _is_tfrecord(data):
-        return _parse_tfrecord(data, path)
-    return _parse(data, path, statistics_pb2.DatasetFeatureStatisticsList())
+        statistics = _parse_tfrecord(data, path)
+    else:
+        statistics = _parse(data, path, statistics_pb2.DatasetFeatureStatisticsList())
+    _check_statistics(statistics, data, path)
+    return statistics
+
+
+def _check_statistics(
+    statistics: statistics_pb2.DatasetFeatureStatisticsList, data: bytes, path: str
+) -> None:
+    if not statistics.datasets:
+        raise DeserializationError(f"{path} holds no dataset: it is not a statistics file")
+    if all(_not_a_dataset(d) for d in statistics.datasets):
+        hint = (
+            ": it is a TFRecord of tf.Example (data: compute its statistics with "
+            "`beam-stats stats`)"
+            if _holds_examples(data)
+            else ""
+        )
+        raise DeserializationError(f"{path} is not a statistics file{hint}")
+
+
+def _not_a_dataset(dataset: statistics_pb2.DatasetFeatureStatistics) -> bool:
+    empty = statistics_pb2.DatasetFeatureStatistics(name=dataset.name)
+    return dataset == empty and not dataset.name.isprintable()
+
+
+def _holds_examples(data: bytes) -> bool:
+    from beam_stats.proto import example_pb2
+
+    if not _is_tfrecord(data):
+        return False
+    first = next(tfrecord.read_records(io.BytesIO(data)), None)
+    if not isinstance(first, bytes):
+        return False
+    example = example_pb2.Example()
+    try:
+        example.ParseFromString(first)
+    except message.DecodeError:
+        return False
+    return len(example.features.feature) > 0
 
 
 M = TypeVar("M", bound=message.Message)
@@ -80,14 +123,25 @@ def load_message(path: str, msg: M, what: str) -> M:
         InvalidInputError: the file does not exist.
         DeserializationError: the file holds no such message; the error names the file.
     """
-    return _parse(_read(path, what), path, msg)
+    return _parse(read_file(path, what), path, msg)
 
 
-def _read(path: str, what: str) -> bytes:
+def read_file(path: str, what: str) -> bytes:
+    """The bytes of a non-empty `what` (e.g. "schema") file on any Beam file system.
+
+    Raises:
+        InvalidInputError: no such file, a directory, unreadable.
+        DeserializationError: the file is empty.
+    """
     if not FileSystems.exists(path):
         raise InvalidInputError(f"no {what} file at {path}")
-    with FileSystems.open(path) as f:
-        data: bytes = f.read()
+    try:
+        with FileSystems.open(path) as f:
+            data: bytes = f.read()
+    except IsADirectoryError as e:
+        raise InvalidInputError(f"{path} is a directory, not a {what} file") from e
+    except OSError as e:
+        raise InvalidInputError(f"cannot read the {what} file {path}: {e.strerror or e}") from e
     if not data:
         raise DeserializationError(f"{path} is empty, not a {what} file")
     return data
@@ -97,7 +151,7 @@ def _parse(data: bytes, path: str, msg: M) -> M:
     if not path.endswith(_TEXT_SUFFIXES):
         try:
             msg.ParseFromString(data)
-        except message.DecodeError:
+        except (message.DecodeError, RecursionError):
             msg.Clear()  # a failed parse can leave fields behind; text does not clear them
         else:
             _reject_unknown_fields(msg, path)
@@ -107,6 +161,9 @@ def _parse(data: bytes, path: str, msg: M) -> M:
     except (text_format.ParseError, UnicodeDecodeError) as e:
         name = msg.DESCRIPTOR.name
         raise DeserializationError(f"{path} is not a {name} (binary or text): {e}") from e
+    except RecursionError as e:  # the text parser recurses once per nested message
+        name = msg.DESCRIPTOR.name
+        raise DeserializationError(f"{path} is nested too deeply to be a {name}") from e
 
 
 def _reject_unknown_fields(msg: message.Message, where: str) -> None:

@@ -5,11 +5,14 @@ subcommands and sets ``run(args, beam_args) -> exit status``. Flags a command do
 are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project``, ...) and go
 to the pipeline as they are.
 
-Exit status: 0 done, 1 the command's own "found something" (e.g. anomalies), 2 bad input
-(no such file, bad option, unreadable statistics, or a beam-stats error raised inside the
-pipeline, e.g. too many slices): its message is printed, without a traceback; 3 an
-unexpected failure (a bug, here or in the runner), never confused with "found something":
-one line names it, and ``BEAM_STATS_TRACEBACK=1`` shows the traceback.
+Exit status, one meaning each: 0 done, nothing found; 1 the command's own "found something"
+(anomalies, breaches, mismatches, bad rows); 2 bad input or usage (no such file, bad option,
+unreadable statistics or schema, an output that is an input or cannot be written, the
+operating system refusing a read or write such as a full disk, or a beam-stats error raised
+inside the pipeline, e.g. too many slices): its message is printed on one line, without a
+traceback; 3 an unexpected failure (a bug, here or in the runner), never confused with
+"found something": one line names it. ``--debug`` (or ``BEAM_STATS_TRACEBACK=1``) shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from beam_stats.cli import (
     skew,
     stats,
 )
-from beam_stats.cli._common import QuietBeamStatsErrors, worker_error
+from beam_stats.cli._common import (
+    BEAM_ERROR_LOGGERS,
+    QuietBeamStatsErrors,
+    os_error,
+    worker_error,
+)
 from beam_stats.errors import BeamStatsError
-
-# Where Beam logs (with its traceback) an exception raised by a transform run in-process.
-_BEAM_TRANSFORM_LOGGER = "apache_beam.runners.common"
+from beam_stats.report.model import visible as shown
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,34 +52,46 @@ def parser() -> argparse.ArgumentParser:
         "passed to Beam as pipeline options (e.g. --runner, --direct_num_workers).",
     )
     commands = root.add_subparsers(dest="command", required=True)
+    debug = "show the traceback of an unexpected failure (also BEAM_STATS_TRACEBACK=1)"
+    root.add_argument("--debug", action="store_true", help=debug)
     for module in (stats, merge, schema, examples, compare, skew, report, run, demo):
         module.add_parsers(commands)
+    for command in commands.choices.values():  # also after the command's name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = parser().parse_known_args(argv)
-    quiet, beam_logger = QuietBeamStatsErrors(), logging.getLogger(_BEAM_TRANSFORM_LOGGER)
-    beam_logger.addFilter(quiet)
+    debug = args.debug or bool(os.environ.get("BEAM_STATS_TRACEBACK"))
+    quiet = QuietBeamStatsErrors()
+    loggers = [] if debug else [logging.getLogger(name) for name in BEAM_ERROR_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(quiet)
     try:
         return int(args.run(args, beam_args))
     except (BeamStatsError, FileNotFoundError) as e:
-        print(f"beam-stats: error: {e}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"beam-stats: error: {shown(str(e))}", file=sys.stderr)
         return 2
     except Exception as e:
+        if debug:
+            raise
         # Runners with worker processes re-raise a beam-stats error as a RuntimeError.
         message = worker_error(e) if isinstance(e, RuntimeError) else None
+        if message is None:
+            message = os_error(e)  # a full disk, a permission: the environment, not a bug
         if message is not None:
-            print(f"beam-stats: error: {message}", file=sys.stderr)
+            print(f"beam-stats: error: {shown(message)}", file=sys.stderr)
             return 2
-        if os.environ.get("BEAM_STATS_TRACEBACK"):
-            raise
         print(
-            f"beam-stats: internal error: {type(e).__name__}: {e}\n"
+            f"beam-stats: internal error: {type(e).__name__}: {shown(str(e))}\n"
             "This is a bug (in beam-stats or the runner), not a finding about the data; "
-            "run again with BEAM_STATS_TRACEBACK=1 for the traceback and report it.",
+            "run again with --debug for the traceback and report it.",
             file=sys.stderr,
         )
         return 3
     finally:
-        beam_logger.removeFilter(quiet)
+        for logger in loggers:
+            logger.removeFilter(quiet)

@@ -12,6 +12,7 @@ from typing import Any
 from apache_beam.io.filesystems import FileSystems
 
 from beam_stats.errors import BeamStatsError, LostOutputError
+from beam_stats.report.model import visible
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
 # line of its traceback inside the runner's RuntimeError (the type does not cross processes).
@@ -31,8 +32,34 @@ def report_input_problems(errors_path: str, shown: int = 5) -> int:
         print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
         for problem in problems:
             where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
-            print(f"  {where}: {problem['kind']}: {problem['message']}", file=sys.stderr)
+            line = f"  {where}: {problem['kind']}: {problem['message']}"
+            print(visible(line), file=sys.stderr)
     return count
+
+
+# How an operating system error inside a transform reaches the runner's RuntimeError.
+_STEP = re.compile(r"\[while running '([^']+)'\]")
+_OS_ERROR = re.compile(r"\b(?:\w+Error): \[Errno \d+\] ([^\n]+)")
+
+
+def os_error(error: BaseException) -> str | None:
+    """The operating system's complaint (no space left, permission denied, ...) behind
+    `error`, if it is one or was caused by one (also as text, from a worker); else None."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            step = _STEP.search(str(error))
+            where = (
+                f": {seen.filename}"
+                if seen.filename
+                else f" (in the pipeline step {step.group(1)!r})"
+                if step
+                else ""
+            )
+            return f"{seen.strerror}{where}"
+        seen = seen.__cause__ or seen.__context__
+    found = _OS_ERROR.findall(str(error))
+    return str(found[-1]) if found else None
 
 
 def worker_error(error: Exception) -> str | None:
@@ -42,13 +69,31 @@ def worker_error(error: Exception) -> str | None:
     return str(found[-1]) if found else None
 
 
+#: Where Beam logs, with its traceback, an exception raised by a transform: in-process
+#: (the exception itself), and from worker processes (its traceback as text; e.g. the
+#: DirectRunner's multi_processing mode).
+BEAM_ERROR_LOGGERS = (
+    "apache_beam.runners.common",
+    "apache_beam.runners.portability.local_job_service",
+    "apache_beam.runners.worker.sdk_worker",
+)
+_BEAM_STATS_ERROR_TEXT = re.compile(r"beam_stats\.errors\.\w+: ")
+
+
 class QuietBeamStatsErrors(logging.Filter):
-    """Drops Beam's log of a transform that raised a beam-stats error: the command prints
-    the message itself, once, and a traceback would only hide it."""
+    """Drops Beam's log of a transform that raised a beam-stats error (an expected refusal:
+    bad input, an output that cannot be written): the command prints the message itself,
+    once, and a traceback would only hide it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, BeamStatsError)
+        if isinstance(error, BeamStatsError):
+            return False
+        if isinstance(error, OSError) and error.errno is not None:
+            return False  # no space, no permission: one line too (status 2, see os_error)
+        if record.levelno >= logging.ERROR and error is None:
+            return not _BEAM_STATS_ERROR_TEXT.search(record.getMessage())
+        return True
 
 
 def run_pipeline(pipeline: Any) -> None:
@@ -59,10 +104,16 @@ def run_pipeline(pipeline: Any) -> None:
     """
     from apache_beam.io.filesystem import BeamIOError
 
+    from beam_stats.beam.writing import discard_temporaries
+
     try:
         result = pipeline.run()
         result.wait_until_finish()
-    except BeamIOError as e:  # e.g. Beam's DaskRunner finalising a sharded write twice
+    except BaseException as e:
+        discard_temporaries(pipeline)  # the earlier outputs stay as they were
+        if not isinstance(e, BeamIOError):
+            raise
+        # e.g. Beam's DaskRunner finalising a sharded write twice
         raise LostOutputError(
             f"the runner could not finish writing an output ({e}); its files are incomplete. "
             "Beam's DaskRunner does not finalise sharded writes (docs/RUNNERS.md): use "

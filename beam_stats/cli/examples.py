@@ -44,14 +44,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.set_defaults(run=run_validate_examples)
 
 
-def _check_inputs(patterns: Sequence[str]) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    for pattern in patterns:
-        if not FileSystems.match([pattern])[0].metadata_list:
-            raise FileNotFoundError(f"no file matches {pattern!r}")
-
-
 def _check_written(rows: int, pattern: str) -> None:
     """Rows were counted but no file holds them: say so rather than lose them silently
     (Beam's DaskRunner does not finalise sharded writes, docs/RUNNERS.md)."""
@@ -66,26 +58,10 @@ def _check_written(rows: int, pattern: str) -> None:
 
 
 def _load_schema(path: str) -> Any:
-    from apache_beam.io.filesystems import FileSystems
-
+    from beam_stats.beam.files import read_file
     from beam_stats.schema.io import parse_schema
 
-    if not FileSystems.exists(path):
-        raise InvalidInputError(f"no schema file at {path}")
-    with FileSystems.open(path) as f:
-        return parse_schema(f.read(), path)
-
-
-def _prepare(directory: str, patterns: Sequence[str]) -> None:
-    """Creates `directory`, and removes our files of an earlier run from it."""
-    from apache_beam.io.filesystems import FileSystems
-
-    if not FileSystems.exists(directory):
-        FileSystems.mkdirs(directory)
-    old = FileSystems.match([f"{directory}/{p}" for p in patterns])
-    paths = [m.path for result in old for m in result.metadata_list]
-    if paths:
-        FileSystems.delete(paths)
+    return parse_schema(read_file(path, "schema"), path)
 
 
 def _print_problems(bad_dir: str) -> None:
@@ -108,10 +84,25 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.writing import (
+        WriteTextFile,
+        check_outputs,
+        discard,
+        input_pattern,
+        match_inputs,
+        publish_files,
+        staging_folder,
+    )
     from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
     from beam_stats.validation import ExampleChecks
 
-    _check_inputs(args.inputs)
+    bad_dir = args.bad_rows.rstrip("/")
+    good_dir = args.good_rows.rstrip("/") if args.good_rows else None
+    outputs = [f"{bad_dir}/{name}" for name in _OURS_BAD]
+    if good_dir is not None:
+        outputs.append(f"{good_dir}/good-rows-*")
+    check_outputs([*args.inputs, args.schema], outputs)
+    match_inputs(args.inputs)
     schema = _load_schema(args.schema)
     validate = ValidateExamples(schema, args.environment)
     for problem in ExampleChecks(schema, args.environment).schema_problems:
@@ -125,31 +116,32 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    bad_dir = args.bad_rows.rstrip("/")
-    _prepare(bad_dir, _OURS_BAD)
-    if args.good_rows:
-        _prepare(args.good_rows.rstrip("/"), ("good-rows-*",))
+    # Row files are written aside and moved into place when the run has succeeded; the
+    # single files are replaced atomically (beam_stats.beam.writing).
+    staged = {bad_dir: staging_folder(bad_dir)}
+    if good_dir is not None:
+        staged[good_dir] = staging_folder(good_dir)
 
     def write_json(records: Any, name: str, label: str) -> Any:
         return (
             records
             | f"{label}ToJson" >> beam.Map(to_json_line)
-            | f"Write{label}"
-            >> beam.io.WriteToText(f"{bad_dir}/{name}", num_shards=1, shard_name_template="")
+            | f"Write{label}" >> WriteTextFile(f"{bad_dir}/{name}")
         )
 
-    read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+    read = pipeline | "Read" >> ReadRecordBatches(
+        [input_pattern(p) for p in args.inputs], args.format
+    )
     result = read.batches | "Validate" >> validate
     written = [
         result.bad
         | "WriteBadRows"
-        >> WriteExamples(bad_dir, args.output_format, "bad-rows", with_reasons=True)
+        >> WriteExamples(staged[bad_dir], args.output_format, "bad-rows", with_reasons=True)
     ]
-    if args.good_rows:
+    if good_dir is not None:
         written.append(
             result.good
-            | "WriteGoodRows"
-            >> WriteExamples(args.good_rows.rstrip("/"), args.output_format, "good-rows")
+            | "WriteGoodRows" >> WriteExamples(staged[good_dir], args.output_format, "good-rows")
         )
     written.append(write_json(result.new_columns, "new-columns.jsonl", "NewColumns"))
     written.append(write_json(read.errors, "input-errors.jsonl", "InputErrors"))
@@ -157,7 +149,14 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).
     _ = tuple(written) | "Done" >> beam.Flatten()
-    run_pipeline(pipeline)
+    try:
+        run_pipeline(pipeline)
+        publish_files(staged[bad_dir], bad_dir, "bad-rows-*")
+        if good_dir is not None:
+            publish_files(staged[good_dir], good_dir, "good-rows-*")
+    finally:
+        for staging in staged.values():
+            discard(staging)
     with FileSystems.open(f"{bad_dir}/summary.json") as f:
         summary = json.loads(f.read())
     _check_written(summary["bad_rows"], f"{bad_dir}/bad-rows-*")

@@ -27,7 +27,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_merge(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.beam.writing import check_outputs
+
     del beam_args  # merging reads only the (small) statistics files: no pipeline
+    check_outputs(args.inputs, [args.output])
     merged = merge_statistics(
         *(load_statistics(path) for path in args.inputs),
         sources=args.inputs,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from apache_beam.io.filesystems import FileSystems
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from beam_stats.beam.files import load_message
@@ -60,10 +59,12 @@ def load_anomalies(path: str) -> anomalies_pb2.Anomalies:
 
 def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam import load_statistics
+    from beam_stats.beam.writing import check_outputs, write_file
     from beam_stats.report import render_report
 
     if beam_args:
         raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+    check_outputs([args.statistics, args.other, args.anomalies], [args.output])
     if args.other_dataset is not None and args.other is None:
         raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")
     statistics = _named(load_statistics(args.statistics), args.statistics)
@@ -81,11 +82,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         dataset=args.dataset,
         other_dataset=args.other_dataset,
     )
-    parent = args.output.rsplit("/", 1)[0] if "/" in args.output else ""
-    if parent and not FileSystems.exists(parent):
-        FileSystems.mkdirs(parent)
-    with FileSystems.create(args.output, mime_type="text/html") as f:
-        f.write(page.encode("utf-8"))
+    write_file(args.output, page.encode("utf-8"))
     print(f"wrote the report ({len(page.encode('utf-8')):,} bytes) to {args.output}")
     _list_other_datasets(statistics, args.dataset, args.statistics)
     if other is not None:

@@ -24,6 +24,17 @@ from beam_stats.cli._common import report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats import StatisticsSpec
 
+#: The files `run` writes into its folder.
+OUTPUTS = (
+    "train_stats.pb",
+    "serving_stats.pb",
+    "train_input_errors.jsonl",
+    "serving_input_errors.jsonl",
+    "schema.pbtxt",
+    "anomalies.pbtxt",
+    "report.html",
+)
+
 #: Skew thresholds of an inferred schema (per feature; edit the schema file to change them).
 DEFAULT_SKEW_THRESHOLDS = {
     "l_infinity": 0.1,
@@ -64,11 +75,11 @@ def _compute_statistics(
     args: argparse.Namespace, beam_args: Sequence[str], out: str, spec: StatisticsSpec
 ) -> None:
     import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
     from beam_stats.beam.progress import LogProgress
+    from beam_stats.beam.writing import WriteTextFile, input_pattern, match_inputs
 
     try:
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
@@ -76,13 +87,9 @@ def _compute_statistics(
         raise InvalidInputError(f"bad pipeline option: {e}") from e
     written = []
     for name in ("train", "serving"):
-        patterns = getattr(args, name)
-        for pattern in patterns:
-            if not FileSystems.match([pattern])[0].metadata_list:
-                raise FileNotFoundError(f"no file matches {pattern!r}")
+        patterns = [input_pattern(p) for p in getattr(args, name)]
+        match_inputs(getattr(args, name))
         errors_path = f"{out}/{name}_input_errors.jsonl"
-        if FileSystems.exists(errors_path):
-            FileSystems.delete([errors_path])
         read = pipeline | f"Read {name}" >> ReadRecordBatches(patterns, args.format)
         written.append(
             read.batches
@@ -93,8 +100,7 @@ def _compute_statistics(
         written.append(
             read.errors
             | f"Errors to JSON {name}" >> beam.Map(json.dumps)
-            | f"Write errors {name}"
-            >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
+            | f"Write errors {name}" >> WriteTextFile(errors_path)
         )
     # One final step that needs every write (Beam's DaskRunner runs only the last graph).
     _ = tuple(written) | "Done" >> beam.Flatten()
@@ -136,6 +142,7 @@ def _distribution_features(
 
 def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.writing import check_outputs, write_file
     from beam_stats.cli.schema import plural, print_table
     from beam_stats.drift import set_skew_thresholds
     from beam_stats.report import render_report
@@ -148,10 +155,11 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         load_schema,
         write_schema,
     )
-    from beam_stats.schema.io import message_to_text
+    from beam_stats.schema.io import write_anomalies
     from beam_stats.validation import anomaly_rows, validate_statistics
 
     out = args.out.rstrip("/")
+    check_outputs([*args.train, *args.serving, args.schema], [f"{out}/{f}" for f in OUTPUTS])
     progress = logging.getLogger("beam_stats.progress")
     if not progress.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -200,13 +208,11 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             serving_environment=serving_environment,
         ),
     )
-    with open(f"{out}/anomalies.pbtxt", "w", encoding="utf-8") as f:
-        f.write(message_to_text(anomalies))
+    write_anomalies(anomalies, f"{out}/anomalies.pbtxt")
 
     print("[4/4] report", file=sys.stderr)
     html = render_report(train, serving, anomalies, title="train vs serving")
-    with open(f"{out}/report.html", "w", encoding="utf-8") as f:
-        f.write(html)
+    write_file(f"{out}/report.html", html.encode("utf-8"))
     rows = [
         (
             row.feature or "(dataset)",

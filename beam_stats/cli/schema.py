@@ -164,6 +164,7 @@ def _no_extra(beam_args: Sequence[str]) -> None:
 
 def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.writing import check_outputs
     from beam_stats.schema import (
         RangeInferenceSpec,
         SchemaInferenceSpec,
@@ -175,6 +176,7 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     )
 
     _no_extra(beam_args)
+    check_outputs([args.statistics], [args.output])
     # Made even when unused, so that a bad margin is reported rather than ignored.
     ranges = RangeInferenceSpec(
         margin=args.range_margin,
@@ -242,10 +244,15 @@ def _with_comparators(schema: schema_pb2.Schema, args: argparse.Namespace) -> sc
 
 def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.writing import check_outputs
     from beam_stats.schema import load_schema
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
 
     _no_extra(beam_args)
+    inputs = [args.statistics, args.schema, args.previous, args.serving]
+    if args.output:  # one file, or one per dataset (OUTPUT-0, -1, ...): none may be an input
+        path = Path(args.output)
+        check_outputs(inputs, [args.output, str(path.with_name(f"{path.stem}-*{path.suffix}"))])
     spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
     schema = load_schema(args.schema)
     statistics = load_statistics(args.statistics)
@@ -302,7 +309,9 @@ def plural(n: int, singular: str, many: str | None = None) -> str:
 def _cell(text: str) -> str:
     # Feature names and values are user text: keep each row on one line and keep terminal
     # control sequences out (only here, in the table; the protos hold the text as it is).
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    from beam_stats.report.model import visible
+
+    return visible(text)
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:
@@ -313,22 +322,19 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
-def _write_anomalies(results: Mapping[str, anomalies_pb2.Anomalies], output: str) -> None:
-    from beam_stats.schema.io import message_to_text
-
+def _anomalies_paths(output: str, count: int) -> list[Path]:
     path = Path(output)
-    text = path.name.endswith((".pbtxt", ".textproto", ".txt"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    targets = (
-        [path]
-        if len(results) == 1
-        else [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(len(results))]
-    )
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(count)]
+
+
+def _write_anomalies(results: Mapping[str, anomalies_pb2.Anomalies], output: str) -> None:
+    from beam_stats.schema.io import write_anomalies
+
+    targets = _anomalies_paths(output, len(results))
     for target, (name, anomalies) in zip(targets, results.items(), strict=True):
-        if text:
-            target.write_text(message_to_text(anomalies), encoding="utf-8")
-        else:
-            target.write_bytes(anomalies.SerializeToString(deterministic=True))
+        write_anomalies(anomalies, target)
         if len(results) > 1:
             print(f"anomalies of dataset {name!r} written to {target}", file=sys.stderr)
 

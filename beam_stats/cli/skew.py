@@ -51,14 +51,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     skew.set_defaults(run=run_feature_skew)
 
 
-def _check_inputs(patterns: Sequence[str]) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    for pattern in patterns:
-        if not FileSystems.match([pattern])[0].metadata_list:
-            raise FileNotFoundError(f"no file matches {pattern!r}")
-
-
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
@@ -104,10 +96,15 @@ def print_result(result: Any) -> None:
 
 def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.writing import (
+        WriteTextFile,
+        check_outputs,
+        input_pattern,
+        match_inputs,
+    )
     from beam_stats.pipelines.skew import (
         DetectFeatureSkew,
         WriteFeatureSkew,
@@ -115,7 +112,9 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         load_feature_skew,
     )
 
-    _check_inputs([*args.base, *args.test])
+    errors_path = args.errors or f"{args.output}.errors.jsonl"
+    check_outputs([*args.base, *args.test], [args.output, args.samples, errors_path])
+    match_inputs([*args.base, *args.test])
     shards = {"num_shards": args.num_shards} if args.num_shards is not None else {}
     detect = DetectFeatureSkew(  # bad values raise here, before the pipeline starts
         args.id,
@@ -125,15 +124,16 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         absolute_tolerance=args.absolute_tolerance,
         **shards,
     )
-    errors_path = args.errors or f"{args.output}.errors.jsonl"
-    if FileSystems.exists(errors_path):  # ours from an earlier run: replaced, not appended to
-        FileSystems.delete([errors_path])
     try:
         pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    base = pipeline | "ReadBase" >> ReadRecordBatches(args.base, args.format)
-    test = pipeline | "ReadTest" >> ReadRecordBatches(args.test, args.format)
+    base = pipeline | "ReadBase" >> ReadRecordBatches(
+        [input_pattern(p) for p in args.base], args.format
+    )
+    test = pipeline | "ReadTest" >> ReadRecordBatches(
+        [input_pattern(p) for p in args.test], args.format
+    )
     result = (base.batches, test.batches) | "FeatureSkew" >> detect
     written = [result | "WriteResult" >> WriteFeatureSkew(args.output)]
     if args.samples:
@@ -142,7 +142,7 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         (base.errors, test.errors)
         | "AllErrors" >> beam.Flatten()
         | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
+        | "WriteErrors" >> WriteTextFile(errors_path)
     )
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).

@@ -62,26 +62,27 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats.set_defaults(run=run_stats)
 
 
-def _check_inputs(patterns: Sequence[str]) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    for pattern in patterns:
-        if not FileSystems.match([pattern])[0].metadata_list:
-            raise FileNotFoundError(f"no file matches {pattern!r}")
-
-
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
     from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.writing import (
+        WriteTextFile,
+        check_outputs,
+        input_pattern,
+        match_inputs,
+    )
     from beam_stats.schema import composite_specs, load_schema
     from beam_stats.stats import SlicingSpec, StatisticsSpec
     from beam_stats.stats.composite import is_composite_entry
 
-    _check_inputs(args.inputs)
+    errors_path = args.errors or f"{args.output}.errors.jsonl"
+    check_outputs(
+        [*args.inputs, *([args.schema] if args.schema else [])], [args.output, errors_path]
+    )
+    match_inputs(args.inputs)
     spec = StatisticsSpec(
         categorical_features=frozenset(args.categorical),
         weight_feature=args.weight,
@@ -97,15 +98,14 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         if args.slice
         else None
     )
-    errors_path = args.errors or f"{args.output}.errors.jsonl"
-    if FileSystems.exists(errors_path):  # ours from an earlier run: replaced, not appended to
-        FileSystems.delete([errors_path])
     options = PipelineOptions(list(beam_args))
     try:
         pipeline = beam.Pipeline(options=options)
     except ValueError as e:  # e.g. an unknown --runner
         raise InvalidInputError(f"bad pipeline option: {e}") from e
-    read = pipeline | "Read" >> ReadRecordBatches(args.inputs, args.format)
+    read = pipeline | "Read" >> ReadRecordBatches(
+        [input_pattern(p) for p in args.inputs], args.format
+    )
     written_statistics = (
         read.batches
         | "Statistics"
@@ -117,7 +117,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     written_errors = (
         read.errors
         | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> beam.io.WriteToText(errors_path, num_shards=1, shard_name_template="")
+        | "WriteErrors" >> WriteTextFile(errors_path)
     )
     # One final step that needs both writes: Beam's DaskRunner runs only the graph of
     # the last transform (docs/RUNNERS.md).

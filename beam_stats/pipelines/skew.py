@@ -30,11 +30,11 @@ from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import Metrics
 from google.protobuf import text_format
 
 from beam_stats.beam.files import load_message
+from beam_stats.beam.writing import WriteTextFile, write_file
 from beam_stats.drift.feature_skew import (
     FeatureSkewAccumulator,
     FeatureSkewSpec,
@@ -156,7 +156,7 @@ class DetectFeatureSkew(beam.PTransform):
 def write_feature_skew(
     result: skew_pb2.FeatureSkewResult, path: str, text: bool | None = None
 ) -> str:
-    """Writes `result` to `path` (any Beam file system) and returns the path.
+    """Writes `result` to `path` (any Beam file system, atomically) and returns the path.
 
     Args:
         text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
@@ -169,12 +169,7 @@ def write_feature_skew(
         if text
         else result.SerializeToString()
     )
-    parent = path.rsplit("/", 1)[0] if "/" in path else ""
-    if parent and not FileSystems.exists(parent):
-        FileSystems.mkdirs(parent)
-    with FileSystems.create(path) as f:
-        f.write(data)
-    return path
+    return write_file(path, data)
 
 
 def load_feature_skew(path: str) -> skew_pb2.FeatureSkewResult:
@@ -222,7 +217,8 @@ class WriteSkewSamples(beam.PTransform):
     """Writes the mismatch samples of a ``FeatureSkewResult`` as one JSON-lines file.
 
     Args:
-        path: the file to write (any Beam file system); written, empty, when nothing differs.
+        path: the file to write (any Beam file system, atomically); written, empty, when
+            nothing differs.
 
     Returns (from ``expand``): a PCollection of the file name.
     """
@@ -236,6 +232,5 @@ class WriteSkewSamples(beam.PTransform):
             results
             | "Samples" >> beam.FlatMap(sample_records)
             | "ToJson" >> beam.Map(to_json_line)
-            | "WriteSamples"
-            >> beam.io.WriteToText(self._path, num_shards=1, shard_name_template="")
+            | "WriteSamples" >> WriteTextFile(self._path)
         )

@@ -55,7 +55,7 @@ def _buckets(feature: FeatureStats | None) -> list[tuple[float, float, float]]:
                 # Files of other tools may bound the outer buckets by infinities.
                 low = low if math.isfinite(low) else high
                 high = high if math.isfinite(high) else low
-                if math.isfinite(low) and b.sample_count > 0:
+                if math.isfinite(low) and math.isfinite(b.sample_count) and b.sample_count > 0:
                     buckets.append((low, high, float(b.sample_count)))
             return buckets
     return []
@@ -66,12 +66,21 @@ def rebin(buckets: Sequence[tuple[float, float, float]], edges: np.ndarray) -> n
     counts = np.zeros(len(edges) - 1)
     for low, high, count in buckets:
         if high > low:
-            overlap = np.minimum(edges[1:], high) - np.maximum(edges[:-1], low)
-            counts += count * np.clip(overlap, 0.0, None) / (high - low)
+            # In halves: a span of -1.7e308 .. 1.7e308 (other tools' files) overflows.
+            overlap = np.minimum(edges[1:], high) / 2 - np.maximum(edges[:-1], low) / 2
+            counts += count * (np.clip(overlap, 0.0, None) / (high / 2 - low / 2))
         else:
             index = int(np.searchsorted(edges, low, side="right")) - 1
             counts[min(max(index, 0), len(counts) - 1)] += count
     return counts
+
+
+def _linspace(low: float, high: float, count: int) -> np.ndarray:
+    """``np.linspace`` that does not overflow when ``high - low`` exceeds the float range."""
+    t = np.linspace(0.0, 1.0, count)
+    edges = (1 - t) * low + t * high
+    edges[0], edges[-1] = low, high
+    return edges
 
 
 def _round(values: Sequence[float] | np.ndarray, digits: int) -> list[float]:
@@ -93,13 +102,13 @@ def histogram_chart(features: Sequence[FeatureStats | None]) -> dict[str, Any] |
         contiguous = all(buckets[i][1] == buckets[i + 1][0] for i in range(len(buckets) - 1))
         if not contiguous or np.any(np.diff(edges) <= 0):  # e.g. infinite outer buckets
             low, high = edges.min(), edges.max()
-            edges = np.linspace(low, high, len(buckets) + 1 if high > low else 2)
+            edges = _linspace(low, high, len(buckets) + 1 if high > low else 2)
     else:
         low = min(b[0] for buckets in filled for b in buckets)
         high = max(b[1] for buckets in filled for b in buckets)
         # As many bins as either histogram has: finer ones would only show the even spread.
         bins = max(len(b) for b in filled) if high > low else 1
-        edges = np.linspace(low, high, bins + 1)
+        edges = _linspace(low, high, bins + 1)
     series: list[list[float] | None] = []
     for buckets in per_dataset:
         if not buckets:
@@ -116,9 +125,11 @@ def _value_counts(feature: FeatureStats | None) -> tuple[dict[str, float], float
     if feature is None or feature.WhichOneof("stats") != "string_stats":
         return {}, 0.0
     string = feature.string_stats
-    counts = {str(v.value): float(v.frequency) for v in string.top_values}
+    # Other tools' files may hold NaN or negative counts: such values are left out.
+    counts = {str(v.value): float(v.frequency) for v in string.top_values if v.frequency >= 0}
     for bucket in string.rank_histogram.buckets:
-        counts.setdefault(str(bucket.label), float(bucket.sample_count))
+        if bucket.sample_count >= 0:
+            counts.setdefault(str(bucket.label), float(bucket.sample_count))
     common = common_stats(feature)
     return counts, float(common.tot_num_values)
 

@@ -85,10 +85,48 @@ def select(statistics: Statistics, name: str | None = None) -> Selection:
     return Selection(found[index], tuple(n for i, n in enumerate(names) if i != index))
 
 
+def visible(text: str) -> str:
+    """`text` with every character that could hide or reorder what is shown (NUL and other
+    controls, bidirectional overrides and isolates such as U+202E, line separators, ...)
+    written as its escape (``\\x00``, ``\\u202e``); printable text is unchanged. Used for
+    every data string the report shows, and for the terminal's messages and tables."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def feature_name(feature: FeatureStats) -> str:
-    """The dotted path of a feature (its legacy ``name`` if it has no path)."""
+    """The dotted path of a feature (its legacy ``name`` if it has no path); the name
+    anomalies give it."""
     steps = tuple(feature.path.step)
     return path_str(steps) if steps else str(feature.name)
+
+
+def quoted_name(feature: FeatureStats) -> str:
+    """The dotted path with each step that holds a dot in backquotes: a column named ``a.b``
+    is ```a.b```, told apart from the struct field ``a`` -> ``b`` (``a.b``)."""
+    steps = tuple(feature.path.step)
+    if not steps:
+        return str(feature.name)
+    return ".".join(f"`{s}`" if "." in s or s.startswith("`") else s for s in steps)
+
+
+def feature_labels(features: Sequence[FeatureStats]) -> dict[tuple[str, ...], str]:
+    """Each feature's label, by path: the dotted path, or where two paths share it (a column
+    ``a.b`` and a struct field ``a`` -> ``b``) the :func:`quoted_name`."""
+    by_path = {tuple(f.path.step) or (str(f.name),): f for f in features}
+    dotted: dict[str, int] = {}
+    for feature in by_path.values():
+        dotted[feature_name(feature)] = dotted.get(feature_name(feature), 0) + 1
+    return {
+        path: quoted_name(f) if dotted[feature_name(f)] > 1 else feature_name(f)
+        for path, f in by_path.items()
+    }
+
+
+def path_key(feature: FeatureStats) -> tuple[str, ...]:
+    """The key that tells features apart: the path's steps (the legacy name)."""
+    return tuple(feature.path.step) or (str(feature.name),)
 
 
 def type_name(feature: FeatureStats) -> str:
@@ -129,7 +167,7 @@ def summarize(feature: FeatureStats) -> Summary:
             first = feature.string_stats.top_values[0]
             top = str(first.value)
             values = common.tot_num_values
-            top_fraction = first.frequency / values if values else None
+            top_fraction = finite(first.frequency / values) if values else None
     elif which == "bytes_stats" and present:
         distinct = float(feature.bytes_stats.unique)
     return Summary(
@@ -154,7 +192,7 @@ def fmt(value: float | None) -> str:
 
 
 def percent(fraction: float | None) -> str:
-    if fraction is None:
+    if fraction is None or not math.isfinite(fraction):
         return NONE
     if 0 < fraction < 0.001:
         return "<0.1%"

@@ -20,12 +20,13 @@ import base64
 import hashlib
 import html
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from beam_stats.report.findings import DATASET, Finding, Measure
-from beam_stats.report.model import NONE, Summary, fmt, percent
+from beam_stats.report.model import NONE, Summary, fmt, percent, visible
 from beam_stats.report.script import SCRIPT
 from beam_stats.report.style import STYLE
 
@@ -48,13 +49,27 @@ COLUMNS = (
 
 
 def text(value: object) -> str:
-    """`value` as HTML text or attribute value."""
-    return html.escape(str(value), quote=True)
+    """`value` as HTML text or attribute value, invisible characters shown (`visible`)."""
+    return html.escape(visible(str(value)), quote=True)
+
+
+def _shown(data: Any) -> Any:
+    """`data` with every string made `visible` and every NaN or infinity (from another
+    tool's statistics) as None: JSON has no such numbers."""
+    if isinstance(data, str):
+        return visible(data)
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {_shown(k): _shown(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_shown(v) for v in data]
+    return data
 
 
 def script_json(data: object) -> str:
-    """`data` as JSON that is safe inside a ``<script>`` element."""
-    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """`data` as JSON that is safe inside a ``<script>`` element (strings `visible`)."""
+    encoded = json.dumps(_shown(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (
         encoded.replace("&", "\\u0026")
         .replace("<", "\\u003c")
@@ -71,7 +86,7 @@ def _sha256(source: str) -> str:
 
 def feature_link(feature: str) -> str:
     """A link that opens `feature` in the feature table (the script reads the fragment)."""
-    return f'<a href="#open={text(quote(feature, safe=""))}">{text(feature)}</a>'
+    return f'<a href="#open={text(quote(visible(feature), safe=""))}">{text(feature)}</a>'
 
 
 def _sort_key(value: float | str | None) -> str:

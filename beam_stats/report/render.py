@@ -14,9 +14,11 @@ from beam_stats.report.findings import Finding, Measure, findings, measures
 from beam_stats.report.model import (
     Selection,
     Statistics,
+    feature_labels,
     feature_name,
     fmt,
     merged_details,
+    path_key,
     select,
     summarize,
 )
@@ -62,7 +64,12 @@ def render_report(
     selections = [select(statistics, dataset)]
     if other is not None:
         selections.append(select(other, other_dataset))
-    by_name = [{feature_name(f): f for f in s.dataset.features} for s in selections]
+    labels_of = feature_labels([f for s in selections for f in s.dataset.features])
+    by_name = [{labels_of[path_key(f)]: f for f in s.dataset.features} for s in selections]
+    # Anomalies name features by their dotted path; a column `a.b` shows those of "a.b" too.
+    dotted = {
+        labels_of[path_key(f)]: feature_name(f) for s in selections for f in s.dataset.features
+    }
     names = list(by_name[0])
     for extra in by_name[1:]:
         names += [n for n in extra if n not in by_name[0]]
@@ -81,18 +88,19 @@ def render_report(
     for index, name in enumerate(names):
         features = [d.get(name) for d in by_name]
         summaries = [summarize(f) if f is not None else None for f in features]
-        rows.append(page.feature_row(index, name, summaries, found_by[name], measured_by[name]))
+        key = dotted.get(name, name)
+        rows.append(page.feature_row(index, name, summaries, found_by[key], measured_by[key]))
         features_data.append(
             {
                 "n": name,
                 "c": chart(features),
                 "x": merged_details(features),
                 "a": [
-                    [f.severity, f.type, f.short_description, f.description] for f in found_by[name]
+                    [f.severity, f.type, f.short_description, f.description] for f in found_by[key]
                 ],
                 "m": [
                     [m.kind, m.type, fmt(m.value), fmt(m.threshold), m.breach]
-                    for m in measured_by[name]
+                    for m in measured_by[key]
                 ],
             }
         )

@@ -3,7 +3,7 @@
 A text file is written with beam-stats' annotations unexpanded (``type_url`` and
 serialized ``value``) so that TFDV and other readers without beam-stats' descriptors load it
 unchanged; a comment at the top shows them readably. Reading accepts both forms. Local
-paths only (the schema layer does not use Beam's file systems).
+paths only; written atomically by the Beam layer's :func:`~beam_stats.beam.writing.write_file`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def parse_schema(data: bytes, source: str = "schema") -> schema_pb2.Schema:
         return _parse_text(data, source)
     try:
         schema.ParseFromString(data)
-    except message.DecodeError:
+    except (message.DecodeError, RecursionError):
         return _parse_text(data, source)
     size = schema.ByteSize()
     schema.DiscardUnknownFields()
@@ -67,6 +67,10 @@ def _parse_text(data: bytes, source: str) -> schema_pb2.Schema:
         return text_format.Parse(data.decode("utf-8"), schema_pb2.Schema())
     except (text_format.ParseError, UnicodeDecodeError) as e:
         raise DeserializationError(f"{source} is not a Schema (text or binary): {e}") from e
+    except RecursionError as e:  # the text parser recurses once per nested message
+        raise DeserializationError(
+            f"{source} is nested too deeply to be read as a Schema (text or binary)"
+        ) from e
 
 
 def load_schema(path: str | Path) -> schema_pb2.Schema:
@@ -77,9 +81,38 @@ def load_schema(path: str | Path) -> schema_pb2.Schema:
         DeserializationError: the file is not a Schema message.
     """
     file = Path(path)
+    if file.is_dir():
+        raise InvalidInputError(f"{path} is a directory, not a schema file")
     if not file.is_file():
         raise InvalidInputError(f"no schema file at {path}")
-    return parse_schema(file.read_bytes(), str(path))
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise InvalidInputError(f"cannot read the schema file {path}: {e.strerror or e}") from e
+    return parse_schema(data, str(path))
+
+
+def write_anomalies(anomalies: message.Message, path: str | Path, text: bool | None = None) -> str:
+    """Writes an ``Anomalies`` message to `path` atomically and returns the path.
+
+    Args:
+        anomalies: the message to write.
+        path: destination file (parent folders created).
+        text: text format (:func:`message_to_text`); by default chosen by the suffix.
+
+    Raises:
+        OutputError: `path` cannot be written.
+    """
+    from beam_stats.beam.writing import write_file  # imports Beam: only when writing
+
+    if text is None:
+        text = str(path).endswith(TEXT_SUFFIXES)
+    data = (
+        message_to_text(anomalies).encode("utf-8")
+        if text
+        else anomalies.SerializeToString(deterministic=True)
+    )
+    return write_file(str(path), data)
 
 
 def write_schema(schema: schema_pb2.Schema, path: str | Path, text: bool | None = None) -> str:
@@ -87,17 +120,22 @@ def write_schema(schema: schema_pb2.Schema, path: str | Path, text: bool | None 
 
     Args:
         schema: the message to write.
-        path: destination file.
+        path: destination file, written atomically (a temporary file renamed over it).
         text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
+
+    Raises:
+        OutputError: `path` cannot be written.
     """
     if not isinstance(schema, schema_pb2.Schema):
         raise InvalidInputError(f"expected a Schema, got {type(schema).__name__}")
     file = Path(path)
     if text is None:
         text = file.name.endswith(TEXT_SUFFIXES)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    if text:
-        file.write_text(schema_to_text(schema), encoding="utf-8")
-    else:
-        file.write_bytes(schema.SerializeToString(deterministic=True))
-    return str(path)
+    from beam_stats.beam.writing import write_file  # imports Beam: only when writing
+
+    data = (
+        schema_to_text(schema).encode("utf-8")
+        if text
+        else schema.SerializeToString(deterministic=True)
+    )
+    return write_file(str(path), data)

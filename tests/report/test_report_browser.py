@@ -31,7 +31,7 @@ from beam_stats import (
     validate_statistics,
 )
 from beam_stats.report import render_report
-from beam_stats.report.model import feature_name
+from beam_stats.report.model import feature_name, visible
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 Measurement = anomalies_pb2.DriftSkewInfo.Measurement
@@ -173,19 +173,20 @@ def test_evil_strings_stay_text_in_the_browser(chromium: str, tmp_path: Path) ->
     statistics = generate_statistics_from_table(table, name=EVIL[0])
     path = tmp_path / "evil.html"
     path.write_text(render_report(statistics, statistics, title=EVIL[1]), "utf-8")
-    root = _dom(chromium, _url(path, open=list(EVIL)))
+    root = _dom(chromium, _url(path, open=[visible(e) for e in EVIL]))
     (html,) = root.find_all("html")
     assert "data-pwned" not in html.attrs
     assert len(root.find_all("script")) == 2 and not root.find_all("img")
     rows = feature_rows(root)
-    assert set(rows) == set(EVIL)
+    shown = {visible(e): e for e in EVIL}  # U+2028 shown as its escape (issue 11)
+    assert set(rows) == set(shown)
     for name, row in rows.items():
         assert row.find_all("button", "toggle")[0].text() == name
         details = root.by_id("d-" + row.attrs["data-i"])  # built by the script, from JSON
         labels = {t.own_text() for t in details.find_all("text")}
         assert name in labels or name[:25] + "\u2026" in labels
         tooltips = {t.text() for t in details.find_all("title")}
-        assert f"{EVIL[0]} (base): {name} 50%" in tooltips
+        assert f"{visible(EVIL[0])} (base): {name} 50%" in tooltips
 
 
 def test_a_thousand_features_in_the_browser(chromium: str, tmp_path: Path) -> None:
