@@ -1,0 +1,174 @@
+"""JSON-lines files to Arrow record batches (see :mod:`beam_stats.beam.sources`).
+
+Parsed by Arrow in blocks of lines. Each block is checked first, vectorised, that every
+non-blank line starts with ``{``: Arrow's reader crashes the process (a segmentation fault)
+on a ``null`` line at the start of a block and reads one elsewhere as an example with every
+feature missing. A block with such a line, or one Arrow rejects, is parsed again line by line,
+so that only the bad lines are reported (``malformed_row``, with the line number) and columns
+with mixed types are read as strings (``wrong_type``). That slow path runs only on bad blocks.
+
+Blocks are cut by bytes and by cells: Arrow builds a dense table, one column per key seen in
+the block, so sparse data (a few of 100,000 keys per line) would take rows x keys memory. A
+block whose table has more than ``max_cells`` cells is split in parts of fewer lines, sized
+from the keys per line seen, so memory follows the values present.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Generator, Iterator
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pjson
+
+from beam_stats.beam._inputs import open_stream
+from beam_stats.beam.problems import MAX_EXAMPLE, error_record
+
+Item = pa.RecordBatch | dict[str, Any]
+_BLANK = np.frombuffer(b" \t\r", np.uint8)
+
+
+def _blocks(f: IO[bytes], block_size: int) -> Iterator[bytes]:
+    """Blocks of whole lines, each ending with a newline."""
+    rest = b""
+    while chunk := f.read(block_size):
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut]
+    if rest.strip():
+        yield rest + b"\n"
+
+
+def _all_objects(block: bytes) -> bool:
+    """Whether every non-blank line of `block` starts (after blanks) with ``{``."""
+    data = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    text = np.flatnonzero(~np.isin(data, _BLANK) & (data != ord("\n")))
+    # The first non-blank byte at or after each line start; it must be on that line.
+    first = np.searchsorted(text, starts)
+    has = first < len(text)
+    at = text[np.minimum(first, len(text) - 1)] if len(text) else np.zeros(0, np.int64)
+    on_line = has & (at <= ends) if len(text) else np.zeros(len(starts), bool)
+    return bool((data[at[on_line]] == ord("{")).all()) if len(text) else True
+
+
+def _rows_to_batch(
+    path: str, rows: list[dict[str, Any]], first_line: int
+) -> tuple[pa.RecordBatch, list[dict[str, Any]]]:
+    """Line-by-line fallback: builds a batch, reading mixed-type columns as strings."""
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    columns, problems = [], []
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            columns.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, RecursionError):
+            as_text = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+            columns.append(pa.array(as_text, pa.string()))
+            problems.append(
+                error_record(
+                    path,
+                    "wrong_type",
+                    f"column {name!r} mixes value types (or holds a number beyond 64 bits) "
+                    f"in the block from line {first_line}; read as strings",
+                    first_line,
+                )
+            )
+    return pa.RecordBatch.from_arrays(columns, names=names), problems
+
+
+def _slow(path: str, block: bytes, first_line: int) -> Iterator[Item]:
+    rows = []
+    for offset, line in enumerate(block.split(b"\n")):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as e:  # also invalid UTF-8, nesting too deep
+            message = f"{type(e).__name__}: {str(e)[:MAX_EXAMPLE]}: {line[:MAX_EXAMPLE]!r}"
+            yield error_record(path, "malformed_row", message, first_line + offset)
+            continue
+        if not isinstance(row, dict):
+            yield error_record(
+                path,
+                "malformed_row",
+                f"a line is not a JSON object: {line[:MAX_EXAMPLE]!r}",
+                first_line + offset,
+            )
+            continue
+        rows.append(row)
+    if rows:
+        try:
+            batch, problems = _rows_to_batch(path, rows, first_line)
+        except RecursionError:  # nested too deep for Arrow: each line on its own
+            if len(rows) == 1:
+                yield error_record(path, "malformed_row", "nested too deep", first_line)
+                return
+            for line, part in _split_lines(block, first_line):
+                yield from _slow(path, part, line)
+            return
+        yield from problems
+        yield batch
+
+
+def _split_lines(block: bytes, first_line: int) -> Iterator[tuple[int, bytes]]:
+    for offset, line in enumerate(block.split(b"\n")):
+        if line.strip():
+            yield first_line + offset, line + b"\n"
+
+
+def read_jsonl(path: str, block_size: int, max_cells: int = 1 << 23) -> Iterator[Item]:
+    """The batches of one JSON-lines file and its error records (dicts).
+
+    Args:
+        path: the file, on any Beam file system (compressed by suffix).
+        block_size: bytes read at a time.
+        max_cells: at most about this many rows x columns per batch.
+    """
+    line = 1
+    rows = 0  # lines per part, adapted to the data's width; 0 until the first block
+    with open_stream(path) as f:
+        for block in _blocks(f, block_size):
+            newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("\n"))
+            if rows == 0:  # worst case: every key of every line distinct
+                keys = max(1.0, block.count(b'":') / len(newlines))
+                rows = max(16, math.isqrt(int(max_cells / keys)))
+            start = 0
+            while start < len(newlines):
+                stop = min(start + rows, len(newlines))
+                begin = 0 if start == 0 else int(newlines[start - 1]) + 1
+                part = block[begin : int(newlines[stop - 1]) + 1]
+                cells = yield from _read_part(path, part, line + start)
+                if 4 * cells <= max_cells:
+                    rows *= 2
+                elif cells > max_cells:
+                    rows = max(1, rows // 2)
+                start = stop
+            line += len(newlines)
+    if line == 1:
+        yield error_record(path, "empty_file", "the file has no lines")
+
+
+def _read_part(path: str, part: bytes, line: int) -> Generator[Item, None, int]:
+    """Yields the batches and problems of some lines; returns the cells read."""
+    if not _all_objects(part):
+        yield from _slow(path, part, line)
+        return 0
+    try:
+        table = pjson.read_json(
+            io.BytesIO(part), read_options=pjson.ReadOptions(block_size=len(part) + 1)
+        )
+    except pa.ArrowInvalid:
+        yield from _slow(path, part, line)
+        return 0
+    yield from table.to_batches()
+    return int(table.num_rows * table.num_columns)
