@@ -179,8 +179,7 @@ def read_examples(
 def _decode(
     decoder: ExamplesDecoder, records: list[bytes], first: int
 ) -> Iterator[pa.RecordBatch | Problem]:
-    if records:
-        batch, problems = decoder.decode(records, first)
+    for batch, problems in decoder.decode_parts(records, first) if records else ():
         yield from problems
         if batch.num_rows:
             yield batch
