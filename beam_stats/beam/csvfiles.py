@@ -18,7 +18,7 @@ A file that is not text (a NUL byte in its first 64 KiB) is one ``unreadable_fil
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -37,7 +37,7 @@ _MAX_BAD_SHARE = 0.01
 _SNIFF = 1 << 16
 _MAX_BLOCK = 1 << 30  # a row longer than this is not read
 
-Item = pa.RecordBatch | dict[str, Any]
+Item: TypeAlias = pa.RecordBatch | dict[str, Any]
 
 
 def _parses(text: pa.Array, target: pa.DataType) -> np.ndarray:

@@ -7,10 +7,13 @@ feature missing. A block with such a line, or one Arrow rejects, is parsed again
 so that only the bad lines are reported (``malformed_row``, with the line number) and columns
 with mixed types are read as strings (``wrong_type``). That slow path runs only on bad blocks.
 
-Blocks are cut by bytes and by cells: Arrow builds a dense table, one column per key seen in
-the block, so sparse data (a few of 100,000 keys per line) would take rows x keys memory. A
-block whose table has more than ``max_cells`` cells is split in parts of fewer lines, sized
-from the keys per line seen, so memory follows the values present.
+Blocks are cut by bytes, then in parts of lines bounded by cells: Arrow builds a dense
+table, one column per key seen, so sparse data (3 of 100,000 keys per line) read in 4 MiB
+blocks would take rows x keys memory (23.7 GB for a 7 MB file). The first part has
+sqrt(max_cells / keys per line) lines, at most max_cells cells even if every key is new;
+each later part is sized from the cells of the one before (as if cells grew with the
+square of the lines, which is right for sparse data and safe for dense data; at most twice
+the lines). So memory follows the values present, and dense data still reads in whole blocks.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import io
 import json
 import math
 from collections.abc import Generator, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +31,7 @@ import pyarrow.json as pjson
 from beam_stats.beam._inputs import open_stream
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record
 
-Item = pa.RecordBatch | dict[str, Any]
+Item: TypeAlias = pa.RecordBatch | dict[str, Any]
 _BLANK = np.frombuffer(b" \t\r", np.uint8)
 
 
@@ -83,7 +86,13 @@ def _rows_to_batch(
                     first_line,
                 )
             )
+    if not names:  # only {} lines: rows without columns
+        return _no_columns(len(rows)), problems
     return pa.RecordBatch.from_arrays(columns, names=names), problems
+
+
+def _no_columns(num_rows: int) -> pa.RecordBatch:
+    return pa.RecordBatch.from_struct_array(pa.array([{}] * num_rows, pa.struct([])))
 
 
 def _slow(path: str, block: bytes, first_line: int) -> Iterator[Item]:
@@ -113,8 +122,8 @@ def _slow(path: str, block: bytes, first_line: int) -> Iterator[Item]:
             if len(rows) == 1:
                 yield error_record(path, "malformed_row", "nested too deep", first_line)
                 return
-            for line, part in _split_lines(block, first_line):
-                yield from _slow(path, part, line)
+            for number, part in _split_lines(block, first_line):
+                yield from _slow(path, part, number)
             return
         yield from problems
         yield batch
@@ -148,10 +157,9 @@ def read_jsonl(path: str, block_size: int, max_cells: int = 1 << 23) -> Iterator
                 begin = 0 if start == 0 else int(newlines[start - 1]) + 1
                 part = block[begin : int(newlines[stop - 1]) + 1]
                 cells = yield from _read_part(path, part, line + start)
-                if 4 * cells <= max_cells:
-                    rows *= 2
-                elif cells > max_cells:
-                    rows = max(1, rows // 2)
+                if cells:  # sparse: cells grow as lines squared; dense: as lines
+                    lines = stop - start
+                    rows = max(1, min(2 * lines, int(lines * math.sqrt(max_cells / cells))))
                 start = stop
             line += len(newlines)
     if line == 1:
@@ -169,6 +177,13 @@ def _read_part(path: str, part: bytes, line: int) -> Generator[Item, None, int]:
         )
     except pa.ArrowInvalid:
         yield from _slow(path, part, line)
+        return 0
+    if table.num_columns == 0 and table.num_rows:
+        # Said, since a batch without columns loses its rows when Beam pickles it.
+        yield error_record(
+            path, "no_features", f"{table.num_rows} lines from line {line} on are {{}}", line
+        )
+        yield _no_columns(table.num_rows)
         return 0
     yield from table.to_batches()
     return int(table.num_rows * table.num_columns)

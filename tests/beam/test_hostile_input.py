@@ -106,7 +106,13 @@ def _parquet_duplicate_names(d: Path) -> Expected:
     return Expected(2, [("duplicate_column", None)])
 
 
+def _json_empty_objects(d: Path) -> Expected:  # rows without columns, lost when pickled
+    (d / "bad.jsonl").write_text("{}\n{}\n")
+    return Expected(0, [("no_features", 1)])
+
+
 CASES: list[Callable[[Path], Expected]] = [
+    _json_empty_objects,
     _null_first,
     _not_objects_mid_block,
     _json_deep,

@@ -94,6 +94,7 @@ _VALUES = st.recursive(
         st.one_of(
             st.dictionaries(st.sampled_from(["a", "b", "c"]), _VALUES, min_size=1).map(json.dumps),
             st.sampled_from(_JUNK),
+            st.just("{}"),  # a row without features: read, and said
         ),
         min_size=1,
         max_size=30,
