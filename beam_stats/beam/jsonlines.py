@@ -18,6 +18,7 @@ the lines). So memory follows the values present, and dense data still reads in 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -50,18 +51,21 @@ def _blocks(f: IO[bytes], block_size: int) -> Iterator[bytes]:
         yield rest + b"\n"
 
 
-def _all_objects(block: bytes) -> bool:
-    """Whether every non-blank line of `block` starts (after blanks) with ``{``."""
+def _object_lines(block: bytes) -> int | None:
+    """The number of non-blank lines of `block` if each starts (after blanks) with ``{``."""
     data = np.frombuffer(block, np.uint8)
     ends = np.flatnonzero(data == ord("\n"))
     starts = np.concatenate(([0], ends[:-1] + 1))
     text = np.flatnonzero(~np.isin(data, _BLANK) & (data != ord("\n")))
+    if not len(text):
+        return 0
     # The first non-blank byte at or after each line start; it must be on that line.
     first = np.searchsorted(text, starts)
-    has = first < len(text)
-    at = text[np.minimum(first, len(text) - 1)] if len(text) else np.zeros(0, np.int64)
-    on_line = has & (at <= ends) if len(text) else np.zeros(len(starts), bool)
-    return bool((data[at[on_line]] == ord("{")).all()) if len(text) else True
+    at = text[np.minimum(first, len(text) - 1)]
+    on_line = (first < len(text)) & (at <= ends)
+    if not (data[at[on_line]] == ord("{")).all():
+        return None
+    return int(np.count_nonzero(on_line))
 
 
 def _rows_to_batch(
@@ -168,14 +172,14 @@ def read_jsonl(path: str, block_size: int, max_cells: int = 1 << 23) -> Iterator
 
 def _read_part(path: str, part: bytes, line: int) -> Generator[Item, None, int]:
     """Yields the batches and problems of some lines; returns the cells read."""
-    if not _all_objects(part):
-        yield from _slow(path, part, line)
-        return 0
-    try:
-        table = pjson.read_json(
-            io.BytesIO(part), read_options=pjson.ReadOptions(block_size=len(part) + 1)
-        )
-    except pa.ArrowInvalid:
+    lines = _object_lines(part)
+    table = None
+    if lines is not None:
+        with contextlib.suppress(pa.ArrowInvalid):  # a bad line: read line by line below
+            table = pjson.read_json(
+                io.BytesIO(part), read_options=pjson.ReadOptions(block_size=len(part) + 1)
+            )
+    if table is None or table.num_rows != lines:  # Arrow reads `{} {}` as two rows
         yield from _slow(path, part, line)
         return 0
     if table.num_columns == 0 and table.num_rows:

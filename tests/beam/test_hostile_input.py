@@ -40,6 +40,11 @@ def _not_objects_mid_block(d: Path) -> Expected:  # null read as an all-missing 
     return Expected(2, [("malformed_row", n) for n in (2, 4, 5, 6, 7)])
 
 
+def _two_objects_on_a_line(d: Path) -> Expected:  # Arrow reads them as two rows
+    (d / "bad.jsonl").write_text('{"a": null}\n{} {}\n{"a": 1} {"a": 2}\n')
+    return Expected(1, [("malformed_row", 2), ("malformed_row", 3)])
+
+
 def _json_deep(d: Path) -> Expected:
     deep = "[" * 100_000 + "]" * 100_000
     (d / "bad.jsonl").write_text(f'{{"x": 1}}\n{{"x": {deep}}}\n{{"x": 2}}\n')
@@ -115,6 +120,7 @@ CASES: list[Callable[[Path], Expected]] = [
     _json_empty_objects,
     _null_first,
     _not_objects_mid_block,
+    _two_objects_on_a_line,
     _json_deep,
     _json_huge_integer,
     _csv_latin1_header,
