@@ -145,6 +145,24 @@ def _valid_mask(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_valid(), dtype=bool)
 
 
+def _plain(array: pa.Array) -> pa.Array:
+    """`array` in a layout the statistics read: an extension type (uuid, ...) as its
+    storage, run-end encoded values decoded, string and binary views as large strings and
+    binaries (Arrow's filter has no kernel for views)."""
+    while True:
+        array_type = array.type
+        if isinstance(array_type, pa.BaseExtensionType):
+            array = array.storage
+        elif pa.types.is_run_end_encoded(array_type):
+            array = pc.run_end_decode(array)
+        elif pa.types.is_string_view(array_type):
+            array = array.cast(pa.large_string())
+        elif pa.types.is_binary_view(array_type):
+            array = array.cast(pa.large_binary())
+        else:
+            return array
+
+
 def _walk(
     path: FeaturePath,
     array: pa.Array,
@@ -153,6 +171,7 @@ def _walk(
     num_examples: int,
 ) -> Iterator[FeatureColumn]:
     """Yields the features of `array`, whose element i belongs to example parent[i]."""
+    array = _plain(array)
     array_type = array.type
     if pa.types.is_dictionary(array_type) and _is_list(array_type.value_type):
         array = array.dictionary_decode()

@@ -1,50 +1,49 @@
-"""Beam sources: Parquet, CSV and JSON-lines files to Arrow record batches.
+"""Beam sources: Parquet, CSV, JSON-lines and TFRecord files to Arrow record batches.
 
 :class:`ReadRecordBatches` expands file patterns (any Beam file system), reads the files in
-parallel (Parquet by row group, CSV and JSON lines by file) and returns two PCollections:
+parallel (Parquet by ranges of row groups, the others by file) and returns two PCollections:
 ``batches`` (``pyarrow.RecordBatch``) and ``errors`` (one JSON-able dict per problem, with
 the file and, where known, the line). Bad input never stops the run and is never dropped
-silently: each problem is an error record and a Beam counter.
+silently: each problem is an error record and a Beam counter, and a file that fails in a
+way no reader foresaw is one ``unreadable_file`` record (after the rows already read).
 
+* Matching: each file is read once, whatever patterns match it, in the format of its own
+  suffix (so ``data/*`` may mix formats), compressed or not (``.gz``, ``.deflate``, ...).
+  A directory, a dangling link or a file of unknown suffix matched by a pattern, and a
+  pattern matching nothing, are error records.
 * Parquet: an unreadable file is an error record; an empty file still contributes its
-  columns (as an empty batch) and an ``empty_file`` record.
-* CSV: read as raw bytes, then each column is converted per batch to the type that its
-  first non-null batch of the file reads as (int64, float64, bool, else string), allowing
-  one or 1% unreadable values. Unreadable values become null, yield a ``wrong_type`` record
-  naming the first of them, and are counted in the field's metadata, so the statistics
-  report them too (``num_invalid_values``). Rows with the wrong number of fields yield
-  ``malformed_row`` records; invalid UTF-8 stays as bytes.
-* JSON lines: parsed by Arrow in blocks of lines; a block Arrow rejects is parsed again line
-  by line, so that only the bad lines are reported (``malformed_row``) and columns with
-  mixed types are read as strings (``wrong_type``). That slow path runs only on bad blocks.
+  columns (as an empty batch) and an ``empty_file`` record. Small row groups are read
+  together (one footer read per range, not per row group).
+* CSV: see :mod:`beam_stats.beam.csvfiles`. JSON lines: see :mod:`beam_stats.beam.jsonlines`.
 * TFRecord files of ``tf.Example``: see :mod:`beam_stats.beam.tfrecord`; their error records
   also carry ``record``, the record's number in the file (from 0).
+* Repeated column names become distinct features (``name (2)``), with a
+  ``duplicate_column`` record.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import glob
 import logging
+import os
 from collections.abc import Iterator, Sequence
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import apache_beam as beam
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
-import pyarrow.json as pjson
 import pyarrow.parquet as pq
-from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics.metric import Metrics
 from apache_beam.typehints.decorators import no_annotations
 
-from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.beam import tfrecord
+from beam_stats.beam._inputs import open_input
 from beam_stats.beam._outputs import ParDoWithTaggedOutput
+from beam_stats.beam.csvfiles import read_csv
+from beam_stats.beam.jsonlines import read_jsonl
+from beam_stats.beam.problems import error_record, with_unique_names
 from beam_stats.errors import InvalidInputError
+
+__all__ = ["ERRORS", "FORMATS", "ReadRecordBatches", "ReadResult", "error_record", "format_of"]
 
 ERRORS = "errors"
 FORMATS = ("parquet", "csv", "jsonl", "tfrecord")
@@ -58,19 +57,17 @@ _SUFFIXES = {
     ".tfrecord": "tfrecord",
     ".tfrecords": "tfrecord",
 }
-_INTEGER = r"^[-+]?\d{1,18}$"
-_NUMBER = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
-# A CSV column reads as numbers (or booleans) when at most one value or this share of its
-# first batch's values do not; those become null and are reported, in the statistics too.
-_MAX_BAD_SHARE = 0.01
-_MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
+_COMPRESSIONS = (".gz", ".bz2", ".zst", ".deflate")
+_WILDCARDS = "*?["
+# Parquet row groups are read together up to about this many bytes (and batch_size rows).
+_RANGE_BYTES = 64 << 20
 _PROGRESS = logging.getLogger("beam_stats.progress")
 
 
 def format_of(path: str) -> str:
     """The input format named by a file's suffix (compression suffixes ignored)."""
     name = path.lower()
-    for compression in (".gz", ".bz2", ".zst", ".deflate"):
+    for compression in _COMPRESSIONS:
         name = name.removesuffix(compression)
     for suffix, fmt in _SUFFIXES.items():
         if name.endswith(suffix):
@@ -82,307 +79,141 @@ def format_of(path: str) -> str:
     )
 
 
-def error_record(path: str, kind: str, message: str, line: int | None = None) -> dict[str, Any]:
-    """One problem with the input, as the ``errors`` output carries it."""
-    Metrics.counter("beam_stats.input", kind).inc()
-    return {"file": path, "line": line, "kind": kind, "message": message}
+def _is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) in (None, "file")
 
 
-def _open(path: str) -> IO[bytes] | str:
-    """A local path as is (Arrow maps it), anything else as a Beam file object."""
-    if FileSystems.get_scheme(path) in (None, "file"):
-        return path
-    return FileSystems.open(path)
+class _MatchFiles(beam.DoFn):
+    """All patterns (one element) to (path, format), each file once, in the order matched."""
+
+    def __init__(self, file_format: str | None) -> None:
+        self._format = file_format
+
+    def process(self, patterns: list[str]) -> Iterator[Any]:
+        seen: set[str] = set()
+        for pattern in patterns:
+            try:
+                (result,) = FileSystems.match([pattern])
+                found = [m.path for m in result.metadata_list]
+            except Exception as e:  # a bad pattern or file system: the others go on
+                yield _error(pattern, "unreadable_file", f"cannot match the pattern: {e}")
+                continue
+            if _is_local(pattern):
+                yield from self._not_files(pattern, found)
+            if not found:
+                yield _error(pattern, "no_match", "no file matches the pattern")
+            for path in found:
+                key = os.path.realpath(path) if _is_local(path) else path
+                if key in seen:
+                    continue  # matched by an earlier pattern too: read once
+                seen.add(key)
+                try:
+                    yield path, self._format or format_of(path)
+                except InvalidInputError as e:
+                    yield _error(path, "unknown_format", str(e))
+
+    @staticmethod
+    def _not_files(pattern: str, found: list[str]) -> Iterator[Any]:
+        """Records for what a local pattern matches that is not a readable file."""
+        files = set(found)
+        for path in glob.glob(pattern.removeprefix("file://")):
+            if path in files or os.path.isfile(path):
+                continue
+            what = "a directory" if os.path.isdir(path) else "a dangling link or not a file"
+            yield _error(path, "unreadable_file", f"matched by {pattern!r} but {what}")
 
 
-class _ParquetRowGroups(beam.DoFn):
-    """File metadata to (path, row group) work units."""
-
-    def process(self, metadata: Any) -> Iterator[Any]:
-        path = metadata.path
-        try:
-            parquet = pq.ParquetFile(_open(path))
-        except Exception as e:  # Arrow raises several types for corrupt files
-            yield beam.pvalue.TaggedOutput(ERRORS, error_record(path, "unreadable_file", str(e)))
-            return
-        if parquet.metadata.num_rows == 0:
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(path, "empty_file", "the file has no rows")
-            )
-            yield path, -1
-            return
-        for row_group in range(parquet.metadata.num_row_groups):
-            yield path, row_group
+def _error(path: str, kind: str, message: str, line: int | None = None) -> Any:
+    return beam.pvalue.TaggedOutput(ERRORS, error_record(path, kind, message, line))
 
 
-class _ReadParquetRowGroup(beam.DoFn):
+class _WorkUnits(beam.DoFn):
+    """(path, format) to work units (path, format, first, last): Parquet ranges of row
+    groups (-1, -1 for an empty file), else the whole file (0, 0)."""
+
     def __init__(self, batch_size: int) -> None:
         self._batch_size = batch_size
 
-    def process(self, unit: tuple[str, int]) -> Iterator[Any]:
-        path, row_group = unit
-        try:
-            parquet = pq.ParquetFile(_open(path))
-            if row_group < 0:  # an empty file: its columns, no rows
-                yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
-                return
-            yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=[row_group])
-            _PROGRESS.info(
-                "done: %s row group %d of %d", path, row_group + 1, parquet.num_row_groups
-            )
-        except Exception as e:  # a corrupt page: report the row group, keep the others
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(path, "unreadable_row_group", f"row group {row_group}: {e}")
-            )
-
-
-def _parses(text: pa.Array, target: pa.DataType) -> np.ndarray:
-    """Which values of `text` read as `target` (nulls count as readable)."""
-    if target == pa.bool_():
-        words = pc.is_in(pc.utf8_lower(text), pa.array(["true", "false", "1", "0"]))
-        ok = pc.if_else(pc.is_null(text), True, words)  # is_in says False for nulls
-    else:
-        ok = pc.match_substring_regex(text, _INTEGER if target == pa.int64() else _NUMBER)
-    return np.asarray(pc.fill_null(ok, True), dtype=bool)
-
-
-def _cast(text: pa.Array, target: pa.DataType, ok: np.ndarray) -> pa.Array | None:
-    """`text` as `target` with the unreadable values null; None if Arrow disagrees."""
-    clean = text if ok.all() else pc.if_else(pa.array(ok), text, None)
-    try:
-        return clean.cast(target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-
-
-def _parse_csv_column(
-    raw: pa.Array, target: pa.DataType | None
-) -> tuple[pa.Array, pa.DataType | None, np.ndarray]:
-    """Converts one CSV column of a batch.
-
-    Returns the array, the column's type in this file, and which values could not be read
-    as that type (they are null in the array).
-    """
-    none = np.zeros(len(raw), dtype=bool)
-    try:
-        text = raw.cast(pa.string())
-    except pa.ArrowInvalid:  # invalid UTF-8: keep the bytes, the statistics count them
-        return raw, target, none
-    present = len(text) - text.null_count
-    if target is None:
-        if present == 0:
-            return pa.nulls(len(text)), None, none
-        for candidate in (pa.int64(), pa.float64(), pa.bool_()):
-            ok = _parses(text, candidate)
-            bad = len(ok) - int(np.count_nonzero(ok))
-            if 2 * bad < present and bad <= max(1.0, _MAX_BAD_SHARE * present):
-                array = _cast(text, candidate, ok)
-                if array is not None:
-                    return array, candidate, ~ok
-        return text, pa.string(), none
-    if target == pa.string():
-        return text, target, none
-    ok = _parses(text, target)
-    if target == pa.int64() and not ok.all():
-        as_float = _parses(text, pa.float64())  # ints and floats mix without loss
-        if as_float.all() and (array := _cast(text, pa.float64(), as_float)) is not None:
-            return array, target, none
-    array = _cast(text, target, ok)
-    if array is None:
-        return text, target, none
-    return array, target, ~ok
-
-
-class _ReadCsv(beam.DoFn):
-    def __init__(self, block_size: int) -> None:
-        self._block_size = block_size
-
-    def process(self, metadata: Any) -> Iterator[Any]:
-        path = metadata.path
-        problems: list[dict[str, Any]] = []
-
-        def on_invalid_row(row: Any) -> str:
-            problems.append(
-                error_record(
-                    path,
-                    "malformed_row",
-                    f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-                    f"{row.text[:_MAX_EXAMPLE]!r}",
-                    row.number,
-                )
-            )
-            return "skip"
-
-        try:
-            names = pcsv.open_csv(
-                _open(path),
-                read_options=pcsv.ReadOptions(block_size=1 << 16),
-                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-                convert_options=pcsv.ConvertOptions(check_utf8=False),
-            ).schema.names
-            reader = pcsv.open_csv(
-                _open(path),
-                read_options=pcsv.ReadOptions(block_size=self._block_size, use_threads=False),
-                # Blank lines are rows too (a one-column file's nulls), or reported as
-                # malformed: never skipped silently.
-                parse_options=pcsv.ParseOptions(
-                    invalid_row_handler=on_invalid_row, ignore_empty_lines=False
-                ),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={name: pa.binary() for name in names},
-                    strings_can_be_null=True,
-                ),
-            )
-        except pa.ArrowInvalid as e:
-            kind = "empty_file" if "Empty CSV file" in str(e) else "unreadable_file"
-            yield beam.pvalue.TaggedOutput(ERRORS, error_record(path, kind, str(e)))
+    def process(self, item: tuple[str, str]) -> Iterator[Any]:
+        path, file_format = item
+        if file_format != "parquet":
+            yield path, file_format, 0, 0
             return
-        types: dict[str, pa.DataType | None] = dict.fromkeys(names)
-        row = 0
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as e:
-                problems.append(error_record(path, "unreadable_file", f"after row {row}: {e}"))
-                break
-            columns, fields = [], []
-            for name, raw in zip(names, batch.columns, strict=True):
-                array, types[name], bad = _parse_csv_column(raw, types[name])
-                columns.append(array)
-                num_bad = int(np.count_nonzero(bad))
-                metadata = {INVALID_VALUES_KEY: str(num_bad).encode()} if num_bad else None
-                fields.append(pa.field(name, array.type, metadata=metadata))
-                if num_bad:
-                    first = int(np.argmax(bad))
-                    value = str(raw[first].as_py())[:_MAX_EXAMPLE]
-                    problems.append(
-                        error_record(
-                            path,
-                            "wrong_type",
-                            f"column {name!r}: {num_bad} values in data rows {row + 1}-"
-                            f"{row + batch.num_rows} are not {types[name]} (first: {value} "
-                            f"in data row {row + first + 1}); read as missing",
-                        )
-                    )
-            row += batch.num_rows
-            for problem in problems:
-                yield beam.pvalue.TaggedOutput(ERRORS, problem)
-            problems.clear()
-            yield pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
-        _PROGRESS.info("done: %s (%s rows)", path, f"{row:,}")
-        if row == 0:
-            problems.append(error_record(path, "empty_file", "the file has no data rows"))
-        for problem in problems:
-            yield beam.pvalue.TaggedOutput(ERRORS, problem)
-
-
-def _rows_to_batch(
-    path: str, rows: list[dict[str, Any]], first_line: int
-) -> tuple[pa.RecordBatch, list[dict[str, Any]]]:
-    """Line-by-line fallback: builds a batch, reading mixed-type columns as strings."""
-    names = list(dict.fromkeys(name for row in rows for name in row))
-    columns, problems = [], []
-    for name in names:
-        values = [row.get(name) for row in rows]
         try:
-            columns.append(pa.array(values))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            as_text = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
-            columns.append(pa.array(as_text, pa.string()))
-            problems.append(
-                error_record(
-                    path,
-                    "wrong_type",
-                    f"column {name!r} mixes value types in the block from line {first_line}; "
-                    "read as strings",
-                    first_line,
-                )
-            )
-    return pa.RecordBatch.from_arrays(columns, names=names), problems
+            metadata = pq.ParquetFile(open_input(path)).metadata
+        except Exception as e:  # Arrow raises several types for corrupt files
+            yield _error(path, "unreadable_file", str(e))
+            return
+        if metadata.num_rows == 0:
+            yield _error(path, "empty_file", "the file has no rows")
+            yield path, file_format, -1, -1
+            return
+        first = rows = size = 0
+        for group in range(metadata.num_row_groups):
+            rows += metadata.row_group(group).num_rows
+            size += metadata.row_group(group).total_byte_size
+            if rows >= self._batch_size or size >= _RANGE_BYTES:
+                yield path, file_format, first, group
+                first, rows, size = group + 1, 0, 0
+        if first < metadata.num_row_groups:
+            yield path, file_format, first, metadata.num_row_groups - 1
 
 
-class _ReadJsonLines(beam.DoFn):
-    def __init__(self, block_size: int) -> None:
-        self._block_size = block_size
+class _ReadUnit(beam.DoFn):
+    """Reads one work unit; whatever goes wrong is an error record, never a failed run."""
 
-    def _blocks(self, f: IO[bytes]) -> Iterator[bytes]:
-        rest = b""
-        while chunk := f.read(self._block_size):
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            rest = data[cut:]
-            yield data[:cut]
-        if rest.strip():
-            yield rest + b"\n"
-
-    def _slow(self, path: str, block: bytes, first_line: int) -> Iterator[Any]:
-        rows = []
-        for offset, line in enumerate(block.split(b"\n")):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as e:  # also invalid UTF-8
-                yield beam.pvalue.TaggedOutput(
-                    ERRORS,
-                    error_record(
-                        path, "malformed_row", f"{e}: {line[:_MAX_EXAMPLE]!r}", first_line + offset
-                    ),
-                )
-                continue
-            if not isinstance(row, dict):
-                yield beam.pvalue.TaggedOutput(
-                    ERRORS,
-                    error_record(
-                        path, "malformed_row", "a line is not a JSON object", first_line + offset
-                    ),
-                )
-                continue
-            rows.append(row)
-        if rows:
-            batch, problems = _rows_to_batch(path, rows, first_line)
-            for problem in problems:
-                yield beam.pvalue.TaggedOutput(ERRORS, problem)
-            yield batch
-
-    def process(self, metadata: Any) -> Iterator[Any]:
-        path = metadata.path
-        line = 1
-        with FileSystems.open(path) as f:
-            for block in self._blocks(f):
-                try:
-                    table = pjson.read_json(
-                        io.BytesIO(block),
-                        read_options=pjson.ReadOptions(block_size=len(block) + 1),
-                    )
-                    yield from table.to_batches()
-                except pa.ArrowInvalid:
-                    yield from self._slow(path, block, line)
-                line += block.count(b"\n")
-        _PROGRESS.info("done: %s (%s lines)", path, f"{line - 1:,}")
-        if line == 1:
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(path, "empty_file", "the file has no lines")
-            )
-
-
-class _ReadTFRecord(beam.DoFn):
     def __init__(self, batch_size: int, block_size: int) -> None:
         self._batch_size, self._block_size = batch_size, block_size
 
-    def process(self, metadata: Any) -> Iterator[Any]:
-        path = metadata.path
-        for item in tfrecord.read_examples(path, self._batch_size, self._block_size):
-            if isinstance(item, tfrecord.Problem):
-                error = error_record(path, item.kind, item.message)
-                yield beam.pvalue.TaggedOutput(ERRORS, {**error, "record": item.record})
-            else:
+    def process(self, unit: tuple[str, str, int, int]) -> Iterator[Any]:
+        path, file_format, first, last = unit
+        renamed = False
+        try:
+            for item in self._items(path, file_format, first, last):
+                if isinstance(item, dict):
+                    yield beam.pvalue.TaggedOutput(ERRORS, item)
+                    continue
+                if file_format != "csv":  # CSV renames from the header, once
+                    item, problems = with_unique_names(path, item)
+                    if not renamed:
+                        for problem in problems:
+                            yield beam.pvalue.TaggedOutput(ERRORS, problem)
+                    renamed = renamed or bool(problems)
                 yield item
+        except Exception as e:  # noqa: BLE001 - one bad file must not end the run
+            where = f"row groups {first}-{last}: " if file_format == "parquet" else ""
+            message = f"{where}{type(e).__name__}: {e}"[:1000]
+            kind = "unreadable_row_group" if file_format == "parquet" else "unreadable_file"
+            yield _error(path, kind, message)
+
+    def _items(self, path: str, file_format: str, first: int, last: int) -> Iterator[Any]:
+        if file_format == "csv":
+            yield from read_csv(path, self._block_size)
+        elif file_format == "jsonl":
+            yield from read_jsonl(path, self._block_size)
+        elif file_format == "tfrecord":
+            for item in tfrecord.read_examples(path, self._batch_size, self._block_size):
+                if isinstance(item, tfrecord.Problem):
+                    error = error_record(path, item.kind, item.message)
+                    yield {**error, "record": item.record}
+                else:
+                    yield item
+        else:
+            parquet = pq.ParquetFile(open_input(path))
+            if first < 0:  # an empty file: its columns, no rows
+                yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
+                return
+            groups = list(range(first, last + 1))
+            yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=groups)
+            _PROGRESS.info(
+                "done: %s row groups %d-%d of %d",
+                path,
+                first + 1,
+                last + 1,
+                parquet.num_row_groups,
+            )
+            return
+        _PROGRESS.info("done: %s", path)
 
 
 class ReadResult(NamedTuple):
@@ -418,11 +249,12 @@ class ReadRecordBatches(beam.PTransform):
             raise InvalidInputError("no input pattern given")
         if file_format is not None and file_format not in FORMATS:
             raise InvalidInputError(f"format must be one of {FORMATS}, got {file_format!r}")
-        # One group of patterns per format, in the order first seen; format_of raises on a
-        # pattern whose suffix names none.
-        self._groups: dict[str, list[str]] = {}
+        # A file path (no wildcard) whose suffix names no format is a usage error; a glob's
+        # files are told apart by their own suffixes.
         for pattern in self._patterns:
-            self._groups.setdefault(file_format or format_of(pattern), []).append(pattern)
+            if file_format is None and not any(c in pattern for c in _WILDCARDS):
+                format_of(pattern)
+        self._format = file_format
         if batch_size < 1 or block_size < 1024:
             raise InvalidInputError(
                 f"batch_size must be >= 1 and block_size >= 1024, got {batch_size}, {block_size}"
@@ -431,48 +263,23 @@ class ReadRecordBatches(beam.PTransform):
         self._block_size = block_size
 
     def expand(self, pipeline: beam.pvalue.PBegin) -> ReadResult:
-        if len(self._groups) == 1:
-            ((file_format, patterns),) = self._groups.items()
-            return self._read(pipeline, patterns, file_format, "")
-        parts = [
-            self._read(pipeline, patterns, file_format, f"{file_format}: ")
-            for file_format, patterns in self._groups.items()
-        ]
-        return ReadResult(
-            [p.batches for p in parts] | "Batches" >> beam.Flatten(),
-            [p.errors for p in parts] | "Errors" >> beam.Flatten(),
-        )
-
-    def _read(
-        self, pipeline: beam.pvalue.PBegin, patterns: list[str], file_format: str, prefix: str
-    ) -> ReadResult:
-        files = (
-            pipeline
-            | f"{prefix}Patterns" >> beam.Create(patterns)
-            | f"{prefix}Match" >> fileio.MatchAll()
-        )
         # Not ParDo(...).with_outputs(ERRORS): the DaskRunner mixes such outputs (_outputs.py).
-        if file_format == "parquet":
-            units, unit_errors = files | f"{prefix}RowGroups" >> ParDoWithTaggedOutput(
-                _ParquetRowGroups(), ERRORS
-            )
-            batches, read_errors = (
-                units
-                | f"{prefix}Spread" >> beam.Reshuffle()
-                | f"{prefix}Read"
-                >> ParDoWithTaggedOutput(_ReadParquetRowGroup(self._batch_size), ERRORS)
-            )
-            errors = (unit_errors, read_errors) | f"{prefix}Errors" >> beam.Flatten()
-            return ReadResult(batches, errors)
-        if file_format == "tfrecord":
-            reader: beam.DoFn = _ReadTFRecord(self._batch_size, self._block_size)
-        else:
-            reader = (_ReadCsv if file_format == "csv" else _ReadJsonLines)(self._block_size)
-        batches, errors = (
-            files
-            | f"{prefix}Spread" >> beam.Reshuffle()
-            | f"{prefix}Read" >> ParDoWithTaggedOutput(reader, ERRORS)
+        files, match_errors = (
+            pipeline
+            | "Patterns" >> beam.Create([self._patterns])
+            | "Match" >> ParDoWithTaggedOutput(_MatchFiles(self._format), ERRORS)
         )
+        units, unit_errors = (
+            files
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "WorkUnits" >> ParDoWithTaggedOutput(_WorkUnits(self._batch_size), ERRORS)
+        )
+        batches, read_errors = (
+            units
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> ParDoWithTaggedOutput(_ReadUnit(self._batch_size, self._block_size), ERRORS)
+        )
+        errors = (match_errors, unit_errors, read_errors) | "Errors" >> beam.Flatten()
         return ReadResult(batches, errors)
 
 

@@ -22,7 +22,8 @@ the batch and reported as ``malformed_record``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -240,7 +241,31 @@ class ExamplesDecoder:
         Returns:
             The record batch (one row per decodable record) and the problems found.
         """
-        problems: list[Problem] = []
+        return self._build(records, first, *self._group(records))
+
+    def decode_parts(
+        self, records: Sequence[bytes], first: int, max_cells: int = 1 << 23
+    ) -> Iterator[tuple[pa.RecordBatch, list[Problem]]]:
+        """As :meth:`decode`, in parts of at most about `max_cells` rows x columns.
+
+        Each feature is a column of every record of its batch, so sparse records (a few of
+        many features each) would take records x features memory in one batch. Parts of
+        sqrt(max_cells / features per record) records hold at most about max_cells cells.
+        """
+        columns, bad = self._group(records)
+        if len(records) < 2 or len(columns) * len(records) <= max_cells:
+            yield self._build(records, first, columns, bad)
+            return
+        per_record = max(1.0, sum(len(c.rows) for c in columns.values()) / len(records))
+        size = max(1, max_cells // len(columns), math.isqrt(int(max_cells / per_record)))
+        del columns
+        for start in range(0, len(records), size):
+            part = records[start : start + size]
+            yield self._build(part, first + start, *self._group(part))
+
+    @staticmethod
+    def _group(records: Sequence[bytes]) -> tuple[dict[str, _Column], dict[int, str]]:
+        """The serialized features of `records` grouped by name, and the unparsable ones."""
         bad: dict[int, str] = {}
         columns: dict[str, _Column] = {}
         get = columns.get
@@ -257,6 +282,16 @@ class ExamplesDecoder:
                     column = columns[name] = _Column()
                 column.add_row(row)
                 column.add_raw(features[name])
+        return columns, bad
+
+    def _build(
+        self,
+        records: Sequence[bytes],
+        first: int,
+        columns: dict[str, _Column],
+        bad: dict[int, str],
+    ) -> tuple[pa.RecordBatch, list[Problem]]:
+        problems: list[Problem] = []
         scans = {name: self._read_column(column, bad) for name, column in columns.items()}
         keep = np.ones(len(records), bool)
         keep[list(bad)] = False

@@ -25,8 +25,8 @@ from typing import IO
 
 import pyarrow as pa
 from apache_beam.io import tfrecordio
-from apache_beam.io.filesystems import FileSystems
 
+from beam_stats.beam._inputs import open_stream
 from beam_stats.beam.tfexample import ExamplesDecoder, Problem
 
 __all__ = ["Problem", "crc32c_function", "masked_crc32c", "read_examples", "read_records"]
@@ -34,6 +34,8 @@ __all__ = ["Problem", "crc32c_function", "masked_crc32c", "read_examples", "read
 _LOG = logging.getLogger(__name__)
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
+_MAX_RECORD = (1 << 31) - 1  # a serialized protobuf message is smaller
+_MAX_READ = 64 << 20
 
 
 def _crc32c_python(data: bytes) -> int:
@@ -94,6 +96,14 @@ def read_records(f: IO[bytes], block_size: int = 4 << 20) -> Iterator[bytes | Pr
                     index,
                 )
                 return
+            if length > _MAX_RECORD:
+                yield Problem(
+                    "corrupt_file",
+                    f"record {index}: length {length:,} is beyond protobuf's 2 GiB limit; "
+                    "the rest of the file is skipped",
+                    index,
+                )
+                return
             stop = pos + 16 + length
             if stop > end:
                 break
@@ -111,7 +121,8 @@ def read_records(f: IO[bytes], block_size: int = 4 << 20) -> Iterator[bytes | Pr
             index += 1
         need = 12 if end - pos < 12 else 16 + header(buf, pos)[0]
         try:
-            chunk = f.read(max(block_size, need - (end - pos)))
+            # Read as the data comes, never all of a length the file may not hold.
+            chunk = f.read(max(block_size, min(need - (end - pos), _MAX_READ)))
         except (OSError, EOFError, zlib.error) as e:  # a corrupt compressed stream
             yield Problem("unreadable_file", f"at record {index}: {e}", index)
             return
@@ -147,7 +158,7 @@ def read_examples(
     records: list[bytes] = []
     first = size = 0
     seen = False
-    with FileSystems.open(path) as f:
+    with open_stream(path) as f:
         for item in read_records(f, block_size):
             seen = True
             if isinstance(item, Problem):  # a gap in the numbering: decode what comes before
@@ -168,8 +179,7 @@ def read_examples(
 def _decode(
     decoder: ExamplesDecoder, records: list[bytes], first: int
 ) -> Iterator[pa.RecordBatch | Problem]:
-    if records:
-        batch, problems = decoder.decode(records, first)
+    for batch, problems in decoder.decode_parts(records, first) if records else ():
         yield from problems
         if batch.num_rows:
             yield batch

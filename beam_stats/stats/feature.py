@@ -219,6 +219,10 @@ class FeatureAccumulator:
         self._type_conflict(stats, kind)
         if self.num_invalid_values:
             stats.custom_stats.add(name="num_invalid_values", num=self.num_invalid_values)
+        if unsupported := self.kind_counts[Kind.UNSUPPORTED.value]:
+            # Values of an Arrow type without statistics (union, interval, map ...): counted
+            # here, so that an empty STRING summary is not mistaken for no values.
+            stats.custom_stats.add(name="unsupported_values", num=unsupported)
         if self.num_invalid_weights:
             stats.custom_stats.add(name="num_invalid_weights", num=self.num_invalid_weights)
         if include_state:

@@ -34,15 +34,24 @@ def generate_statistics_from_table(
             or "All Examples", then the slices in key order.
 
     Raises:
-        InvalidInputError: `data` is none of the accepted types, or the slicing makes more
-            than its ``max_slices`` slices.
+        InvalidInputError: `data` is none of the accepted types, a DataFrame column Arrow
+            cannot convert (mixed Python types), or the slicing makes more than its
+            ``max_slices`` slices.
     """
     if isinstance(data, pa.RecordBatch):
         table = pa.Table.from_batches([data])
     elif isinstance(data, pa.Table):
         table = data
     elif type(data).__name__ == "DataFrame" and hasattr(data, "columns"):
-        table = pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+            # Arrow's message names the column; say what to do about it.
+            raise InvalidInputError(
+                f"the DataFrame has a column Arrow cannot convert ({e}); a column of mixed "
+                "Python types (an object column of numbers and strings) must be given one "
+                "type first, e.g. df[column].astype(str)"
+            ) from e
     else:
         raise InvalidInputError(
             f"expected a pyarrow Table or RecordBatch or a pandas DataFrame, got {type(data)}"

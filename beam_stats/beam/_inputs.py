@@ -1,0 +1,49 @@
+"""Opening input files on any Beam file system, so that a damaged one fails loudly.
+
+Beam decompresses by suffix (``.gz``, ``.bz2``, ``.deflate``, ``.zst``, ...) but stops
+silently at the end of a truncated compressed file, and its ``CompressedFile.closed`` is a
+method, which Arrow takes for a closed file. :func:`open_stream` fixes both.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO, Any
+
+from apache_beam.io.filesystems import FileSystems
+
+_COMPRESSED = (".gz", ".bz2", ".zst", ".zstd", ".deflate", ".lzma", ".xz", ".snappy")
+
+
+def open_stream(path: str) -> IO[bytes]:
+    """A buffered binary stream of the (decompressed) file; reading past the end of a
+    truncated compressed file raises ``EOFError``."""
+    return io.BufferedReader(_Stream(FileSystems.open(path)), 1 << 20)
+
+
+def open_input(path: str) -> IO[bytes] | str:
+    """A local uncompressed path as is (Arrow maps it), else :func:`open_stream`."""
+    if FileSystems.get_scheme(path) in (None, "file") and not path.lower().endswith(_COMPRESSED):
+        return path
+    return open_stream(path)
+
+
+class _Stream(io.RawIOBase):
+    def __init__(self, f: Any) -> None:
+        super().__init__()
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._f.read(len(buffer))
+        if not data and getattr(getattr(self._f, "_decompressor", None), "eof", True) is False:
+            raise EOFError("the compressed file ends early (truncated?)")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()

@@ -1,0 +1,247 @@
+"""CSV files to Arrow record batches (see :mod:`beam_stats.beam.sources`).
+
+Read as raw bytes, then each column is converted per batch to the type that its first
+non-null batch of the file reads as (int64, float64, bool, else string), allowing one or 1%
+unreadable values. Unreadable values become null, yield a ``wrong_type`` record naming the
+first of them, and are counted in the field's metadata, so the statistics report them too
+(``num_invalid_values``). Rows with the wrong number of fields yield ``malformed_row``
+records; invalid UTF-8 stays as bytes.
+
+Only an empty cell is missing: ``NA``, ``N/A``, ``null`` ... are values (the country code
+"NA" is one), as with pandas' ``keep_default_na=False`` and TFDV's CSV decoder; ``NaN`` in a
+number column is a float NaN (``num_nan``). A header that is not UTF-8 is read with its bad
+bytes escaped; repeated header names become distinct features (``name (2)``). A row longer
+than a block makes the reader start again after the rows already read, with bigger blocks.
+A file that is not text (a NUL byte in its first 64 KiB) is one ``unreadable_file`` record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from beam_stats.arrow import INVALID_VALUES_KEY
+from beam_stats.beam._inputs import open_input, open_stream
+from beam_stats.beam.problems import MAX_EXAMPLE, error_record, unique_names
+
+_INTEGER = r"^[-+]?\d{1,18}$"
+_NUMBER = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
+# A CSV column reads as numbers (or booleans) when at most one value or this share of its
+# first batch's values do not; those become null and are reported, in the statistics too.
+_MAX_BAD_SHARE = 0.01
+_SNIFF = 1 << 16
+_MAX_BLOCK = 1 << 30  # a row longer than this is not read
+
+Item: TypeAlias = pa.RecordBatch | dict[str, Any]
+
+
+def _parses(text: pa.Array, target: pa.DataType) -> np.ndarray:
+    """Which values of `text` read as `target` (nulls count as readable)."""
+    if target == pa.bool_():
+        words = pc.is_in(pc.utf8_lower(text), pa.array(["true", "false", "1", "0"]))
+        ok = pc.if_else(pc.is_null(text), True, words)  # is_in says False for nulls
+    else:
+        ok = pc.match_substring_regex(text, _INTEGER if target == pa.int64() else _NUMBER)
+    return np.asarray(pc.fill_null(ok, True), dtype=bool)
+
+
+def _cast(text: pa.Array, target: pa.DataType, ok: np.ndarray) -> pa.Array | None:
+    """`text` as `target` with the unreadable values null; None if Arrow disagrees."""
+    clean = text if ok.all() else pc.if_else(pa.array(ok), text, None)
+    try:
+        return clean.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _parse_column(
+    raw: pa.Array, target: pa.DataType | None
+) -> tuple[pa.Array, pa.DataType | None, np.ndarray]:
+    """Converts one CSV column of a batch.
+
+    Returns the array, the column's type in this file, and which values could not be read
+    as that type (they are null in the array).
+    """
+    none = np.zeros(len(raw), dtype=bool)
+    try:
+        text = raw.cast(pa.string())
+    except pa.ArrowInvalid:  # invalid UTF-8: keep the bytes, the statistics count them
+        return raw, target, none
+    present = len(text) - text.null_count
+    if target is None:
+        if present == 0:
+            return pa.nulls(len(text)), None, none
+        for candidate in (pa.int64(), pa.float64(), pa.bool_()):
+            ok = _parses(text, candidate)
+            bad = len(ok) - int(np.count_nonzero(ok))
+            if 2 * bad < present and bad <= max(1.0, _MAX_BAD_SHARE * present):
+                array = _cast(text, candidate, ok)
+                if array is not None:
+                    return array, candidate, ~ok
+        return text, pa.string(), none
+    if target == pa.string():
+        return text, target, none
+    ok = _parses(text, target)
+    if target == pa.int64() and not ok.all():
+        as_float = _parses(text, pa.float64())  # ints and floats mix without loss
+        if as_float.all() and (array := _cast(text, pa.float64(), as_float)) is not None:
+            return array, target, none
+    array = _cast(text, target, ok)
+    if array is None:
+        return text, target, none
+    return array, target, ~ok
+
+
+def _header(path: str) -> tuple[list[str], bool, list[str]]:
+    """The column names, whether they differ from the header's own (then the reader is
+    given them), and a message per change."""
+    probe = pcsv.open_csv(
+        open_input(path),
+        read_options=pcsv.ReadOptions(block_size=_SNIFF, use_threads=False),
+        parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pcsv.ConvertOptions(check_utf8=False),
+    )
+    messages = []
+    try:
+        names = probe.schema.names
+    except UnicodeDecodeError:
+        first = pcsv.open_csv(
+            open_input(path),
+            read_options=pcsv.ReadOptions(
+                block_size=_SNIFF, use_threads=False, autogenerate_column_names=True
+            ),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+            convert_options=pcsv.ConvertOptions(
+                column_types={f"f{i}": pa.binary() for i in range(len(probe.schema))}
+            ),
+        ).read_next_batch()
+        names = [
+            (column[0].as_py() or b"").decode("utf-8", "backslashreplace")
+            for column in first.columns
+        ]
+        messages.append(f"the header is not UTF-8; its names read as {names!r}"[:MAX_EXAMPLE])
+    distinct, renames = unique_names(names)
+    return distinct, bool(messages or renames), messages + renames
+
+
+def read_csv(path: str, block_size: int) -> Iterator[Item]:
+    """The batches of one CSV file and its error records (dicts)."""
+    with open_stream(path) as f:
+        start = f.read(_SNIFF)
+    if b"\0" in start:
+        offset = start.index(b"\0")
+        yield error_record(
+            path, "unreadable_file", f"not a CSV text file: a NUL byte at byte {offset}"
+        )
+        return
+    try:
+        names, given, messages = _header(path)
+    except pa.ArrowInvalid as e:
+        kind = "empty_file" if "Empty CSV file" in str(e) else "unreadable_file"
+        yield error_record(path, kind, str(e))
+        return
+    for message in messages:
+        kind = "duplicate_column" if "repeats the name" in message else "bad_header"
+        yield error_record(path, kind, message, 1)
+    types: dict[str, pa.DataType | None] = dict.fromkeys(names)
+    rows = malformed = 0  # data rows read, and rows reported malformed
+    while True:
+        bad_rows: list[dict[str, Any]] = []  # filled by the reader's invalid-row handler
+        try:
+            reader = _open_reader(path, names, given, block_size, rows + malformed, bad_rows)
+            for batch in iter(reader.read_next_batch, None):
+                malformed += len(bad_rows)
+                yield from bad_rows
+                bad_rows.clear()
+                converted, problems = _convert(path, names, types, batch, rows)
+                yield from problems
+                yield converted
+                rows += batch.num_rows
+            yield from bad_rows
+            break
+        except pa.ArrowInvalid as e:
+            if "straddl" in str(e) and block_size < _MAX_BLOCK:
+                block_size *= 4  # a row longer than a block: start after the rows read
+                continue  # the bad rows of the unread batch are found again
+            yield from bad_rows
+            if "Empty CSV file" not in str(e):
+                yield error_record(path, "unreadable_file", f"after data row {rows}: {e}")
+            break
+    if rows == 0:
+        yield error_record(path, "empty_file", "the file has no data rows")
+
+
+def _open_reader(
+    path: str,
+    names: list[str],
+    given: bool,
+    block_size: int,
+    skip: int,
+    problems: list[dict[str, Any]],
+) -> pcsv.CSVStreamingReader:
+    def on_invalid_row(row: Any) -> str:
+        problems.append(
+            error_record(
+                path,
+                "malformed_row",
+                f"expected {row.expected_columns} fields, got {row.actual_columns}: "
+                f"{row.text[:MAX_EXAMPLE]!r}",
+                row.number,
+            )
+        )
+        return "skip"
+
+    return pcsv.open_csv(
+        open_input(path),
+        read_options=pcsv.ReadOptions(
+            block_size=block_size,
+            use_threads=False,
+            column_names=names if given else None,
+            skip_rows=1 if given else 0,
+            skip_rows_after_names=skip,
+        ),
+        # Blank lines are rows too (a one-column file's nulls), or reported as malformed:
+        # never skipped silently.
+        parse_options=pcsv.ParseOptions(
+            invalid_row_handler=on_invalid_row, ignore_empty_lines=False
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.binary() for name in names},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
+def _convert(
+    path: str,
+    names: list[str],
+    types: dict[str, pa.DataType | None],
+    batch: pa.RecordBatch,
+    row: int,
+) -> tuple[pa.RecordBatch, list[dict[str, Any]]]:
+    columns, fields, problems = [], [], []
+    for name, raw in zip(names, batch.columns, strict=True):
+        array, types[name], bad = _parse_column(raw, types[name])
+        columns.append(array)
+        num_bad = int(np.count_nonzero(bad))
+        metadata = {INVALID_VALUES_KEY: str(num_bad).encode()} if num_bad else None
+        fields.append(pa.field(name, array.type, metadata=metadata))
+        if num_bad:
+            first = int(np.argmax(bad))
+            value = str(raw[first].as_py())[:MAX_EXAMPLE]
+            problems.append(
+                error_record(
+                    path,
+                    "wrong_type",
+                    f"column {name!r}: {num_bad} values in data rows {row + 1}-"
+                    f"{row + batch.num_rows} are not {types[name]} (first: {value} "
+                    f"in data row {row + first + 1}); read as missing",
+                )
+            )
+    return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields)), problems

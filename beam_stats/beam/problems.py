@@ -1,0 +1,61 @@
+"""Error records: one JSON-able dict per problem with the input, and the helpers readers share.
+
+Every reader yields record batches and these records; a row is either in a batch or named by
+a record (with its file, and its line or record number where known), never dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from apache_beam.metrics.metric import Metrics
+
+MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
+
+
+def error_record(path: str, kind: str, message: str, line: int | None = None) -> dict[str, Any]:
+    """One problem with the input, as the ``errors`` output carries it."""
+    Metrics.counter("beam_stats.input", kind).inc()
+    return {"file": path, "line": line, "kind": kind, "message": message}
+
+
+def unique_names(names: list[str]) -> tuple[list[str], list[str]]:
+    """Column names made distinct, and a message per renamed column.
+
+    A file may name two columns alike (a CSV header, a Parquet file written without checks).
+    Folding them into one feature would count each example twice; keeping only one would
+    lose data. So each later one becomes a feature of its own, ``name (2)``, ``name (3)``,
+    ..., and the rename is reported.
+    """
+    if len(set(names)) == len(names):
+        return names, []
+    taken, out, messages = set(names), [], []
+    seen: set[str] = set()
+    for position, name in enumerate(names):
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        k = 2
+        while f"{name} ({k})" in taken:
+            k += 1
+        new = f"{name} ({k})"
+        taken.add(new)
+        out.append(new)
+        messages.append(
+            f"column {position + 1} repeats the name {name!r}; read as the feature {new!r}"
+        )
+    return out, messages
+
+
+def with_unique_names(
+    path: str, batch: pa.RecordBatch
+) -> tuple[pa.RecordBatch, list[dict[str, Any]]]:
+    """`batch` with distinct column names, and a ``duplicate_column`` record per rename."""
+    names, messages = unique_names(batch.schema.names)
+    if not messages:
+        return batch, []
+    fields = [field.with_name(name) for field, name in zip(batch.schema, names, strict=True)]
+    renamed = pa.RecordBatch.from_arrays(batch.columns, schema=pa.schema(fields))
+    return renamed, [error_record(path, "duplicate_column", m) for m in messages]
