@@ -41,6 +41,7 @@ from beam_stats.beam._outputs import ParDoWithTaggedOutput
 from beam_stats.beam.csvfiles import read_csv
 from beam_stats.beam.jsonlines import read_jsonl
 from beam_stats.beam.problems import error_record, with_unique_names
+from beam_stats.beam.writing import input_pattern
 from beam_stats.errors import InvalidInputError
 
 __all__ = ["ERRORS", "FORMATS", "ReadRecordBatches", "ReadResult", "error_record", "format_of"]
@@ -244,7 +245,8 @@ class ReadRecordBatches(beam.PTransform):
         block_size: int = 4 << 20,
     ) -> None:
         super().__init__()
-        self._patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        given = [patterns] if isinstance(patterns, str) else list(patterns)
+        self._patterns = [input_pattern(p) for p in given]  # "*.csv" matches in "./"
         if not self._patterns:
             raise InvalidInputError("no input pattern given")
         if file_format is not None and file_format not in FORMATS:

@@ -156,3 +156,13 @@ def test_csv_bool_column_with_many_empty_cells_stays_bool(tmp_path: Path) -> Non
     assert errors == []
     flags = [r["flag"] for r in rows]
     assert flags.count(None) == 20 and flags.count(True) == 40
+
+
+def test_a_relative_glob_matches_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n2\n")
+    (tmp_path / "b.csv").write_text("x\n3\n")
+    monkeypatch.chdir(tmp_path)
+    rows, errors = read(["*.csv"])
+    assert sorted(r["x"] for r in rows) == [1, 2, 3] and errors == []
