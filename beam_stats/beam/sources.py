@@ -85,33 +85,29 @@ def _is_local(path: str) -> bool:
 
 
 class _MatchFiles(beam.DoFn):
-    """All patterns (one element) to (path, format), each file once, in the order matched."""
+    """A pattern to (file key, (path, format)): the key is the real path of a local file, so
+    that a file matched by overlapping patterns (or through a link) is read once."""
 
     def __init__(self, file_format: str | None) -> None:
         self._format = file_format
 
-    def process(self, patterns: list[str]) -> Iterator[Any]:
-        seen: set[str] = set()
-        for pattern in patterns:
+    def process(self, pattern: str) -> Iterator[Any]:
+        try:
+            (result,) = FileSystems.match([pattern])
+            found = [m.path for m in result.metadata_list]
+        except Exception as e:  # a bad pattern or file system: the others go on
+            yield _error(pattern, "unreadable_file", f"cannot match the pattern: {e}")
+            return
+        if _is_local(pattern):
+            yield from self._not_files(pattern, found)
+        if not found:
+            yield _error(pattern, "no_match", "no file matches the pattern")
+        for path in found:
+            key = os.path.realpath(path) if _is_local(path) else path
             try:
-                (result,) = FileSystems.match([pattern])
-                found = [m.path for m in result.metadata_list]
-            except Exception as e:  # a bad pattern or file system: the others go on
-                yield _error(pattern, "unreadable_file", f"cannot match the pattern: {e}")
-                continue
-            if _is_local(pattern):
-                yield from self._not_files(pattern, found)
-            if not found:
-                yield _error(pattern, "no_match", "no file matches the pattern")
-            for path in found:
-                key = os.path.realpath(path) if _is_local(path) else path
-                if key in seen:
-                    continue  # matched by an earlier pattern too: read once
-                seen.add(key)
-                try:
-                    yield path, self._format or format_of(path)
-                except InvalidInputError as e:
-                    yield _error(path, "unknown_format", str(e))
+                yield key, (path, self._format or format_of(path))
+            except InvalidInputError as e:
+                yield _error(path, "unknown_format", str(e))
 
     @staticmethod
     def _not_files(pattern: str, found: list[str]) -> Iterator[Any]:
@@ -266,10 +262,17 @@ class ReadRecordBatches(beam.PTransform):
 
     def expand(self, pipeline: beam.pvalue.PBegin) -> ReadResult:
         # Not ParDo(...).with_outputs(ERRORS): the DaskRunner mixes such outputs (_outputs.py).
-        files, match_errors = (
+        # One element per pattern (on Dask, where Reshuffle does nothing, the patterns'
+        # partitions are how the work spreads); a file matched twice is read once.
+        keyed, match_errors = (
             pipeline
-            | "Patterns" >> beam.Create([self._patterns])
+            | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> ParDoWithTaggedOutput(_MatchFiles(self._format), ERRORS)
+        )
+        files = (
+            keyed
+            | "ByFile" >> beam.GroupByKey()
+            | "OncePerFile" >> beam.Map(lambda key_found: min(key_found[1]))
         )
         units, unit_errors = (
             files
