@@ -23,12 +23,13 @@ the batch and reported as ``malformed_record``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 from google.protobuf.message import DecodeError
+from google.protobuf.unknown_fields import UnknownFieldSet
 
 from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.proto import example_pb2
@@ -215,6 +216,17 @@ class _Column:
         self.add_raw = self.raws.append
 
 
+def _reparsed(data: bytes) -> dict[str, bytes]:
+    """The features of a record whose map entries protobuf's fast parse set aside (an entry
+    holding an unknown field): parsed as a whole tf.Example, each Feature re-serialized.
+
+    Raises:
+        DecodeError: the record is not a tf.Example.
+    """
+    example = example_pb2.Example.FromString(data)
+    return {name: feature.SerializeToString() for name, feature in example.features.feature.items()}
+
+
 def _normalise(raw: bytes) -> bytes | str:
     """The canonical encoding of a serialized Feature, or why it is not one."""
     try:
@@ -272,7 +284,10 @@ class ExamplesDecoder:
         parse = example_pb2.RawExample.FromString
         for row, data in enumerate(records):
             try:
-                features = parse(data).features.feature
+                raw = parse(data).features
+                features: Mapping[str, bytes] = raw.feature
+                if len(UnknownFieldSet(raw)):  # upb keeps odd map entries out of the map
+                    features = _reparsed(data)
             except DecodeError as e:
                 bad[row] = str(e) or "not a tf.Example"
                 continue
