@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 import pyarrow as pa
@@ -134,11 +135,16 @@ def _result(accumulator: DatasetAccumulator) -> object:
 @given(_rows, _rows, _rows)
 def test_merge_algebra(a: list, b: list, c: list) -> None:
     whole = _result(_acc(a + b + c))
+    # Float sums are exact to about 1e-16 of the largest value: a mean of 154.6 from values
+    # near 2**40 that cancel (Chan's merge of partial means) is off by ~2e-5 (hypothesis).
+    numbers = [abs(r[k]) for r in a + b + c for k in ("f", "i") if r.get(k) is not None]
+    numbers = [x for x in numbers if math.isfinite(x)]
+    tolerance = max(1e-6, 1e-13 * max(numbers, default=0.0))
     ab = _acc(a)
     ab.merge(_acc(b))
     ba = _acc(b)
     ba.merge(_acc(a))
-    assert_close(_result(ab), _result(ba))  # commutative
+    assert_close(_result(ab), _result(ba), abs_=tolerance)  # commutative
     left = _acc(a)
     left.merge(_acc(b))
     left.merge(_acc(c))
@@ -146,8 +152,8 @@ def test_merge_algebra(a: list, b: list, c: list) -> None:
     bc.merge(_acc(c))
     right = _acc(a)
     right.merge(bc)
-    assert_close(_result(left), _result(right))  # associative
-    assert_close(_result(left), whole)  # and equal to the statistics of the union
+    assert_close(_result(left), _result(right), abs_=tolerance)  # associative
+    assert_close(_result(left), whole, abs_=tolerance)  # and equal to the union's
     identity = _acc(a)
     identity.merge(DatasetAccumulator(SPEC))
     assert_close(_result(identity), _result(_acc(a)))
