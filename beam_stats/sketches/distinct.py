@@ -30,8 +30,9 @@ Merge:
     ``|S| <= exact_limit``, else the registers of ``S`` (``registers(A | B) =
     maximum(registers(A), registers(B))`` elementwise). Merge is the union, so it is exactly
     commutative, associative and idempotent, and the serialised state does not depend on the
-    order of adds and merges. States of different limits (only states of format 1 files,
-    limit 0) merge under the smaller limit, which keeps that property.
+    order of adds and merges. States of different limits (e.g. ``exact_limit=0``, HyperLogLog
+    only, against the default; files made so do not merge, their settings differ) merge under
+    the smaller limit, which keeps that property.
 
 Empty input and NaN:
     An empty sketch is sparse with no hash and its result is exactly 0. Nulls are dropped by
@@ -145,8 +146,8 @@ class DistinctCountAccumulator:
 
     @property
     def exact_limit(self) -> int:
-        """The most distinct values this state counts exactly (the spec's, or 0 for state
-        read from a format 1 file and everything merged with it)."""
+        """The most distinct values this state counts exactly (the spec's, or the smaller
+        limit of a state merged into it)."""
         return self._limit
 
     @property
@@ -296,9 +297,8 @@ class DistinctCountAccumulator:
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.DistinctCountState) -> DistinctCountAccumulator:
-        """Rebuilds an accumulator from :meth:`to_proto` output, or from the registers-only
-        state of format 1 files (read as dense with exact limit 0; all-zero registers as
-        empty).
+        """Rebuilds an accumulator from :meth:`to_proto` output (registers without a limit
+        read as dense with exact limit 0; all-zero registers as empty).
 
         Raises:
             DeserializationError: for a bad precision, limit, register length or value, both

@@ -123,8 +123,8 @@ class StringAccumulator:
         The estimate is kept within what is certain: a dense distinct state has more than its
         ``exact_limit`` hashes; the frequent-items sketch drops a value only when it holds
         ``capacity`` others, so there are more than ``capacity``; and there are no more
-        distinct values than values. Distinct states of format 1 files (HyperLogLog only) are
-        still exact while the frequent-items sketch never dropped a value.
+        distinct values than values. A HyperLogLog-only state (``exact_limit=0``) is still
+        exact while the frequent-items sketch never dropped a value.
         """
         if self.distinct.is_exact:
             return self.distinct.result()

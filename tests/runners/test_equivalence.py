@@ -402,7 +402,7 @@ def test_validation_splits_every_row_read(
     name, out = outputs
     table = data.table([*data.part_a, *data.part_b])
     new_colour = int(pc.sum(pc.equal(table["colour"], NEW_COLOUR)).as_py())
-    if name == "dask" and out.validation is None or _could_not_write(out):
+    if (name == "dask" and out.validation is None) or _could_not_write(out):
         # Dask did not finalise the row files: an error in one line, no silent loss; what
         # was written (the summary) is complete.
         assert name == "dask" and _could_not_write(out), out.validate_log[-3000:]
