@@ -22,6 +22,7 @@ from beam_stats.errors import (
     InvalidInputError,
     SchemaError,
 )
+from beam_stats.jobs import CheckResult, CheckSpec, check
 from beam_stats.pipelines import ValidateExamples, WriteExamples
 from beam_stats.pipelines.skew import DetectFeatureSkew
 from beam_stats.report import render_report
@@ -59,6 +60,8 @@ from beam_stats.validation import (
 __all__ = [
     "AnomalyRow",
     "BeamStatsError",
+    "CheckResult",
+    "CheckSpec",
     "CompositeFeatureSpec",
     "DeserializationError",
     "DetectFeatureSkew",
@@ -85,6 +88,7 @@ __all__ = [
     "WriteStatistics",
     "add_environments",
     "anomaly_rows",
+    "check",
     "check_batch",
     "compare_statistics",
     "composite_specs",

@@ -7,11 +7,11 @@ import json
 import logging
 import re
 import sys
-from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
-from beam_stats.errors import BeamStatsError, LostOutputError
+from beam_stats.beam.running import run_pipeline as run_pipeline  # the commands' runner
+from beam_stats.errors import BeamStatsError
 from beam_stats.report.model import visible
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
@@ -94,31 +94,3 @@ class QuietBeamStatsErrors(logging.Filter):
         if record.levelno >= logging.ERROR and error is None:
             return not _BEAM_STATS_ERROR_TEXT.search(record.getMessage())
         return True
-
-
-def run_pipeline(pipeline: Any) -> None:
-    """Runs `pipeline` to the end, on any runner (the DaskRunner leaves its client open).
-
-    Raises:
-        LostOutputError: the runner could not finish writing an output's files.
-    """
-    from apache_beam.io.filesystem import BeamIOError
-
-    from beam_stats.beam.writing import discard_temporaries
-
-    try:
-        result = pipeline.run()
-        result.wait_until_finish()
-    except BaseException as e:
-        discard_temporaries(pipeline)  # the earlier outputs stay as they were
-        if not isinstance(e, BeamIOError):
-            raise
-        # e.g. Beam's DaskRunner finalising a sharded write twice
-        raise LostOutputError(
-            f"the runner could not finish writing an output ({e}); its files are incomplete. "
-            "Beam's DaskRunner does not finalise sharded writes (docs/RUNNERS.md): use "
-            "another runner."
-        ) from e
-    client = getattr(result, "client", None)
-    if client is not None:
-        client.close()

@@ -7,8 +7,10 @@ list) and a note. Features with breaches come first, the one furthest over a thr
 first; then the others, the closest to a threshold first; within a feature its measures are
 ordered the same way. Thresholds come from ``--schema`` (its drift comparators, or its skew
 comparators with ``--skew``), overridden by ``--threshold`` for every feature; with neither,
-:data:`DEFAULT_THRESHOLDS`. Exit status 0 when nothing is over its threshold, 1 otherwise, 2
-on bad input. Only the statistics files are read, no pipeline: unknown flags are errors.
+the library's defaults (:mod:`beam_stats.drift.defaults`, which also says why id-like
+features get only ``missing_fraction``). Exit status 0 when nothing is over its threshold,
+1 otherwise, 2 on bad input. Only the statistics files are read, no pipeline: unknown flags
+are errors.
 
 Feature names and values are only ever substituted into the table, never interpreted;
 non-printable characters are shown escaped so that each row stays on one line (as
@@ -29,19 +31,6 @@ if TYPE_CHECKING:
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     from beam_stats.drift import FeatureComparison, Measured
-
-#: Thresholds when neither --schema nor --threshold gives any: common rules of thumb. The
-#: normalized absolute difference (it grows with a change in volume) and chi-squared (any
-#: difference is significant in a large sample) get none.
-DEFAULT_THRESHOLDS = {
-    "l_infinity": 0.1,
-    "jensen_shannon": 0.1,
-    "psi": 0.25,
-    "ks": 0.1,
-    "wasserstein": 0.25,
-    "hellinger": 0.25,
-    "missing_fraction": 0.1,
-}
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -76,6 +65,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.files import load_statistics
     from beam_stats.drift import DistanceSpec, Thresholds, compare_statistics
+    from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
     from beam_stats.schema import load_schema
 
     if beam_args:
@@ -83,8 +73,6 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     spec = DistanceSpec(num_bins=args.bins)
     limits = _thresholds(args.threshold)
     schema = load_schema(args.schema) if args.schema else None
-    if schema is None and not limits:
-        limits = dict(DEFAULT_THRESHOLDS)
     base = _dataset(load_statistics(args.base), args.dataset, args.base)
     test = _dataset(load_statistics(args.test), args.dataset, args.test)
     comparison = compare_statistics(
@@ -93,6 +81,7 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         schema,
         kind="skew" if args.skew else "drift",
         limits=Thresholds.from_mapping(limits),
+        defaults=DEFAULT_THRESHOLDS if schema is None and not limits else None,
         spec=spec,
     )
     print(

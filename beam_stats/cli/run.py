@@ -1,10 +1,5 @@
-"""``beam-stats run``: the main job, from training and serving data to a report people read.
-
-One Beam pipeline computes the statistics of both datasets (reading them in parallel); then,
-from the statistics files alone: a schema is inferred from training (or the given one is
-used), serving is validated against it (environment SERVING), training and serving are
-compared for skew with the schema's thresholds, and one self-contained HTML report shows
-both datasets side by side with every anomaly and distance. Everything lands in ``--out``.
+"""``beam-stats run``: the main job (:func:`beam_stats.jobs.check`), from training and
+serving data to a report people read; this module only parses its arguments and prints.
 
 Exit status: 0 no anomaly, 1 anomalies found (so the job can gate a pipeline), 2 bad input.
 """
@@ -12,37 +7,12 @@ Exit status: 0 no anomaly, 1 anomalies found (so the job can gate a pipeline), 2
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
 
-from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
-
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems, run_pipeline
-from beam_stats.errors import InvalidInputError
-from beam_stats.stats import StatisticsSpec
-
-#: The files `run` writes into its folder.
-OUTPUTS = (
-    "train_stats.pb",
-    "serving_stats.pb",
-    "train_input_errors.jsonl",
-    "serving_input_errors.jsonl",
-    "schema.pbtxt",
-    "anomalies.pbtxt",
-    "report.html",
-)
-
-#: Skew thresholds of an inferred schema (per feature; edit the schema file to change them).
-DEFAULT_SKEW_THRESHOLDS = {
-    "l_infinity": 0.1,
-    "jensen_shannon": 0.1,
-    "psi": 0.25,
-    "ks": 0.1,
-    "missing_fraction": 0.1,
-}
+from beam_stats.cli._common import report_input_problems
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -71,95 +41,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(run=run_main_job)
 
 
-def _compute_statistics(
-    args: argparse.Namespace, beam_args: Sequence[str], out: str, spec: StatisticsSpec
-) -> None:
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-    from beam_stats.beam.progress import LogProgress
-    from beam_stats.beam.writing import WriteTextFile, input_pattern, match_inputs
-
-    try:
-        pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
-    except ValueError as e:  # e.g. an unknown --runner
-        raise InvalidInputError(f"bad pipeline option: {e}") from e
-    written = []
-    for name in ("train", "serving"):
-        patterns = [input_pattern(p) for p in getattr(args, name)]
-        match_inputs(getattr(args, name))
-        errors_path = f"{out}/{name}_input_errors.jsonl"
-        read = pipeline | f"Read {name}" >> ReadRecordBatches(patterns, args.format)
-        written.append(
-            read.batches
-            | f"Progress {name}" >> LogProgress(name)
-            | f"Statistics {name}" >> GenerateStatistics(spec, name=name)
-            | f"Write {name}" >> WriteStatistics(f"{out}/{name}_stats.pb")
-        )
-        written.append(
-            read.errors
-            | f"Errors to JSON {name}" >> beam.Map(json.dumps)
-            | f"Write errors {name}" >> WriteTextFile(errors_path)
-        )
-    # One final step that needs every write (Beam's DaskRunner runs only the last graph).
-    _ = tuple(written) | "Done" >> beam.Flatten()
-    run_pipeline(pipeline)
-
-
-def _combined(
-    serving: anomalies_pb2.Anomalies, skew: anomalies_pb2.Anomalies
-) -> anomalies_pb2.Anomalies:
-    """One Anomalies message: serving's schema anomalies, then the skew findings."""
-    combined = anomalies_pb2.Anomalies()
-    combined.CopyFrom(serving)
-    for feature, info in skew.anomaly_info.items():
-        if feature in combined.anomaly_info:
-            combined.anomaly_info[feature].reason.extend(info.reason)
-        else:
-            combined.anomaly_info[feature].CopyFrom(info)
-    combined.drift_skew_info.extend(skew.drift_skew_info)
-    return combined
-
-
-def _distribution_features(
-    dataset: statistics_pb2.DatasetFeatureStatistics,
-) -> list[tuple[str, ...]]:
-    """Features whose distribution is worth comparing: not structs, and not near-unique
-    strings (ids), whose every value is new in the next dataset."""
-    paths = []
-    for feature in dataset.features:
-        kind = feature.WhichOneof("stats")
-        if kind is None or kind == "struct_stats":  # None: a sparse/weighted feature's checks
-            continue
-        if kind == "string_stats":
-            values = feature.string_stats.common_stats.tot_num_values
-            if values and feature.string_stats.unique > 0.5 * values:
-                continue
-        paths.append(tuple(feature.path.step))
-    return paths
-
-
 def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam.files import load_statistics
-    from beam_stats.beam.writing import check_outputs, write_file
     from beam_stats.cli.schema import plural, print_table
-    from beam_stats.drift import set_skew_thresholds
-    from beam_stats.report import render_report
-    from beam_stats.schema import (
-        RangeInferenceSpec,
-        SchemaInferenceSpec,
-        add_environments,
-        composite_specs,
-        infer_schema,
-        load_schema,
-        write_schema,
-    )
-    from beam_stats.schema.io import write_anomalies
-    from beam_stats.validation import anomaly_rows, validate_statistics
+    from beam_stats.jobs import CheckSpec, check
+    from beam_stats.schema import RangeInferenceSpec, SchemaInferenceSpec
 
-    out = args.out.rstrip("/")
-    check_outputs([*args.train, *args.serving, args.schema], [f"{out}/{f}" for f in OUTPUTS])
     progress = logging.getLogger("beam_stats.progress")
     if not progress.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -167,52 +53,25 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         progress.addHandler(handler)
         progress.setLevel(logging.INFO)
         progress.propagate = False
-    # A given schema's sparse and weighted features are counted in both datasets (as TFDV
-    # does when its statistics options hold the schema); an inferred schema has none.
-    given = load_schema(args.schema) if args.schema else None
-    statistics_spec = StatisticsSpec(composites=composite_specs(given) if given is not None else ())
-    print(f"[1/4] statistics of training and serving data (Beam) -> {out}/", file=sys.stderr)
-    _compute_statistics(args, beam_args, out, statistics_spec)
-    for name in ("train", "serving"):
-        report_input_problems(f"{out}/{name}_input_errors.jsonl")
-    train = load_statistics(f"{out}/train_stats.pb")
-    serving = load_statistics(f"{out}/serving_stats.pb")
-
-    if given is not None:
-        print(f"[2/4] schema from {args.schema}", file=sys.stderr)
-        schema = given
-    else:
-        print("[2/4] schema inferred from training", file=sys.stderr)
-        spec = SchemaInferenceSpec(
+    spec = CheckSpec(
+        labels=tuple(args.label),
+        inference=SchemaInferenceSpec(
             ranges=RangeInferenceSpec() if args.infer_ranges else None,
             disallow_nan=args.disallow_nan,
-        )
-        schema = infer_schema(train.datasets[0], spec)
-        not_in = {label: ["SERVING"] for label in args.label}
-        schema = add_environments(schema, ("TRAINING", "SERVING"), not_in=not_in)
-        for path in _distribution_features(train.datasets[0]):
-            schema = set_skew_thresholds(schema, path, **DEFAULT_SKEW_THRESHOLDS)
-    write_schema(schema, f"{out}/schema.pbtxt")
-
-    print("[3/4] validating serving and comparing it with training", file=sys.stderr)
-    environments = set(schema.default_environment)
-    serving_environment = "SERVING" if "SERVING" in environments else None
-    training_environment = "TRAINING" if "TRAINING" in environments else None
-    anomalies = _combined(
-        validate_statistics(serving, schema, serving_environment),
-        validate_statistics(
-            train,
-            schema,
-            training_environment,
-            serving_statistics=serving,
-            serving_environment=serving_environment,
         ),
+        input_format=args.format,
     )
-    write_anomalies(anomalies, f"{out}/anomalies.pbtxt")
-
-    print("[4/4] report", file=sys.stderr)
-    html = render_report(train, serving, anomalies, title="train vs serving")
-    write_file(f"{out}/report.html", html.encode("utf-8"))
+    result = check(
+        args.train,
+        args.serving,
+        args.out,
+        schema=args.schema,
+        spec=spec,
+        pipeline_options=beam_args,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    for name in ("train", "serving"):
+        report_input_problems(result.paths[f"{name}_errors"])
     rows = [
         (
             row.feature or "(dataset)",
@@ -222,12 +81,13 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             row.severity,
             row.description,
         )
-        for row in anomaly_rows(anomalies)
+        for row in result.rows
     ]
     if rows:
         print_table([("feature", "anomaly", "severity", "description"), *rows])
+    paths = result.paths
     print(
-        f"{plural(len(rows), 'anomaly', 'anomalies')}; "
-        f"report: {out}/report.html, schema: {out}/schema.pbtxt, anomalies: {out}/anomalies.pbtxt"
+        f"{plural(len(rows), 'anomaly', 'anomalies')}; report: {paths['report']}, "
+        f"schema: {paths['schema']}, anomalies: {paths['anomalies']}"
     )
     return 1 if rows else 0

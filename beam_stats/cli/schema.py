@@ -7,7 +7,8 @@ With ``--previous`` it checks the schema's drift comparators, with ``--serving``
 comparators and schema skew (``beam_stats.validation.comparisons``); reasons of the
 comparators tensorflow-metadata has no anomaly type for (``CUSTOM_VALIDATION``) are listed
 by their stable short description, e.g. ``COMPARATOR_PSI_HIGH``. ``infer-schema`` writes
-thresholds for every feature with ``--drift-threshold``/``--skew-threshold``.
+thresholds for every feature with ``--drift-threshold``/``--skew-threshold`` (as
+:mod:`beam_stats.drift.defaults` allows: not the distributions of id-like features).
 Neither command runs a pipeline, so flags they do not know are errors, not Beam options.
 """
 
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
+    from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
+
+    from beam_stats.drift.thresholds import Kind
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -213,16 +216,22 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     schema = add_environments(schema, args.environment, not_in=not_in)
     if severities:
         schema = with_severity_overrides(schema, severities)
-    schema = _with_comparators(schema, args)
+    schema = _with_comparators(schema, datasets[0], args)
     write_schema(schema, args.output)
     print(f"wrote a schema of {len(schema.feature)} features to {args.output}")
     return 0
 
 
-def _with_comparators(schema: schema_pb2.Schema, args: argparse.Namespace) -> schema_pb2.Schema:
-    from beam_stats.drift import set_drift_thresholds, set_skew_thresholds
+def _with_comparators(
+    schema: schema_pb2.Schema,
+    statistics: statistics_pb2.DatasetFeatureStatistics,
+    args: argparse.Namespace,
+) -> schema_pb2.Schema:
+    from beam_stats.drift import Thresholds
+    from beam_stats.drift.defaults import with_thresholds_for_all
 
-    for flag, setter in (("drift", set_drift_thresholds), ("skew", set_skew_thresholds)):
+    kinds: tuple[Kind, ...] = ("drift", "skew")
+    for flag in kinds:
         values: dict[str, float] = {}
         for measure, text in _pairs(getattr(args, f"{flag}_threshold"), f"--{flag}-threshold"):
             try:
@@ -231,8 +240,9 @@ def _with_comparators(schema: schema_pb2.Schema, args: argparse.Namespace) -> sc
                 raise InvalidInputError(
                     f"--{flag}-threshold {measure}: not a number: {text!r}"
                 ) from e
-        if values:
-            schema = setter(schema, None, **values)
+        if values:  # to every feature the library's policy allows (not id-like ones)
+            wanted = Thresholds.from_mapping(values)
+            schema = with_thresholds_for_all(schema, statistics, flag, wanted)
     if args.num_examples_drift is not None:
         low, high = args.num_examples_drift
         if not 0 <= low <= high:

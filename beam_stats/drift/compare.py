@@ -37,6 +37,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats._types import FeaturePath
 from beam_stats.drift import categorical, numeric
 from beam_stats.drift.chi_square import chi_squared
+from beam_stats.drift.defaults import applicable
 from beam_stats.drift.hellinger import hellinger_categorical, hellinger_numeric
 from beam_stats.drift.infinity_norm import l_infinity
 from beam_stats.drift.jensen_shannon import jensen_shannon_categorical, jensen_shannon_numeric
@@ -297,6 +298,7 @@ def compare_statistics(
     *,
     kind: Kind = "drift",
     limits: Thresholds | None = None,
+    defaults: Thresholds | None = None,
     spec: DistanceSpec | None = None,
 ) -> DatasetComparison:
     """Every applicable measure for every feature of either dataset.
@@ -307,6 +309,10 @@ def compare_statistics(
         schema: where thresholds come from (its `kind` comparators), feature by feature.
         kind: ``"drift"`` or ``"skew"``: which of the schema's thresholds apply.
         limits: thresholds for every feature, over the schema's.
+        defaults: thresholds for every feature the schema sets none for (e.g.
+            :data:`~beam_stats.drift.defaults.DEFAULT_THRESHOLDS`). `limits` and
+            `defaults` apply to a feature as :func:`~beam_stats.drift.defaults.applicable`
+            says: not to STRUCTs, only ``missing_fraction`` to id-like features.
         spec: binning and reading options.
 
     Raises:
@@ -319,11 +325,13 @@ def compare_statistics(
     for path in sorted(set(base_features) | set(test_features)):
         feature = find_feature(schema, path) if schema is not None else None
         own = thresholds(feature, kind) if feature is not None else Thresholds()
+        base_feature, test_feature = base_features.get(path), test_features.get(path)
+        stats = (base_feature if base_feature is not None else test_features[path]).stats
+        if defaults is not None and own.empty:
+            own = applicable(stats, defaults)
         if limits is not None:
-            own = own.overridden_by(limits)
-        features.append(
-            compare_feature(base_features.get(path), test_features.get(path), own, spec=spec)
-        )
+            own = own.overridden_by(applicable(stats, limits))
+        features.append(compare_feature(base_feature, test_feature, own, spec=spec))
     return DatasetComparison(
         int(one_dataset(base).num_examples), int(one_dataset(test).num_examples), tuple(features)
     )

@@ -168,7 +168,8 @@ def thresholds(feature: schema_pb2.Feature, kind: Kind) -> Thresholds:
         raise SchemaError(f"feature {feature.name}: {kind} comparator: {e}") from e
 
 
-def _set(feature: schema_pb2.Feature, kind: Kind, values: Thresholds) -> None:
+def set_thresholds(feature: schema_pb2.Feature, kind: Kind, values: Thresholds) -> None:
+    """Sets `values` as `feature`'s `kind` thresholds, in place; others are kept."""
     tfmd = feature.drift_comparator if kind == "drift" else feature.skew_comparator
     index, message = _own(feature)
     own = getattr(message, kind)
@@ -200,7 +201,7 @@ def _with_thresholds(
     else:
         targets = [get_feature(result, as_path(feature))]
     for target in targets:
-        _set(target, kind, values)
+        set_thresholds(target, kind, values)
     return result
 
 

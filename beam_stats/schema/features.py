@@ -152,6 +152,18 @@ def string_domain(
     return None
 
 
+#: The environments of training data and of serving data, as TFDV names them. A command
+#: that knows which one its data is (``run``, ``validate --serving``) uses the name when the
+#: schema declares it (:func:`environment_if_declared`), else checks every feature.
+TRAINING = "TRAINING"
+SERVING = "SERVING"
+
+
+def environment_if_declared(schema: schema_pb2.Schema, environment: str) -> str | None:
+    """`environment` when `schema` declares it, else None (every feature expected)."""
+    return environment if environment in declared_environments(schema) else None
+
+
 def declared_environments(schema: schema_pb2.Schema) -> set[str]:
     names = set(schema.default_environment)
     for _, feature in iter_features(schema):

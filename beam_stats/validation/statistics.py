@@ -33,7 +33,7 @@ from beam_stats.drift import DistanceSpec
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.conformance import check_statistics
 from beam_stats.schema.extras import anomaly_type, severity, severity_overrides
-from beam_stats.schema.features import check_environment, declared_environments
+from beam_stats.schema.features import SERVING, check_environment, environment_if_declared
 from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
 from beam_stats.validation import comparisons
@@ -179,7 +179,7 @@ def _serving_environment(schema: schema_pb2.Schema, given: str | None) -> str | 
     if given is not None:
         check_environment(schema, given)
         return given
-    return "SERVING" if "SERVING" in declared_environments(schema) else None
+    return environment_if_declared(schema, SERVING)
 
 
 def _counterpart(

@@ -75,8 +75,12 @@ def test_compare_sorts_by_severity(pair: Path, capsys: pytest.CaptureFixture[str
     for feature in order:  # and within a feature, its breaches first
         status = [r[5] for r in table[1:] if r[0] == feature and r[5] in ("BREACH", "ok")]
         assert status == sorted(status), feature  # "BREACH" < "ok"
-    assert breached == {"user_id", "churned", "session_minutes", "promo_code", "device", "referrer"}
-    assert out.rstrip().splitlines()[-1].endswith("in 6 features")
+    # user_id is id-like (every value new): only its missing fraction has a default threshold
+    assert breached == {"churned", "session_minutes", "promo_code", "device", "referrer"}
+    assert out.rstrip().splitlines()[-1].endswith("in 5 features")
+    user_id = {r[1]: r for r in table if r[0] == "user_id"}
+    assert float(user_id["psi"][2]) > 1 and user_id["psi"][4:6] == ["", ""]
+    assert user_id["missing_fraction"][4:6] == ["0.1", "ok"]
     ks = next(r for r in table if r[:2] == ["session_minutes", "ks"])
     assert ks[3].startswith("+-") and ks[6] == "sketch"
 
@@ -108,8 +112,8 @@ def test_compare_prints_user_text_on_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     odd = "a\nb\x1b[2J{x}%s"
-    base = write_statistics(stats(pa.table({odd: ["u", "v"]})), str(tmp_path / "a.pb"))
-    test = write_statistics(stats(pa.table({odd: ["w", "w"]})), str(tmp_path / "b.pb"))
+    base = write_statistics(stats(pa.table({odd: ["u", "u", "v", "v"]})), str(tmp_path / "a.pb"))
+    test = write_statistics(stats(pa.table({odd: ["w", "w", "w", "w"]})), str(tmp_path / "b.pb"))
     assert run(["compare", base, test]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert all(line.startswith("a\\nb\\x1b[2J{x}%s ") for line in lines[2:-2])

@@ -1,0 +1,83 @@
+"""The thresholds beam-stats applies when the user sets none, and which features get them.
+
+One policy, used by every command that puts thresholds on many features at once: ``run``
+(the skew thresholds of the schema it infers), ``compare`` (no schema and no
+``--threshold``), ``infer-schema --drift-threshold/--skew-threshold`` and
+:func:`with_thresholds_for_all` in Python.
+
+- :data:`DEFAULT_THRESHOLDS`: common rules of thumb. The normalized absolute difference
+  (it grows with a change in volume alone) and chi-squared (any difference is significant
+  in a large sample) get none.
+- A threshold "for every feature" skips what a distribution check cannot judge: STRUCT
+  features (their children are checked), and *id-like* features (:func:`is_id_like`), whose
+  values are mostly new in every dataset, so every distance between two datasets is near its
+  maximum (a ``user_id`` had a PSI of 10.5). An id-like feature keeps ``missing_fraction``,
+  which means the same for it as for any other. A threshold set on one feature by name is
+  always kept.
+"""
+
+from __future__ import annotations
+
+from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
+
+from beam_stats.drift.thresholds import Kind, Thresholds, set_thresholds
+from beam_stats.schema.features import iter_features
+from beam_stats.schema.view import dataset_views
+
+#: Thresholds when the user gives none (see the module docstring).
+DEFAULT_THRESHOLDS = Thresholds(
+    l_infinity=0.1,
+    jensen_shannon=0.1,
+    psi=0.25,
+    ks=0.1,
+    wasserstein=0.25,
+    hellinger=0.25,
+    missing_fraction=0.1,
+)
+
+#: A string feature is id-like when its distinct values are more than this share of its
+#: values (TFDV's ``unique`` over ``tot_num_values``).
+ID_LIKE_UNIQUE_SHARE = 0.5
+
+
+def is_id_like(feature: statistics_pb2.FeatureNameStatistics) -> bool:
+    """Whether `feature` looks like an identifier: a string feature most of whose values are
+    distinct (more than :data:`ID_LIKE_UNIQUE_SHARE` of them)."""
+    if feature.WhichOneof("stats") != "string_stats":
+        return False
+    values = feature.string_stats.common_stats.tot_num_values
+    return bool(values) and feature.string_stats.unique > ID_LIKE_UNIQUE_SHARE * values
+
+
+def applicable(feature: statistics_pb2.FeatureNameStatistics, wanted: Thresholds) -> Thresholds:
+    """The part of `wanted` (thresholds meant for every feature) that applies to `feature`:
+    none for a STRUCT, only ``missing_fraction`` for an id-like feature, else all."""
+    kind = feature.WhichOneof("stats")
+    if kind == "struct_stats":
+        return Thresholds()
+    if is_id_like(feature):
+        return Thresholds(missing_fraction=wanted.missing_fraction)
+    return wanted
+
+
+def with_thresholds_for_all(
+    schema: schema_pb2.Schema,
+    statistics: statistics_pb2.DatasetFeatureStatistics,
+    kind: Kind,
+    wanted: Thresholds = DEFAULT_THRESHOLDS,
+) -> schema_pb2.Schema:
+    """A copy of `schema` whose features check `wanted` (of :func:`applicable` to each, as
+    `statistics` show it) as their `kind` (``"drift"`` or ``"skew"``) thresholds; thresholds
+    `wanted` leaves unset are kept. Features absent from `statistics` get `wanted` as it is,
+    except STRUCTs."""
+    result = schema_pb2.Schema()
+    result.CopyFrom(schema)
+    views = dataset_views(statistics)
+    for path, feature in iter_features(result):
+        if feature.type == schema_pb2.STRUCT:
+            continue
+        view = views.get(path)
+        values = wanted if view is None else applicable(view.stats, wanted)
+        if not values.empty:
+            set_thresholds(feature, kind, values)
+    return result

@@ -1,0 +1,278 @@
+"""The main job: from training and serving data to the report people read.
+
+:func:`check` (``beam-stats run`` on the command line, which only parses its arguments):
+
+1. one Beam pipeline computes the statistics of both datasets, reading them in parallel,
+   and writes each dataset's input problems (rows it could not read, with file and line);
+2. a schema is inferred from training statistics (:class:`CheckSpec` says how: TFDV's
+   inference, environments ``TRAINING``/``SERVING`` with the labels absent from serving,
+   the default skew thresholds of :mod:`beam_stats.drift.defaults`), or the given one is
+   used, unchanged;
+3. serving statistics are validated against the schema (environment ``SERVING`` when the
+   schema declares it), and training is compared with serving for skew with the schema's
+   thresholds;
+4. one self-contained HTML report shows both datasets side by side with every anomaly.
+
+Everything lands in one folder (:data:`OUTPUTS`); an output that is an input is refused
+before anything is read, and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
+
+from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
+from beam_stats.beam.files import load_statistics
+from beam_stats.beam.progress import LogProgress
+from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sources import FORMATS
+from beam_stats.beam.writing import (
+    WriteTextFile,
+    check_outputs,
+    input_pattern,
+    match_inputs,
+    write_file,
+)
+from beam_stats.drift.defaults import DEFAULT_THRESHOLDS, with_thresholds_for_all
+from beam_stats.drift.thresholds import Thresholds
+from beam_stats.errors import InvalidInputError
+from beam_stats.report import render_report
+from beam_stats.schema import (
+    SchemaInferenceSpec,
+    add_environments,
+    composite_specs,
+    infer_schema,
+    load_schema,
+    write_schema,
+)
+from beam_stats.schema.features import SERVING, TRAINING, environment_if_declared
+from beam_stats.schema.io import write_anomalies
+from beam_stats.stats import StatisticsSpec
+from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
+
+#: The files :func:`check` writes into its folder, by role.
+OUTPUTS = {
+    "train_stats": "train_stats.pb",
+    "serving_stats": "serving_stats.pb",
+    "train_errors": "train_input_errors.jsonl",
+    "serving_errors": "serving_input_errors.jsonl",
+    "schema": "schema.pbtxt",
+    "anomalies": "anomalies.pbtxt",
+    "report": "report.html",
+}
+_DATASETS = ("train", "serving")
+_log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CheckSpec:
+    """How :func:`check` reads the data and infers the schema (when none is given).
+
+    Args:
+        labels: features present in training only: not expected in ``SERVING``.
+        inference: schema inference options (TFDV's defaults).
+        skew_thresholds: the skew thresholds put on every feature of an inferred schema
+            (as :func:`beam_stats.drift.defaults.applicable` allows; edit the schema file
+            to change one feature's).
+        input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
+        statistics: statistics options; a given schema's sparse and weighted features are
+            added to them.
+    """
+
+    labels: tuple[str, ...] = ()
+    inference: SchemaInferenceSpec = SchemaInferenceSpec()
+    skew_thresholds: Thresholds = DEFAULT_THRESHOLDS
+    input_format: str | None = None
+    statistics: StatisticsSpec = StatisticsSpec()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.labels, str):
+            raise InvalidInputError(f"labels must be a sequence of names, got {self.labels!r}")
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if self.input_format is not None and self.input_format not in FORMATS:
+            raise InvalidInputError(
+                f"input_format must be one of {', '.join(FORMATS)}, got {self.input_format!r}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check` found and wrote.
+
+    Attributes:
+        paths: role (the keys of :data:`OUTPUTS`) -> the file written.
+        train, serving: the statistics of each dataset.
+        schema: the schema used (inferred or given).
+        anomalies: serving's anomalies against the schema, then the skew findings.
+        rows: every reason of `anomalies`, flattened (:class:`~beam_stats.AnomalyRow`).
+        input_problems: dataset (``train``, ``serving``) -> rows or files it could not read,
+            listed in ``paths["<dataset>_errors"]``.
+    """
+
+    paths: dict[str, str]
+    train: statistics_pb2.DatasetFeatureStatisticsList
+    serving: statistics_pb2.DatasetFeatureStatisticsList
+    schema: schema_pb2.Schema
+    anomalies: anomalies_pb2.Anomalies
+    rows: tuple[AnomalyRow, ...]
+    input_problems: dict[str, int]
+
+    @property
+    def clean(self) -> bool:
+        """No anomaly (input problems are counted apart, in `input_problems`)."""
+        return not self.rows
+
+
+def check(
+    train: str | Sequence[str],
+    serving: str | Sequence[str],
+    out: str,
+    *,
+    schema: schema_pb2.Schema | str | None = None,
+    spec: CheckSpec | None = None,
+    pipeline_options: PipelineOptions | Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Runs the main job (see the module docstring) and writes its results into `out`.
+
+    Args:
+        train, serving: file paths or globs of each dataset, on any Beam file system.
+        out: the folder for every result (:data:`OUTPUTS`), on any Beam file system.
+        schema: a schema (or the path of one) to use instead of inferring one.
+        spec: reading and inference options.
+        pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
+        progress: called with a line at each step; default: logged at INFO.
+
+    Raises:
+        InvalidInputError: no input matches a pattern, an output is an input, a bad option.
+        BeamStatsError: unreadable schema or statistics, an output that cannot be written.
+    """
+    spec = spec or CheckSpec()
+    say = progress or _log.info
+    patterns = {"train": _patterns(train), "serving": _patterns(serving)}
+    out = out.rstrip("/")
+    paths = {role: f"{out}/{name}" for role, name in OUTPUTS.items()}
+    schema_path = schema if isinstance(schema, str) else None
+    check_outputs([*patterns["train"], *patterns["serving"], schema_path], paths.values())
+    given = load_schema(schema) if isinstance(schema, str) else schema
+    statistics_spec = spec.statistics
+    if given is not None:  # its sparse and weighted features are counted, as TFDV does
+        composites = (*statistics_spec.composites, *composite_specs(given))
+        statistics_spec = dataclasses.replace(statistics_spec, composites=composites)
+
+    say(f"[1/4] statistics of training and serving data (Beam) -> {out}/")
+    _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)
+    train_stats = load_statistics(paths["train_stats"])
+    serving_stats = load_statistics(paths["serving_stats"])
+    if given is None:
+        say("[2/4] schema inferred from training")
+        used = inferred_schema(train_stats.datasets[0], spec)
+    else:
+        say(f"[2/4] schema from {schema_path or 'the caller'}")
+        used = given
+    write_schema(used, paths["schema"])
+
+    say("[3/4] validating serving and comparing it with training")
+    serving_environment = environment_if_declared(used, SERVING)
+    anomalies = _combined(
+        validate_statistics(serving_stats, used, serving_environment),
+        validate_statistics(
+            train_stats,
+            used,
+            environment_if_declared(used, TRAINING),
+            serving_statistics=serving_stats,
+            serving_environment=serving_environment,
+        ),
+    )
+    write_anomalies(anomalies, paths["anomalies"])
+
+    say("[4/4] report")
+    html = render_report(train_stats, serving_stats, anomalies, title="train vs serving")
+    write_file(paths["report"], html.encode("utf-8"))
+    return CheckResult(
+        paths=paths,
+        train=train_stats,
+        serving=serving_stats,
+        schema=used,
+        anomalies=anomalies,
+        rows=tuple(anomaly_rows(anomalies)),
+        input_problems={name: _count_lines(paths[f"{name}_errors"]) for name in _DATASETS},
+    )
+
+
+def inferred_schema(
+    training: statistics_pb2.DatasetFeatureStatistics, spec: CheckSpec | None = None
+) -> schema_pb2.Schema:
+    """The schema :func:`check` infers from training statistics: TFDV's inference, the
+    environments ``TRAINING`` and ``SERVING`` (labels not in ``SERVING``) and the default
+    skew thresholds."""
+    spec = spec or CheckSpec()
+    schema = infer_schema(training, spec.inference)
+    not_in = {label: [SERVING] for label in spec.labels}
+    schema = add_environments(schema, (TRAINING, SERVING), not_in=not_in)
+    return with_thresholds_for_all(schema, training, "skew", spec.skew_thresholds)
+
+
+def _patterns(given: str | Sequence[str]) -> list[str]:
+    patterns = [given] if isinstance(given, str) else list(given)
+    if not patterns:
+        raise InvalidInputError("no input pattern given")
+    return patterns
+
+
+def _compute_statistics(
+    patterns: dict[str, list[str]],
+    paths: dict[str, str],
+    input_format: str | None,
+    spec: StatisticsSpec,
+    options: PipelineOptions | Sequence[str] | None,
+) -> None:
+    pipeline = make_pipeline(options)
+    written = []
+    for name in _DATASETS:
+        match_inputs(patterns[name])
+        read = pipeline | f"Read {name}" >> ReadRecordBatches(
+            [input_pattern(p) for p in patterns[name]], input_format
+        )
+        written.append(
+            read.batches
+            | f"Progress {name}" >> LogProgress(name)
+            | f"Statistics {name}" >> GenerateStatistics(spec, name=name)
+            | f"Write {name}" >> WriteStatistics(paths[f"{name}_stats"])
+        )
+        written.append(
+            read.errors
+            | f"Errors to JSON {name}" >> beam.Map(json.dumps)
+            | f"Write errors {name}" >> WriteTextFile(paths[f"{name}_errors"])
+        )
+    # One final step that needs every write (Beam's DaskRunner runs only the last graph).
+    _ = tuple(written) | "Done" >> beam.Flatten()
+    run_pipeline(pipeline)
+
+
+def _combined(
+    serving: anomalies_pb2.Anomalies, skew: anomalies_pb2.Anomalies
+) -> anomalies_pb2.Anomalies:
+    """One Anomalies message: serving's schema anomalies, then the skew findings."""
+    combined = anomalies_pb2.Anomalies()
+    combined.CopyFrom(serving)
+    for feature, info in skew.anomaly_info.items():
+        if feature in combined.anomaly_info:
+            combined.anomaly_info[feature].reason.extend(info.reason)
+        else:
+            combined.anomaly_info[feature].CopyFrom(info)
+    combined.drift_skew_info.extend(skew.drift_skew_info)
+    return combined
+
+
+def _count_lines(path: str) -> int:
+    with FileSystems.open(path) as f:
+        return sum(1 for _ in f)
