@@ -205,10 +205,10 @@ class WriteStatistics(beam.PTransform):
 
     Args:
         path: any path Beam's FileSystems can write (local, gs://, ...).
-        text: text format instead of binary.
+        text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
     """
 
-    def __init__(self, path: str, text: bool = False) -> None:
+    def __init__(self, path: str, text: bool | None = None) -> None:
         super().__init__()
         self._path = path
         self._text = text

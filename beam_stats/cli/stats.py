@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems, run_pipeline
+from beam_stats.cli._common import report_input_problems
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
@@ -17,7 +16,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
     stats.add_argument("--output", required=True, help="statistics file to write")
     stats.add_argument("--format", choices=FORMATS, help="input format")
-    stats.add_argument("--text", action="store_true", help="write the text proto format")
+    stats.add_argument(
+        "--text",
+        action="store_true",
+        help="write the text proto format (default: by suffix, .pbtxt/.textproto/.txt)",
+    )
     stats.add_argument("--name", default="", help="dataset name in the output")
     stats.add_argument(
         "--errors", help="JSON-lines file for input problems (default: OUTPUT.errors.jsonl)"
@@ -63,31 +66,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-    from beam_stats.beam.files import load_statistics
-    from beam_stats.beam.writing import (
-        WriteTextFile,
-        check_outputs,
-        input_pattern,
-        match_inputs,
-    )
-    from beam_stats.schema import composite_specs, load_schema
+    from beam_stats.jobs.statistics import compute_statistics
     from beam_stats.stats import SlicingSpec, StatisticsSpec
     from beam_stats.stats.composite import is_composite_entry
 
-    errors_path = args.errors or f"{args.output}.errors.jsonl"
-    check_outputs(
-        [*args.inputs, *([args.schema] if args.schema else [])], [args.output, errors_path]
-    )
-    match_inputs(args.inputs)
-    spec = StatisticsSpec(
-        categorical_features=frozenset(args.categorical),
-        weight_feature=args.weight,
-        composites=composite_specs(load_schema(args.schema)) if args.schema else (),
-    )
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")
     slicing = (
@@ -98,32 +80,22 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         if args.slice
         else None
     )
-    options = PipelineOptions(list(beam_args))
-    try:
-        pipeline = beam.Pipeline(options=options)
-    except ValueError as e:  # e.g. an unknown --runner
-        raise InvalidInputError(f"bad pipeline option: {e}") from e
-    read = pipeline | "Read" >> ReadRecordBatches(
-        [input_pattern(p) for p in args.inputs], args.format
+    result = compute_statistics(
+        args.inputs,
+        args.output,
+        spec=StatisticsSpec(
+            categorical_features=frozenset(args.categorical), weight_feature=args.weight
+        ),
+        slicing=slicing,
+        schema=args.schema,
+        input_format=args.format,
+        name=args.name,
+        errors=args.errors,
+        text=True if args.text else None,
+        include_state=args.sketch_state,
+        pipeline_options=beam_args,
     )
-    written_statistics = (
-        read.batches
-        | "Statistics"
-        >> GenerateStatistics(
-            spec, name=args.name, include_state=args.sketch_state, slicing=slicing
-        )
-        | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
-    )
-    written_errors = (
-        read.errors
-        | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> WriteTextFile(errors_path)
-    )
-    # One final step that needs both writes: Beam's DaskRunner runs only the graph of
-    # the last transform (docs/RUNNERS.md).
-    _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
-    run_pipeline(pipeline)
-    statistics = load_statistics(args.output)
+    statistics = result.statistics
     dataset = statistics.datasets[0]
     slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
     composites = sum(is_composite_entry(f) for f in dataset.features)
@@ -132,5 +104,5 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         f"wrote statistics of {dataset.num_examples} examples and "
         f"{len(dataset.features) - composites} features{checked}{slices} to {args.output}"
     )
-    report_input_problems(errors_path)
+    report_input_problems(result.errors)
     return 0

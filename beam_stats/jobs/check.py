@@ -25,7 +25,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
@@ -44,11 +43,11 @@ from beam_stats.beam.writing import (
 from beam_stats.drift.defaults import DEFAULT_THRESHOLDS, with_thresholds_for_all
 from beam_stats.drift.thresholds import Thresholds
 from beam_stats.errors import InvalidInputError
+from beam_stats.jobs.statistics import count_lines, with_schema
 from beam_stats.report import render_report
 from beam_stats.schema import (
     SchemaInferenceSpec,
     add_environments,
-    composite_specs,
     infer_schema,
     load_schema,
     write_schema,
@@ -83,8 +82,8 @@ class CheckSpec:
             (as :func:`beam_stats.drift.defaults.applicable` allows; edit the schema file
             to change one feature's).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
-        statistics: statistics options; a given schema's sparse and weighted features are
-            added to them.
+        statistics: statistics options; a given schema adds to them
+            (:func:`~beam_stats.jobs.statistics.with_schema`).
     """
 
     labels: tuple[str, ...] = ()
@@ -163,10 +162,7 @@ def check(
     schema_path = schema if isinstance(schema, str) else None
     check_outputs([*patterns["train"], *patterns["serving"], schema_path], paths.values())
     given = load_schema(schema) if isinstance(schema, str) else schema
-    statistics_spec = spec.statistics
-    if given is not None:  # its sparse and weighted features are counted, as TFDV does
-        composites = (*statistics_spec.composites, *composite_specs(given))
-        statistics_spec = dataclasses.replace(statistics_spec, composites=composites)
+    statistics_spec = spec.statistics if given is None else with_schema(spec.statistics, given)
 
     say(f"[1/4] statistics of training and serving data (Beam) -> {out}/")
     _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)
@@ -204,7 +200,7 @@ def check(
         schema=used,
         anomalies=anomalies,
         rows=tuple(anomaly_rows(anomalies)),
-        input_problems={name: _count_lines(paths[f"{name}_errors"]) for name in _DATASETS},
+        input_problems={name: count_lines(paths[f"{name}_errors"]) for name in _DATASETS},
     )
 
 
@@ -271,8 +267,3 @@ def _combined(
             combined.anomaly_info[feature].CopyFrom(info)
     combined.drift_skew_info.extend(skew.drift_skew_info)
     return combined
-
-
-def _count_lines(path: str) -> int:
-    with FileSystems.open(path) as f:
-        return sum(1 for _ in f)

@@ -1,0 +1,141 @@
+"""Statistics of files, as one job: :func:`compute_statistics` (``beam-stats stats``).
+
+One Beam pipeline reads every file (Parquet, CSV, JSON lines, TFRecord; any Beam file
+system), computes the statistics of the whole dataset and of its slices, and writes them
+with the rows or files it could not read (with file and line) in the errors file,
+``<output>.errors.jsonl`` unless given. Nothing is read before the outputs are checked (an
+output that is an input is refused); every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
+
+from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
+from beam_stats.beam.files import load_statistics
+from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
+from beam_stats.errors import InvalidInputError
+from beam_stats.schema import composite_specs, load_schema
+from beam_stats.schema.features import iter_features
+from beam_stats.stats import SlicingSpec, StatisticsSpec
+
+#: What an errors file is called beside the output it belongs to.
+ERRORS_SUFFIX = ".errors.jsonl"
+
+
+def errors_path(output: str) -> str:
+    """The errors file of `output` when none is named: ``<output>.errors.jsonl``."""
+    return output + ERRORS_SUFFIX
+
+
+def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSpec:
+    """`spec` with what a schema says about computing statistics, as TFDV does when its
+    ``StatsOptions`` hold a schema: INT features with ``int_domain.is_categorical`` are
+    summarised like strings, and the sparse and weighted features get their statistics."""
+    categorical = {
+        path
+        for path, feature in iter_features(schema)
+        if feature.type == schema_pb2.INT and feature.int_domain.is_categorical
+    }
+    return dataclasses.replace(
+        spec,
+        categorical_features=spec.categorical_features | categorical,
+        composites=(*spec.composites, *composite_specs(schema)),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class StatisticsResult:
+    """What :func:`compute_statistics` wrote.
+
+    Attributes:
+        statistics: the statistics, as written to `output` (the whole dataset first, then
+            one dataset per slice).
+        output: the statistics file.
+        errors: the errors file (JSON lines: file, line, kind, message).
+        input_problems: the rows and files that could not be read, listed in `errors`.
+    """
+
+    statistics: statistics_pb2.DatasetFeatureStatisticsList
+    output: str
+    errors: str
+    input_problems: int
+
+
+def compute_statistics(
+    inputs: str | Sequence[str],
+    output: str,
+    *,
+    spec: StatisticsSpec | None = None,
+    slicing: SlicingSpec | None = None,
+    schema: schema_pb2.Schema | str | None = None,
+    input_format: str | None = None,
+    name: str = "",
+    errors: str | None = None,
+    text: bool | None = None,
+    include_state: bool = True,
+    pipeline_options: PipelineOptions | Sequence[str] | None = None,
+) -> StatisticsResult:
+    """Computes the statistics of the files `inputs` match and writes them to `output`.
+
+    Args:
+        inputs: file paths or globs, on any Beam file system.
+        output: the statistics file; text format when `text`, or by default when its
+            suffix is ``.pbtxt``, ``.textproto`` or ``.txt``.
+        spec: what to compute; TFDV's defaults.
+        slicing: slices to compute beside the whole dataset.
+        schema: a schema (or its path) to compute with (:func:`with_schema`).
+        input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
+        name: the dataset's name in the output.
+        errors: the errors file; default :func:`errors_path` of `output`.
+        include_state: keep the sketch state, so the output merges later.
+        pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
+
+    Raises:
+        InvalidInputError: no file matches a pattern, an output is an input, a bad option.
+        BeamStatsError: an unreadable schema, an output that cannot be written, too many
+            slices.
+    """
+    patterns = [inputs] if isinstance(inputs, str) else list(inputs)
+    if not patterns:
+        raise InvalidInputError("no input pattern given")
+    errors = errors or errors_path(output)
+    check_outputs([*patterns, schema if isinstance(schema, str) else None], [output, errors])
+    match_inputs(patterns)
+    spec = spec or StatisticsSpec()
+    if schema is not None:
+        spec = with_schema(spec, load_schema(schema) if isinstance(schema, str) else schema)
+    pipeline = make_pipeline(pipeline_options)
+    read = pipeline | "Read" >> ReadRecordBatches(
+        [input_pattern(p) for p in patterns], input_format
+    )
+    written_statistics = (
+        read.batches
+        | "Statistics"
+        >> GenerateStatistics(spec, name=name, include_state=include_state, slicing=slicing)
+        | "WriteStatistics" >> WriteStatistics(output, text=text)
+    )
+    written_errors = (
+        read.errors
+        | "ErrorsToJson" >> beam.Map(json.dumps)
+        | "WriteErrors" >> WriteTextFile(errors)
+    )
+    # One final step that needs both writes: Beam's DaskRunner runs only the graph of
+    # the last transform (docs/RUNNERS.md).
+    _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
+    run_pipeline(pipeline)
+    return StatisticsResult(load_statistics(output), output, errors, count_lines(errors))
+
+
+def count_lines(path: str) -> int:
+    """The number of lines of a text file on any Beam file system."""
+    with FileSystems.open(path) as f:
+        return sum(1 for _ in f)
