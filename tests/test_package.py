@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 import beam_stats
 
@@ -20,7 +23,7 @@ LAYERS = [
     {"schema", "validation", "drift"},
     {"pipelines", "report"},  # composite Beam transforms built on validation, drift, ...
     {"jobs"},  # the jobs users run end to end, as Python functions
-    {"cli"},  # parses arguments for the jobs and commands, prints
+    {"tfdv", "cli"},  # TFDV's names; the command line (parses arguments, prints)
     {"__init__"},
 ]
 
@@ -57,7 +60,7 @@ def test_imports_point_down_the_layers() -> None:
 def test_only_the_beam_layer_imports_apache_beam() -> None:
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE)
-        if relative.parts[0] in ("beam", "pipelines", "jobs", "cli", "proto"):
+        if relative.parts[0] in ("beam", "pipelines", "jobs", "tfdv.py", "cli", "proto"):
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -73,4 +76,48 @@ def test_only_the_beam_layer_imports_apache_beam() -> None:
 def test_public_api() -> None:
     assert sorted(beam_stats.__all__) == beam_stats.__all__
     for name in beam_stats.__all__:
-        assert getattr(beam_stats, name).__module__.startswith("beam_stats"), name
+        if name != "__version__":
+            assert getattr(beam_stats, name).__module__.startswith("beam_stats"), name
+
+
+def _documented_names() -> set[str]:
+    text = (PACKAGE.parent / "docs" / "API.md").read_text()
+    table_rows = [line for line in text.splitlines() if line.startswith("| `")]
+    return {name for row in table_rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
+
+
+def test_the_documented_api_is_the_public_api() -> None:
+    assert _documented_names() == set(beam_stats.__all__)
+
+
+def test_tfdv_names_are_public_and_in_the_tfdv_module() -> None:
+    from beam_stats import tfdv
+
+    # The names TFDV users type every day (tensorflow_data_validation's top level).
+    tfdv_names = {
+        "GenerateStatistics", "StatsOptions", "generate_statistics_from_csv",
+        "generate_statistics_from_dataframe", "generate_statistics_from_tfrecord",
+        "get_domain", "get_feature", "get_feature_stats", "get_slice_stats",
+        "get_statistics_html", "infer_schema", "load_anomalies_text", "load_schema_text",
+        "load_statistics", "load_stats_binary", "load_stats_text", "set_domain",
+        "update_schema", "validate_statistics", "write_anomalies_text", "write_schema_text",
+        "write_stats_text",
+    }  # fmt: skip
+    assert set(tfdv.__all__) == tfdv_names
+    assert tfdv_names <= set(beam_stats.__all__)
+
+
+def test_version_is_the_installed_one() -> None:
+    from importlib.metadata import version
+
+    assert beam_stats.__version__ == version("beam-stats")
+
+
+def test_moved_names_still_import_with_a_warning() -> None:
+    from beam_stats import validation
+
+    with pytest.warns(DeprecationWarning, match="moved to beam_stats.validation.check_batch"):
+        moved = beam_stats.check_batch
+    assert moved is validation.check_batch
+    with pytest.raises(AttributeError):
+        _ = beam_stats.no_such_name

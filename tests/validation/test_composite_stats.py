@@ -20,11 +20,11 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats import (
     StatisticsSpec,
     compare_statistics,
-    composite_specs,
     infer_schema,
     render_report,
     update_schema,
 )
+from beam_stats.schema import composite_specs
 from beam_stats.validation import validate_statistics
 
 INTS, FLOATS = pa.list_(pa.int64()), pa.list_(pa.float64())
