@@ -6,7 +6,9 @@ from beam_stats.beam import (
     ReadRecordBatches,
     StatisticsCombineFn,
     WriteStatistics,
+    load_schema,
     load_statistics,
+    write_schema,
     write_statistics,
 )
 from beam_stats.drift import (
@@ -33,10 +35,8 @@ from beam_stats.schema import (
     composite_specs,
     get_feature,
     infer_schema,
-    load_schema,
     update_schema,
     with_severity_overrides,
-    write_schema,
 )
 from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
 from beam_stats.stats import (

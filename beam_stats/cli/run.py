@@ -28,8 +28,8 @@ from beam_stats.stats import StatisticsSpec
 OUTPUTS = (
     "train_stats.pb",
     "serving_stats.pb",
-    "train_input_errors.jsonl",
-    "serving_input_errors.jsonl",
+    "train_stats.pb.errors.jsonl",  # input problems: OUTPUT.errors.jsonl, as everywhere
+    "serving_stats.pb.errors.jsonl",
     "schema.pbtxt",
     "anomalies.pbtxt",
     "report.html",
@@ -78,6 +78,7 @@ def _compute_statistics(
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
+    from beam_stats.beam.artifacts import errors_path
     from beam_stats.beam.progress import LogProgress
     from beam_stats.beam.writing import WriteTextFile, input_pattern, match_inputs
 
@@ -89,7 +90,6 @@ def _compute_statistics(
     for name in ("train", "serving"):
         patterns = [input_pattern(p) for p in getattr(args, name)]
         match_inputs(getattr(args, name))
-        errors_path = f"{out}/{name}_input_errors.jsonl"
         read = pipeline | f"Read {name}" >> ReadRecordBatches(patterns, args.format)
         written.append(
             read.batches
@@ -100,7 +100,7 @@ def _compute_statistics(
         written.append(
             read.errors
             | f"Errors to JSON {name}" >> beam.Map(json.dumps)
-            | f"Write errors {name}" >> WriteTextFile(errors_path)
+            | f"Write errors {name}" >> WriteTextFile(errors_path(f"{out}/{name}_stats.pb"))
         )
     # One final step that needs every write (Beam's DaskRunner runs only the last graph).
     _ = tuple(written) | "Done" >> beam.Flatten()
@@ -141,8 +141,15 @@ def _distribution_features(
 
 
 def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam.files import load_statistics
-    from beam_stats.beam.writing import check_outputs, write_file
+    from beam_stats.beam.artifacts import (
+        errors_path,
+        load_schema,
+        load_statistics,
+        write_anomalies,
+        write_schema,
+        write_text,
+    )
+    from beam_stats.beam.writing import check_outputs
     from beam_stats.cli.schema import plural, print_table
     from beam_stats.drift import set_skew_thresholds
     from beam_stats.report import render_report
@@ -152,10 +159,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         add_environments,
         composite_specs,
         infer_schema,
-        load_schema,
-        write_schema,
     )
-    from beam_stats.schema.io import write_anomalies
     from beam_stats.validation import anomaly_rows, validate_statistics
 
     out = args.out.rstrip("/")
@@ -174,7 +178,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     print(f"[1/4] statistics of training and serving data (Beam) -> {out}/", file=sys.stderr)
     _compute_statistics(args, beam_args, out, statistics_spec)
     for name in ("train", "serving"):
-        report_input_problems(f"{out}/{name}_input_errors.jsonl")
+        report_input_problems(errors_path(f"{out}/{name}_stats.pb"))
     train = load_statistics(f"{out}/train_stats.pb")
     serving = load_statistics(f"{out}/serving_stats.pb")
 
@@ -212,7 +216,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     print("[4/4] report", file=sys.stderr)
     html = render_report(train, serving, anomalies, title="train vs serving")
-    write_file(f"{out}/report.html", html.encode("utf-8"))
+    write_text(html, f"{out}/report.html")
     rows = [
         (
             row.feature or "(dataset)",

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems, run_pipeline
+from beam_stats.cli._common import add_errors_argument, report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
@@ -19,9 +19,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats.add_argument("--format", choices=FORMATS, help="input format")
     stats.add_argument("--text", action="store_true", help="write the text proto format")
     stats.add_argument("--name", default="", help="dataset name in the output")
-    stats.add_argument(
-        "--errors", help="JSON-lines file for input problems (default: OUTPUT.errors.jsonl)"
-    )
+    add_errors_argument(stats)
     stats.add_argument(
         "--categorical",
         action="append",
@@ -67,18 +65,19 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-    from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.artifacts import errors_path as default_errors_path
+    from beam_stats.beam.artifacts import load_schema, load_statistics
     from beam_stats.beam.writing import (
         WriteTextFile,
         check_outputs,
         input_pattern,
         match_inputs,
     )
-    from beam_stats.schema import composite_specs, load_schema
+    from beam_stats.schema import composite_specs
     from beam_stats.stats import SlicingSpec, StatisticsSpec
     from beam_stats.stats.composite import is_composite_entry
 
-    errors_path = args.errors or f"{args.output}.errors.jsonl"
+    errors_path = args.errors or default_errors_path(args.output)
     check_outputs(
         [*args.inputs, *([args.schema] if args.schema else [])], [args.output, errors_path]
     )
@@ -112,7 +111,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         >> GenerateStatistics(
             spec, name=args.name, include_state=args.sketch_state, slicing=slicing
         )
-        | "WriteStatistics" >> WriteStatistics(args.output, text=args.text)
+        | "WriteStatistics" >> WriteStatistics(args.output, text=args.text or None)
     )
     written_errors = (
         read.errors

@@ -17,7 +17,8 @@ from beam_stats.cli import parser as main_parser
 from beam_stats.cli import schema as schema_cli
 from beam_stats.drift import thresholds
 from beam_stats.errors import BeamStatsError
-from beam_stats.schema import get_feature, load_schema
+from beam_stats.beam import load_schema
+from beam_stats.schema import get_feature
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
