@@ -304,10 +304,16 @@ def write_anomalies(
     return _write_checked(anomalies, anomalies_pb2.Anomalies, path, text)
 
 
-def write_text(content: str, path: PathLike) -> str:
-    """Writes `content` (an HTML report, JSON, ...) as UTF-8 to `path`, atomically, and
-    returns the path. Raises OutputError when `path` cannot be written."""
-    return write_file(os.fspath(path), content.encode("utf-8"))
+def write_report(html: str, path: PathLike) -> str:
+    """Writes an HTML report (UTF-8) to `path`, atomically, and returns the path. Raises
+    OutputError when `path` cannot be written."""
+    return write_file(os.fspath(path), html.encode("utf-8"))
+
+
+def write_json(value: Any, path: PathLike) -> str:
+    """Writes `value` as one JSON document (UTF-8) to `path`, atomically, and returns the
+    path. Raises OutputError when `path` cannot be written."""
+    return write_file(os.fspath(path), json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
 # --- statistics ------------------------------------------------------------------------------

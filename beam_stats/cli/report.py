@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_text
+from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
 from beam_stats.errors import InvalidInputError
 
 
@@ -72,7 +72,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         dataset=args.dataset,
         other_dataset=args.other_dataset,
     )
-    write_text(page, args.output)
+    write_report(page, args.output)
     print(f"wrote the report ({len(page.encode('utf-8')):,} bytes) to {args.output}")
     _list_other_datasets(statistics, args.dataset, args.statistics)
     if other is not None:

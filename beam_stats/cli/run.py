@@ -146,8 +146,8 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         load_schema,
         load_statistics,
         write_anomalies,
+        write_report,
         write_schema,
-        write_text,
     )
     from beam_stats.beam.writing import check_outputs
     from beam_stats.cli.schema import plural, print_table
@@ -216,7 +216,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     print("[4/4] report", file=sys.stderr)
     html = render_report(train, serving, anomalies, title="train vs serving")
-    write_text(html, f"{out}/report.html")
+    write_report(html, f"{out}/report.html")
     rows = [
         (
             row.feature or "(dataset)",

@@ -17,9 +17,9 @@ from beam_stats import (
     validate_statistics,
 )
 from beam_stats.beam import write_statistics
+from beam_stats.beam.artifacts import load_anomalies, message_to_text
 from beam_stats.cli import report as report_cli
 from beam_stats.errors import BeamStatsError
-from beam_stats.beam.artifacts import load_anomalies, message_to_text
 
 
 def run(argv: list[str]) -> int:
