@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
+from apache_beam.io.filesystem import CompressedFile
 from apache_beam.io.filesystems import FileSystems
 
 _COMPRESSED = (".gz", ".bz2", ".zst", ".zstd", ".deflate", ".lzma", ".xz", ".snappy")
@@ -38,8 +39,11 @@ class _Stream(io.RawIOBase):
         return True
 
     # Parquet is read by seeking (footer first): a remote file (gs://, s3://, ...) is
-    # seekable through Beam's reader, and must stay so through this wrapper.
+    # seekable through Beam's reader, and must stay so through this wrapper. A compressed
+    # one is not: Beam emulates its seeks by decompressing again from the start.
     def seekable(self) -> bool:
+        if isinstance(self._f, CompressedFile):
+            return False
         seekable = getattr(self._f, "seekable", None)
         return bool(seekable()) if callable(seekable) else False
 

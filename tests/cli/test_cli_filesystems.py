@@ -8,6 +8,7 @@ the same and write the same files, byte for byte once the folder's name is repla
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,8 +151,12 @@ def fakefs(tmp_path: Path) -> Iterator[Path]:
     """The folder behind ``fakefs://``, fresh for the test."""
     store = tmp_path / "store"
     store.mkdir()
+    # `run` gives its progress logger a handler on the sys.stderr of the moment: one that
+    # an earlier test left writes to a closed capture (a "Logging error" traceback).
+    progress = logging.getLogger("beam_stats.progress")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(fake_filesystem.ROOT_VARIABLE, str(store))
+        patch.setattr(progress, "handlers", [])
         yield store
 
 
