@@ -17,7 +17,9 @@ from beam_stats.beam import (
     MergeStatistics,
     ReadRecordBatches,
     WriteStatistics,
+    load_schema,
     load_statistics,
+    write_schema,
     write_statistics,
 )
 from beam_stats.drift import (
@@ -51,9 +53,7 @@ from beam_stats.schema import (
     add_environments,
     get_feature,
     infer_schema,
-    load_schema,
     update_schema,
-    write_schema,
 )
 from beam_stats.sketches import (
     DistinctCountSpec,

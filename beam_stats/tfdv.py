@@ -26,20 +26,24 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_p
 
 from beam_stats._types import FeaturePath
 from beam_stats.beam import GenerateStatistics
-from beam_stats.beam.files import load_message, load_statistics, write_statistics
+from beam_stats.beam.artifacts import (
+    load_anomalies,
+    load_schema,
+    load_statistics,
+    write_anomalies,
+    write_schema,
+    write_statistics,
+)
 from beam_stats.errors import InvalidInputError, SchemaError
 from beam_stats.jobs.statistics import compute_statistics, with_schema
 from beam_stats.report import render_report
 from beam_stats.schema import (
     SchemaInferenceSpec,
     get_feature,
-    load_schema,
     update_schema,
-    write_schema,
 )
 from beam_stats.schema import infer_schema as _infer_schema
 from beam_stats.schema.features import as_path
-from beam_stats.schema.io import write_anomalies
 from beam_stats.stats import StatisticsSpec, generate_statistics_from_table
 from beam_stats.validation import validate_statistics
 
@@ -202,7 +206,7 @@ def write_schema_text(schema: schema_pb2.Schema, output_path: str) -> None:
 
 def load_anomalies_text(input_path: str) -> anomalies_pb2.Anomalies:
     """Anomalies from a file (text or binary)."""
-    return load_message(input_path, anomalies_pb2.Anomalies(), "anomalies")
+    return load_anomalies(input_path)
 
 
 def write_anomalies_text(anomalies: anomalies_pb2.Anomalies, output_path: str) -> None:

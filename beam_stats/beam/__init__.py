@@ -1,8 +1,13 @@
 """The Beam layer: the only code that imports apache_beam."""
 
 from beam_stats.beam import _quiet  # noqa: F401  (before apache_beam is imported)
+from beam_stats.beam.artifacts import (
+    load_schema,
+    load_statistics,
+    write_schema,
+    write_statistics,
+)
 from beam_stats.beam.combine import StatisticsCombineFn
-from beam_stats.beam.files import load_statistics, write_statistics
 from beam_stats.beam.sources import ReadRecordBatches
 from beam_stats.beam.transforms import GenerateStatistics, MergeStatistics, WriteStatistics
 
@@ -12,6 +17,8 @@ __all__ = [
     "ReadRecordBatches",
     "StatisticsCombineFn",
     "WriteStatistics",
+    "load_schema",
     "load_statistics",
+    "write_schema",
     "write_statistics",
 ]

@@ -2,7 +2,8 @@
 
 Beam decompresses by suffix (``.gz``, ``.bz2``, ``.deflate``, ``.zst``, ...) but stops
 silently at the end of a truncated compressed file, and its ``CompressedFile.closed`` is a
-method, which Arrow takes for a closed file. :func:`open_stream` fixes both.
+method, which Arrow takes for a closed file. :func:`open_stream` fixes both, and keeps a
+seekable file seekable (Parquet on ``gs://`` and other remote file systems).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
+from apache_beam.io.filesystem import CompressedFile
 from apache_beam.io.filesystems import FileSystems
 
 _COMPRESSED = (".gz", ".bz2", ".zst", ".zstd", ".deflate", ".lzma", ".xz", ".snappy")
@@ -35,6 +37,24 @@ class _Stream(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    # Parquet is read by seeking (footer first): a remote file (gs://, s3://, ...) is
+    # seekable through Beam's reader, and must stay so through this wrapper. A compressed
+    # one is not: Beam emulates its seeks by decompressing again from the start.
+    def seekable(self) -> bool:
+        if isinstance(self._f, CompressedFile):
+            return False
+        seekable = getattr(self._f, "seekable", None)
+        return bool(seekable()) if callable(seekable) else False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if not self.seekable():
+            raise io.UnsupportedOperation("seek")
+        self._f.seek(offset, whence)
+        return self.tell()
+
+    def tell(self) -> int:
+        return int(self._f.tell())
 
     def readinto(self, buffer: Any) -> int:
         data = self._f.read(len(buffer))

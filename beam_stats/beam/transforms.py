@@ -9,8 +9,8 @@ import apache_beam as beam
 import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.beam.artifacts import write_statistics
 from beam_stats.beam.combine import StatisticsCombineFn
-from beam_stats.beam.files import write_statistics
 from beam_stats.stats import SlicingSpec, StatisticsSpec, merge_statistics
 from beam_stats.stats.slicing import (
     WHOLE_DATASET,
@@ -204,7 +204,7 @@ class WriteStatistics(beam.PTransform):
     """Writes the (single) statistics message of a PCollection to `path`.
 
     Args:
-        path: any path Beam's FileSystems can write (local, gs://, ...).
+        path: any path Beam's FileSystems can write (local, gs://, ...); written atomically.
         text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
     """
 

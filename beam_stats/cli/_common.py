@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
-import json
 import logging
 import re
 import sys
-
-from apache_beam.io.filesystems import FileSystems
 
 from beam_stats.beam.running import run_pipeline as run_pipeline  # the commands' runner
 from beam_stats.errors import BeamStatsError
@@ -19,15 +17,27 @@ from beam_stats.report.model import visible
 _WORKER_ERROR = re.compile(r"^beam_stats\.errors\.\w+: (.+)$", re.MULTILINE)
 
 
+def add_errors_argument(parser: argparse.ArgumentParser, output: str = "OUTPUT") -> None:
+    """The ``--errors FILE`` flag of every command that reads data; `output` names, in the
+    help, the output whose errors file is the default (``artifacts.errors_path``)."""
+    parser.add_argument(
+        "--errors",
+        metavar="FILE",
+        help=f"JSON-lines file of the input problems (default: {output}.errors.jsonl)",
+    )
+
+
 def report_input_problems(errors_path: str, shown: int = 5) -> int:
     """Prints how many input problems a run wrote to `errors_path`, and the first few.
 
     Returns:
         The number of problems.
     """
-    with FileSystems.open(errors_path) as f:
-        problems = [json.loads(line) for line in itertools.islice(f, shown)]
-        count = len(problems) + sum(1 for _ in f)
+    from beam_stats.beam.artifacts import read_json_lines
+
+    lines = read_json_lines(errors_path)
+    problems = list(itertools.islice(lines, shown))
+    count = len(problems) + sum(1 for _ in lines)
     if count:
         print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
         for problem in problems:

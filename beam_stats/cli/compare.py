@@ -63,10 +63,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.artifacts import load_schema, load_statistics
     from beam_stats.drift import DistanceSpec, Thresholds, compare_statistics
     from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
-    from beam_stats.schema import load_schema
 
     if beam_args:
         raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")

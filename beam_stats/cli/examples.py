@@ -2,10 +2,12 @@
 
 Writes into the ``--bad-rows`` directory: ``bad-rows-*.jsonl`` (or ``.parquet``), the rows
 that break the schema with their reasons; ``new-columns.jsonl``, columns the schema does not
-know (a schema problem: it makes no row bad); ``input-errors.jsonl``, input that could not be
-read into rows (malformed lines, unreadable files); ``summary.json``, the counts. With
-``--good-rows``, the good rows go to ``good-rows-*`` files there. Files of those names left
-by an earlier run are replaced, nothing else in the directories is touched.
+know (a schema problem: it makes no row bad); ``summary.json``, the counts; and
+``bad-rows.errors.jsonl`` (or ``--errors FILE``), input that could not be read into rows
+(malformed lines, unreadable files), named as every command names its errors file
+(``OUTPUT.errors.jsonl``, the output being the bad rows). With ``--good-rows DIR``, the good
+rows go to ``good-rows-*`` files there. Files of those names left by an earlier run are
+replaced, nothing else in the directories is touched.
 
 Exit status: 0 when every row is good, 1 when some are bad, 2 on bad input.
 """
@@ -13,16 +15,15 @@ Exit status: 0 when every row is good, 1 when some are bad, 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems, run_pipeline
+from beam_stats.cli._common import add_errors_argument, report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError, LostOutputError
 
-_OURS_BAD = ("bad-rows-*", "new-columns.jsonl", "input-errors.jsonl", "summary.json")
+_OURS_BAD = ("bad-rows-*", "new-columns.jsonl", "summary.json")
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -34,6 +35,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.add_argument("--schema", required=True, help="schema file (text or binary proto)")
     command.add_argument("--bad-rows", required=True, metavar="DIR", help="folder for bad rows")
     command.add_argument("--good-rows", metavar="DIR", help="folder for good rows (optional)")
+    add_errors_argument(command, "DIR/bad-rows")
     command.add_argument("--format", choices=FORMATS, help="input format")
     command.add_argument(
         "--output-format", choices=("jsonl", "parquet"), default="jsonl", help="rows written as"
@@ -58,33 +60,24 @@ def _check_written(rows: int, pattern: str) -> None:
         )
 
 
-def _load_schema(path: str) -> Any:
-    from beam_stats.beam.files import read_file
-    from beam_stats.schema.io import parse_schema
+def _print_problems(bad_dir: str, errors_path: str) -> None:
+    from beam_stats.beam.artifacts import read_json_lines
 
-    return parse_schema(read_file(path, "schema"), path)
-
-
-def _print_problems(bad_dir: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(f"{bad_dir}/new-columns.jsonl") as f:
-        for column in map(json.loads, f):
-            print(
-                f"column {column['feature']}: {column['anomaly']} ({column['description']}), "
-                f"in {column['num_rows']} rows; not a row problem",
-                file=sys.stderr,
-            )
-    errors_path = f"{bad_dir}/input-errors.jsonl"
+    for column in read_json_lines(f"{bad_dir}/new-columns.jsonl"):
+        print(
+            f"column {column['feature']}: {column['anomaly']} ({column['description']}), "
+            f"in {column['num_rows']} rows; not a row problem",
+            file=sys.stderr,
+        )
     report_input_problems(errors_path)
 
 
 def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.artifacts import errors_path, load_json, load_schema
     from beam_stats.beam.writing import (
         WriteTextFile,
         check_outputs,
@@ -99,12 +92,13 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
 
     bad_dir = args.bad_rows.rstrip("/")
     good_dir = args.good_rows.rstrip("/") if args.good_rows else None
-    outputs = [f"{bad_dir}/{name}" for name in _OURS_BAD]
+    errors = args.errors or errors_path(f"{bad_dir}/bad-rows")
+    outputs = [*(f"{bad_dir}/{name}" for name in _OURS_BAD), errors]
     if good_dir is not None:
         outputs.append(f"{good_dir}/good-rows-*")
     check_outputs([*args.inputs, args.schema], outputs)
     match_inputs(args.inputs)
-    schema = _load_schema(args.schema)
+    schema = load_schema(args.schema)
     validate = ValidateExamples(schema, args.environment)
     for problem in ExampleChecks(schema, args.environment).schema_problems:
         where = f"feature {problem.feature}" if problem.feature else "dataset"
@@ -145,7 +139,11 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
             | "WriteGoodRows" >> WriteExamples(staged[good_dir], args.output_format, "good-rows")
         )
     written.append(write_json(result.new_columns, "new-columns.jsonl", "NewColumns"))
-    written.append(write_json(read.errors, "input-errors.jsonl", "InputErrors"))
+    written.append(
+        read.errors
+        | "InputErrorsToJson" >> beam.Map(to_json_line)
+        | "WriteInputErrors" >> WriteTextFile(errors)
+    )
     written.append(write_json(result.summary, "summary.json", "Summary"))
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).
@@ -158,8 +156,7 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     finally:
         for staging in staged.values():
             discard(staging)
-    with FileSystems.open(f"{bad_dir}/summary.json") as f:
-        summary = json.loads(f.read())
+    summary = load_json(f"{bad_dir}/summary.json", "summary")
     _check_written(summary["bad_rows"], f"{bad_dir}/bad-rows-*")
     if args.good_rows:
         _check_written(summary["good_rows"], f"{args.good_rows.rstrip('/')}/good-rows-*")
@@ -169,5 +166,5 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
     )
     for anomaly, rows in summary["anomalies"].items():
         print(f"  {anomaly}: {rows} rows")
-    _print_problems(bad_dir)
+    _print_problems(bad_dir, errors)
     return 1 if summary["bad_rows"] else 0

@@ -36,7 +36,7 @@ def run_merge(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         sources=args.inputs,
         include_state=args.sketch_state,
     )
-    write_statistics(merged, args.output, text=args.text)
+    write_statistics(merged, args.output, text=args.text or None)
     total = sum(d.num_examples for d in merged.datasets)
     print(f"merged {len(args.inputs)} files ({total} examples) into {args.output}")
     return 0

@@ -13,12 +13,8 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-from beam_stats.beam.files import load_message
+from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
 from beam_stats.errors import InvalidInputError
-
-_TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -52,14 +48,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(run=run_report)
 
 
-def load_anomalies(path: str) -> anomalies_pb2.Anomalies:
-    """Loads an ``Anomalies`` file, text or binary (:func:`beam_stats.beam.files.load_message`)."""
-    return load_message(path, anomalies_pb2.Anomalies(), "anomalies")
-
-
 def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam import load_statistics
-    from beam_stats.beam.writing import check_outputs, write_file
+    from beam_stats.beam.writing import check_outputs
     from beam_stats.report import render_report
 
     if beam_args:
@@ -82,7 +72,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         dataset=args.dataset,
         other_dataset=args.other_dataset,
     )
-    write_file(args.output, page.encode("utf-8"))
+    write_report(page, args.output)
     print(f"wrote the report ({len(page.encode('utf-8')):,} bytes) to {args.output}")
     _list_other_datasets(statistics, args.dataset, args.statistics)
     if other is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from beam_stats.errors import InvalidInputError
@@ -166,7 +165,7 @@ def _no_extra(beam_args: Sequence[str]) -> None:
 
 
 def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.artifacts import load_statistics, write_schema
     from beam_stats.beam.writing import check_outputs
     from beam_stats.schema import (
         RangeInferenceSpec,
@@ -175,7 +174,6 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         add_environments,
         infer_schema,
         with_severity_overrides,
-        write_schema,
     )
 
     _no_extra(beam_args)
@@ -253,16 +251,14 @@ def _with_comparators(
 
 
 def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.artifacts import load_schema, load_statistics, numbered_path
     from beam_stats.beam.writing import check_outputs
-    from beam_stats.schema import load_schema
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
 
     _no_extra(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
     if args.output:  # one file, or one per dataset (OUTPUT-0, -1, ...): none may be an input
-        path = Path(args.output)
-        check_outputs(inputs, [args.output, str(path.with_name(f"{path.stem}-*{path.suffix}"))])
+        check_outputs(inputs, [args.output, numbered_path(args.output, "*")])
     spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
     schema = load_schema(args.schema)
     statistics = load_statistics(args.statistics)
@@ -332,15 +328,14 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
-def _anomalies_paths(output: str, count: int) -> list[Path]:
-    path = Path(output)
-    if count == 1:
-        return [path]
-    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(count)]
+def _anomalies_paths(output: str, count: int) -> list[str]:
+    from beam_stats.beam.artifacts import numbered_path
+
+    return [output] if count == 1 else [numbered_path(output, i) for i in range(count)]
 
 
 def _write_anomalies(results: Mapping[str, anomalies_pb2.Anomalies], output: str) -> None:
-    from beam_stats.schema.io import write_anomalies
+    from beam_stats.beam.artifacts import write_anomalies
 
     targets = _anomalies_paths(output, len(results))
     for target, (name, anomalies) in zip(targets, results.items(), strict=True):

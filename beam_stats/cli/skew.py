@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems, run_pipeline
+from beam_stats.cli._common import add_errors_argument, report_input_problems, run_pipeline
 from beam_stats.errors import InvalidInputError
 
 
@@ -47,7 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--num-shards", type=int, help="join partitions (default 512; raise for huge inputs)"
     )
     skew.add_argument("--format", choices=FORMATS, help="input format (default: by suffix)")
-    skew.add_argument("--errors", help="input problems file (default: OUTPUT.errors.jsonl)")
+    add_errors_argument(skew)
     skew.set_defaults(run=run_feature_skew)
 
 
@@ -99,6 +99,7 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.artifacts import errors_path as default_errors_path
     from beam_stats.beam.writing import (
         WriteTextFile,
         check_outputs,
@@ -112,7 +113,7 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         load_feature_skew,
     )
 
-    errors_path = args.errors or f"{args.output}.errors.jsonl"
+    errors_path = args.errors or default_errors_path(args.output)
     check_outputs([*args.base, *args.test], [args.output, args.samples, errors_path])
     match_inputs([*args.base, *args.test])
     shards = {"num_shards": args.num_shards} if args.num_shards is not None else {}

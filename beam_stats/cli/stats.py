@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems
+from beam_stats.cli._common import add_errors_argument, report_input_problems
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
@@ -22,9 +22,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="write the text proto format (default: by suffix, .pbtxt/.textproto/.txt)",
     )
     stats.add_argument("--name", default="", help="dataset name in the output")
-    stats.add_argument(
-        "--errors", help="JSON-lines file for input problems (default: OUTPUT.errors.jsonl)"
-    )
+    add_errors_argument(stats)
     stats.add_argument(
         "--categorical",
         action="append",

@@ -3,12 +3,7 @@ arguments for: :func:`check` (``beam-stats run``, the main job) and
 :func:`compute_statistics` (``beam-stats stats``)."""
 
 from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
-from beam_stats.jobs.statistics import (
-    StatisticsResult,
-    compute_statistics,
-    errors_path,
-    with_schema,
-)
+from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
 
 __all__ = [
     "OUTPUTS",
@@ -17,7 +12,6 @@ __all__ = [
     "StatisticsResult",
     "check",
     "compute_statistics",
-    "errors_path",
     "inferred_schema",
     "with_schema",
 ]

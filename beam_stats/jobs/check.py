@@ -29,7 +29,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-from beam_stats.beam.files import load_statistics
+from beam_stats.beam.artifacts import (
+    load_schema,
+    load_statistics,
+    write_anomalies,
+    write_report,
+    write_schema,
+)
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.sources import FORMATS
@@ -38,22 +44,18 @@ from beam_stats.beam.writing import (
     check_outputs,
     input_pattern,
     match_inputs,
-    write_file,
 )
 from beam_stats.drift.defaults import DEFAULT_THRESHOLDS, with_thresholds_for_all
 from beam_stats.drift.thresholds import Thresholds
 from beam_stats.errors import InvalidInputError
-from beam_stats.jobs.statistics import count_lines, with_schema
+from beam_stats.jobs.statistics import count_problems, with_schema
 from beam_stats.report import render_report
 from beam_stats.schema import (
     SchemaInferenceSpec,
     add_environments,
     infer_schema,
-    load_schema,
-    write_schema,
 )
 from beam_stats.schema.features import SERVING, TRAINING, environment_if_declared
-from beam_stats.schema.io import write_anomalies
 from beam_stats.stats import StatisticsSpec
 from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
 
@@ -61,8 +63,8 @@ from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
 OUTPUTS = {
     "train_stats": "train_stats.pb",
     "serving_stats": "serving_stats.pb",
-    "train_errors": "train_input_errors.jsonl",
-    "serving_errors": "serving_input_errors.jsonl",
+    "train_errors": "train_stats.pb.errors.jsonl",  # <output>.errors.jsonl, as everywhere
+    "serving_errors": "serving_stats.pb.errors.jsonl",
     "schema": "schema.pbtxt",
     "anomalies": "anomalies.pbtxt",
     "report": "report.html",
@@ -192,7 +194,7 @@ def check(
 
     say("[4/4] report")
     html = render_report(train_stats, serving_stats, anomalies, title="train vs serving")
-    write_file(paths["report"], html.encode("utf-8"))
+    write_report(html, paths["report"])
     return CheckResult(
         paths=paths,
         train=train_stats,
@@ -200,7 +202,7 @@ def check(
         schema=used,
         anomalies=anomalies,
         rows=tuple(anomaly_rows(anomalies)),
-        input_problems={name: count_lines(paths[f"{name}_errors"]) for name in _DATASETS},
+        input_problems={name: count_problems(paths[f"{name}_errors"]) for name in _DATASETS},
     )
 
 

@@ -3,8 +3,9 @@
 One Beam pipeline reads every file (Parquet, CSV, JSON lines, TFRecord; any Beam file
 system), computes the statistics of the whole dataset and of its slices, and writes them
 with the rows or files it could not read (with file and line) in the errors file,
-``<output>.errors.jsonl`` unless given. Nothing is read before the outputs are checked (an
-output that is an input is refused); every file is written atomically.
+``<output>.errors.jsonl`` unless given (the one naming rule of every command). Nothing is
+read before the outputs are checked (an output that is an input is refused); every file is
+written atomically.
 """
 
 from __future__ import annotations
@@ -14,26 +15,17 @@ import json
 from collections.abc import Sequence
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-from beam_stats.beam.files import load_statistics
+from beam_stats.beam.artifacts import errors_path, load_schema, load_statistics, read_json_lines
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
-from beam_stats.schema import composite_specs, load_schema
+from beam_stats.schema import composite_specs
 from beam_stats.schema.features import iter_features
 from beam_stats.stats import SlicingSpec, StatisticsSpec
-
-#: What an errors file is called beside the output it belongs to.
-ERRORS_SUFFIX = ".errors.jsonl"
-
-
-def errors_path(output: str) -> str:
-    """The errors file of `output` when none is named: ``<output>.errors.jsonl``."""
-    return output + ERRORS_SUFFIX
 
 
 def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSpec:
@@ -95,7 +87,8 @@ def compute_statistics(
         schema: a schema (or its path) to compute with (:func:`with_schema`).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         name: the dataset's name in the output.
-        errors: the errors file; default :func:`errors_path` of `output`.
+        errors: the errors file; default ``<output>.errors.jsonl``
+            (:func:`~beam_stats.beam.artifacts.errors_path`).
         include_state: keep the sketch state, so the output merges later.
         pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
 
@@ -132,10 +125,9 @@ def compute_statistics(
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)
-    return StatisticsResult(load_statistics(output), output, errors, count_lines(errors))
+    return StatisticsResult(load_statistics(output), output, errors, count_problems(errors))
 
 
-def count_lines(path: str) -> int:
-    """The number of lines of a text file on any Beam file system."""
-    with FileSystems.open(path) as f:
-        return sum(1 for _ in f)
+def count_problems(path: str) -> int:
+    """The number of problems listed in an errors file, on any Beam file system."""
+    return sum(1 for _ in read_json_lines(path))

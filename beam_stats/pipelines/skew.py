@@ -31,10 +31,9 @@ from typing import Any
 import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
-from google.protobuf import text_format
 
-from beam_stats.beam.files import load_message
-from beam_stats.beam.writing import WriteTextFile, write_file
+from beam_stats.beam.artifacts import load_message, write_message
+from beam_stats.beam.writing import WriteTextFile
 from beam_stats.drift.feature_skew import (
     FeatureSkewAccumulator,
     FeatureSkewSpec,
@@ -46,7 +45,6 @@ from beam_stats.proto import skew_pb2
 
 NAMESPACE = "beam_stats.feature_skew"
 NULL_SHARD = -1
-_TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
 
 
 def _split(batch: pa.RecordBatch, spec: FeatureSkewSpec, side: str) -> Iterator[tuple[int, Any]]:
@@ -161,15 +159,8 @@ def write_feature_skew(
     Args:
         text: text format; by default chosen by the suffix (.pbtxt, .textproto, .txt).
     """
-    if text is None:
-        text = path.endswith(_TEXT_SUFFIXES)
     # Text keeps strings readable (as_utf8); bytes and control characters stay escaped.
-    data = (
-        text_format.MessageToString(result, as_utf8=True).encode()
-        if text
-        else result.SerializeToString()
-    )
-    return write_file(path, data)
+    return write_message(result, path, text, as_utf8=True)
 
 
 def load_feature_skew(path: str) -> skew_pb2.FeatureSkewResult:

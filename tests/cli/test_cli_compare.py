@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 from anomaly_helpers import stats
 
-from beam_stats.beam import write_statistics
+from beam_stats.beam import load_schema, write_statistics
 from beam_stats.cli import compare as compare_cli
 from beam_stats.cli import parser as main_parser
 from beam_stats.cli import schema as schema_cli
 from beam_stats.drift import thresholds
 from beam_stats.errors import BeamStatsError
-from beam_stats.schema import get_feature, load_schema
+from beam_stats.schema import get_feature
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 

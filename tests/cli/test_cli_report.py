@@ -17,9 +17,9 @@ from beam_stats import (
     validate_statistics,
 )
 from beam_stats.beam import write_statistics
+from beam_stats.beam.artifacts import load_anomalies, message_to_text
 from beam_stats.cli import report as report_cli
 from beam_stats.errors import BeamStatsError
-from beam_stats.schema.io import message_to_text
 
 
 def run(argv: list[str]) -> int:
@@ -98,6 +98,6 @@ def test_bad_input_exits_with_status_2(files: Path, tmp_path: Path, extra: list[
 def test_load_anomalies_text_without_suffix(files: Path, tmp_path: Path) -> None:
     text = tmp_path / "anomalies"
     text.write_bytes((files / "anomalies.pbtxt").read_bytes())
-    loaded = report_cli.load_anomalies(str(text))
-    assert loaded == report_cli.load_anomalies(str(files / "anomalies.pb"))
+    loaded = load_anomalies(str(text))
+    assert loaded == load_anomalies(str(files / "anomalies.pb"))
     assert isinstance(loaded, anomalies_pb2.Anomalies) and loaded.anomaly_info

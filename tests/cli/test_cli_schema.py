@@ -11,11 +11,11 @@ from anomaly_helpers import stats
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
-from beam_stats.beam import write_statistics
+from beam_stats.beam import load_schema, write_statistics
 from beam_stats.cli import parser as main_parser
 from beam_stats.cli import schema as schema_cli
 from beam_stats.errors import BeamStatsError
-from beam_stats.schema import get_feature, load_schema, severity_overrides
+from beam_stats.schema import get_feature, severity_overrides
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 

@@ -9,10 +9,11 @@ from anomaly_helpers import schema
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from beam_stats.beam import load_schema, write_schema
 from beam_stats.drift import Thresholds, set_drift_thresholds, set_skew_thresholds, thresholds
 from beam_stats.errors import InvalidInputError, SchemaError
 from beam_stats.proto import drift_pb2
-from beam_stats.schema import get_feature, load_schema, write_schema
+from beam_stats.schema import get_feature
 
 BASE = schema(
     """

@@ -12,9 +12,10 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats import StatisticsSpec, load_statistics
+from beam_stats.beam.artifacts import errors_path
 from beam_stats.cli import main
 from beam_stats.errors import InvalidInputError
-from beam_stats.jobs import compute_statistics, errors_path, with_schema
+from beam_stats.jobs import compute_statistics, with_schema
 
 
 def _data(tmp_path: Path) -> str:

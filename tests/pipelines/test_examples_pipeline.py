@@ -239,7 +239,7 @@ def test_cli_writes_bad_rows_and_the_counts_add_up(
             "num_rows": 5,
         }
     ]
-    errors = [json.loads(x) for x in (bad_dir / "input-errors.jsonl").read_text().splitlines()]
+    errors = [json.loads(x) for x in (bad_dir / "bad-rows.errors.jsonl").read_text().splitlines()]
     assert [(e["kind"], e["line"]) for e in errors] == [("malformed_row", N + 2)]
     assert not (bad_dir / "bad-rows-stale.jsonl").exists()
     assert (bad_dir / "notes.txt").read_text() == "not ours"

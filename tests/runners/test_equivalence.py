@@ -242,7 +242,7 @@ def _error_keys(path: Path) -> list[tuple[str, str, int | None]]:
 
 def _lines(folder: Path, prefix: str) -> int:
     return sum(
-        len(p.read_text().splitlines()) for p in folder.iterdir() if p.name.startswith(prefix)
+        len(p.read_text().splitlines()) for p in folder.iterdir() if p.name.startswith(f"{prefix}-")
     )
 
 
@@ -275,8 +275,8 @@ def _flow(runner: Runner, data: Dataset, folder: Path, schema: Path) -> Outputs:
         errors=sorted(errors, key=str),
         validation=_json_or_none(folder / "bad" / "summary.json"),
         validation_errors=(
-            _error_keys(folder / "bad" / "input-errors.jsonl")
-            if (folder / "bad" / "input-errors.jsonl").exists()
+            _error_keys(folder / "bad" / "bad-rows.errors.jsonl")
+            if (folder / "bad" / "bad-rows.errors.jsonl").exists()
             else None
         ),
         validate_log=validate_log,
@@ -473,5 +473,5 @@ def test_main_job_end_to_end(
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
     for name_ in ("serve.csv", "serve.jsonl", "serve.tfrecord"):
-        assert name_ in (out / "serving_input_errors.jsonl").read_text(), name_
+        assert name_ in (out / "serving_stats.pb.errors.jsonl").read_text(), name_
     assert "report: " in log and "anomal" in log  # the closing summary was printed

@@ -12,15 +12,14 @@ from anomaly_helpers import by_feature, stats
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from beam_stats.beam import load_schema, write_schema
 from beam_stats.errors import DeserializationError, InvalidInputError, SchemaError
 from beam_stats.proto import schema_pb2 as bs_schema_pb2
 from beam_stats.schema import (
     get_feature,
     infer_schema,
-    load_schema,
     severity_overrides,
     with_severity_overrides,
-    write_schema,
 )
 from beam_stats.schema.extras import provenance
 from beam_stats.validation import validate_statistics
