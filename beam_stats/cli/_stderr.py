@@ -97,7 +97,9 @@ def _shows_progress() -> bool:
 def _copy(source: int, target: int) -> None:
     with os.fdopen(source, "r", encoding="utf-8", errors="replace") as lines:
         for line in quiet_lines(lines, _shows_progress):
-            os.write(target, line.encode("utf-8", errors="replace"))
+            # A closed standard error must not stop the draining: writers would block.
+            with contextlib.suppress(OSError):
+                os.write(target, line.encode("utf-8", errors="replace"))
 
 
 @contextlib.contextmanager
