@@ -11,6 +11,18 @@ a :class:`FeatureColumn`:
 * ``values``: the non-null leaf values of the whole batch, in one flat Arrow array.
 * ``kind``: the value kind that decides which statistics apply (:class:`Kind`).
 
+Temporal values are INT features counted in one unit whatever their Arrow type, so that
+files that store one feature in different units (``timestamp[s]`` here, ``timestamp[ns]``
+there, or ``date32`` and ``timestamp``) give one consistent statistic: **int64
+microseconds** (:func:`temporal_micros`). Timestamps and dates count from the Unix epoch in
+UTC (Arrow stores zoned timestamps as UTC instants; a timestamp without a zone is taken as
+UTC); times from midnight; durations as they are. int64 microseconds reach about 292,000
+years either side of 1970, so sentinels such as 0001-01-01 and 9999-12-31 fit (in
+nanoseconds, whose range is 1677 to 2262, they would not); nanoseconds are rounded down
+(floor) to the microsecond. A value whose microseconds do not fit int64 (a ``timestamp[s]``
+or ``date32`` beyond those years) is not wrapped: it is counted as invalid
+(``num_invalid``) and left out like a null.
+
 Lists of lists are flattened to their leaves. A struct is a feature of its own (its
 presence and valency) and each field is a feature below it. Everything is vectorised:
 list lengths map leaf values to examples and ``np.bincount`` counts them per example.
@@ -117,10 +129,6 @@ def _normalise_values(values: pa.Array, kind: Kind) -> pa.Array:
             values = values.dictionary_decode()
         if pa.types.is_boolean(values.type):
             values = pc.cast(values, pa.int8())
-        elif pa.types.is_temporal(values.type):
-            # Dates, times and timestamps are counted in their own units, as TFDV does.
-            width = pa.int32() if values.type.bit_width == 32 else pa.int64()
-            values = values.view(width)
         if pa.types.is_uint64(values.type):
             # uint64 above 2**63 does not fit int64; float64 keeps the magnitude (rounded).
             return pc.cast(values, pa.float64(), safe=False)
@@ -130,6 +138,48 @@ def _normalise_values(values: pa.Array, kind: Kind) -> pa.Array:
             values = values.dictionary_decode()
         return pc.cast(values, pa.float64(), safe=False)
     return values
+
+
+#: Microseconds per unit of the temporal types (dates: date32 counts days, date64 ms).
+_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1, "day": 86_400_000_000}
+_NANOS = "ns"
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _unit(arrow_type: pa.DataType) -> str:
+    if pa.types.is_date32(arrow_type):
+        return "day"
+    if pa.types.is_date64(arrow_type):
+        return "ms"
+    return str(arrow_type.unit)
+
+
+def temporal_micros(array: pa.Array) -> tuple[pa.Array, int]:
+    """A temporal array (timestamp, date, time or duration) as int64 microseconds, the unit
+    all of them are counted in (see the module docstring), and how many values did not fit.
+
+    Returns:
+        The int64 array, null where `array` is null or the value overflows int64
+        microseconds, and the number of such overflows.
+    """
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    width = pa.int32() if array.type.bit_width == 32 else pa.int64()
+    raw = pc.cast(array.view(width), pa.int64())
+    unit = _unit(array.type)
+    valid = _valid_mask(raw)
+    ticks = np.asarray(raw.fill_null(0)) if raw.null_count else np.asarray(raw)
+    overflow = np.zeros(len(raw), dtype=bool)
+    if unit == _NANOS:
+        micros = np.floor_divide(ticks, 1_000)
+    elif _MICROS[unit] == 1:
+        return raw, 0
+    else:
+        factor = _MICROS[unit]
+        limit = _INT64_MAX // factor
+        overflow = valid & ((ticks > limit) | (ticks < -limit))
+        micros = np.where(overflow, 0, ticks) * factor
+    return pa.array(micros, pa.int64(), mask=~valid | overflow), int(np.count_nonzero(overflow))
 
 
 def _counts(parent: np.ndarray | None, valid: np.ndarray, num_examples: int) -> np.ndarray:
@@ -193,9 +243,14 @@ def _walk(
         yield from _walk(path, child, child_parent, present, num_examples)
         return
 
+    kind = kind_of(array_type)
+    num_invalid = 0
+    if kind is Kind.INT and pa.types.is_temporal(
+        array_type.value_type if pa.types.is_dictionary(array_type) else array_type
+    ):
+        array, num_invalid = temporal_micros(array)
     valid = _valid_mask(array)
     counts = _counts(parent, valid, num_examples)
-    kind = kind_of(array_type)
     feature_present = present if present is not None else counts > 0
     if kind is Kind.STRUCT:
         yield FeatureColumn(
@@ -214,6 +269,7 @@ def _walk(
         counts,
         _normalise_values(values, kind),
         array_type,
+        num_invalid,
     )
 
 
@@ -222,4 +278,6 @@ def flatten_batch(batch: pa.RecordBatch) -> Iterator[FeatureColumn]:
     for field, column in zip(batch.schema, batch.columns, strict=True):
         invalid = _num_invalid(field)
         for feature in _walk((field.name,), column, None, None, batch.num_rows):
-            yield dataclasses.replace(feature, num_invalid=invalid) if invalid else feature
+            if invalid:
+                feature = dataclasses.replace(feature, num_invalid=feature.num_invalid + invalid)
+            yield feature

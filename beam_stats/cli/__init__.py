@@ -10,14 +10,16 @@ Exit status, one meaning each: 0 done, nothing found; 1 the command's own "found
 unreadable statistics or schema, an output that is an input or cannot be written, the
 operating system refusing a read or write such as a full disk, or a beam-stats error raised
 inside the pipeline, e.g. too many slices): its message is printed on one line, without a
-traceback; 3 an unexpected failure (a bug, here or in the runner), never confused with
-"found something": one line names it. ``--debug`` (or ``BEAM_STATS_TRACEBACK=1``) shows the
+traceback, also from worker processes (:mod:`beam_stats.cli._stderr`); 3 an unexpected
+failure (a bug, here or in the runner), never confused with "found something": one line
+names it. ``--debug`` (or ``BEAM_STATS_TRACEBACK=1``) shows the
 traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -40,6 +42,7 @@ from beam_stats.cli._common import (
     os_error,
     worker_error,
 )
+from beam_stats.cli._stderr import filtered_stderr
 from beam_stats.errors import BeamStatsError
 from beam_stats.report.model import visible as shown
 
@@ -61,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _worker_processes(beam_args: Sequence[str]) -> bool:
+    """Whether the pipeline options start worker processes that share our standard error."""
+    flag, mode = "--direct_running_mode", "multi_processing"
+    return f"{flag}={mode}" in beam_args or (flag, mode) in itertools.pairwise(beam_args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = parser().parse_known_args(argv)
     debug = args.debug or bool(os.environ.get("BEAM_STATS_TRACEBACK"))
@@ -69,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for logger in loggers:
         logger.addFilter(quiet)
     try:
-        return int(args.run(args, beam_args))
+        # Worker processes print Beam's report of a refusal themselves (cli/_stderr.py).
+        with filtered_stderr(enabled=not debug and _worker_processes(beam_args)):
+            return int(args.run(args, beam_args))
     except (BeamStatsError, FileNotFoundError) as e:
         if debug:
             raise

@@ -87,7 +87,9 @@ BEAM_ERROR_LOGGERS = (
     "apache_beam.runners.portability.local_job_service",
     "apache_beam.runners.worker.sdk_worker",
 )
-_BEAM_STATS_ERROR_TEXT = re.compile(r"beam_stats\.errors\.\w+: ")
+# A worker's error as text (its log, relayed by the runner): a beam-stats error, or the
+# operating system's refusal, which the command reports as os_error does.
+_REFUSAL_TEXT = re.compile(r"beam_stats\.errors\.\w+: |\b\w+Error: \[Errno \d+\] ")
 
 
 class QuietBeamStatsErrors(logging.Filter):
@@ -102,5 +104,5 @@ class QuietBeamStatsErrors(logging.Filter):
         if isinstance(error, OSError) and error.errno is not None:
             return False  # no space, no permission: one line too (status 2, see os_error)
         if record.levelno >= logging.ERROR and error is None:
-            return not _BEAM_STATS_ERROR_TEXT.search(record.getMessage())
+            return not _REFUSAL_TEXT.search(record.getMessage())
         return True

@@ -341,7 +341,7 @@ def test_dictionary_large_string_and_temporal_columns() -> None:
         ]
     when = features["when"]
     assert when.type == FeatureType.INT
-    assert (when.num_stats.min, when.num_stats.max) == (0, 5)
+    assert (when.num_stats.min, when.num_stats.max) == (0, 5_000_000)  # in microseconds
 
 
 def test_pandas_dataframe_gives_the_table_statistics() -> None:
