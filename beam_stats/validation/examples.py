@@ -201,7 +201,7 @@ def _text(values: pa.Array) -> pa.Array:
     return pc.if_else(long, pc.binary_join_element_wise(cut, "\N{HORIZONTAL ELLIPSIS}", ""), text)
 
 
-def _check_feature(
+def check_feature_rows(
     rule: Rule, column: FeatureColumn | None, parent: np.ndarray, num_rows: int
 ) -> Iterator[_Found]:
     """The reasons one feature gives, in rows where its parent (if any) is present."""
@@ -327,7 +327,7 @@ class ExampleChecks:
             if len(rule.path) > 1:
                 parent_column = columns.get(rule.path[:-1])
                 parent = parent_column.present if parent_column is not None else nowhere
-            found.extend(_check_feature(rule, columns.get(rule.path), parent, num_rows))
+            found.extend(check_feature_rows(rule, columns.get(rule.path), parent, num_rows))
         found.extend(_Found(*f) for f in check_composites(self._composites, columns, num_rows))
         good, bad, anomaly_rows = _split(batch, found)
         return CheckResult(good, bad, self._new_columns(columns), anomaly_rows)
