@@ -22,7 +22,8 @@ protos: $(STAMP)
 # Regenerates docs/ANOMALIES.md from beam_stats/validation/catalogue.py
 # (tests/validation/test_catalogue.py fails when the committed file differs).
 docs: $(STAMP)
-	$(PY) -m beam_stats.validation.catalogue docs/ANOMALIES.md
+	$(PY) -m beam_stats.validation.catalogue > docs/ANOMALIES.md.tmp
+	mv docs/ANOMALIES.md.tmp docs/ANOMALIES.md
 
 demo: $(STAMP)
 	$(PY) -m beam_stats.cli demo --out out/demo

@@ -384,17 +384,12 @@ def render_markdown() -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m beam_stats.validation.catalogue [PATH]``: writes the doc (stdout without
-    PATH)."""
-    text = render_markdown()
-    if len(argv) > 1:
-        print(f"usage: python -m beam_stats.validation.catalogue [PATH], got {argv}")
+    """``python -m beam_stats.validation.catalogue``: prints the doc (``make docs`` writes
+    it to docs/ANOMALIES.md)."""
+    if argv:
+        print(f"usage: python -m beam_stats.validation.catalogue, got {argv}", file=sys.stderr)
         return 2
-    if not argv:
-        sys.stdout.write(text)
-        return 0
-    with open(argv[0], "w", encoding="utf-8") as out:
-        out.write(text)
+    sys.stdout.write(render_markdown())
     return 0
 
 
