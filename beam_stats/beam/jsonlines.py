@@ -41,13 +41,11 @@ import pyarrow.json as pjson
 from beam_stats.arrow import MAX_DEPTH
 from beam_stats.beam._inputs import open_stream
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record
+from beam_stats.stats.utf8 import invalid_utf8_mask
 
 Item: TypeAlias = pa.RecordBatch | dict[str, Any]
 _TEXT = np.ones(256, bool)  # bytes other than blanks and newlines
 _TEXT[[ord(c) for c in " \t\r\n"]] = False
-_STEP = np.zeros(256, np.int8)  # a bracket's change of the nesting depth
-_STEP[[ord("{"), ord("[")]] = 1
-_STEP[[ord("}"), ord("]")]] = -1
 _ROW = re.compile(r" in row (\d+)$")
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Failed Arrow reads of one block before the rest of it is parsed in Python: each costs up
@@ -90,6 +88,13 @@ class _Lines:
         if not braced.all():
             self._look_closer(data, ~braced)
         self.kinds[(self.kinds == _OBJECT) & (self._depths(data) > MAX_DEPTH)] = _OTHER
+        # Arrow reads strings and keys that are not UTF-8 without a word; JSON is UTF-8.
+        lines = pa.Array.from_buffers(
+            pa.large_binary(),
+            len(self.ends),
+            [None, pa.py_buffer(np.append(self.starts, len(part))), pa.py_buffer(part)],
+        )
+        self.kinds[invalid_utf8_mask(lines)] = _OTHER
 
     def _look_closer(self, data: np.ndarray, lines: np.ndarray) -> None:
         """Classifies the given lines by their first and last non-blank bytes."""
@@ -105,8 +110,10 @@ class _Lines:
 
     def _depths(self, data: np.ndarray) -> np.ndarray:
         """An upper bound of each line's nesting depth (brackets in strings count too)."""
-        brackets = np.flatnonzero(_STEP[data])
-        depth = np.cumsum(_STEP[data[brackets]], dtype=np.int32)  # after each bracket
+        folded = data | 0x20  # "[" and "]" as "{" and "}"
+        brackets = np.flatnonzero((folded == ord("{")) | (folded == ord("}")))
+        opens = folded[brackets] == ord("{")
+        depth = np.cumsum(np.where(opens, 1, -1), dtype=np.int32)  # after each bracket
         first = np.searchsorted(brackets, self.starts)  # each line's first bracket
         has = first < np.searchsorted(brackets, self.ends)
         out = np.zeros(len(self.starts), np.int32)
