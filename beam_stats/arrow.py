@@ -227,7 +227,7 @@ def type_depth(arrow_type: pa.DataType) -> int:
     depth, level = 0, [arrow_type]
     while level:
         depth += 1
-        children = []
+        children: list[pa.DataType] = []
         for t in level:
             if isinstance(t, pa.BaseExtensionType):
                 t = t.storage_type

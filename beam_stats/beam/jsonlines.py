@@ -139,6 +139,8 @@ def read_jsonl(path: str, block_size: int, max_cells: int = 1 << 23) -> Iterator
     rows = 0  # lines per part, adapted to the data's width; 0 until the first block
     with open_stream(path) as f:
         for block in _blocks(f, block_size):
+            if line == 1:  # a byte order mark is no part of the first line
+                block = block.removeprefix(b"\xef\xbb\xbf")
             newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("\n"))
             if rows == 0:  # worst case: every key of every line distinct
                 keys = max(1.0, block.count(b'":') / len(newlines))
@@ -164,6 +166,17 @@ def _arrow(data: bytes) -> pa.Table:
     )
 
 
+def _sound(table: pa.Table) -> bool:
+    """Whether Arrow's JSON reader built valid arrays: it writes a list whose first values
+    are null with too few values (``[null, 1]`` has one; Arrow's kernels then crash the
+    process), so such lines are parsed in Python."""
+    try:
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _table_items(path: str, table: pa.Table, line: int) -> Iterator[Item]:
     if table.num_columns == 0 and table.num_rows:
         # Said, since a batch without columns loses its rows when Beam pickles it.
@@ -179,12 +192,13 @@ def _read_part(path: str, part: bytes, line: int) -> Generator[Item, None, int]:
     """Yields the batches and problems of some lines; returns the cells read."""
     lines = _Lines(part)
     objects = int(np.count_nonzero(lines.kinds == _OBJECT))
-    if objects == np.count_nonzero(lines.kinds):  # no line of another kind
+    # No line of another kind, and none that holds `{} {}` (two rows).
+    if objects == np.count_nonzero(lines.kinds):
         try:
             table = _arrow(part)
         except pa.ArrowInvalid:
             table = None
-        if table is not None and table.num_rows == objects:  # `{} {}` is two rows
+        if table is not None and table.num_rows == objects and _sound(table):
             yield from _table_items(path, table, line)
             return int(table.num_rows * table.num_columns)
     yield from _around_bad_lines(path, lines, line)
@@ -231,6 +245,9 @@ def _around_bad_lines(path: str, lines: _Lines, line: int) -> Iterator[Item]:
                 continue
             by_python.append(bad)
             runs.extend([(first, bad), (bad + 1, stop)])
+            continue
+        if not _sound(table):
+            by_python.extend(int(i) for i in objects)
             continue
         if table.num_rows != len(objects):  # a line holds several objects: halve the run
             retries += 1
