@@ -5,7 +5,9 @@ non-blank line starts with ``{`` and ends with ``}``: Arrow's reader crashes the
 segmentation fault) on a ``null`` line at the start of a block, reads one elsewhere as an
 example with every feature missing, and reads a truncated line and the next as one object.
 With that check a block Arrow reads into as many rows as it has lines maps each line to
-its row.
+its row. Lines that are not UTF-8 (which Arrow reads without a word) or nest deeper
+than ``MAX_DEPTH`` (Arrow's reader crashes at 10,000 levels) fail the check too, and a
+table Arrow builds invalid (a list starting with null) is not used.
 
 A block with a bad line, or one Arrow rejects, is read around its bad lines: the lines that
 fail the check, and each line Arrow names in its error, are parsed on their own in Python
