@@ -55,6 +55,20 @@ FeatureType = statistics_pb2.FeatureNameStatistics.Type
 class FeatureAccumulator:
     """Every statistic of one feature (see the module docstring)."""
 
+    __slots__ = (
+        "categorical",
+        "common",
+        "declared_bytes",
+        "kind_counts",
+        "num_invalid_values",
+        "num_invalid_weights",
+        "numeric",
+        "path",
+        "position",
+        "spec",
+        "string",
+    )
+
     def __init__(self, path: FeaturePath, spec: StatisticsSpec) -> None:
         self.path = path
         self.spec = spec
