@@ -21,6 +21,8 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.beam import tfrecord
 from beam_stats.beam.writing import write_file
 from beam_stats.errors import DeserializationError, InvalidInputError
+from beam_stats.stats import wire
+from beam_stats.stats.composite import is_composite_entry
 
 _TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
 
@@ -48,9 +50,34 @@ def write_statistics(
             statistics, descriptor_pool=descriptor_pool.DescriptorPool()
         ).encode("utf-8")
         if text
-        else statistics.SerializeToString()
+        else wire.statistics_chunks(statistics)  # SerializeToString's bytes, a bit at a time
     )
     return write_file(path, data)
+
+
+def summarize_statistics(path: str) -> wire.Summary:
+    """How many datasets, examples and features a statistics file holds, read without
+    holding every feature's statistics at once when the file is binary.
+
+    Raises:
+        InvalidInputError: the file does not exist, or is a directory or unreadable.
+        DeserializationError: the file is not a statistics list; the message names it.
+    """
+    data = read_file(path, "statistics")
+    if path.endswith(_TEXT_SUFFIXES) or _is_tfrecord(data):
+        statistics = load_statistics(path)
+        features = statistics.datasets[0].features
+        composites = sum(is_composite_entry(f) for f in features)
+        return wire.Summary(
+            len(statistics.datasets),
+            statistics.datasets[0].num_examples,
+            len(features) - composites,
+            composites,
+        )
+    try:
+        return wire.summary(data)
+    except DeserializationError as e:
+        raise DeserializationError(f"{path}: {e}") from e
 
 
 def load_statistics(path: str) -> statistics_pb2.DatasetFeatureStatisticsList:

@@ -67,7 +67,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-    from beam_stats.beam.files import load_statistics
+    from beam_stats.beam.files import summarize_statistics
     from beam_stats.beam.writing import (
         WriteTextFile,
         check_outputs,
@@ -76,7 +76,6 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     )
     from beam_stats.schema import composite_specs, load_schema
     from beam_stats.stats import SlicingSpec, StatisticsSpec
-    from beam_stats.stats.composite import is_composite_entry
 
     errors_path = args.errors or f"{args.output}.errors.jsonl"
     check_outputs(
@@ -123,14 +122,12 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)
-    statistics = load_statistics(args.output)
-    dataset = statistics.datasets[0]
-    slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
-    composites = sum(is_composite_entry(f) for f in dataset.features)
-    checked = f" ({composites} sparse/weighted)" if composites else ""
+    summary = summarize_statistics(args.output)  # not the whole message: see issue 11
+    slices = f" and {summary.num_datasets - 1} slices" if slicing else ""
+    checked = f" ({summary.num_composites} sparse/weighted)" if summary.num_composites else ""
     print(
-        f"wrote statistics of {dataset.num_examples} examples and "
-        f"{len(dataset.features) - composites} features{checked}{slices} to {args.output}"
+        f"wrote statistics of {summary.num_examples} examples and "
+        f"{summary.num_features} features{checked}{slices} to {args.output}"
     )
     report_input_problems(errors_path)
     return 0

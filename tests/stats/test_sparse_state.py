@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from proto_compare import plain
+from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import DeserializationError
 from beam_stats.proto import sketches_pb2
@@ -155,3 +156,40 @@ def test_truncated_wire_bytes_are_refused(cut: int) -> None:
 def test_bad_wire_type_is_refused() -> None:
     with pytest.raises(DeserializationError, match="wire type 7"):
         wire.from_bytes(b"\x0f", SPEC)
+
+
+def _statistics() -> statistics_pb2.DatasetFeatureStatisticsList:
+    weighted = StatisticsSpec(weight_feature=("w",))
+    batch = pa.record_batch({"w": [1.0, 2.0, 0.5], "x": [1, None, 3], "s": ["a", "b", "a"]})
+    statistics = statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[_accumulate(batch, spec=weighted).result("all"), _wide(4).result("slice")]
+    )
+    composite = statistics.datasets[0].features.add()  # a sparse feature's entry (TFDV's)
+    composite.name = "sparse"
+    composite.custom_stats.add(name="missing_value", num=1)
+    statistics.datasets[1].cross_features.add().path_x.step.append("x")
+    return statistics
+
+
+@pytest.mark.parametrize("chunk_size", [1, 300, 1 << 20])
+def test_statistics_chunks_are_the_serialized_bytes(chunk_size: int) -> None:
+    statistics = _statistics()
+    assert statistics.datasets[0].weighted_num_examples == 3.5  # numbered after features
+    chunks = list(wire.statistics_chunks(statistics, chunk_size))
+    assert b"".join(chunks) == statistics.SerializeToString()
+    if chunk_size == 1:  # a chunk per feature, so never the whole serialization at once
+        assert len(chunks) > len(statistics.datasets[0].features)
+    empty = statistics_pb2.DatasetFeatureStatisticsList()
+    assert b"".join(wire.statistics_chunks(empty)) == b""
+
+
+def test_summary_reads_what_the_message_holds() -> None:
+    statistics = _statistics()
+    first = statistics.datasets[0]
+    summary = wire.summary(statistics.SerializeToString())
+    assert summary == wire.Summary(2, first.num_examples, len(first.features) - 1, 1)
+    assert summary.num_examples == 3
+    with pytest.raises(DeserializationError, match="no dataset"):
+        wire.summary(b"")
+    with pytest.raises(DeserializationError, match="corrupt statistics"):
+        wire.summary(statistics.SerializeToString()[:-2])
