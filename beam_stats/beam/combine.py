@@ -73,7 +73,8 @@ class StatisticsCombineFn(beam.CombineFn):
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
         return statistics_pb2.DatasetFeatureStatisticsList(
-            datasets=[accumulator.result(self._name, self._include_state)]
+            # Released: each feature's accumulator is freed as its statistics are written.
+            datasets=[accumulator.result(self._name, self._include_state, release=True)]
         )
 
     def get_accumulator_coder(self) -> DatasetAccumulatorCoder:

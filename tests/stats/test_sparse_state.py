@@ -193,3 +193,12 @@ def test_summary_reads_what_the_message_holds() -> None:
         wire.summary(b"")
     with pytest.raises(DeserializationError, match="corrupt statistics"):
         wire.summary(statistics.SerializeToString()[:-2])
+
+
+def test_result_with_release_is_the_result_and_spends_the_accumulator() -> None:
+    kept, spent = _wide(5), _wide(5)
+    assert plain(spent.result("d", release=True)) == plain(kept.result("d"))
+    assert kept.features and not spent.features  # the feature accumulators were dropped
+    with pytest.raises(ValueError, match="spent by result"):
+        spent.result("d")
+    assert plain(kept.result("d")) == plain(_wide(5).result("d"))  # no release: reusable
