@@ -45,13 +45,15 @@ from beam_stats.schema import (
 from beam_stats.schema import infer_schema as _infer_schema
 from beam_stats.schema.features import as_path
 from beam_stats.stats import StatisticsSpec, generate_statistics_from_table
+from beam_stats.stats.custom import CustomStatisticSpec
 from beam_stats.validation import validate_statistics
 
 Statistics: TypeAlias = statistics_pb2.DatasetFeatureStatisticsList
 
 # StatsOptions arguments of TFDV that beam-stats has no equivalent for, and why.
 _UNSUPPORTED_OPTIONS = {
-    "generators": "custom statistics are not supported yet",
+    "generators": "TFDV's generators do not run here: give CustomStatisticSpecs "
+    "(beam_stats.stats.custom) as generators or as StatisticsSpec(statistics=...)",
     "label_feature": "label-aware statistics are not supported yet",
     "slice_functions": "give a SlicingSpec to GenerateStatistics or compute_statistics",
     "experimental_slice_functions": "give a SlicingSpec to GenerateStatistics",
@@ -72,11 +74,13 @@ def StatsOptions(  # noqa: N802 (TFDV's name)
     num_values_histogram_buckets: int = 10,
     num_histogram_buckets: int = 10,
     num_quantiles_histogram_buckets: int = 10,
+    generators: Sequence[CustomStatisticSpec] | None = None,
     **unsupported: Any,
 ) -> StatisticsSpec:
     """A :class:`~beam_stats.StatisticsSpec` from TFDV's ``StatsOptions`` arguments; the
     defaults are TFDV's. A schema adds what TFDV takes from it (categorical INT features,
-    sparse and weighted features: :func:`~beam_stats.jobs.with_schema`).
+    sparse and weighted features: :func:`~beam_stats.jobs.with_schema`). `generators` are
+    beam-stats custom statistics (:mod:`beam_stats.stats.custom`), not TFDV's classes.
 
     Raises:
         InvalidInputError: an argument beam-stats has no equivalent for, or a bad value.
@@ -84,7 +88,12 @@ def StatsOptions(  # noqa: N802 (TFDV's name)
     for name in sorted(unsupported):
         reason = _UNSUPPORTED_OPTIONS.get(name, "no such option")
         raise InvalidInputError(f"StatsOptions({name}=...) is not supported: {reason}")
+    if generators is not None and not all(isinstance(g, CustomStatisticSpec) for g in generators):
+        raise InvalidInputError(
+            f"StatsOptions(generators=...): {_UNSUPPORTED_OPTIONS['generators']}"
+        )
     spec = StatisticsSpec(
+        statistics=tuple(generators or ()),
         num_top_values=num_top_values,
         num_rank_histogram_buckets=num_rank_histogram_buckets,
         num_values_histogram_buckets=num_values_histogram_buckets,

@@ -118,7 +118,9 @@ class FeatureData:
                 features=[self.stats],
             )
             try:
-                self._accumulator = next(iter(accumulator_from_statistics(alone).features.values()))
+                self._accumulator = next(
+                    iter(accumulator_from_statistics(alone, drop_custom=True).features.values())
+                )
             except IncompatibleMergeError:  # no state: fall back to the finished statistics
                 self._accumulator = None
         return self._accumulator

@@ -157,7 +157,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,13 @@ class FeatureState(_message.Message):
         key: str
         value: int
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class CustomEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bytes
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
     PATH_FIELD_NUMBER: _ClassVar[int]
     COMMON_FIELD_NUMBER: _ClassVar[int]
     NUMERIC_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +182,7 @@ class FeatureState(_message.Message):
     DECLARED_BYTES_FIELD_NUMBER: _ClassVar[int]
     NUM_INVALID_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -185,7 +193,8 @@ class FeatureState(_message.Message):
     declared_bytes: bool
     num_invalid_weights: int
     position: int
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
+    custom: _containers.ScalarMap[str, bytes]
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ...) -> None: ...
 
 class DatasetState(_message.Message):
     __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings", "composites")
@@ -204,7 +213,7 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites", "custom_statistics")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +223,7 @@ class SketchSettings(_message.Message):
     WEIGHTED_QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     COMPOSITES_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     quantiles_capacity: int
     quantiles_exact_limit: int
@@ -223,7 +233,8 @@ class SketchSettings(_message.Message):
     weighted_quantiles_capacity: int
     distinct_exact_limit: int
     composites: _containers.RepeatedCompositeFieldContainer[CompositeSpec]
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ...) -> None: ...
+    custom_statistics: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PathSteps(_message.Message):
     __slots__ = ("step",)

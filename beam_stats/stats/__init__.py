@@ -1,6 +1,11 @@
 """Per-feature accumulators over Arrow record batches (no Beam)."""
 
 from beam_stats.stats.composite import CompositeAccumulator, CompositeFeatureSpec
+from beam_stats.stats.custom import (
+    CustomAccumulator,
+    CustomStatisticSpec,
+    MatchRate,
+)
 from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
 from beam_stats.stats.slicing import SlicingSpec
@@ -10,8 +15,11 @@ from beam_stats.stats.stored import accumulator_from_statistics, merge_statistic
 __all__ = [
     "CompositeAccumulator",
     "CompositeFeatureSpec",
+    "CustomAccumulator",
+    "CustomStatisticSpec",
     "DatasetAccumulator",
     "FeatureAccumulator",
+    "MatchRate",
     "SlicingSpec",
     "StatisticsSpec",
     "accumulator_from_statistics",

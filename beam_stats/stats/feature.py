@@ -31,11 +31,12 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
-from beam_stats.errors import IncompatibleMergeError, InvalidInputError
+from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats import histograms
 from beam_stats.stats.composite import CompositeAccumulator, write_composites
 from beam_stats.stats.counts import CommonAccumulator
+from beam_stats.stats.custom import CustomStates
 from beam_stats.stats.integrity import seal
 from beam_stats.stats.numeric import NumericAccumulator
 from beam_stats.stats.spec import StatisticsSpec
@@ -58,6 +59,7 @@ class FeatureAccumulator:
     __slots__ = (
         "categorical",
         "common",
+        "custom",
         "declared_bytes",
         "kind_counts",
         "num_invalid_values",
@@ -75,6 +77,8 @@ class FeatureAccumulator:
         self.common = CommonAccumulator(spec.quantiles)
         self.numeric: NumericAccumulator | None = None
         self.string: StringAccumulator | None = None
+        # Custom statistics (StatisticsSpec.statistics); None while the spec has none.
+        self.custom = CustomStates(spec.statistics) if spec.statistics else None
         self.kind_counts: collections.Counter[str] = collections.Counter()
         self.num_invalid_values = 0
         self.categorical = path in spec.categorical_features
@@ -109,6 +113,8 @@ class FeatureAccumulator:
                 self._numeric().add(values, value_weights)
         elif kind in (Kind.STRING, Kind.BYTES):
             self._string().add(values, value_weights)
+        if self.custom is not None and len(values):
+            self.custom.add(kind.value, values, value_weights)
 
     def merge(self, other: FeatureAccumulator) -> None:
         self.common.merge(other.common)
@@ -122,6 +128,8 @@ class FeatureAccumulator:
         self.declared_bytes = self.declared_bytes or other.declared_bytes
         self.num_invalid_weights += other.num_invalid_weights
         self.note_position(other.position)
+        if other.custom is not None and self.custom is not None:
+            self.custom.merge(other.custom)
 
     def note_position(self, position: int | None) -> None:
         """Records that the feature was seen at column `position` (keeps the smallest)."""
@@ -145,6 +153,8 @@ class FeatureAccumulator:
         msg.num_invalid_weights = self.num_invalid_weights
         if self.position is not None:
             msg.position = self.position
+        if self.custom is not None:
+            msg.custom.update(self.custom.to_proto())
         return msg
 
     @classmethod
@@ -163,6 +173,12 @@ class FeatureAccumulator:
         acc.declared_bytes = msg.declared_bytes
         acc.num_invalid_weights = msg.num_invalid_weights
         acc.position = msg.position if msg.HasField("position") else None
+        if msg.custom:
+            if acc.custom is None:
+                raise DeserializationError(
+                    f"state of custom statistics {sorted(msg.custom)} in a spec without them"
+                )
+            acc.custom.load(msg.custom)
         return acc
 
     def _reported_kind(self) -> Kind:
@@ -239,6 +255,11 @@ class FeatureAccumulator:
             stats.custom_stats.add(name="unsupported_values", num=unsupported)
         if self.num_invalid_weights:
             stats.custom_stats.add(name="num_invalid_weights", num=self.num_invalid_weights)
+        for name, value in self.custom.results() if self.custom is not None else ():
+            if isinstance(value, str):
+                stats.custom_stats.add(name=name, str=value)
+            else:
+                stats.custom_stats.add(name=name, num=value)
         if include_state:
             stored = sketches_pb2.StoredFeatureState(
                 format_version=FORMAT_VERSION,

@@ -15,6 +15,7 @@ from beam_stats.sketches import (
     WeightedQuantilesSpec,
 )
 from beam_stats.stats.composite import CompositeFeatureSpec
+from beam_stats.stats.custom import CustomStatisticSpec, check_statistics
 
 
 def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
@@ -55,6 +56,8 @@ class StatisticsSpec:
             ``missing_index``, length differences, ...) are computed at their own paths;
             :func:`beam_stats.schema.composite_specs` builds them from a schema. States
             merge only when they count the same composites.
+        statistics: custom statistics computed beside the built-ins
+            (:mod:`beam_stats.stats.custom`); states merge only when made with the same.
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -72,6 +75,7 @@ class StatisticsSpec:
     bytes_features: frozenset[FeaturePath] = frozenset()
     weight_feature: FeaturePath | None = None
     composites: tuple[CompositeFeatureSpec, ...] = ()
+    statistics: tuple[CustomStatisticSpec, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -106,6 +110,7 @@ class StatisticsSpec:
         if len(set(paths)) != len(paths):
             raise InvalidInputError(f"two composites share a path among {paths}")
         object.__setattr__(self, "composites", composites)
+        object.__setattr__(self, "statistics", check_statistics(self.statistics))
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""
@@ -157,4 +162,5 @@ class StatisticsSpec:
                 self.weighted_quantiles.capacity if self.weight_feature else 0
             ),
             composites=[c.to_proto() for c in self.composites],
+            custom_statistics=[s.fingerprint() for s in self.statistics],
         )

@@ -84,6 +84,8 @@ def accumulator_from_statistics(
     dataset: statistics_pb2.DatasetFeatureStatistics,
     spec: StatisticsSpec | None = None,
     source: str = "statistics",
+    *,
+    drop_custom: bool = False,
 ) -> DatasetAccumulator:
     """The accumulator that finished statistics were written from.
 
@@ -91,6 +93,8 @@ def accumulator_from_statistics(
         dataset: one dataset (or slice) of a beam-stats statistics file.
         spec: the options of the result; by default those stored with the state.
         source: where `dataset` came from, for error messages (e.g. its file name).
+        drop_custom: leave out the state of custom statistics (their code is not in the
+            file): for reading the built-in sketches, not for merging.
 
     Raises:
         IncompatibleMergeError: a feature has no state, or state made with sketch settings
@@ -99,6 +103,17 @@ def accumulator_from_statistics(
     """
     where = f"{source} (dataset {dataset.name!r})" if dataset.name else source
     stored = [_stored_state(feature, where) for feature in dataset.features]
+    if drop_custom:
+        for state in stored:
+            del state.settings.custom_statistics[:]
+            state.state.custom.clear()
+    if spec is None and stored and stored[0].settings.custom_statistics:
+        names = ", ".join(stored[0].settings.custom_statistics)
+        raise IncompatibleMergeError(
+            f"{where} holds the state of custom statistics ({names}); their code is not in "
+            "the file: give their specs, e.g. merge_statistics(..., spec=StatisticsSpec("
+            "statistics=(...)))"
+        )
     if spec is None and stored:
         settings = sketches_pb2.SketchSettings()
         settings.CopyFrom(stored[0].settings)
@@ -137,7 +152,8 @@ def _describe(settings: sketches_pb2.SketchSettings) -> str:
         f"{settings.quantiles_exact_limit}, top values capacity={settings.top_k_capacity}, "
         f"distinct precision={settings.distinct_precision}, "
         f"distinct exact limit={settings.distinct_exact_limit}, sparse and weighted "
-        f"features=[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}]"
+        f"features=[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}], "
+        f"custom statistics=[{', '.join(settings.custom_statistics)}]"
     )
 
 

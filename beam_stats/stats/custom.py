@@ -1,0 +1,237 @@
+"""Statistics users add: registered in :class:`~beam_stats.StatisticsSpec`, run inside the one
+fused ``CombineFn`` with the built-ins, merged, stored in the sketch state and written as
+``custom_stats``.
+
+A statistic is two classes, with the verbs of the built-ins:
+
+- a *spec*, an immutable, picklable configuration (a frozen dataclass subclassing
+  :class:`CustomStatisticSpec`): its ``name`` (unique in a spec, written in every output),
+  the ``kinds`` of feature it applies to, ``create()`` (the empty accumulator, the identity
+  of merge) and ``from_proto(data)`` (an accumulator back from its stored bytes);
+- an *accumulator* (subclassing :class:`CustomAccumulator`): ``add(values, weights)`` with
+  one Arrow array of a feature's values from one batch (vectorise it: no Python loop over
+  values), ``merge(other)`` (mutates self only; must be associative and commutative),
+  ``to_proto()`` (lossless bytes: the coder of the state between Beam stages and in files)
+  and ``result()`` (name -> number or text, the finished statistics).
+
+``StatisticsSpec(statistics=(MatchRate("email", r"^[^@\\s]+@[^@\\s]+$"),))`` adds one. Each
+result entry is written on the feature as the custom statistic ``<name>.<key>``. The state
+of each statistic is stored under its name, and the specs' :meth:`~CustomStatisticSpec.fingerprint`
+are part of the sketch settings, so states made with other statistics, or the same
+statistic configured differently, refuse to merge (:class:`IncompatibleMergeError`) instead
+of mixing. Merging stored files that carry a custom statistic needs its spec again
+(``merge_statistics(..., spec=StatisticsSpec(statistics=...))``): its code is not in the file.
+
+:class:`MatchRate` is one, shipped as an example to copy and as a statistic of its own.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from beam_stats.errors import DeserializationError, InvalidInputError
+
+#: The kinds of feature values a statistic can ask for (``beam_stats.arrow.Kind`` values).
+KINDS = frozenset({"INT", "FLOAT", "STRING", "BYTES"})
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CustomAccumulator(abc.ABC):
+    """The mergeable state of a custom statistic for one feature (see the module docstring)."""
+
+    @abc.abstractmethod
+    def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
+        """Adds one batch of the feature's values (nulls removed), with each value's example
+        weight when the statistics are weighted."""
+
+    @abc.abstractmethod
+    def merge(self, other: CustomAccumulator) -> None:
+        """Adds the state of `other` (the same statistic) to this one."""
+
+    @abc.abstractmethod
+    def to_proto(self) -> bytes:
+        """The lossless state, as bytes that :meth:`CustomStatisticSpec.from_proto` reads."""
+
+    @abc.abstractmethod
+    def result(self) -> Mapping[str, float | str]:
+        """The finished statistics: name -> number or text."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomStatisticSpec(abc.ABC):
+    """The configuration of a custom statistic; subclass it as a frozen dataclass.
+
+    Attributes:
+        name: an identifier, unique among the spec's statistics.
+        kinds: the kinds of values it is given (``INT``, ``FLOAT``, ``STRING``, ``BYTES``);
+            a feature with values of other kinds gets no accumulator.
+    """
+
+    name: str
+    kinds: frozenset[str] = KINDS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise InvalidInputError(f"a statistic's name is an identifier, got {self.name!r}")
+        kinds = frozenset(self.kinds)
+        if not kinds or not kinds <= KINDS:
+            raise InvalidInputError(f"kinds must be a non-empty subset of {sorted(KINDS)}")
+        object.__setattr__(self, "kinds", kinds)
+
+    @abc.abstractmethod
+    def create(self) -> CustomAccumulator:
+        """The empty accumulator (the identity of merge)."""
+
+    @abc.abstractmethod
+    def from_proto(self, data: bytes) -> CustomAccumulator:
+        """The accumulator whose :meth:`~CustomAccumulator.to_proto` gave `data`.
+
+        Raises:
+            DeserializationError: `data` is not such a state.
+        """
+
+    def fingerprint(self) -> str:
+        """What must agree for two states of this statistic to merge: by default the class
+        and every field (sets sorted, so that every process writes the same text)."""
+        fields = ", ".join(
+            f"{f.name}={_stable(getattr(self, f.name))!r}" for f in dataclasses.fields(self)
+        )
+        return f"{type(self).__module__}.{type(self).__qualname__}({fields})"
+
+
+def _stable(value: object) -> object:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return value
+
+
+def check_statistics(statistics: Iterable[object]) -> tuple[CustomStatisticSpec, ...]:
+    """`statistics` as a tuple of specs with distinct names.
+
+    Raises:
+        InvalidInputError: not specs, or two share a name.
+    """
+    found = []
+    for spec in statistics:
+        if not isinstance(spec, CustomStatisticSpec):
+            raise InvalidInputError(f"statistics must be CustomStatisticSpecs, got {spec!r}")
+        found.append(spec)
+    names = [spec.name for spec in found]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"two custom statistics share a name among {names}")
+    return tuple(found)
+
+
+class CustomStates:
+    """A feature's custom statistics: one accumulator per statistic that applies to it,
+    created when the feature first has values of a kind it asks for."""
+
+    __slots__ = ("accumulators", "specs")
+
+    def __init__(self, specs: tuple[CustomStatisticSpec, ...]) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.accumulators: dict[str, CustomAccumulator] = {}
+
+    def add(self, kind: str, values: pa.Array, weights: np.ndarray | None) -> None:
+        for name, spec in self.specs.items():
+            if kind in spec.kinds:
+                acc = self.accumulators.get(name)
+                if acc is None:
+                    acc = self.accumulators[name] = spec.create()
+                acc.add(values, weights)
+
+    def merge(self, other: CustomStates) -> None:
+        for name, theirs in other.accumulators.items():
+            mine = self.accumulators.get(name)
+            if mine is None:
+                mine = self.accumulators[name] = self.specs[name].create()
+            mine.merge(theirs)
+
+    def to_proto(self) -> dict[str, bytes]:
+        return {name: acc.to_proto() for name, acc in self.accumulators.items()}
+
+    def load(self, stored: Mapping[str, bytes]) -> None:
+        """Restores the accumulators from a FeatureState's ``custom`` map.
+
+        Raises:
+            DeserializationError: the state of a statistic this spec does not have.
+        """
+        for name, data in stored.items():
+            spec = self.specs.get(name)
+            if spec is None:
+                raise DeserializationError(f"state of an unknown custom statistic {name!r}")
+            self.accumulators[name] = spec.from_proto(data)
+
+    def results(self) -> list[tuple[str, float | str]]:
+        """(``<statistic>.<key>``, value) of every result, statistics in name order."""
+        found = []
+        for name in sorted(self.accumulators):
+            for key, value in self.accumulators[name].result().items():
+                found.append((f"{name}.{key}", value))
+        return found
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchRate(CustomStatisticSpec):
+    """The share of a string feature's values that match a regular expression (RE2 syntax,
+    as ``pyarrow.compute.match_substring_regex``; anchor it with ``^...$`` for a whole-value
+    match). Exact: two counts, merged by adding.
+
+    Results: ``<name>.matches`` (values that match), ``<name>.rate`` (their share of the
+    values; 0 without values).
+    """
+
+    pattern: str = ""
+    kinds: frozenset[str] = frozenset({"STRING"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            pc.match_substring_regex(pa.array([""]), self.pattern)
+        except (pa.ArrowInvalid, TypeError) as e:
+            raise InvalidInputError(f"{self.name}: bad pattern {self.pattern!r}: {e}") from e
+
+    def create(self) -> MatchRateAccumulator:
+        return MatchRateAccumulator(self.pattern)
+
+    def from_proto(self, data: bytes) -> MatchRateAccumulator:
+        acc = MatchRateAccumulator(self.pattern)
+        if len(data) != 16:
+            raise DeserializationError(
+                f"{self.name}: a MatchRate state is 16 bytes, got {len(data)}"
+            )
+        acc.matches, acc.values = (int(n) for n in np.frombuffer(data, dtype="<u8"))
+        return acc
+
+
+class MatchRateAccumulator(CustomAccumulator):
+    """Counts of values and of matching values (see :class:`MatchRate`)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.matches = 0
+        self.values = 0
+
+    def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
+        found = pc.match_substring_regex(values.cast(pa.large_string()), self.pattern)
+        self.matches += int(pc.sum(found).as_py() or 0)
+        self.values += len(values) - values.null_count
+
+    def merge(self, other: CustomAccumulator) -> None:
+        if not isinstance(other, MatchRateAccumulator) or other.pattern != self.pattern:
+            raise InvalidInputError("a MatchRate merges only with the same pattern's")
+        self.matches += other.matches
+        self.values += other.values
+
+    def to_proto(self) -> bytes:
+        return np.array([self.matches, self.values], dtype="<u8").tobytes()
+
+    def result(self) -> Mapping[str, float | str]:
+        return {"matches": self.matches, "rate": self.matches / self.values if self.values else 0.0}
