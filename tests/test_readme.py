@@ -128,6 +128,7 @@ def _environment() -> dict[str, str]:
     # This checkout's code, also when the interpreter has another one installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr in the order they were written
+    env["LC_ALL"] = "C"  # ls sorts the same everywhere
     env.pop("BEAM_STATS_TRACEBACK", None)
     return env
 
