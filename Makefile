@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-runners runners lint typecheck protos bench clean
+.PHONY: install demo test test-runners runners lint typecheck protos docs bench clean
 
 install: $(STAMP)
 
@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 # fails when the committed files differ from a fresh run of this target).
 protos: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=. --pyi_out=. protos/beam_stats/proto/*.proto
+
+# Regenerates docs/ANOMALIES.md from beam_stats/validation/catalogue.py
+# (tests/validation/test_catalogue.py fails when the committed file differs).
+docs: $(STAMP)
+	$(PY) -m beam_stats.validation.catalogue > docs/ANOMALIES.md.tmp
+	mv docs/ANOMALIES.md.tmp docs/ANOMALIES.md
 
 demo: $(STAMP)
 	$(PY) -m beam_stats.cli demo --out out/demo

@@ -67,6 +67,11 @@ class FeatureColumn:
     num_invalid: int = 0  # values a reader could not convert and left null (INVALID_VALUES_KEY)
 
 
+#: A column whose type nests lists and structs deeper than this is counted as unsupported
+#: values, not walked: Arrow's kernels (filter, ...) recurse once per level and crash the
+#: process on deep types (a segmentation fault at 3,000 levels of structs).
+MAX_DEPTH = 64
+
 #: Field metadata key by which a reader counts values it could not convert to the column's
 #: type and left null (see beam_stats.beam.sources); statistics report them.
 INVALID_VALUES_KEY = b"beam_stats.num_invalid_values"
@@ -273,10 +278,38 @@ def _walk(
     )
 
 
+def type_depth(arrow_type: pa.DataType) -> int:
+    """How deep `arrow_type` nests (1 for a scalar type), found without recursion."""
+    depth, level = 0, [arrow_type]
+    while level:
+        depth += 1
+        children: list[pa.DataType] = []
+        for t in level:
+            if isinstance(t, pa.BaseExtensionType):
+                t = t.storage_type
+            if pa.types.is_dictionary(t):
+                t = t.value_type
+            children.extend(t.field(i).type for i in range(t.num_fields))
+        level = children
+    return depth
+
+
+def _too_deep(path: FeaturePath, column: pa.Array, num_examples: int) -> FeatureColumn:
+    """A column nested deeper than MAX_DEPTH: its non-null values, counted only."""
+    present = _valid_mask(column)
+    values = pa.nulls(int(np.count_nonzero(present)))
+    return FeatureColumn(
+        path, Kind.UNSUPPORTED, num_examples, present, present.astype(np.int64), values, column.type
+    )
+
+
 def flatten_batch(batch: pa.RecordBatch) -> Iterator[FeatureColumn]:
     """Yields one :class:`FeatureColumn` per feature (column or nested field) of `batch`."""
     for field, column in zip(batch.schema, batch.columns, strict=True):
         invalid = _num_invalid(field)
+        if type_depth(field.type) > MAX_DEPTH:
+            yield _too_deep((field.name,), column, batch.num_rows)
+            continue
         for feature in _walk((field.name,), column, None, None, batch.num_rows):
             if invalid:
                 feature = dataclasses.replace(feature, num_invalid=feature.num_invalid + invalid)

@@ -65,3 +65,15 @@ def test_mixed_type_pandas_object_column_is_a_clear_error() -> None:
     frame = pd.DataFrame({"m": [1, "a", 2.5, None]})
     with pytest.raises(InvalidInputError, match="astype"):
         generate_statistics_from_table(frame)
+
+
+@pytest.mark.parametrize("levels", [64, 3000])
+def test_columns_nested_deeper_than_64_levels_are_counted_not_walked(levels: int) -> None:
+    # Found by tests/beam/test_fuzz_inputs.py: Arrow's filter crashed the process at 3,000
+    # levels of structs.
+    deep = pa.array([1, None, 3])
+    for _ in range(levels):
+        deep = pa.StructArray.from_arrays([deep], names=["b"])
+    feature = _feature(deep)
+    assert list(feature.path.step) == ["x"]
+    assert _custom(feature)["unsupported_values"] == 3  # struct nulls: none at the top

@@ -4,7 +4,7 @@
 and exits 0 when there is none, 1 when there are some (``--fail-on error``: only when one is
 an ERROR), 2 on bad input (missing or corrupt statistics or schema, unknown environment).
 With ``--previous`` it checks the schema's drift comparators, with ``--serving`` its skew
-comparators and schema skew (``beam_stats.validation.comparisons``); reasons of the
+comparators and schema skew (``beam_stats.validation.comparators``); reasons of the
 comparators tensorflow-metadata has no anomaly type for (``CUSTOM_VALIDATION``) are listed
 by their stable short description, e.g. ``COMPARATOR_PSI_HIGH``. ``infer-schema`` writes
 thresholds for every feature with ``--drift-threshold``/``--skew-threshold`` (as

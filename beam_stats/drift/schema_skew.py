@@ -10,16 +10,25 @@
   nesting depth. Two variable ranges (0 to 3 against 1 to 5) are a distribution change,
   not skew. Not checked when a dataset has the feature in no example.
 
-Features present in only one of the datasets are schema skew too; validation reports them,
-as it knows from the schema's environments where a feature is expected
-(:mod:`beam_stats.validation.comparisons`).
+:func:`schema_skew` does so for every feature of the two datasets that the schema lets be
+compared (active, expected in the environments), and reports a feature present in only one
+of them where the schema's environments expect it in both (features not expected in the
+serving environment, like a label, or not in the training one, are not). Validation with
+serving statistics calls it (:mod:`beam_stats.validation.comparators`).
 """
 
 from __future__ import annotations
 
-from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-from beam_stats.schema.view import FeatureView
+from beam_stats._types import FeaturePath
+from beam_stats.schema.features import (
+    find_feature,
+    has_inactive_ancestor,
+    in_environment,
+    is_deprecated,
+)
+from beam_stats.schema.view import FeatureView, dataset_views
 from beam_stats.schema.violations import Violation, type_name
 
 SKEW = anomalies_pb2.AnomalyInfo.SCHEMA_TRAINING_SERVING_SKEW
@@ -65,3 +74,55 @@ def schema_differences(training: FeatureView, serving: FeatureView) -> list[Viol
             )
         )
     return found
+
+
+def schema_skew(
+    schema: schema_pb2.Schema,
+    training: statistics_pb2.DatasetFeatureStatistics,
+    serving: statistics_pb2.DatasetFeatureStatistics,
+    environment: str | None,
+    serving_environment: str | None,
+) -> dict[FeaturePath, list[Violation]]:
+    """The schema skew of every feature between `training` and `serving` (by path).
+
+    Args:
+        schema: what the environments expect; deprecated features are not compared.
+        environment: the environment of `training`; `serving_environment` of `serving`.
+    """
+    found: dict[FeaturePath, list[Violation]] = {}
+    # A sparse or weighted feature's checks (composite_only) are no column to compare.
+    views, serving_views = (
+        {p: v for p, v in dataset_views(d).items() if not v.composite_only}
+        for d in (training, serving)
+    )
+
+    def checked(path: FeaturePath, where: str | None) -> bool:
+        """Whether the schema lets the feature be compared (None: expected everywhere)."""
+        if has_inactive_ancestor(schema, path):
+            return False
+        feature = find_feature(schema, path)
+        if feature is None:
+            return True
+        return not is_deprecated(feature) and in_environment(schema, feature, where)
+
+    for path in sorted(set(views) | set(serving_views)):
+        view, other = views.get(path), serving_views.get(path)
+        if view is not None and other is not None:
+            if checked(path, None):
+                differences = schema_differences(view, other)
+                if differences:
+                    found[path] = differences
+        elif view is not None and checked(path, serving_environment):
+            found[path] = [_one_sided("training", "serving", serving_environment)]
+        elif other is not None and checked(path, environment):
+            found[path] = [_one_sided("serving", "training", environment)]
+    return found
+
+
+def _one_sided(present: str, absent: str, where: str | None) -> Violation:
+    expected = f" (expected in environment {where})" if where else ""
+    return Violation(
+        SKEW,
+        f"Feature only in {present}",
+        f"The feature is in the {present} statistics but not in the {absent} ones{expected}.",
+    )

@@ -11,7 +11,7 @@ Per feature, as TFDV infers it:
   everywhere with n values everywhere gets ``shape { dim { size: n } }`` instead (not a
   STRUCT).
 * domain, first that applies: the semantic domain named by TFDV's ``domain_info`` custom
-  statistic (:mod:`beam_stats.schema.semantic`); none for binary values or invalid UTF-8;
+  statistic (:mod:`beam_stats.schema.checks.semantic`); none for binary values or invalid UTF-8;
   ``bool_domain`` for ints in {0, 1} with max 1, or one or two strings among true/false
   spellings
   (``true``/``false``, ``TRUE``/``FALSE``, ``1``/``0``, ``set``/``clear``);
@@ -36,9 +36,9 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import path_str
 from beam_stats.schema import extras
-from beam_stats.schema.domains import int64
+from beam_stats.schema.checks.domains import int64
+from beam_stats.schema.checks.semantic import apply_domain_info, mark_derived
 from beam_stats.schema.features import add_feature
-from beam_stats.schema.semantic import apply_domain_info, mark_derived
 from beam_stats.schema.spec import SchemaInferenceSpec
 from beam_stats.schema.view import (
     FeatureView,

@@ -27,14 +27,15 @@ DEPRECATED, DEBUG_ONLY or DISABLED, as TFDV):
   ``FLOAT_TYPE_SMALL/BIG_FLOAT``, ``HAS_NAN``, ``HAS_INF``, strings that are not floats ->
   ``FLOAT_TYPE_STRING_NOT_FLOAT``; ``string_domain`` or ``domain: "name"`` ->
   ``ENUM_TYPE_UNEXPECTED_STRING_VALUES``, ``ENUM_TYPE_INVALID_UTF8``; ``bool_domain`` ->
-  ``BOOL_TYPE_SMALL/BIG_INT``, ``UNEXPECTED_FLOAT``, ``UNEXPECTED_STRING``. Semantic domains
+  ``BOOL_TYPE_SMALL/BIG_INT``, ``UNEXPECTED_FLOAT``, ``UNEXPECTED_STRING``
+  (:mod:`beam_stats.validation.example_domains`). Semantic domains
   (image, URL, time, ...) are not checked per row.
 
 A column the schema does not know is a schema problem, not a row problem: it makes no row bad.
 :meth:`ExampleChecks.check` reports it once per batch as a :class:`ColumnAnomaly`
 (``SCHEMA_NEW_COLUMN``, with the number of rows that have it), and so a schema feature present
 in the data but excluded from the environment. Sparse and weighted features' components are
-known columns; their rows are checked by :mod:`beam_stats.validation.composite_rows`.
+known columns; their rows are checked by :mod:`beam_stats.validation.example_composites`.
 
 Each reason names a (row, feature, anomaly) once, with the row's first offending value, cut at
 :data:`MAX_VALUE_CHARS` characters; bytes as :func:`escape_bytes` writes them. Only when Arrow
@@ -56,11 +57,11 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
+from beam_stats.schema.checks.specification import check_specification
 from beam_stats.schema.composite import known_paths
 from beam_stats.schema.features import in_environment, is_deprecated
-from beam_stats.schema.specification import check_specification
-from beam_stats.stats.utf8 import invalid_utf8_mask
-from beam_stats.validation.composite_rows import active_composites, check_composites
+from beam_stats.validation.example_composites import active_composites, check_composites
+from beam_stats.validation.example_domains import as_utf8, domain_checks
 
 REASONS = "reasons"
 REASON_TYPE = pa.struct(
@@ -68,8 +69,6 @@ REASON_TYPE = pa.struct(
 )
 MAX_VALUE_CHARS = 200
 _ANOMALY = anomalies_pb2.AnomalyInfo
-_INT64_MAX = "9223372036854775807"  # compared as text with the same number of digits
-_FLOAT = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
 
 
 def _name(anomaly: int) -> str:
@@ -104,7 +103,7 @@ class CheckResult(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Rule:
+class Rule:
     """The per-row constraints of one schema feature."""
 
     path: FeaturePath
@@ -141,7 +140,7 @@ def _kinds(feature_type: int, domain: str | None) -> frozenset[Kind]:
     )
 
 
-def _rule(feature: schema_pb2.Feature, schema: schema_pb2.Schema, path: FeaturePath) -> _Rule:
+def _rule(feature: schema_pb2.Feature, schema: schema_pb2.Schema, path: FeaturePath) -> Rule:
     domain = feature.WhichOneof("domain_info")
     strings: frozenset[str] = frozenset()
     bounds = getattr(feature, domain) if domain in ("int_domain", "float_domain") else None
@@ -163,7 +162,7 @@ def _rule(feature: schema_pb2.Feature, schema: schema_pb2.Schema, path: FeatureP
     elif bounds is None:
         domain = None  # struct_domain is checked through its fields; semantic domains not
     count = feature.value_count
-    return _Rule(
+    return Rule(
         path,
         _kinds(feature.type, domain),
         required=feature.presence.min_fraction >= 1.0,
@@ -181,26 +180,12 @@ def _rule(feature: schema_pb2.Feature, schema: schema_pb2.Schema, path: FeatureP
     )
 
 
-def _utf8(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """String or binary values as strings ("" where not UTF-8), and which are UTF-8."""
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
-    try:
-        return values.cast(pa.string()), np.ones(len(values), dtype=bool)
-    except pa.ArrowInvalid:  # some invalid UTF-8: find which (vectorised, nulls as valid)
-        binary = values.cast(pa.binary())
-        valid = np.ones(len(binary), dtype=bool)
-        present = np.asarray(binary.is_valid(), dtype=bool)
-        valid[present] = ~invalid_utf8_mask(binary.filter(pa.array(present)))
-        return pc.if_else(pa.array(valid), values, b"").cast(pa.string()), valid
-
-
 def _text(values: pa.Array) -> pa.Array:
     """Values as strings of at most MAX_VALUE_CHARS characters, bytes escaped."""
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     if kind_of(values.type) is Kind.BYTES:
-        text, valid = _utf8(values)
+        text, valid = as_utf8(values)
         text = pc.replace_substring(text, "\\", "\\\\")
         if not valid.all():  # escape_bytes, per distinct value
             uniques = values.cast(pa.binary()).dictionary_encode()
@@ -216,76 +201,8 @@ def _text(values: pa.Array) -> pa.Array:
     return pc.if_else(long, pc.binary_join_element_wise(cut, "\N{HORIZONTAL ELLIPSIS}", ""), text)
 
 
-def _parse_ints(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Which strings are int64s (as absl::SimpleAtoi reads them: spaces, sign), and values."""
-    trimmed = pc.utf8_trim_whitespace(pc.fill_null(text, ""))
-    digits = pc.replace_substring_regex(trimmed, r"^[-+]?0*", "")
-    length = pc.utf8_length(digits).to_numpy(zero_copy_only=False)
-    negative = pc.fill_null(pc.starts_with(trimmed, "-"), False)
-    limit = pc.if_else(negative, _INT64_MAX[:-1] + "8", _INT64_MAX)
-    fits = (length < 19) | ((length == 19) & np.asarray(pc.less_equal(digits, limit), bool))
-    syntax = pc.fill_null(pc.match_substring_regex(trimmed, r"^[-+]?[0-9]+$"), False)
-    ok = np.asarray(syntax, dtype=bool) & fits
-    signed = pc.replace_substring_regex(trimmed, r"^\+", "")
-    return ok, pc.if_else(pa.array(ok), signed, "0").cast(pa.int64()).to_numpy()
-
-
-def _parse_floats(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Which strings are floats (decimal, nan, inf, infinity), and their values."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    ok = np.asarray(pc.fill_null(pc.match_substring_regex(trimmed, _FLOAT), False), dtype=bool)
-    return ok, pc.if_else(pa.array(ok), trimmed, "0").cast(pa.float64()).to_numpy()
-
-
-def _domain_checks(rule: _Rule, column: FeatureColumn) -> Iterator[tuple[np.ndarray, int]]:
-    """(bad-value mask, anomaly type) pairs of one feature's values."""
-    values, kind, domain, a = column.values, column.kind, rule.domain, _ANOMALY
-    numeric = kind in (Kind.INT, Kind.FLOAT)
-    if domain == "string_domain" or (domain == "bool_domain" and not numeric):
-        text, valid = _utf8(values)
-        allowed = pa.array(sorted(rule.strings), pa.string())
-        unknown = ~np.asarray(pc.is_in(text, value_set=allowed), dtype=bool)
-        if domain == "bool_domain":
-            yield unknown, a.BOOL_TYPE_UNEXPECTED_STRING
-        else:
-            yield valid & unknown, a.ENUM_TYPE_UNEXPECTED_STRING_VALUES
-            yield ~valid, a.ENUM_TYPE_INVALID_UTF8
-        return
-    if domain is None:
-        return
-    parsed = np.ones(len(values), dtype=bool)
-    if numeric:
-        numbers = values.to_numpy(zero_copy_only=False)
-    elif domain == "int_domain":
-        parsed, numbers = _parse_ints(_utf8(values)[0])
-        yield ~parsed, a.INT_TYPE_NOT_INT_STRING
-    else:
-        parsed, numbers = _parse_floats(_utf8(values)[0])
-        yield ~parsed, a.FLOAT_TYPE_STRING_NOT_FLOAT
-    if domain == "bool_domain" and kind is Kind.INT:
-        yield numbers < 0, a.BOOL_TYPE_SMALL_INT
-        yield numbers > 1, a.BOOL_TYPE_BIG_INT
-    elif domain == "bool_domain":
-        yield (numbers != 0) & (numbers != 1), a.BOOL_TYPE_UNEXPECTED_FLOAT
-    elif domain == "int_domain":
-        if rule.low is not None:
-            yield parsed & (numbers < rule.low), a.INT_TYPE_SMALL_INT
-        if rule.high is not None:
-            yield parsed & (numbers > rule.high), a.INT_TYPE_BIG_INT
-    else:  # float_domain: TFDV keeps the bounds, and compares, in float32
-        single = numbers.astype(np.float32)
-        if rule.low is not None:
-            yield parsed & (single < np.float32(rule.low)), a.FLOAT_TYPE_SMALL_FLOAT
-        if rule.high is not None:
-            yield parsed & (single > np.float32(rule.high)), a.FLOAT_TYPE_BIG_FLOAT
-        if rule.disallow_nan:
-            yield parsed & np.isnan(numbers), a.FLOAT_TYPE_HAS_NAN
-        if rule.disallow_inf:
-            yield parsed & np.isinf(numbers), a.FLOAT_TYPE_HAS_INF
-
-
-def _check_feature(
-    rule: _Rule, column: FeatureColumn | None, parent: np.ndarray, num_rows: int
+def check_feature_rows(
+    rule: Rule, column: FeatureColumn | None, parent: np.ndarray, num_rows: int
 ) -> Iterator[_Found]:
     """The reasons one feature gives, in rows where its parent (if any) is present."""
     feature = path_str(rule.path)
@@ -310,7 +227,7 @@ def _check_feature(
             yield _Found(rows, feature, _name(anomaly), text)
     if column is None or not len(column.values):
         return
-    checks: Iterable[tuple[np.ndarray, int]] = _domain_checks(rule, column)
+    checks: Iterable[tuple[np.ndarray, int]] = domain_checks(rule, column)
     if rule.kinds and column.kind not in rule.kinds:  # and then no domain checks
         checks = [(np.ones(len(column.values), dtype=bool), _ANOMALY.UNEXPECTED_DATA_TYPE)]
     value_rows = np.repeat(np.arange(num_rows), counts)  # values are in row order
@@ -349,7 +266,7 @@ class ExampleChecks:
     def __init__(self, schema: schema_pb2.Schema, environment: str | None = None) -> None:
         self.environment = environment
         schema, self.schema_problems = _fixed(schema)
-        self._rules: list[_Rule] = []
+        self._rules: list[Rule] = []
         self._known: set[FeaturePath] = set()  # schema paths, checked or not
         self._skipped: set[FeaturePath] = set()  # deprecated: neither checked nor new
         self._excluded: set[FeaturePath] = set()  # not in the environment
@@ -410,7 +327,7 @@ class ExampleChecks:
             if len(rule.path) > 1:
                 parent_column = columns.get(rule.path[:-1])
                 parent = parent_column.present if parent_column is not None else nowhere
-            found.extend(_check_feature(rule, columns.get(rule.path), parent, num_rows))
+            found.extend(check_feature_rows(rule, columns.get(rule.path), parent, num_rows))
         found.extend(_Found(*f) for f in check_composites(self._composites, columns, num_rows))
         good, bad, anomaly_rows = _split(batch, found)
         return CheckResult(good, bad, self._new_columns(columns), anomaly_rows)

@@ -16,7 +16,7 @@ which returns one ``Anomalies`` per dataset, keyed by dataset name.
 
 Comparisons with other statistics, drift against ``previous_statistics`` and skew against
 ``serving_statistics``, add their reasons to the same messages and record the measured
-distances in ``drift_skew_info``: :mod:`beam_stats.validation.comparisons` lists the
+distances in ``drift_skew_info``: :mod:`beam_stats.validation.comparators` lists the
 anomaly types and names, :mod:`beam_stats.drift` the measures.
 """
 
@@ -36,7 +36,7 @@ from beam_stats.schema.extras import anomaly_type, severity, severity_overrides
 from beam_stats.schema.features import SERVING, check_environment, environment_if_declared
 from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
-from beam_stats.validation import comparisons
+from beam_stats.validation import comparators
 
 AnomalyInfo = anomalies_pb2.AnomalyInfo
 Statistics: TypeAlias = (
@@ -210,7 +210,7 @@ def _validate(
         anomalies.data_missing = True
         return anomalies
     found = check_statistics(schema, dataset, environment)
-    compared = comparisons.compare(
+    compared = comparators.compare(
         dataset,
         schema,
         environment,

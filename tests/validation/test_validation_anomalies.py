@@ -207,7 +207,7 @@ def test_anomaly_type_triggered_and_not(case: Case) -> None:
 
 
 def test_every_type_the_code_produces_has_a_case() -> None:
-    source = "".join(p.read_text() for p in Path(beam_stats.schema.__file__).parent.glob("*.py"))
+    source = "".join(p.read_text() for p in Path(beam_stats.schema.__file__).parent.rglob("*.py"))
     produced = set(re.findall(r"AnomalyType\.([A-Z][A-Z0-9_]*)\b", source))
     covered = (
         {c.anomaly for c in CASES}

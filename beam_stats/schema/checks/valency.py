@@ -1,4 +1,4 @@
-"""Presence, value-count and shape constraints checked against a feature's statistics.
+"""Value-count, nesting and shape constraints checked against a feature's statistics.
 
 As in TFDV, each check relaxes the feature (a copy the caller owns) to accept the data:
 lower bounds drop to the observed value (a value-count minimum of 0 is cleared), upper bounds
@@ -14,7 +14,7 @@ import math
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.schema.view import FeatureView
-from beam_stats.schema.violations import AnomalyType, Violation, pct
+from beam_stats.schema.violations import AnomalyType, Violation
 
 
 def _value_count_violations(
@@ -109,34 +109,3 @@ def shape_violations(feature: schema_pb2.Feature, view: FeatureView) -> list[Vio
             f"the feature {observed}.",
         )
     ]
-
-
-def presence_violations(presence: schema_pb2.FeaturePresence, view: FeatureView) -> list[Violation]:
-    found = []
-    if presence.HasField("min_count") and view.num_present < presence.min_count:
-        found.append(
-            Violation(
-                AnomalyType.FEATURE_TYPE_LOW_NUMBER_PRESENT,
-                f"Present in {view.num_present} examples, expected >= {presence.min_count}",
-                f"The feature is present in {view.num_present} examples; the schema expects at "
-                f"least {presence.min_count}.",
-            )
-        )
-        presence.min_count = view.num_present
-    fraction = view.fraction_present
-    if (
-        presence.HasField("min_fraction")
-        and fraction is not None
-        and (fraction < presence.min_fraction or (presence.min_fraction >= 1 and view.num_missing))
-    ):
-        found.append(
-            Violation(
-                AnomalyType.FEATURE_TYPE_LOW_FRACTION_PRESENT,
-                f"Present in {pct(fraction)} of examples, expected >= {pct(presence.min_fraction)}",
-                f"The feature is present in {pct(fraction)} of the examples ({view.num_present} "
-                f"of {view.num_examples}, missing in {view.num_missing}); the schema expects at "
-                f"least {pct(presence.min_fraction)}.",
-            )
-        )
-        presence.min_fraction = fraction
-    return found

@@ -52,23 +52,19 @@ import dataclasses
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
-from beam_stats.drift import DistanceSpec, Measured, schema_differences
+from beam_stats.drift import DistanceSpec, Measured
 from beam_stats.drift.compare import FeatureData, compare_feature, features_of
+from beam_stats.drift.schema_skew import schema_skew
 from beam_stats.drift.thresholds import Kind, thresholds
 from beam_stats.schema.features import (
     dotted_path,
-    find_feature,
-    has_inactive_ancestor,
     in_environment,
-    is_deprecated,
     iter_features,
 )
-from beam_stats.schema.view import dataset_views
 from beam_stats.schema.violations import Violation, num
 
 AnomalyType = anomalies_pb2.AnomalyInfo.Type
 Measurement = anomalies_pb2.DriftSkewInfo.Measurement
-SKEW = AnomalyType.SCHEMA_TRAINING_SERVING_SKEW
 
 #: measure -> (anomaly type, DriftSkewInfo measurement type or None, short name, text)
 ANOMALIES: dict[str, tuple[int, int | None, str, str]] = {
@@ -155,16 +151,19 @@ def compare(
     found = Findings()
     current = features_of(dataset)
     if previous is not None:
-        found.dataset.extend(_num_examples(schema, dataset, previous))
-        _distributions(found, schema, current, features_of(previous), "drift", None, spec)
+        found.dataset.extend(num_examples_comparator(schema, dataset, previous))
+        distribution_comparators(found, schema, current, features_of(previous), "drift", None, spec)
     if serving is not None:
         others = features_of(serving)
-        _distributions(found, schema, current, others, "skew", serving_environment, spec)
-        _schema_skew(found, schema, dataset, serving, environment, serving_environment)
+        distribution_comparators(found, schema, current, others, "skew", serving_environment, spec)
+        for path, violations in schema_skew(
+            schema, dataset, serving, environment, serving_environment
+        ).items():
+            found.add(path, violations)
     return found
 
 
-def _distributions(
+def distribution_comparators(
     found: Findings,
     schema: schema_pb2.Schema,
     current: dict[FeaturePath, FeatureData],
@@ -242,7 +241,7 @@ def _violation(measured: Measured, treatment: str, control: str) -> Violation:
     return Violation(anomaly, short, long)
 
 
-def _num_examples(
+def num_examples_comparator(
     schema: schema_pb2.Schema,
     dataset: statistics_pb2.DatasetFeatureStatistics,
     previous: statistics_pb2.DatasetFeatureStatistics,
@@ -282,47 +281,4 @@ def _ratio(n: int, before: int, threshold: float, level: str, side: str) -> Viol
         f"{level} num examples in current dataset versus the previous span.",
         f"The ratio of num examples in the current dataset versus the previous span is "
         f"{num(n / before)} ({n} / {before}), which is {side} the threshold {num(threshold)}.",
-    )
-
-
-def _schema_skew(
-    found: Findings,
-    schema: schema_pb2.Schema,
-    training: statistics_pb2.DatasetFeatureStatistics,
-    serving: statistics_pb2.DatasetFeatureStatistics,
-    environment: str | None,
-    serving_environment: str | None,
-) -> None:
-    # A sparse or weighted feature's checks (composite_only) are no column to compare.
-    views, serving_views = (
-        {p: v for p, v in dataset_views(d).items() if not v.composite_only}
-        for d in (training, serving)
-    )
-
-    def checked(path: FeaturePath, where: str | None) -> bool:
-        """Whether the schema lets the feature be compared (None: expected everywhere)."""
-        if has_inactive_ancestor(schema, path):
-            return False
-        feature = find_feature(schema, path)
-        if feature is None:
-            return True
-        return not is_deprecated(feature) and in_environment(schema, feature, where)
-
-    for path in sorted(set(views) | set(serving_views)):
-        view, other = views.get(path), serving_views.get(path)
-        if view is not None and other is not None:
-            if checked(path, None):
-                found.add(path, schema_differences(view, other))
-        elif view is not None and checked(path, serving_environment):
-            found.add(path, [_one_sided("training", "serving", serving_environment)])
-        elif other is not None and checked(path, environment):
-            found.add(path, [_one_sided("serving", "training", environment)])
-
-
-def _one_sided(present: str, absent: str, where: str | None) -> Violation:
-    expected = f" (expected in environment {where})" if where else ""
-    return Violation(
-        SKEW,
-        f"Feature only in {present}",
-        f"The feature is in the {present} statistics but not in the {absent} ones{expected}.",
     )
