@@ -46,6 +46,8 @@ from beam_stats.beam import tfrecord
 from beam_stats.beam.writing import write_file
 from beam_stats.errors import DeserializationError, InvalidInputError
 from beam_stats.proto import schema_pb2 as bs_schema_pb2
+from beam_stats.stats import wire
+from beam_stats.stats.composite import is_composite_entry
 
 #: Suffixes of the protobuf text format.
 TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
@@ -286,8 +288,42 @@ def write_statistics(
     text: bool | None = None,
 ) -> str:
     """Writes a statistics list to `path` (atomically; text by suffix unless `text`
-    says) and returns the path. Raises OutputError when `path` cannot be written."""
-    return _write_checked(statistics, statistics_pb2.DatasetFeatureStatisticsList, path, text)
+    says) and returns the path. Binary is written a feature at a time, so its whole
+    serialization never exists in memory. Raises OutputError when `path` cannot be written."""
+    path = os.fspath(path)
+    if text or (text is None and is_text_path(path)):
+        return _write_checked(statistics, statistics_pb2.DatasetFeatureStatisticsList, path, True)
+    if not isinstance(statistics, statistics_pb2.DatasetFeatureStatisticsList):
+        raise InvalidInputError(
+            f"expected a DatasetFeatureStatisticsList, got {type(statistics).__name__}"
+        )
+    return write_file(path, wire.statistics_chunks(statistics))
+
+
+def summarize_statistics(path: PathLike) -> wire.Summary:
+    """How many datasets, examples and features a statistics file holds, read without
+    holding every feature's statistics at once when the file is binary.
+
+    Raises:
+        InvalidInputError: the file does not exist, or is a directory or unreadable.
+        DeserializationError: the file is not a statistics list; the message names it.
+    """
+    path = os.fspath(path)
+    data = read_file(path, "statistics")
+    if is_text_path(path) or _is_tfrecord(data):
+        statistics = load_statistics(path)
+        features = statistics.datasets[0].features
+        composites = sum(is_composite_entry(f) for f in features)
+        return wire.Summary(
+            len(statistics.datasets),
+            statistics.datasets[0].num_examples,
+            len(features) - composites,
+            composites,
+        )
+    try:
+        return wire.summary(data)
+    except DeserializationError as e:
+        raise DeserializationError(f"{path}: {e}") from e
 
 
 def write_schema(schema: schema_pb2.Schema, path: PathLike, text: bool | None = None) -> str:

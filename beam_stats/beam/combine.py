@@ -16,27 +16,21 @@ import apache_beam as beam
 import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.errors import DeserializationError
-from beam_stats.proto import sketches_pb2
-from beam_stats.stats import DatasetAccumulator, StatisticsSpec
+from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
 
 
 class DatasetAccumulatorCoder(beam.coders.Coder):
-    """Encodes a DatasetAccumulator as its DatasetState proto."""
+    """Encodes a DatasetAccumulator as its DatasetState proto, one feature at a time
+    (:mod:`beam_stats.stats.wire`: the whole message never exists)."""
 
     def __init__(self, spec: StatisticsSpec) -> None:
         self._spec = spec
 
     def encode(self, value: DatasetAccumulator) -> bytes:
-        return bytes(value.to_proto().SerializeToString())
+        return wire.to_bytes(value)
 
     def decode(self, encoded: bytes) -> DatasetAccumulator:
-        msg = sketches_pb2.DatasetState()
-        try:
-            msg.ParseFromString(encoded)
-        except Exception as e:  # protobuf raises its own DecodeError
-            raise DeserializationError(f"corrupt accumulator state: {e}") from e
-        return DatasetAccumulator.from_proto(msg, self._spec)
+        return wire.from_bytes(encoded, self._spec)
 
     def is_deterministic(self) -> bool:
         return False
@@ -79,7 +73,8 @@ class StatisticsCombineFn(beam.CombineFn):
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
         return statistics_pb2.DatasetFeatureStatisticsList(
-            datasets=[accumulator.result(self._name, self._include_state)]
+            # Released: each feature's accumulator is freed as its statistics are written.
+            datasets=[accumulator.result(self._name, self._include_state, release=True)]
         )
 
     def get_accumulator_coder(self) -> DatasetAccumulatorCoder:

@@ -150,6 +150,8 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
         yield error_record(path, kind, message, 1)
     types: dict[str, pa.DataType | None] = dict.fromkeys(names)
     rows = malformed = 0  # data rows read, and rows reported malformed
+    # The last batch is held back until the file ends: its last row may be an unclosed quote.
+    held: tuple[pa.RecordBatch, pa.RecordBatch] | None = None
     while True:
         bad_rows: list[dict[str, Any]] = []  # filled by the reader's invalid-row handler
         try:
@@ -160,7 +162,9 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
                 bad_rows.clear()
                 converted, problems = _convert(path, names, types, batch, rows)
                 yield from problems
-                yield converted
+                if held is not None:
+                    yield held[1]
+                held = (batch, converted)
                 rows += batch.num_rows
             yield from bad_rows
             break
@@ -172,8 +176,43 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
             if "Empty CSV file" not in str(e):
                 yield error_record(path, "unreadable_file", f"after data row {rows}: {e}")
             break
+    if held is not None:
+        raw, converted = held
+        if _ends_in_open_quote(path, raw):
+            yield error_record(
+                path,
+                "malformed_row",
+                f"data row {rows}: a quoted field is never closed, so the "
+                f"{_line_breaks(raw)} lines after it to the end of the file were read into "
+                "it; the row is left out (close the quote to read those lines as rows)",
+            )
+            converted = converted.slice(0, converted.num_rows - 1)
+            rows -= 1
+        yield converted
     if rows == 0:
         yield error_record(path, "empty_file", "the file has no data rows")
+
+
+def _last_cells(raw: pa.RecordBatch) -> list[bytes]:
+    return [value for column in raw.columns if (value := column[-1].as_py()) is not None]
+
+
+def _line_breaks(raw: pa.RecordBatch) -> int:
+    cells = [cell.rstrip(b"\r\n") for cell in _last_cells(raw)]
+    return max(cell.count(b"\n") or cell.count(b"\r") for cell in cells)
+
+
+def _ends_in_open_quote(path: str, raw: pa.RecordBatch) -> bool:
+    """Whether the file ends inside a quoted field: then Arrow reads every line from the
+    opening quote to the end of the file as one value of the last row. Only looked at when
+    a value of the last row holds a line break, and the file does not end with a quote."""
+    if raw.num_rows == 0 or not any(b"\n" in c or b"\r" in c for c in _last_cells(raw)):
+        return False
+    tail = b""
+    with open_stream(path) as f:
+        while chunk := f.read(1 << 20):
+            tail = (tail + chunk)[-64:]
+    return not tail.rstrip(b"\r\n").endswith(b'"')
 
 
 def _open_reader(

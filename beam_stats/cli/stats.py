@@ -66,7 +66,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.jobs.statistics import compute_statistics
     from beam_stats.stats import SlicingSpec, StatisticsSpec
-    from beam_stats.stats.composite import is_composite_entry
 
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")
@@ -93,14 +92,12 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         include_state=args.sketch_state,
         pipeline_options=beam_args,
     )
-    statistics = result.statistics
-    dataset = statistics.datasets[0]
-    slices = f" and {len(statistics.datasets) - 1} slices" if slicing else ""
-    composites = sum(is_composite_entry(f) for f in dataset.features)
-    checked = f" ({composites} sparse/weighted)" if composites else ""
+    summary = result.summary  # not the whole message: a sparse file's can be large
+    slices = f" and {summary.num_datasets - 1} slices" if slicing else ""
+    checked = f" ({summary.num_composites} sparse/weighted)" if summary.num_composites else ""
     print(
-        f"wrote statistics of {dataset.num_examples} examples and "
-        f"{len(dataset.features) - composites} features{checked}{slices} to {args.output}"
+        f"wrote statistics of {summary.num_examples} examples and "
+        f"{summary.num_features} features{checked}{slices} to {args.output}"
     )
     report_input_problems(result.errors)
     return 0

@@ -11,6 +11,7 @@ written atomically.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Sequence
 
@@ -19,13 +20,20 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
-from beam_stats.beam.artifacts import errors_path, load_schema, load_statistics, read_json_lines
+from beam_stats.beam.artifacts import (
+    errors_path,
+    load_schema,
+    load_statistics,
+    read_json_lines,
+    summarize_statistics,
+)
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema import composite_specs
 from beam_stats.schema.features import iter_features
 from beam_stats.stats import SlicingSpec, StatisticsSpec
+from beam_stats.stats.wire import Summary
 
 
 def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSpec:
@@ -49,17 +57,22 @@ class StatisticsResult:
     """What :func:`compute_statistics` wrote.
 
     Attributes:
-        statistics: the statistics, as written to `output` (the whole dataset first, then
-            one dataset per slice).
         output: the statistics file.
         errors: the errors file (JSON lines: file, line, kind, message).
         input_problems: the rows and files that could not be read, listed in `errors`.
+        summary: datasets, examples and features in `output` (read without loading it).
     """
 
-    statistics: statistics_pb2.DatasetFeatureStatisticsList
     output: str
     errors: str
     input_problems: int
+    summary: Summary
+
+    @functools.cached_property
+    def statistics(self) -> statistics_pb2.DatasetFeatureStatisticsList:
+        """The statistics, loaded from `output` when first asked for (the whole dataset
+        first, then one dataset per slice)."""
+        return load_statistics(self.output)
 
 
 def compute_statistics(
@@ -125,7 +138,8 @@ def compute_statistics(
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)
-    return StatisticsResult(load_statistics(output), output, errors, count_problems(errors))
+    summary = summarize_statistics(output)
+    return StatisticsResult(output, errors, count_problems(errors), summary)
 
 
 def count_problems(path: str) -> int:

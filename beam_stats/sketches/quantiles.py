@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,7 @@ __all__ = ["QuantilesAccumulator", "QuantilesSpec", "split_points_array"]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Ranks = Sequence[float] | npt.NDArray[np.floating]
+A = TypeVar("A", bound=npt.NDArray[np.generic])
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -107,16 +109,39 @@ def _collapse(parts: Sequence[Part]) -> tuple[F64, I64]:
     return values, counts
 
 
+def _frozen(array: A) -> A:
+    array.flags.writeable = False
+    return array
+
+
+# Shared by every empty or one-value state (arrays are replaced, never changed in place), so
+# that the many tiny sketches of sparse data cost no arrays of their own.
+_NO_VALUES: F64 = _frozen(np.zeros(0))
+_NO_COUNTS: I64 = _frozen(np.zeros(0, dtype=np.int64))
+_ONE_COUNT: I64 = _frozen(np.ones(1, dtype=np.int64))
+
+
 class QuantilesAccumulator:
     """Exact values or a summary with cell counts; mutable. Make one with ``QuantilesSpec``."""
+
+    __slots__ = (
+        "_cells",
+        "_counts",
+        "_n",
+        "_pending",
+        "_pending_size",
+        "_summary",
+        "_values",
+        "spec",
+    )
 
     def __init__(self, spec: QuantilesSpec) -> None:
         self.spec = spec
         self._n = 0
         self._pending: list[Part] = []
         self._pending_size = 0
-        self._values: F64 = np.zeros(0)
-        self._counts: I64 = np.zeros(0, dtype=np.int64)
+        self._values: F64 = _NO_VALUES
+        self._counts: I64 = _NO_COUNTS
         self._summary: WeightedQuantilesAccumulator | None = None
         self._cells: CellCounts | None = None
 
@@ -150,6 +175,14 @@ class QuantilesAccumulator:
         if values.size == 0:
             return
         self._n += values.size if counts is None else int(counts.sum())
+        if (
+            self._summary is None
+            and values.size == 1
+            and not self._values.size + self._pending_size
+        ):
+            # The first value: settled as it is (what _settle would make), no pending part.
+            self._values, self._counts = values, _ONE_COUNT if counts is None else counts
+            return
         self._pending.append((values, counts))
         self._pending_size += values.size
         if self._pending_size >= self.spec.exact_limit:
@@ -170,7 +203,7 @@ class QuantilesAccumulator:
         unit = bool(counts.max() == 1)
         self._summary.add_sorted(values, counts.astype(np.float64), unit=unit)
         self._cells.add(values, counts)
-        self._values, self._counts = np.zeros(0), np.zeros(0, dtype=np.int64)
+        self._values, self._counts = _NO_VALUES, _NO_COUNTS
 
     def merge(self, other: QuantilesAccumulator) -> None:
         """Merges ``other`` into this accumulator; ``other`` is unchanged.
@@ -188,7 +221,7 @@ class QuantilesAccumulator:
                 self._summary = WeightedQuantilesSpec(capacity=self.spec.capacity).create()
                 self._cells = CellCounts()
                 parts.append((self._values, self._counts))  # goes to the summary below
-                self._values, self._counts = np.zeros(0), np.zeros(0, dtype=np.int64)
+                self._values, self._counts = _NO_VALUES, _NO_COUNTS
             self._summary.merge(other._summary)
             self._cells.merge(other._cells)
         for values, counts in parts:

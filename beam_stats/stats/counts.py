@@ -9,7 +9,8 @@ The distribution of values per example feeds a quantiles histogram from a quanti
 :mod:`beam_stats.sketches.quantiles` for its rank error). Most features have the same number
 of values in every example (one, for scalars), so the sketch is filled only once two
 different counts have been seen; until then ``min == max`` describes the distribution
-exactly and costs nothing per row.
+exactly and costs nothing per row. The sketch itself is created only then, so a feature seen
+with one count (most sparse features) holds a few integers, not an empty sketch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from beam_stats.stats import histograms
 class CommonAccumulator:
     """Presence and valency of one feature (see the module docstring)."""
 
+    __slots__ = (
+        "_num_values",
+        "_spec",
+        "max_num_values",
+        "min_num_values",
+        "num_non_missing",
+        "tot_num_values",
+        "weighted_num_non_missing",
+        "weighted_tot_num_values",
+    )
+
     def __init__(self, spec: QuantilesSpec) -> None:
         self.num_non_missing = 0
         self.tot_num_values = 0
@@ -32,16 +44,22 @@ class CommonAccumulator:
         self.max_num_values = 0
         self.weighted_num_non_missing = 0.0
         self.weighted_tot_num_values = 0.0
-        # Empty while every example seen has min_num_values values.
-        self._num_values = spec.create()
+        self._spec = spec
+        # None (or empty) while every example seen has min_num_values values.
+        self._num_values: QuantilesAccumulator | None = None
 
     @property
     def _is_constant(self) -> bool:
-        return self._num_values.is_empty
+        return self._num_values is None or self._num_values.is_empty
+
+    def _sketch(self) -> QuantilesAccumulator:
+        if self._num_values is None:
+            self._num_values = self._spec.create()
+        return self._num_values
 
     def _materialise(self) -> None:
         if self._is_constant and self.num_non_missing:
-            self._num_values.add_constant(float(self.min_num_values), self.num_non_missing)
+            self._sketch().add_constant(float(self.min_num_values), self.num_non_missing)
 
     def add(
         self, present: np.ndarray, num_values: np.ndarray, weights: np.ndarray | None = None
@@ -60,7 +78,7 @@ class CommonAccumulator:
         elif not (low == high == self.min_num_values == self.max_num_values):
             self._materialise()
         if low != high or not self._is_constant:
-            self._num_values.add(counts.astype(np.float64))
+            self._sketch().add(counts.astype(np.float64))
         self.num_non_missing += int(counts.size)
         self.tot_num_values += int(counts.sum())
         self.min_num_values = min(self.min_num_values, low)
@@ -79,10 +97,10 @@ class CommonAccumulator:
         )
         if not same_constant:
             self._materialise()
-            if other._is_constant:
-                self._num_values.add_constant(float(other.min_num_values), other.num_non_missing)
+            if other._num_values is None or other._is_constant:
+                self._sketch().add_constant(float(other.min_num_values), other.num_non_missing)
             else:
-                self._num_values.merge(other._num_values)
+                self._sketch().merge(other._num_values)
         self.num_non_missing += other.num_non_missing
         self.tot_num_values += other.tot_num_values
         self.weighted_num_non_missing += other.weighted_num_non_missing
@@ -99,7 +117,7 @@ class CommonAccumulator:
             weighted_num_non_missing=self.weighted_num_non_missing,
             weighted_tot_num_values=self.weighted_tot_num_values,
         )
-        if not self._is_constant:
+        if self._num_values is not None and not self._is_constant:
             msg.num_values.CopyFrom(self._num_values.to_proto())
         return msg
 
@@ -130,7 +148,7 @@ class CommonAccumulator:
         )
         if self.num_non_missing:
             stats.avg_num_values = self.tot_num_values / self.num_non_missing
-            if self._is_constant:
+            if self._num_values is None or self._is_constant:
                 histogram = histograms.constant_quantiles(
                     float(self.min_num_values), self.num_non_missing, num_buckets
                 )

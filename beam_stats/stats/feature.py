@@ -55,6 +55,20 @@ FeatureType = statistics_pb2.FeatureNameStatistics.Type
 class FeatureAccumulator:
     """Every statistic of one feature (see the module docstring)."""
 
+    __slots__ = (
+        "categorical",
+        "common",
+        "declared_bytes",
+        "kind_counts",
+        "num_invalid_values",
+        "num_invalid_weights",
+        "numeric",
+        "path",
+        "position",
+        "spec",
+        "string",
+    )
+
     def __init__(self, path: FeaturePath, spec: StatisticsSpec) -> None:
         self.path = path
         self.spec = spec
@@ -340,6 +354,7 @@ class DatasetAccumulator:
         self.weighted_num_examples = 0.0
         self.features: dict[FeaturePath, FeatureAccumulator] = {}
         self.composites: list[CompositeAccumulator] = [c.create() for c in spec.composites]
+        self.released = False  # spent by result(release=True)
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -431,14 +446,28 @@ class DatasetAccumulator:
         return acc
 
     def result(
-        self, name: str = "", include_state: bool = True
+        self, name: str = "", include_state: bool = True, release: bool = False
     ) -> statistics_pb2.DatasetFeatureStatistics:
-        """The finished statistics of every feature (with their state, see FeatureAccumulator)."""
+        """The finished statistics of every feature (with their state, see FeatureAccumulator).
+
+        With `release` each feature's accumulator is dropped once its statistics are
+        written, so the two are not held at once (the accumulator is spent: its features
+        are gone, and a later ``result`` raises).
+
+        Raises:
+            ValueError: the accumulator was spent by an earlier ``result(release=True)``.
+        """
+        if self.released:
+            raise ValueError("this DatasetAccumulator was spent by result(release=True)")
         stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
         weighted = None
         if self.spec.weight_feature is not None:
             weighted = stats.weighted_num_examples = self.weighted_num_examples
-        for feature in self.ordered_features():
+        features = collections.deque(self.ordered_features())
+        if release:
+            self.features, self.released = {}, True
+        while features:
+            feature = features.popleft()
             stats.features.append(feature.result(self.num_examples, include_state, weighted))
         stored = sketches_pb2.StoredFeatureState(
             format_version=COMPOSITE_FORMAT_VERSION,

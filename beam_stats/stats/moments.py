@@ -72,6 +72,19 @@ def split_finite(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int
 class MomentsAccumulator:
     """Exact count, mean, M2, min, max and special-value counts (module docstring)."""
 
+    __slots__ = (
+        "count",
+        "m2",
+        "m2_exponent",
+        "max",
+        "mean",
+        "min",
+        "num_nan",
+        "num_neg_inf",
+        "num_pos_inf",
+        "num_zeros",
+    )
+
     def __init__(self) -> None:
         self.count = 0
         self.mean = 0.0

@@ -31,13 +31,22 @@ from beam_stats.stats.moments import (
 class NumericAccumulator:
     """Moments and quantiles of one numeric feature."""
 
+    __slots__ = (
+        "has_float",
+        "moments",
+        "quantiles",
+        "weighted_moments",
+        "weighted_quantiles",
+        "weighted_spec",
+    )
+
     def __init__(
         self, spec: QuantilesSpec, weighted_spec: WeightedQuantilesSpec | None = None
     ) -> None:
         self.moments = MomentsAccumulator()
         self.quantiles = spec.create()
         self.has_float = False
-        self.weighted_spec = weighted_spec or WeightedQuantilesSpec()
+        self.weighted_spec = weighted_spec  # None: the default, made when first weighted
         self.weighted_moments: WeightedMomentsAccumulator | None = None
         self.weighted_quantiles: WeightedQuantilesAccumulator | None = None
 
@@ -52,7 +61,7 @@ class NumericAccumulator:
         if weights is not None:
             if self.weighted_moments is None or self.weighted_quantiles is None:
                 self.weighted_moments = WeightedMomentsAccumulator()
-                self.weighted_quantiles = self.weighted_spec.create()
+                self.weighted_quantiles = (self.weighted_spec or WeightedQuantilesSpec()).create()
             finite_weights = weights if kept is None else weights[kept]
             self.weighted_moments.add(finite, finite_weights)
             self.weighted_quantiles.add(finite, finite_weights)
@@ -64,7 +73,7 @@ class NumericAccumulator:
         if other.weighted_moments is not None and other.weighted_quantiles is not None:
             if self.weighted_moments is None or self.weighted_quantiles is None:
                 self.weighted_moments = WeightedMomentsAccumulator()
-                self.weighted_quantiles = self.weighted_spec.create()
+                self.weighted_quantiles = (self.weighted_spec or WeightedQuantilesSpec()).create()
             self.weighted_moments.merge(other.weighted_moments)
             self.weighted_quantiles.merge(other.weighted_quantiles)
 

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from beam_stats.beam.artifacts import load_statistics
 from beam_stats.beam.csvfiles import read_csv
-from beam_stats.beam.files import load_statistics
 from beam_stats.beam.jsonlines import read_jsonl
 from beam_stats.cli import main
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec

@@ -164,7 +164,19 @@ def _json_empty_objects(d: Path) -> Expected:  # rows without columns, lost when
     return Expected(0, [("no_features", 1)])
 
 
+def _csv_quote_never_closed(d: Path) -> Expected:  # the lines after it were one value
+    (d / "bad.csv").write_text('a,b\n1,x\n2,"open\n3,y\n4,z\n')
+    return Expected(1, [("malformed_row", None)])
+
+
+def _csv_quoted_line_breaks(d: Path) -> Expected:  # closed quotes: values with line breaks
+    (d / "bad.csv").write_text('a,b\n1,"two\nlines"\n2,"x"\n3,"last\r\nvalue"\n')
+    return Expected(3, [])
+
+
 CASES: list[Callable[[Path], Expected]] = [
+    _csv_quote_never_closed,
+    _csv_quoted_line_breaks,
     _json_empty_objects,
     _null_first,
     _not_objects_mid_block,

@@ -1,0 +1,237 @@
+"""A DatasetAccumulator as the bytes of its DatasetState, written and read one feature at a time.
+
+What travels between Beam stages (:mod:`beam_stats.beam.combine`) is a serialized
+``DatasetState``. Building the whole message first would hold the accumulator, the message
+and its bytes at once, and reading it back the bytes, the message and the new accumulator:
+with 100,000 sparse features the messages alone are hundreds of MB. Here each
+``FeatureState`` is serialized (or parsed) on its own, so only one feature's message exists
+at a time.
+
+Protobuf's wire format makes this exact: a message is its fields in any order, and a
+repeated message field is the concatenation of ``tag, length, bytes`` of each element. So
+:func:`to_bytes` writes the other fields of the ``DatasetState`` (as ``to_proto`` would,
+with no features) followed by one ``features`` entry per feature, which any protobuf reader
+parses to a message equal to ``DatasetAccumulator.to_proto()``; and :func:`from_bytes` walks
+the top-level fields, rebuilding each feature from its slice of the bytes and parsing the rest
+as a ``DatasetState`` without features, so it also reads bytes any writer made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import NamedTuple, TypeVar
+
+from google.protobuf.message import Message
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.errors import DeserializationError
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats.composite import is_composite_entry
+from beam_stats.stats.feature import FORMAT_VERSION, DatasetAccumulator, FeatureAccumulator
+from beam_stats.stats.spec import StatisticsSpec
+
+_FEATURES = sketches_pb2.DatasetState.DESCRIPTOR.fields_by_name["features"].number
+_LENGTH_DELIMITED = 2
+_WHAT = "accumulator state"
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+_FEATURE_TAG = _varint(_FEATURES << 3 | _LENGTH_DELIMITED)
+
+
+def _read_varint(data: memoryview, pos: int) -> tuple[int, int]:
+    """The varint at `pos` and the position after it."""
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise DeserializationError(f"corrupt {_WHAT}: bad varint at byte {pos}")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+class Field(NamedTuple):
+    """One top-level field of serialized bytes: its number, and where it and its value are
+    (for a length-delimited field the value is the payload, without its length)."""
+
+    number: int
+    start: int
+    value: int
+    end: int
+    length_delimited: bool
+
+
+def fields(data: memoryview, what: str = "data") -> Iterator[Field]:
+    """The top-level fields of a serialized message, in the order they are written.
+
+    Raises:
+        DeserializationError: the bytes are not a protobuf message (`what` names them).
+    """
+    pos = 0
+    while pos < len(data):
+        tag, value = _read_varint(data, pos)
+        wire_type = tag & 7
+        if wire_type == 0:
+            end = _read_varint(data, value)[1]
+        elif wire_type == 1:
+            end = value + 8
+        elif wire_type == _LENGTH_DELIMITED:
+            length, value = _read_varint(data, value)
+            end = value + length
+        elif wire_type == 5:
+            end = value + 4
+        else:
+            raise DeserializationError(f"corrupt {what}: wire type {wire_type} at byte {pos}")
+        if end > len(data) or tag >> 3 == 0:
+            raise DeserializationError(f"corrupt {what}: truncated at byte {pos}")
+        yield Field(tag >> 3, pos, value, end, wire_type == _LENGTH_DELIMITED)
+        pos = end
+
+
+def to_bytes(accumulator: DatasetAccumulator) -> bytes:
+    """The serialized ``DatasetState`` of `accumulator`, one feature at a time."""
+    header = sketches_pb2.DatasetState(
+        format_version=FORMAT_VERSION,
+        num_examples=accumulator.num_examples,
+        weighted_num_examples=accumulator.weighted_num_examples,
+        settings=accumulator.spec.settings(),
+        composites=[composite.to_proto() for composite in accumulator.composites],
+    )
+    parts = [header.SerializeToString()]
+    for feature in accumulator.ordered_features():
+        data = feature.to_proto().SerializeToString()
+        parts.extend((_FEATURE_TAG, _varint(len(data)), data))
+    return b"".join(parts)
+
+
+def from_bytes(data: bytes, spec: StatisticsSpec) -> DatasetAccumulator:
+    """The accumulator of a serialized ``DatasetState``, one feature at a time.
+
+    Raises:
+        DeserializationError: the bytes are not a DatasetState.
+        IncompatibleMergeError: the state was made with other sketch settings than `spec`.
+    """
+    view = memoryview(data)
+    rest: list[bytes] = []  # every field but the features
+    features: list[FeatureAccumulator] = []
+    for field in fields(view, _WHAT):
+        if field.number == _FEATURES and field.length_delimited:
+            msg = _parse(sketches_pb2.FeatureState(), bytes(view[field.value : field.end]))
+            features.append(FeatureAccumulator.from_proto(msg, spec))
+        else:
+            rest.append(bytes(view[field.start : field.end]))
+    header = _parse(sketches_pb2.DatasetState(), b"".join(rest))
+    accumulator = DatasetAccumulator.from_proto(header, spec)
+    for feature in features:
+        accumulator.features[feature.path] = feature
+    return accumulator
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _parse(msg: M, data: bytes, what: str = _WHAT) -> M:
+    try:
+        msg.ParseFromString(data)
+    except Exception as e:  # protobuf raises its own DecodeError
+        raise DeserializationError(f"corrupt {what}: {e}") from e
+    return msg
+
+
+_DATASETS = statistics_pb2.DatasetFeatureStatisticsList.DESCRIPTOR.fields_by_name["datasets"]
+_DATASET_FEATURES = statistics_pb2.DatasetFeatureStatistics.DESCRIPTOR.fields_by_name["features"]
+_DATASET_TAG = _varint(_DATASETS.number << 3 | _LENGTH_DELIMITED)
+_DATASET_FEATURE_TAG = _varint(_DATASET_FEATURES.number << 3 | _LENGTH_DELIMITED)
+
+
+def _only(
+    dataset: statistics_pb2.DatasetFeatureStatistics, keep: Callable[[int], bool]
+) -> statistics_pb2.DatasetFeatureStatistics:
+    """A copy of `dataset` with only the fields whose number `keep` accepts."""
+    out = statistics_pb2.DatasetFeatureStatistics()
+    for descriptor, value in dataset.ListFields():
+        if not keep(descriptor.number):
+            continue
+        if descriptor.is_repeated:
+            getattr(out, descriptor.name).extend(value)
+        elif descriptor.message_type is not None:
+            getattr(out, descriptor.name).CopyFrom(value)
+        else:
+            setattr(out, descriptor.name, value)
+    return out
+
+
+def statistics_chunks(
+    statistics: statistics_pb2.DatasetFeatureStatisticsList, chunk_size: int = 1 << 20
+) -> Iterator[bytes]:
+    """``statistics.SerializeToString()`` in chunks of about `chunk_size` bytes, serialized a
+    feature at a time: the whole serialization (and protobuf's copy of it) never exists.
+
+    The bytes are the same: a message's known fields are written in field-number order, so
+    a dataset is its fields numbered below ``features``, each feature, then the others.
+    """
+    number = _DATASET_FEATURES.number
+    for dataset in statistics.datasets:
+        low = _only(dataset, lambda n: n < number).SerializeToString()
+        high = _only(dataset, lambda n: n > number).SerializeToString()
+        sizes = [feature.ByteSize() for feature in dataset.features]
+        size = len(low) + len(high)
+        size += sum(len(_DATASET_FEATURE_TAG) + len(_varint(n)) + n for n in sizes)
+        chunk = [_DATASET_TAG, _varint(size), low]
+        buffered = 0
+        for feature, n in zip(dataset.features, sizes, strict=True):
+            chunk += (_DATASET_FEATURE_TAG, _varint(n), feature.SerializeToString())
+            buffered += n
+            if buffered >= chunk_size:
+                yield b"".join(chunk)
+                chunk, buffered = [], 0
+        chunk.append(high)
+        yield b"".join(chunk)
+
+
+class Summary(NamedTuple):
+    """What the first dataset of a statistics file holds, and how many datasets it has."""
+
+    num_datasets: int
+    num_examples: int
+    num_features: int  # columns' statistics, without sparse and weighted features'
+    num_composites: int  # sparse and weighted features'
+
+
+def summary(data: bytes) -> Summary:
+    """The :class:`Summary` of a binary ``DatasetFeatureStatisticsList``, reading one feature
+    at a time (parsing the whole list would hold every feature's message at once).
+
+    Raises:
+        DeserializationError: `data` is not such a list, or holds no dataset.
+    """
+    view = memoryview(data)
+    what = "statistics"
+    datasets = [f for f in fields(view, what) if f.number == _DATASETS.number]
+    if not datasets or not datasets[0].length_delimited:
+        raise DeserializationError("the statistics hold no dataset")
+    first = view[datasets[0].value : datasets[0].end]
+    rest: list[bytes] = []
+    features = composites = 0
+    for field in fields(first, what):
+        if field.number == _DATASET_FEATURES.number and field.length_delimited:
+            feature = statistics_pb2.FeatureNameStatistics()
+            _parse(feature, bytes(first[field.value : field.end]), what)
+            composite = is_composite_entry(feature)
+            composites += composite
+            features += not composite
+        else:
+            rest.append(bytes(first[field.start : field.end]))
+    header = _parse(statistics_pb2.DatasetFeatureStatistics(), b"".join(rest), what)
+    return Summary(len(datasets), header.num_examples, features, composites)
