@@ -2,6 +2,13 @@
 fused ``CombineFn`` with the built-ins, merged, stored in the sketch state and written as
 ``custom_stats``.
 
+A custom statistic's spec is itself an entry of the registry of statistic families that the
+built-ins are entries of (:mod:`beam_stats.stats.family`): the fused accumulator runs it in
+the same loop as presence, numbers and strings. The base class supplies the registry verbs
+(``takes``: batches with values of one of its ``kinds``; ``add``; ``load``/``write``: its
+state in ``FeatureState.custom`` under its name; ``report``), so a user writes only the
+ones below.
+
 A statistic is two classes, with the verbs of the built-ins:
 
 - a *spec*, an immutable, picklable configuration (a frozen dataclass subclassing

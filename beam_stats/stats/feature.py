@@ -4,6 +4,13 @@
 record batch, ``merge`` combines partitions, ``to_proto``/``from_proto`` are its lossless wire
 format, and ``result`` writes a tensorflow-metadata ``DatasetFeatureStatistics``.
 
+A :class:`FeatureAccumulator` holds one state per entry of the spec's registry of statistic
+families (``StatisticsSpec.families``, :mod:`beam_stats.stats.family`): the built-ins
+(presence, numbers, strings, value kinds) and the user's statistics alike go through the
+same loops of ``add``, ``merge``, ``to_proto``, ``from_proto`` and ``result``. The feature
+itself keeps only what decides routing and order: whether it is categorical or declared
+bytes, its column position, and the type it is reported as.
+
 Each feature's finished statistics carry its lossless state (a ``StoredFeatureState`` in the
 custom statistic ``beam_stats.state``), so statistics files merge later without the data
 (:mod:`beam_stats.stats.stored`).

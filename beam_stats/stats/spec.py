@@ -29,12 +29,11 @@ from beam_stats.stats.kinds import ValueKindsFamily
 from beam_stats.stats.numeric import NumericFamily
 from beam_stats.stats.strings import StringFamily
 
-#: The built-in statistic families, in the order they report: presence first (the others
-#: embed its ``common_stats``), then the per-type families, then value kinds. Each is
-#: configured from the spec by ``from_spec``. A new built-in family is a module with its
+#: The built-in statistic families, in the order they report (the order of their
+#: ``custom_stats``): presence first, since the others embed its ``common_stats``. Each is
+#: configured from the spec by its ``from_spec``. A new built-in family is a module with its
 #: accumulator and its entry (see :class:`~beam_stats.stats.family.StatisticFamily`), a
-#: field of ``FeatureState`` for its state, and a line here; it must not come before
-#: these, whose positions the fused accumulator relies on.
+#: field of ``FeatureState`` for its state, and a line here.
 BUILTIN_STATISTICS = (PresenceFamily, NumericFamily, StringFamily, ValueKindsFamily)
 
 
