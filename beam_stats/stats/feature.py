@@ -177,37 +177,13 @@ class FeatureAccumulator:
         return acc
 
     def _reported_kind(self) -> Kind:
-        counts = self.value_kinds.kind_counts
-        groups = {
-            Kind.FLOAT: counts[Kind.INT.value] + counts[Kind.FLOAT.value],
-            Kind.STRING: counts[Kind.STRING.value] + counts[Kind.BYTES.value],
-            Kind.STRUCT: counts[Kind.STRUCT.value],
-        }
-        seen = [kind for kind in (Kind.FLOAT, Kind.STRING, Kind.STRUCT) if groups[kind] > 0]
-        if not seen:  # no values: the declared type of the (all-null) column, if any
-            seen = [
-                group
-                for group, kinds in (
-                    (Kind.FLOAT, (Kind.INT, Kind.FLOAT)),
-                    (Kind.STRING, (Kind.STRING, Kind.BYTES)),
-                    (Kind.STRUCT, (Kind.STRUCT,)),
-                )
-                if any(kind.value in counts for kind in kinds)
-            ]
-        group = max(seen, key=lambda kind: groups[kind], default=Kind.NULL)
-        if group is Kind.FLOAT:
-            numeric = self.numeric
-            float_seen = numeric is not None and numeric.has_float
-            return Kind.FLOAT if float_seen or Kind.FLOAT.value in counts else Kind.INT
-        if group is Kind.STRING:
-            string = self.string
-            if self.declared_bytes or (
-                Kind.BYTES.value in counts
-                and string is not None
-                and string.invalid_utf8_count * 2 > string.num_values
-            ):
-                return Kind.BYTES
-        return group
+        numeric, string = self.numeric, self.string
+        return self.value_kinds.reported_kind(
+            has_float=numeric is not None and numeric.has_float,
+            declared_bytes=self.declared_bytes,
+            mostly_invalid_utf8=string is not None
+            and string.invalid_utf8_count * 2 > string.num_values,
+        )
 
     def result(
         self,

@@ -39,6 +39,38 @@ class ValueKindsAccumulator:
         self.num_invalid_values = 0
         self.num_invalid_weights = 0  # only on the weight feature
 
+    def reported_kind(
+        self, has_float: bool, declared_bytes: bool, mostly_invalid_utf8: bool
+    ) -> Kind:
+        """The kind a feature is reported as: the group (numbers, strings, structs) with the
+        most values (without values, the one seen), then FLOAT if a float was seen, and
+        BYTES if declared so or if BYTES values were seen and most values are not UTF-8."""
+        counts = self.kind_counts
+        groups = {
+            Kind.FLOAT: counts[Kind.INT.value] + counts[Kind.FLOAT.value],
+            Kind.STRING: counts[Kind.STRING.value] + counts[Kind.BYTES.value],
+            Kind.STRUCT: counts[Kind.STRUCT.value],
+        }
+        seen = [kind for kind in (Kind.FLOAT, Kind.STRING, Kind.STRUCT) if groups[kind] > 0]
+        if not seen:  # no values: the declared type of the (all-null) column, if any
+            seen = [
+                group
+                for group, kinds in (
+                    (Kind.FLOAT, (Kind.INT, Kind.FLOAT)),
+                    (Kind.STRING, (Kind.STRING, Kind.BYTES)),
+                    (Kind.STRUCT, (Kind.STRUCT,)),
+                )
+                if any(kind.value in counts for kind in kinds)
+            ]
+        group = max(seen, key=lambda kind: groups[kind], default=Kind.NULL)
+        if group is Kind.FLOAT:
+            return Kind.FLOAT if has_float or Kind.FLOAT.value in counts else Kind.INT
+        if group is Kind.STRING and (
+            declared_bytes or (Kind.BYTES.value in counts and mostly_invalid_utf8)
+        ):
+            return Kind.BYTES
+        return group
+
     def merge(self, other: ValueKindsAccumulator) -> None:
         self.kind_counts.update(other.kind_counts)
         self.num_invalid_values += other.num_invalid_values
