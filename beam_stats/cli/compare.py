@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from beam_stats.cli.schema import plural, print_table
+from beam_stats.cli._common import no_pipeline, plural, print_table
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -67,8 +67,7 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.drift import DistanceSpec, Thresholds, compare_statistics
     from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
 
-    if beam_args:
-        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+    no_pipeline(beam_args)
     spec = DistanceSpec(num_bins=args.bins)
     limits = _thresholds(args.threshold)
     schema = load_schema(args.schema) if args.schema else None

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from beam_stats.cli._common import no_pipeline, plural, print_table
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -159,11 +160,6 @@ def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _no_extra(beam_args: Sequence[str]) -> None:
-    if beam_args:
-        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
-
-
 def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_statistics, write_schema
     from beam_stats.beam.writing import check_outputs
@@ -176,7 +172,7 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         with_severity_overrides,
     )
 
-    _no_extra(beam_args)
+    no_pipeline(beam_args)
     check_outputs([args.statistics], [args.output])
     # Made even when unused, so that a bad margin is reported rather than ignored.
     ranges = RangeInferenceSpec(
@@ -255,7 +251,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
 
-    _no_extra(beam_args)
+    no_pipeline(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
     if args.output:  # one file, or one per dataset (OUTPUT-0, -1, ...): none may be an input
         check_outputs(inputs, [args.output, numbered_path(args.output, "*")])
@@ -305,27 +301,6 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         f"{plural(errors, 'error')}, {plural(len(table) - errors, 'warning')}"
     )
     return 1 if args.fail_on == "warning" or errors else 0
-
-
-def plural(n: int, singular: str, many: str | None = None) -> str:
-    """``n`` and the noun, e.g. ``"1 error"``, ``"2 errors"``, ``"3 anomalies"``."""
-    return f"{n} {singular if n == 1 else many or singular + 's'}"
-
-
-def _cell(text: str) -> str:
-    # Feature names and values are user text: keep each row on one line and keep terminal
-    # control sequences out (only here, in the table; the protos hold the text as it is).
-    from beam_stats.report.model import visible
-
-    return visible(text)
-
-
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    """Prints aligned columns, the last one unpadded; each cell on one line (see _cell)."""
-    cells = [[_cell(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
 def _anomalies_paths(output: str, count: int) -> list[str]:

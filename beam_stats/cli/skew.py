@@ -57,7 +57,7 @@ def _percent(part: int, whole: int) -> str:
 
 def print_result(result: Any) -> None:
     """The per-feature table and the identifier counts of a ``FeatureSkewResult``."""
-    from beam_stats.cli.schema import print_table
+    from beam_stats.cli._common import print_table
 
     rows: list[tuple[str, ...]] = [
         ("feature", "compared", "matches", "mismatches", "mismatch %", "base only", "test only")
