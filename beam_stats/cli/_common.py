@@ -9,7 +9,6 @@ import re
 import sys
 from collections.abc import Sequence
 
-from beam_stats.beam.running import run_pipeline as run_pipeline  # the commands' runner
 from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.report.model import visible
 
