@@ -32,7 +32,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     infer = commands.add_parser("infer-schema", help="infer a schema from statistics")
     infer.add_argument("statistics", metavar="STATS", help="statistics file (binary or text)")
     infer.add_argument("--output", required=True, help="schema file to write (.pbtxt: text)")
-    infer.add_argument("--dataset", help="the dataset to infer from, when STATS holds several")
+    infer.add_argument(
+        "--dataset",
+        help="the dataset to infer from, when STATS holds several (default: 'All Examples')",
+    )
     infer.add_argument(
         "--max-string-domain-size",
         type=int,
@@ -171,6 +174,7 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         infer_schema,
         with_severity_overrides,
     )
+    from beam_stats.schema.view import one_dataset
 
     no_pipeline(beam_args)
     check_outputs([args.statistics], [args.output])
@@ -194,23 +198,12 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         not_in.setdefault(feature, []).append(environment)
     severities = dict(_pairs(args.severity, "--severity"))
     statistics = load_statistics(args.statistics)
-    datasets = list(statistics.datasets)
-    if args.dataset is not None:
-        datasets = [d for d in datasets if d.name == args.dataset]
-        if len(datasets) != 1:
-            raise InvalidInputError(
-                f"{args.statistics} holds {len(datasets)} datasets named {args.dataset!r}"
-            )
-    elif len(datasets) != 1:
-        names = ", ".join(repr(d.name) for d in statistics.datasets)
-        raise InvalidInputError(
-            f"{args.statistics} holds {len(datasets)} datasets ({names}): choose one with --dataset"
-        )
-    schema = infer_schema(datasets[0], spec)
+    dataset = one_dataset(statistics, args.dataset, args.statistics)
+    schema = infer_schema(dataset, spec)
     schema = add_environments(schema, args.environment, not_in=not_in)
     if severities:
         schema = with_severity_overrides(schema, severities)
-    schema = _with_comparators(schema, datasets[0], args)
+    schema = _with_comparators(schema, dataset, args)
     write_schema(schema, args.output)
     print(f"wrote a schema of {len(schema.feature)} features to {args.output}")
     return 0
