@@ -1,0 +1,429 @@
+"""What each feature says about the label: label-conditional state, lift and mutual information.
+
+With ``StatisticsSpec(label=LabelSpec(feature="y"))`` every feature ``x`` keeps, beside its own
+statistics, a mergeable summary of its values *per label class*, from which the result writes
+TFMD's ``cross_features`` entry (``path_x`` = x, ``path_y`` = the label) with lift, and the
+feature's custom statistic ``mutual_information``.
+
+Label classes:
+    An example's class is its label's single value: the value's text for strings, bytes,
+    ints and booleans (``0``/``1``), or for numbers with ``LabelSpec.bins`` the bucket
+    ``[edge_i, edge_i+1)`` it falls in (below the first or from the last edge: the open
+    buckets). An example without a label, with several label values, or with a float
+    label and no bins has no class and is left out of every label statistic (counted in
+    the label feature's ``label_unclassified`` custom statistic). More than
+    ``max_classes`` classes over the whole data (not per partition) turn the label
+    statistics off, with the reason written, rather than keeping an unbounded state.
+
+State per feature (:class:`LabelAccumulator`):
+    - ``class_counts``: examples with the feature present, per class (exact);
+    - for categorical features (strings, bytes, categorical ints): the joint counts of
+      (class, value), each example counting once per distinct value it has, in a
+      Misra-Gries summary of the pairs (:mod:`beam_stats.sketches.frequent`; exact while at
+      most ``pair_capacity`` distinct pairs were seen, else each count is low by at most
+      ``offset <= pairs / (pair_capacity + 1)``);
+    - for numeric features: a quantiles sketch of the values of each class
+      (:mod:`beam_stats.sketches.quantiles`), so the buckets are chosen when the result is
+      written, from the merged data, not fixed in advance.
+    Merging adds the class counts and merges the sketches: associative and commutative, and
+    while the sketches are exact, any split of the data gives the same state.
+
+Lift (TFDV's definition, ``LiftSeries`` per class y):
+    ``lift(x=v, y) = P(y | x=v) / P(y) = (n(v, y) / n(v)) / (n(y) / N)`` over labeled
+    examples: ``n(v, y)`` examples with value v and class y, ``n(v)`` examples with value v,
+    ``n(y)`` examples of class y and ``N`` labeled examples (the label feature's counts).
+    For categorical features the ``top_values`` values with the most examples; for numeric
+    features the ``feature_bins`` quantile buckets of the pooled values, named
+    ``[low, high)`` in ``x_string``.
+
+Mutual information (custom statistic ``mutual_information``, in bits):
+    The plug-in estimate ``sum p(v, y) log2(p(v, y) / (p(v) p(y)))`` on the joint table of
+    the feature's buckets (categorical: the values listed in the pair summary, the rest of
+    each class in one "other" bucket; numeric: the quantile buckets) and the classes,
+    minus the Miller-Madow bias ``(R - 1)(C - 1) / (2 N ln 2)`` (R, C: non-empty rows and
+    columns; N: the table's total), clamped at 0. Merging values into buckets can only lose
+    information (data processing inequality), so the plug-in part is a lower bound of the
+    feature's information at that resolution; the correction removes the upward bias the
+    plug-in estimate has on small samples, so that features with no signal rank near 0.
+    Multivalent features count each (example, distinct value) pair once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.arrow import FeatureColumn, Kind
+from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
+from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.frequent import FrequentItemsAccumulator, FrequentItemsSpec
+from beam_stats.sketches.quantiles import QuantilesAccumulator, QuantilesSpec
+
+#: Quantiles of a feature per class: small (about 16 KB per class while exact).
+_CLASS_QUANTILES = QuantilesSpec(exact_limit=1_000, capacity=256)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LabelSpec:
+    """Which feature is the label, and how its classes and the per-class state are kept.
+
+    Attributes:
+        feature: the label's dotted path (e.g. ``"clicked"``).
+        max_classes: the most classes kept; more turn the label statistics off.
+        bins: edges (increasing) that make classes of a numeric label.
+        top_values: values of a categorical feature listed in its lift series.
+        feature_bins: quantile buckets of a numeric feature for lift and mutual information.
+        pair_capacity: distinct (class, value) pairs kept exactly per categorical feature.
+    """
+
+    feature: str
+    max_classes: int = 20
+    bins: tuple[float, ...] = ()
+    top_values: int = 10
+    feature_bins: int = 10
+    pair_capacity: int = 1024
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.feature, str) or not self.feature:
+            raise InvalidInputError(
+                f"LabelSpec.feature must be a feature name, got {self.feature!r}"
+            )
+        for name, low in (
+            ("max_classes", 2),
+            ("top_values", 1),
+            ("feature_bins", 2),
+            ("pair_capacity", 16),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidInputError(f"LabelSpec.{name} must be an int >= {low}, got {value!r}")
+        edges = tuple(float(e) for e in self.bins)
+        if any(not math.isfinite(e) for e in edges) or any(
+            b <= a for a, b in itertools.pairwise(edges)
+        ):
+            raise InvalidInputError(
+                f"LabelSpec.bins must be finite and increasing, got {self.bins!r}"
+            )
+        object.__setattr__(self, "bins", edges)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.feature.split("."))
+
+    def fingerprint(self) -> str:
+        """What must agree for two label states to merge."""
+        return repr(dataclasses.astuple(self))
+
+
+def bucket_name(edges: Sequence[float], index: int) -> str:
+    """The class text of bucket `index` of `edges` (0: below the first edge)."""
+    low = f"{edges[index - 1]:g}" if index > 0 else "-inf"
+    high = f"{edges[index]:g}" if index < len(edges) else "inf"
+    return f"[{low}, {high})"
+
+
+def label_classes(
+    column: FeatureColumn | None, spec: LabelSpec, num_examples: int
+) -> tuple[list[str], np.ndarray]:
+    """The class of each example of a batch: the class texts and, per example, an index
+    into them (-1: no class). `column` is the label's column (None: not in the batch)."""
+    none = np.full(num_examples, -1, dtype=np.int64)
+    if column is None or not len(column.values):
+        return [], none
+    single = column.num_values == 1
+    first = np.concatenate(([0], np.cumsum(column.num_values)[:-1]))
+    owners = np.flatnonzero(single)
+    values = column.values.take(pa.array(first[owners]))
+    if column.kind == Kind.FLOAT or (spec.bins and column.kind == Kind.INT):
+        if not spec.bins:
+            return [], none
+        numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
+        finite = np.isfinite(numbers)
+        index = np.searchsorted(np.asarray(spec.bins), numbers, side="right")
+        names = [bucket_name(spec.bins, i) for i in range(len(spec.bins) + 1)]
+        result = none.copy()
+        result[owners[finite]] = index[finite]
+        return names, result
+    if column.kind == Kind.INT:
+        values = pc.cast(pc.cast(values, pa.int64()), pa.string())
+    elif column.kind not in (Kind.STRING, Kind.BYTES):
+        return [], none
+    encoded = pc.dictionary_encode(
+        values.cast(pa.binary()) if column.kind == Kind.BYTES else values
+    )
+    names = [
+        v if isinstance(v, str) else v.decode("utf-8", "backslashreplace")
+        for v in encoded.dictionary.to_pylist()
+    ]
+    result = none.copy()
+    result[owners] = encoded.indices.to_numpy(zero_copy_only=False)
+    return names, result
+
+
+def _pair_prefixes(names: Sequence[str]) -> pa.Array:
+    """The key prefix of each class: its UTF-8 length, a colon and its text, so that a pair
+    key ``prefix + value`` splits back unambiguously whatever bytes the texts hold."""
+    encoded = [n.encode() for n in names]
+    return pa.array([f"{len(e)}:".encode() + e for e in encoded], type=pa.binary())
+
+
+def _split_pair(key: bytes) -> tuple[str, bytes]:
+    size, _, rest = key.partition(b":")
+    n = int(size)
+    return rest[:n].decode(), rest[n:]
+
+
+class LabelAccumulator:
+    """The label-conditional state of one feature (see the module docstring)."""
+
+    __slots__ = ("class_counts", "off", "pairs", "quantiles", "spec", "unclassified")
+
+    def __init__(self, spec: LabelSpec) -> None:
+        self.spec = spec
+        self.class_counts: dict[str, int] = {}
+        self.pairs: FrequentItemsAccumulator | None = None
+        self.quantiles: dict[str, QuantilesAccumulator] = {}
+        self.unclassified = 0  # on the label feature: examples with a label but no class
+        self.off = ""  # why the label statistics are off (too many classes); "" while on
+
+    def add(
+        self, column: FeatureColumn, names: Sequence[str], classes: np.ndarray, *, categorical: bool
+    ) -> None:
+        """Adds one batch of the feature, given each example's class (:func:`label_classes`)."""
+        if self.off:
+            return
+        counted = column.present & (classes >= 0)
+        per_class = np.bincount(classes[counted], minlength=len(names))
+        for j in np.flatnonzero(per_class).tolist():
+            self.class_counts[names[j]] = self.class_counts.get(names[j], 0) + int(per_class[j])
+        if self._too_many():
+            return
+        if not len(column.values) or column.kind not in (
+            Kind.INT,
+            Kind.FLOAT,
+            Kind.STRING,
+            Kind.BYTES,
+        ):
+            return
+        owner = np.repeat(np.arange(column.num_examples), column.num_values)
+        value_class = classes[owner]
+        keep = value_class >= 0
+        if not keep.any():
+            return
+        values = column.values.filter(pa.array(keep)) if not keep.all() else column.values
+        owner, value_class = owner[keep], value_class[keep]
+        if column.kind in (Kind.STRING, Kind.BYTES) or categorical:
+            self._add_pairs(values, owner, value_class, names)
+        else:
+            numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            for j in np.unique(value_class).tolist():
+                sketch = self.quantiles.setdefault(names[j], _CLASS_QUANTILES.create())
+                sketch.add(numbers[value_class == j])
+
+    def _add_pairs(
+        self, values: pa.Array, owner: np.ndarray, value_class: np.ndarray, names: Sequence[str]
+    ) -> None:
+        if pa.types.is_integer(values.type) or pa.types.is_boolean(values.type):
+            values = pc.cast(pc.cast(values, pa.int64()), pa.string())
+        encoded = pc.dictionary_encode(values)
+        index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        # Each example counts once per distinct value it has (TFDV's lift does the same).
+        _, first = np.unique(owner * len(encoded.dictionary) + index, return_index=True)
+        prefixes = _pair_prefixes(names).take(pa.array(value_class[first]))
+        distinct = values.take(pa.array(first)).cast(pa.binary())
+        if self.pairs is None:
+            self.pairs = FrequentItemsSpec(capacity=self.spec.pair_capacity).create()
+        self.pairs.add(pc.binary_join_element_wise(prefixes, distinct, b""))
+
+    def _too_many(self) -> bool:
+        if len(self.class_counts) <= self.spec.max_classes:
+            return False
+        self.off = (
+            f"the label has more than {self.spec.max_classes} classes "
+            "(LabelSpec.max_classes; give a numeric label bins)"
+        )
+        self.class_counts, self.pairs, self.quantiles = {}, None, {}
+        return True
+
+    def merge(self, other: LabelAccumulator) -> None:
+        """Adds `other`'s state (the same LabelSpec) to this one."""
+        if other.spec != self.spec:
+            raise IncompatibleMergeError(
+                f"cannot merge label states of {self.spec} and {other.spec}"
+            )
+        self.unclassified += other.unclassified
+        if self.off or other.off:
+            self.off = self.off or other.off
+            self.class_counts, self.pairs, self.quantiles = {}, None, {}
+            return
+        for name, count in other.class_counts.items():
+            self.class_counts[name] = self.class_counts.get(name, 0) + count
+        if self._too_many():
+            return
+        if other.pairs is not None:
+            if self.pairs is None:
+                self.pairs = FrequentItemsSpec(capacity=self.spec.pair_capacity).create()
+            self.pairs.merge(other.pairs)
+        for name, sketch in other.quantiles.items():
+            self.quantiles.setdefault(name, _CLASS_QUANTILES.create()).merge(sketch)
+
+    def to_proto(self) -> sketches_pb2.LabelState:
+        """The lossless state."""
+        state = sketches_pb2.LabelState(off=self.off, unclassified=self.unclassified)
+        for name in sorted(self.class_counts):
+            state.class_counts[name] = self.class_counts[name]
+        if self.pairs is not None:
+            state.pairs.CopyFrom(self.pairs.to_proto())
+        for name in sorted(self.quantiles):
+            state.quantiles[name].CopyFrom(self.quantiles[name].to_proto())
+        return state
+
+    @classmethod
+    def from_proto(cls, spec: LabelSpec, state: sketches_pb2.LabelState) -> LabelAccumulator:
+        """The accumulator :meth:`to_proto` wrote.
+
+        Raises:
+            DeserializationError: a state of another pair capacity, or too many classes.
+        """
+        acc = cls(spec)
+        acc.off, acc.unclassified = state.off, state.unclassified
+        acc.class_counts = dict(state.class_counts)
+        if len(acc.class_counts) > spec.max_classes:
+            raise DeserializationError(
+                f"a label state with {len(acc.class_counts)} classes, above {spec.max_classes}"
+            )
+        if state.HasField("pairs"):
+            acc.pairs = FrequentItemsAccumulator.from_proto(state.pairs)
+            if acc.pairs.spec.capacity != spec.pair_capacity:
+                raise DeserializationError(
+                    f"a label state of pair capacity {acc.pairs.spec.capacity}, "
+                    f"not {spec.pair_capacity}"
+                )
+        acc.quantiles = {n: QuantilesAccumulator.from_proto(q) for n, q in state.quantiles.items()}
+        return acc
+
+
+@dataclasses.dataclass(frozen=True)
+class JointTable:
+    """Counts of examples per (feature bucket, label class): rows are the feature's values
+    or buckets (``rows``; the last one may be the "other" bucket of unlisted values), the
+    columns the classes (``classes``)."""
+
+    rows: tuple[str, ...]
+    classes: tuple[str, ...]
+    counts: np.ndarray  # float64, len(rows) x len(classes)
+    other: bool  # the last row gathers the values the pair summary does not list
+    bounds: tuple[tuple[float, float], ...] = ()  # numeric buckets: (low, high) per row
+
+
+def joint_table(
+    acc: LabelAccumulator, classes: Sequence[str], *, numeric: bool
+) -> JointTable | None:
+    """The feature's joint table with the label (None: no labeled value, or statistics off)."""
+    if acc.off or not classes:
+        return None
+    column = {name: j for j, name in enumerate(classes)}
+    if numeric:
+        if not acc.quantiles:
+            return None
+        pooled = _CLASS_QUANTILES.create()
+        for sketch in acc.quantiles.values():
+            pooled.merge(sketch)
+        edges = np.unique(pooled.quantiles(np.linspace(0.0, 1.0, acc.spec.feature_bins + 1)))
+        if edges.size == 1:
+            edges = np.array([edges[0], edges[0]])
+        counts = np.zeros((edges.size - 1, len(classes)))
+        for name, sketch in acc.quantiles.items():
+            if name in column:
+                counts[:, column[name]] = sketch.bucket_counts(edges)[0]
+        bounds = tuple((float(a), float(b)) for a, b in itertools.pairwise(edges))
+        last = len(bounds) - 1
+        rows = tuple(f"[{a:g}, {b:g}{']' if i == last else ')'}" for i, (a, b) in enumerate(bounds))
+        return JointTable(rows, tuple(classes), counts, False, bounds)
+    if acc.pairs is None:
+        return None
+    found: dict[bytes, np.ndarray] = {}
+    for key, count, _ in acc.pairs.result(acc.spec.pair_capacity):
+        name, value = _split_pair(key)
+        if name in column and count > 0:
+            found.setdefault(value, np.zeros(len(classes)))[column[name]] += count
+    values = sorted(found, key=lambda v: (-found[v].sum(), v))
+    listed = np.array([found[v] for v in values]).reshape(len(values), len(classes))
+    present = np.array([acc.class_counts.get(c, 0) for c in classes], dtype=np.float64)
+    rest = np.maximum(present - listed.sum(axis=0), 0.0)
+    other = bool(rest.sum() > 0)
+    counts = np.vstack([listed, rest]) if other else listed
+    rows = tuple(v.decode("utf-8", "backslashreplace") for v in values) + (("",) if other else ())
+    return JointTable(rows, tuple(classes), counts, other)
+
+
+def mutual_information(table: JointTable) -> float:
+    """Mutual information of the table's rows and columns in bits, Miller-Madow corrected
+    and clamped at 0 (see the module docstring); NaN for an empty table."""
+    n = float(table.counts.sum())
+    if n <= 0:
+        return math.nan
+    p = table.counts / n
+    px, py = p.sum(axis=1, keepdims=True), p.sum(axis=0, keepdims=True)
+    nonzero = p > 0
+    plug_in = float((p[nonzero] * np.log2(p[nonzero] / (px @ py)[nonzero])).sum())
+    rows, cols = int((px > 0).sum()), int((py > 0).sum())
+    bias = (rows - 1) * (cols - 1) / (2.0 * n * math.log(2.0))
+    return max(plug_in - bias, 0.0)
+
+
+def _set_y(series: statistics_pb2.LiftSeries, name: str, spec: LabelSpec, label_kind: Kind) -> None:
+    if spec.bins:
+        j = next(i for i in range(len(spec.bins) + 1) if bucket_name(spec.bins, i) == name)
+        series.y_bucket.low_value = spec.bins[j - 1] if j > 0 else -math.inf
+        series.y_bucket.high_value = spec.bins[j] if j < len(spec.bins) else math.inf
+    elif label_kind == Kind.INT:
+        series.y_int = int(name)
+    else:
+        series.y_string = name
+
+
+def cross_statistics(
+    table: JointTable,
+    label_counts: dict[str, int],
+    *,
+    spec: LabelSpec,
+    label_kind: Kind,
+    x_int: bool,
+) -> statistics_pb2.CrossFeatureStatistics:
+    """The feature's ``CrossFeatureStatistics`` with the label: ``count`` (labeled examples
+    with the feature) and lift per class, as TFDV writes it (module docstring); the caller
+    sets ``path_x`` and ``path_y``."""
+    cross = statistics_pb2.CrossFeatureStatistics(count=int(table.counts.sum()))
+    total = float(sum(label_counts.values()))
+    rows = len(table.rows) - (1 if table.other else 0)
+    shown = range(min(rows, spec.top_values) if table.bounds == () else rows)
+    per_row = table.counts.sum(axis=1)
+    lift = cross.categorical_cross_stats.lift
+    for j, name in enumerate(table.classes):
+        y_count = label_counts.get(name, 0)
+        series = lift.lift_series.add(y_count=y_count)
+        _set_y(series, name, spec, label_kind)
+        if not y_count or not total:
+            continue
+        base = y_count / total
+        found = []
+        for i in shown:
+            if per_row[i] > 0:
+                found.append((table.counts[i, j] / per_row[i] / base, i))
+        for value, i in sorted(found, key=lambda item: (-item[0], table.rows[item[1]])):
+            entry = series.lift_values.add(
+                lift=value, x_count=int(per_row[i]), x_and_y_count=int(table.counts[i, j])
+            )
+            if x_int and not table.bounds:
+                entry.x_int = int(table.rows[i])
+            else:
+                entry.x_string = table.rows[i]
+    return cross
