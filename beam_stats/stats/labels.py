@@ -323,22 +323,36 @@ class JointTable:
     bounds: tuple[tuple[float, float], ...] = ()  # numeric buckets: (low, high) per row
 
 
+def pooled_edges(accs: Sequence[LabelAccumulator], bins: int) -> np.ndarray | None:
+    """Edges of `bins` equal-mass buckets of the numeric values of every class of `accs`
+    pooled (None: no value); repeated edges are merged, so fewer buckets may result."""
+    pooled = _CLASS_QUANTILES.create()
+    for acc in accs:
+        for sketch in acc.quantiles.values():
+            pooled.merge(sketch)
+    if pooled.is_empty:
+        return None
+    edges = np.unique(pooled.quantiles(np.linspace(0.0, 1.0, bins + 1)))
+    return np.array([edges[0], edges[0]]) if edges.size == 1 else edges
+
+
 def joint_table(
-    acc: LabelAccumulator, classes: Sequence[str], *, numeric: bool
+    acc: LabelAccumulator,
+    classes: Sequence[str],
+    *,
+    numeric: bool,
+    edges: np.ndarray | None = None,
 ) -> JointTable | None:
-    """The feature's joint table with the label (None: no labeled value, or statistics off)."""
+    """The feature's joint table with the label (None: no labeled value, or statistics
+    off). Numeric features are bucketed at `edges` (default: :func:`pooled_edges` of the
+    feature itself; the first and last edge must hold every value)."""
     if acc.off or not classes:
         return None
     column = {name: j for j, name in enumerate(classes)}
     if numeric:
-        if not acc.quantiles:
+        edges = pooled_edges([acc], acc.spec.feature_bins) if edges is None else edges
+        if edges is None:
             return None
-        pooled = _CLASS_QUANTILES.create()
-        for sketch in acc.quantiles.values():
-            pooled.merge(sketch)
-        edges = np.unique(pooled.quantiles(np.linspace(0.0, 1.0, acc.spec.feature_bins + 1)))
-        if edges.size == 1:
-            edges = np.array([edges[0], edges[0]])
         counts = np.zeros((edges.size - 1, len(classes)))
         for name, sketch in acc.quantiles.items():
             if name in column:
@@ -362,6 +376,44 @@ def joint_table(
     counts = np.vstack([listed, rest]) if other else listed
     rows = tuple(v.decode("utf-8", "backslashreplace") for v in values) + (("",) if other else ())
     return JointTable(rows, tuple(classes), counts, other)
+
+
+def aligned_tables(
+    base: LabelAccumulator, test: LabelAccumulator, classes: Sequence[str], *, numeric: bool
+) -> tuple[JointTable, JointTable] | None:
+    """The joint tables of one feature in two datasets on the same rows and classes:
+    numeric buckets from both datasets' values pooled, categorical values the union of
+    both lists (a value one side does not list counts 0 there), "other" last."""
+    if numeric:
+        edges = pooled_edges([base, test], base.spec.feature_bins)
+        if edges is None:
+            return None
+        a = joint_table(base, classes, numeric=True, edges=edges)
+        b = joint_table(test, classes, numeric=True, edges=edges)
+        return None if a is None or b is None else (a, b)
+    a = joint_table(base, classes, numeric=False)
+    b = joint_table(test, classes, numeric=False)
+    if a is None or b is None:
+        return None
+    listed = {r for t in (a, b) for r in t.rows[: len(t.rows) - t.other]}
+    total = {r: 0.0 for r in listed}
+    for t in (a, b):
+        for i, r in enumerate(t.rows[: len(t.rows) - t.other]):
+            total[r] += float(t.counts[i].sum())
+    rows = sorted(listed, key=lambda r: (-total[r], r))
+    other = a.other or b.other
+
+    def on(t: JointTable) -> JointTable:
+        index = {r: i for i, r in enumerate(t.rows[: len(t.rows) - t.other])}
+        counts = np.zeros((len(rows) + other, len(classes)))
+        for i, r in enumerate(rows):
+            if r in index:
+                counts[i] = t.counts[index[r]]
+        if t.other:
+            counts[-1] = t.counts[-1]
+        return JointTable((*rows, *([""] if other else [])), tuple(classes), counts, other)
+
+    return on(a), on(b)
 
 
 def mutual_information(table: JointTable) -> float:
