@@ -199,7 +199,7 @@ class FeatureState(_message.Message):
     def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ...) -> None: ...
 
 class LabelState(_message.Message):
-    __slots__ = ("off", "class_counts", "pairs", "quantiles", "unclassified")
+    __slots__ = ("off", "class_counts", "pairs", "quantiles", "unclassified", "moments")
     class ClassCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -219,12 +219,14 @@ class LabelState(_message.Message):
     PAIRS_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_FIELD_NUMBER: _ClassVar[int]
     UNCLASSIFIED_FIELD_NUMBER: _ClassVar[int]
+    MOMENTS_FIELD_NUMBER: _ClassVar[int]
     off: str
     class_counts: _containers.ScalarMap[str, int]
     pairs: FrequentItemsState
     quantiles: _containers.MessageMap[str, QuantilesState]
     unclassified: int
-    def __init__(self, off: _Optional[str] = ..., class_counts: _Optional[_Mapping[str, int]] = ..., pairs: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., quantiles: _Optional[_Mapping[str, QuantilesState]] = ..., unclassified: _Optional[int] = ...) -> None: ...
+    moments: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, off: _Optional[str] = ..., class_counts: _Optional[_Mapping[str, int]] = ..., pairs: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., quantiles: _Optional[_Mapping[str, QuantilesState]] = ..., unclassified: _Optional[int] = ..., moments: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class DatasetState(_message.Message):
     __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings", "composites")

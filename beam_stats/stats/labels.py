@@ -54,6 +54,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -129,32 +130,38 @@ def bucket_name(edges: Sequence[float], index: int) -> str:
     return f"[{low}, {high})"
 
 
-def label_classes(
-    column: FeatureColumn | None, spec: LabelSpec, num_examples: int
-) -> tuple[list[str], np.ndarray]:
-    """The class of each example of a batch: the class texts and, per example, an index
-    into them (-1: no class). `column` is the label's column (None: not in the batch)."""
-    none = np.full(num_examples, -1, dtype=np.int64)
+class LabelBatch(NamedTuple):
+    """The label of each example of one batch (:func:`label_batch`)."""
+
+    names: list[str]  # the class texts of this batch
+    classes: np.ndarray  # int64 per example: index into names, -1 for no class
+    numbers: np.ndarray  # float64 per example: a numeric label's value, NaN for none
+
+
+def label_batch(column: FeatureColumn | None, spec: LabelSpec, num_examples: int) -> LabelBatch:
+    """The class (and numeric value) of each example of a batch. `column` is the label's
+    column (None: not in the batch)."""
+    classes = np.full(num_examples, -1, dtype=np.int64)
+    numbers = np.full(num_examples, np.nan)
     if column is None or not len(column.values):
-        return [], none
-    single = column.num_values == 1
+        return LabelBatch([], classes, numbers)
     first = np.concatenate(([0], np.cumsum(column.num_values)[:-1]))
-    owners = np.flatnonzero(single)
+    owners = np.flatnonzero(column.num_values == 1)
     values = column.values.take(pa.array(first[owners]))
+    if column.kind in (Kind.INT, Kind.FLOAT):
+        numbers[owners] = values.to_numpy(zero_copy_only=False).astype(np.float64)
     if column.kind == Kind.FLOAT or (spec.bins and column.kind == Kind.INT):
         if not spec.bins:
-            return [], none
-        numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
-        finite = np.isfinite(numbers)
-        index = np.searchsorted(np.asarray(spec.bins), numbers, side="right")
+            return LabelBatch([], classes, numbers)
+        finite = np.isfinite(numbers[owners])
+        index = np.searchsorted(np.asarray(spec.bins), numbers[owners], side="right")
         names = [bucket_name(spec.bins, i) for i in range(len(spec.bins) + 1)]
-        result = none.copy()
-        result[owners[finite]] = index[finite]
-        return names, result
+        classes[owners[finite]] = index[finite]
+        return LabelBatch(names, classes, numbers)
     if column.kind == Kind.INT:
         values = pc.cast(pc.cast(values, pa.int64()), pa.string())
     elif column.kind not in (Kind.STRING, Kind.BYTES):
-        return [], none
+        return LabelBatch([], classes, numbers)
     encoded = pc.dictionary_encode(
         values.cast(pa.binary()) if column.kind == Kind.BYTES else values
     )
@@ -162,9 +169,64 @@ def label_classes(
         v if isinstance(v, str) else v.decode("utf-8", "backslashreplace")
         for v in encoded.dictionary.to_pylist()
     ]
-    result = none.copy()
-    result[owners] = encoded.indices.to_numpy(zero_copy_only=False)
-    return names, result
+    classes[owners] = encoded.indices.to_numpy(zero_copy_only=False)
+    return LabelBatch(names, classes, numbers)
+
+
+class CoMoments:
+    """Count, means and centred sums of squares and products of (feature, label) pairs:
+    exact covariance and correlation, merged by Chan et al.'s pairwise formulas."""
+
+    __slots__ = ("cxy", "m2x", "m2y", "mx", "my", "n")
+
+    def __init__(self) -> None:
+        self.n, self.mx, self.my, self.m2x, self.m2y, self.cxy = 0, 0.0, 0.0, 0.0, 0.0, 0.0
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        if not x.size:
+            return
+        other = CoMoments()
+        other.n, other.mx, other.my = int(x.size), float(x.mean()), float(y.mean())
+        dx, dy = x - other.mx, y - other.my
+        other.m2x, other.m2y, other.cxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+        self.merge(other)
+
+    def merge(self, other: CoMoments) -> None:
+        if not other.n:
+            return
+        if not self.n:
+            self.n, self.mx, self.my = other.n, other.mx, other.my
+            self.m2x, self.m2y, self.cxy = other.m2x, other.m2y, other.cxy
+            return
+        n = self.n + other.n
+        dx, dy = other.mx - self.mx, other.my - self.my
+        share = self.n * other.n / n
+        self.m2x += other.m2x + dx * dx * share
+        self.m2y += other.m2y + dy * dy * share
+        self.cxy += other.cxy + dx * dy * share
+        self.mx += dx * other.n / n
+        self.my += dy * other.n / n
+        self.n = n
+
+    def to_list(self) -> list[float]:
+        return [float(self.n), self.mx, self.my, self.m2x, self.m2y, self.cxy]
+
+    @classmethod
+    def from_list(cls, values: Sequence[float]) -> CoMoments:
+        if len(values) != 6 or not all(math.isfinite(v) for v in values) or values[0] < 0:
+            raise DeserializationError(f"bad co-moments {list(values)!r}")
+        acc = cls()
+        acc.n = int(values[0])
+        acc.mx, acc.my, acc.m2x, acc.m2y, acc.cxy = values[1:]
+        return acc
+
+    def result(self) -> tuple[float, float] | None:
+        """(covariance, Pearson correlation) as TFDV defines them (population
+        covariance); None without pairs; correlation NaN when either side is constant."""
+        if not self.n:
+            return None
+        spread = math.sqrt(self.m2x * self.m2y)
+        return self.cxy / self.n, (self.cxy / spread if spread > 0 else math.nan)
 
 
 def _pair_prefixes(names: Sequence[str]) -> pa.Array:
@@ -183,7 +245,7 @@ def _split_pair(key: bytes) -> tuple[str, bytes]:
 class LabelAccumulator:
     """The label-conditional state of one feature (see the module docstring)."""
 
-    __slots__ = ("class_counts", "off", "pairs", "quantiles", "spec", "unclassified")
+    __slots__ = ("class_counts", "moments", "off", "pairs", "quantiles", "spec", "unclassified")
 
     def __init__(self, spec: LabelSpec) -> None:
         self.spec = spec
@@ -192,11 +254,22 @@ class LabelAccumulator:
         self.quantiles: dict[str, QuantilesAccumulator] = {}
         self.unclassified = 0  # on the label feature: examples with a label but no class
         self.off = ""  # why the label statistics are off (too many classes); "" while on
+        # Numeric feature and numeric label: co-moments of the univalent pairs.
+        self.moments: CoMoments | None = None
 
-    def add(
-        self, column: FeatureColumn, names: Sequence[str], classes: np.ndarray, *, categorical: bool
-    ) -> None:
-        """Adds one batch of the feature, given each example's class (:func:`label_classes`)."""
+    def add(self, column: FeatureColumn, label: LabelBatch, *, categorical: bool) -> None:
+        """Adds one batch of the feature, given each example's label (:func:`label_batch`)."""
+        names, classes = label.names, label.classes
+        if column.kind in (Kind.INT, Kind.FLOAT) and not categorical:
+            one = (column.num_values == 1) & np.isfinite(label.numbers)
+            if one.any():
+                first = np.concatenate(([0], np.cumsum(column.num_values)[:-1]))[one]
+                x = column.values.take(pa.array(first)).to_numpy(zero_copy_only=False)
+                x = x.astype(np.float64)
+                finite = np.isfinite(x)
+                if self.moments is None:
+                    self.moments = CoMoments()
+                self.moments.add(x[finite], label.numbers[one][finite])
         if self.off:
             return
         counted = column.present & (classes >= 0)
@@ -259,6 +332,10 @@ class LabelAccumulator:
                 f"cannot merge label states of {self.spec} and {other.spec}"
             )
         self.unclassified += other.unclassified
+        if other.moments is not None:
+            if self.moments is None:
+                self.moments = CoMoments()
+            self.moments.merge(other.moments)
         if self.off or other.off:
             self.off = self.off or other.off
             self.class_counts, self.pairs, self.quantiles = {}, None, {}
@@ -277,6 +354,8 @@ class LabelAccumulator:
     def to_proto(self) -> sketches_pb2.LabelState:
         """The lossless state."""
         state = sketches_pb2.LabelState(off=self.off, unclassified=self.unclassified)
+        if self.moments is not None:
+            state.moments.extend(self.moments.to_list())
         for name in sorted(self.class_counts):
             state.class_counts[name] = self.class_counts[name]
         if self.pairs is not None:
@@ -295,6 +374,8 @@ class LabelAccumulator:
         acc = cls(spec)
         acc.off, acc.unclassified = state.off, state.unclassified
         acc.class_counts = dict(state.class_counts)
+        if state.moments:
+            acc.moments = CoMoments.from_list(list(state.moments))
         if len(acc.class_counts) > spec.max_classes:
             raise DeserializationError(
                 f"a label state with {len(acc.class_counts)} classes, above {spec.max_classes}"
@@ -443,17 +524,33 @@ def _set_y(series: statistics_pb2.LiftSeries, name: str, spec: LabelSpec, label_
 
 
 def cross_statistics(
-    table: JointTable,
+    acc: LabelAccumulator,
+    table: JointTable | None,
     label_counts: dict[str, int],
     *,
-    spec: LabelSpec,
     label_kind: Kind,
     x_int: bool,
-) -> statistics_pb2.CrossFeatureStatistics:
-    """The feature's ``CrossFeatureStatistics`` with the label: ``count`` (labeled examples
-    with the feature) and lift per class, as TFDV writes it (module docstring); the caller
-    sets ``path_x`` and ``path_y``."""
-    cross = statistics_pb2.CrossFeatureStatistics(count=int(table.counts.sum()))
+) -> statistics_pb2.CrossFeatureStatistics | None:
+    """The feature's ``CrossFeatureStatistics`` with the label, as TFDV writes them:
+    ``count`` (labeled examples with the feature), lift per class from `table` (module
+    docstring) and, for a numeric feature and label, ``num_cross_stats`` (population
+    covariance and Pearson correlation of the univalent pairs). None when there is
+    neither. The caller sets ``path_x`` and ``path_y``."""
+    moments = acc.moments.result() if acc.moments is not None else None
+    if table is not None:
+        count = sum(acc.class_counts.values())
+    elif acc.moments is not None and moments is not None:
+        count = acc.moments.n
+    else:
+        return None
+    cross = statistics_pb2.CrossFeatureStatistics(count=count)
+    if moments is not None:
+        cross.num_cross_stats.covariance = moments[0]
+        if math.isfinite(moments[1]):
+            cross.num_cross_stats.correlation = moments[1]
+    if table is None:
+        return cross
+    spec = acc.spec
     total = float(sum(label_counts.values()))
     rows = len(table.rows) - (1 if table.other else 0)
     shown = range(min(rows, spec.top_values) if table.bounds == () else rows)

@@ -10,7 +10,7 @@ import pytest
 
 from beam_stats.arrow import flatten_batch
 from beam_stats.drift.concept import concept_shift
-from beam_stats.stats.labels import LabelAccumulator, LabelSpec, label_classes
+from beam_stats.stats.labels import LabelAccumulator, LabelSpec, label_batch
 
 SPEC = LabelSpec(feature="y")
 
@@ -30,11 +30,11 @@ def _data(seed: int, reversed_effect: bool, n: int = 20_000) -> pd.DataFrame:
 def _state(frame: pd.DataFrame) -> dict[str, LabelAccumulator]:
     batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
     columns = {c.path[0]: c for c in flatten_batch(batch)}
-    names, classes = label_classes(columns["y"], SPEC, batch.num_rows)
+    label = label_batch(columns["y"], SPEC, batch.num_rows)
     states = {}
     for name, column in columns.items():
         states[name] = LabelAccumulator(SPEC)
-        states[name].add(column, names, classes, categorical=False)
+        states[name].add(column, label, categorical=False)
     return states
 
 

@@ -10,14 +10,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from beam_stats.arrow import flatten_batch
+from beam_stats.arrow import Kind, flatten_batch
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.labels import (
     LabelAccumulator,
     LabelSpec,
     cross_statistics,
     joint_table,
-    label_classes,
+    label_batch,
     mutual_information,
 )
 
@@ -49,10 +49,10 @@ def _accumulate(
     accs: dict[tuple[str, ...], LabelAccumulator] = {}
     batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
     columns = {c.path: c for c in flatten_batch(batch)}
-    names, classes = label_classes(columns.get(spec.path), spec, batch.num_rows)
+    label = label_batch(columns.get(spec.path), spec, batch.num_rows)
     for path, column in columns.items():
         acc = accs.setdefault(path, LabelAccumulator(spec))
-        acc.add(column, names, classes, categorical=False)
+        acc.add(column, label, categorical=False)
     return accs
 
 
@@ -75,7 +75,8 @@ def test_lift_is_tfdvs_definition_on_the_raw_rows() -> None:
     assert label_counts == labeled["y"].value_counts().to_dict()
     table = joint_table(accs[("x",)], sorted(label_counts), numeric=False)
     assert table is not None and not table.other
-    cross = cross_statistics(table, label_counts, spec=SPEC, label_kind=flatten_kind(), x_int=False)
+    cross = cross_statistics(accs[("x",)], table, label_counts, label_kind=Kind.STRING, x_int=False)
+    assert cross is not None
     both = labeled.dropna(subset=["x"])
     assert cross.count == len(both)
     joint = pd.crosstab(both["x"], both["y"])
@@ -94,12 +95,6 @@ def test_lift_is_tfdvs_definition_on_the_raw_rows() -> None:
             assert got[x][1:] == (x_count, xy)
         lifts = [v.lift for v in series.lift_values]
         assert lifts == sorted(lifts, reverse=True)
-
-
-def flatten_kind() -> object:
-    from beam_stats.arrow import Kind
-
-    return Kind.STRING
 
 
 def _plug_in_bits(counts: np.ndarray) -> float:
@@ -178,9 +173,8 @@ def test_a_numeric_label_with_bins_has_bucket_classes() -> None:
     assert counts == {"[-inf, 0)": 1, "[0, 10)": 2, "[10, inf)": 1}
     table = joint_table(accs[("x",)], list(counts), numeric=False)
     assert table is not None
-    from beam_stats.arrow import Kind
-
-    cross = cross_statistics(table, counts, spec=spec, label_kind=Kind.FLOAT, x_int=False)
+    cross = cross_statistics(accs[("x",)], table, counts, label_kind=Kind.FLOAT, x_int=False)
+    assert cross is not None
     buckets = [
         (s.y_bucket.low_value, s.y_bucket.high_value)
         for s in cross.categorical_cross_stats.lift.lift_series
@@ -195,3 +189,29 @@ def test_bad_specs_are_refused() -> None:
         LabelSpec(feature="y", bins=(1.0, 1.0))
     with pytest.raises(InvalidInputError, match="feature"):
         LabelSpec(feature="")
+
+
+def test_covariance_and_correlation_of_a_numeric_label_are_numpys() -> None:
+    rng = np.random.default_rng(7)
+    n = 5000
+    y = rng.normal(size=n)
+    frame = pd.DataFrame({"x": 2.0 * y + rng.normal(size=n), "y": y})
+    frame.loc[rng.random(n) < 0.1, "x"] = np.nan  # NaN: not a pair
+    spec = LabelSpec(feature="y")
+    parts = np.array_split(np.arange(n), 4)
+    accs = [_accumulate(frame.iloc[p], spec)[("x",)] for p in parts]
+    merged = accs[0]
+    for acc in accs[1:]:
+        merged.merge(acc)
+    assert not merged.class_counts  # a float label without bins has no classes
+    cross = cross_statistics(merged, None, {}, label_kind=Kind.FLOAT, x_int=False)
+    assert cross is not None
+    pairs = frame.dropna()
+    assert cross.count == len(pairs)
+    covariance = np.cov(pairs.x, pairs.y, bias=True)[0, 1]
+    # NumericCrossStatistics holds float32.
+    assert cross.num_cross_stats.covariance == pytest.approx(covariance, rel=1e-6)
+    correlation = np.corrcoef(pairs.x, pairs.y)[0, 1]
+    assert cross.num_cross_stats.correlation == pytest.approx(correlation, rel=1e-6)
+    again = LabelAccumulator.from_proto(spec, merged.to_proto())
+    assert again.moments is not None and again.moments.to_list() == merged.moments.to_list()
