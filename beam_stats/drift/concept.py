@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from beam_stats.drift.measure import Distance
-from beam_stats.stats.labels import LabelAccumulator, aligned_tables
+from beam_stats.stats.label_tables import aligned_tables
+from beam_stats.stats.labels import LabelAccumulator
 
 #: Standard errors of each class share that sampling noise may account for.
 Z = 3.0

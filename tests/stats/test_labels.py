@@ -12,14 +12,8 @@ import pytest
 
 from beam_stats.arrow import Kind, flatten_batch
 from beam_stats.errors import InvalidInputError
-from beam_stats.stats.labels import (
-    LabelAccumulator,
-    LabelSpec,
-    cross_statistics,
-    joint_table,
-    label_batch,
-    mutual_information,
-)
+from beam_stats.stats.label_tables import cross_statistics, joint_table, mutual_information
+from beam_stats.stats.labels import LabelAccumulator, LabelSpec, label_batch
 
 SPEC = LabelSpec(feature="y")
 
