@@ -39,9 +39,13 @@ from beam_stats.errors import (
 from beam_stats.jobs import (
     CheckResult,
     CheckSpec,
+    ExamplesResult,
+    SkewResult,
     StatisticsResult,
     check,
     compute_statistics,
+    feature_skew,
+    validate_examples,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
 from beam_stats.pipelines.skew import DetectFeatureSkew
@@ -100,6 +104,7 @@ __all__ = [
     "DetectFeatureSkew",
     "DistanceSpec",
     "DistinctCountSpec",
+    "ExamplesResult",
     "FrequentItemsSpec",
     "GenerateStatistics",
     "IncompatibleMergeError",
@@ -111,6 +116,7 @@ __all__ = [
     "ReadRecordBatches",
     "SchemaError",
     "SchemaInferenceSpec",
+    "SkewResult",
     "SlicingSpec",
     "StatisticsResult",
     "StatisticsSpec",
@@ -126,6 +132,7 @@ __all__ = [
     "check",
     "compare_statistics",
     "compute_statistics",
+    "feature_skew",
     "generate_statistics_from_csv",
     "generate_statistics_from_dataframe",
     "generate_statistics_from_table",
@@ -148,6 +155,7 @@ __all__ = [
     "set_drift_thresholds",
     "set_skew_thresholds",
     "update_schema",
+    "validate_examples",
     "validate_slices",
     "validate_statistics",
     "write_anomalies_text",

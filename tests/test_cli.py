@@ -22,6 +22,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats.beam import load_statistics, write_statistics
 from beam_stats.cli import main
 from beam_stats.errors import DeserializationError, InvalidInputError
+from beam_stats.stats import generate_statistics_from_table
 
 N = 400
 WORDS = ["red", "green", "blue"]
@@ -255,7 +256,7 @@ def test_csv_with_a_malformed_row_in_process(
         }
     ]
     err = capsys.readouterr().err
-    assert "1 input problems" in err and f"{csv}:8: malformed_row" in err
+    assert "1 input problem" in err and f"{csv}:8: malformed_row" in err
 
 
 def test_text_output_name_and_beam_options_pass_through(
@@ -327,7 +328,7 @@ def test_subprocess_run_and_loading_with_plain_tensorflow_metadata(tmp_path: Pat
     )
     assert run.returncode == 0, run.stderr
     assert f"wrote statistics of {N} examples and 3 features" in run.stdout
-    assert "1 input problems" in run.stderr and f"{csv}:101: malformed_row" in run.stderr
+    assert "1 input problem" in run.stderr and f"{csv}:101: malformed_row" in run.stderr
     assert [(e["kind"], e["line"]) for e in _errors(errors)] == [("malformed_row", 101)]
     assert not Path(f"{output}.errors.jsonl").exists()
     # cwd is tmp_path, so the repository is not on sys.path: only installed packages load.
@@ -427,6 +428,29 @@ def test_unknown_runner_exits_with_status_2(
     args = ["stats", str(path), "--output", str(tmp_path / "s.pb"), "--runner=NoSuchRunner"]
     assert main(args) == 2
     assert "bad pipeline option" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["merge", "a.pb", "--output", "b.pb"],
+        ["compare", "a.pb", "b.pb"],
+        ["report", "a.pb", "--output", "r.html"],
+        ["infer-schema", "a.pb", "--output", "s.pbtxt"],
+        ["validate", "a.pb", "--schema", "s.pbtxt"],
+    ],
+)
+def test_commands_without_a_pipeline_refuse_flags_they_do_not_know(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only commands that run a pipeline pass unknown flags on to Beam; elsewhere a typo
+    (``--txt`` for ``--text``) is an error, not silently ignored."""
+    stats_file = tmp_path / "a.pb"
+    write_statistics(generate_statistics_from_table(pa.table({"x": [1, 2]})), str(stats_file))
+    absolute = [str(tmp_path / c) if c.endswith((".pb", ".html", ".pbtxt")) else c for c in command]
+    assert main([*absolute, "--txt"]) == 2
+    assert "unknown arguments: --txt" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pb"]  # nothing written
 
 
 def test_an_unexpected_failure_exits_3_with_one_line_not_1(

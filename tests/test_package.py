@@ -121,3 +121,22 @@ def test_moved_names_still_import_with_a_warning() -> None:
     assert moved is validation.check_batch
     with pytest.raises(AttributeError):
         _ = beam_stats.no_such_name
+
+
+def test_the_architecture_page_names_what_exists() -> None:
+    """docs/ARCHITECTURE.md: every module or folder it names exists, and it names every
+    sub-package and top-level module of the package."""
+    text = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text()
+    named = set(re.findall(r"`([A-Za-z_/]+(?:\.py|/))`", text))
+    for name in named:
+        if (PACKAGE.parent / name).exists():  # tests/stats/, protos/, ...
+            continue
+        found = [p for p in PACKAGE.rglob(name.rstrip("/")) if p.as_posix().endswith(name)]
+        found += [p for p in PACKAGE.rglob(name.rstrip("/")) if p.is_dir()]
+        assert found, f"docs/ARCHITECTURE.md names {name}, which does not exist"
+    for path in PACKAGE.iterdir():
+        if path.name.startswith("__") or path.name == "proto":
+            continue
+        if path.is_dir() or path.suffix == ".py":
+            shown = path.name + ("/" if path.is_dir() else "")
+            assert shown in named, f"docs/ARCHITECTURE.md does not place {shown}"

@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -155,7 +156,9 @@ def _run_python(
 ) -> None:
     expected = [m.group(1) for text in body.splitlines() if (m := _EXPECTED_COMMENT.search(text))]
     printed = io.StringIO()
-    code = compile("\n" * (line - 1) + body, str(README), "exec")
+    # dont_inherit: the README's code runs without this file's `from __future__` imports,
+    # as in a user's script.
+    code = compile("\n" * (line - 1) + body, str(README), "exec", dont_inherit=True)
     with contextlib.redirect_stdout(printed):
         exec(code, namespace)  # noqa: S102
     actual = _lines(printed.getvalue())
@@ -196,7 +199,10 @@ def test_readme_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     _fresh_clone(tmp_path)
     monkeypatch.chdir(tmp_path)
     env = _environment()
-    namespace: dict[str, object] = {"__name__": "__readme__"}
+    # A module of its own in sys.modules, as a user's script is (dataclasses look it up).
+    module = types.ModuleType("__readme__")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace: dict[str, object] = module.__dict__
     for language, body, line in runnable:
         if language == "console":
             _run_console(body, line, tmp_path, env)

@@ -7,9 +7,9 @@ import itertools
 import logging
 import re
 import sys
+from collections.abc import Sequence
 
-from beam_stats.beam.running import run_pipeline as run_pipeline  # the commands' runner
-from beam_stats.errors import BeamStatsError
+from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.report.model import visible
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
@@ -39,7 +39,8 @@ def report_input_problems(errors_path: str, shown: int = 5) -> int:
     problems = list(itertools.islice(lines, shown))
     count = len(problems) + sum(1 for _ in lines)
     if count:
-        print(f"{count} input problems, listed in {errors_path}; the first:", file=sys.stderr)
+        problems_text = plural(count, "input problem")
+        print(f"{problems_text}, listed in {errors_path}; the first:", file=sys.stderr)
         for problem in problems:
             where = f"{problem['file']}" + (f":{problem['line']}" if problem["line"] else "")
             line = f"  {where}: {problem['kind']}: {problem['message']}"
@@ -106,3 +107,29 @@ class QuietBeamStatsErrors(logging.Filter):
         if record.levelno >= logging.ERROR and error is None:
             return not _REFUSAL_TEXT.search(record.getMessage())
         return True
+
+
+def no_pipeline(beam_args: Sequence[str]) -> None:
+    """Refuses flags a command that runs no pipeline does not know (they are not Beam
+    options there, so they can only be mistakes)."""
+    if beam_args:
+        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+
+
+def plural(n: int, singular: str, many: str | None = None) -> str:
+    """``n`` and the noun, e.g. ``"1 error"``, ``"2 errors"``, ``"3 anomalies"``."""
+    return f"{n} {singular if n == 1 else many or singular + 's'}"
+
+
+def _cell(text: str) -> str:
+    # Feature names and values are user text: keep each row on one line and keep terminal
+    # control sequences out (only here, in the table; the protos hold the text as it is).
+    return visible(text)
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    """Prints aligned columns, the last one unpadded; each cell on one line (see _cell)."""
+    cells = [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])

@@ -24,12 +24,10 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from beam_stats.cli.schema import plural, print_table
+from beam_stats.cli._common import no_pipeline, plural, print_table
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
     from beam_stats.drift import FeatureComparison, Measured
 
 
@@ -51,7 +49,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="a threshold for every feature, over the schema's, e.g. psi=0.2 (repeatable)",
     )
     compare.add_argument(
-        "--dataset", help="the dataset to compare, when a file holds several (slices)"
+        "--dataset",
+        help="the dataset to compare, when a file holds several (default: 'All Examples')",
     )
     compare.add_argument(
         "--bins", type=int, default=10, metavar="N", help="quantile bins per dataset (default 10)"
@@ -66,14 +65,14 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_schema, load_statistics
     from beam_stats.drift import DistanceSpec, Thresholds, compare_statistics
     from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
+    from beam_stats.schema.view import one_dataset
 
-    if beam_args:
-        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+    no_pipeline(beam_args)
     spec = DistanceSpec(num_bins=args.bins)
     limits = _thresholds(args.threshold)
     schema = load_schema(args.schema) if args.schema else None
-    base = _dataset(load_statistics(args.base), args.dataset, args.base)
-    test = _dataset(load_statistics(args.test), args.dataset, args.test)
+    base = one_dataset(load_statistics(args.base), args.dataset, args.base)
+    test = one_dataset(load_statistics(args.test), args.dataset, args.test)
     comparison = compare_statistics(
         base,
         test,
@@ -98,20 +97,6 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     broken = sum(1 for f in features if f.breaches)
     print(f"\n{plural(breaches, 'breach', 'breaches')} in {plural(broken, 'feature')}")
     return 1 if breaches else 0
-
-
-def _dataset(
-    statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str | None, source: str
-) -> statistics_pb2.DatasetFeatureStatistics:
-    found = [d for d in statistics.datasets if name is None or d.name == name]
-    if len(found) == 1:
-        return found[0]
-    if name is not None:
-        raise InvalidInputError(f"{source} holds {len(found)} datasets named {name!r}")
-    names = ", ".join(repr(d.name) for d in statistics.datasets) or "none"
-    raise InvalidInputError(
-        f"{source} holds {len(found)} datasets ({names}): choose one with --dataset"
-    )
 
 
 def _thresholds(pairs: Sequence[str]) -> dict[str, float]:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from beam_stats.beam import load_statistics, write_statistics
+from beam_stats.cli._common import no_pipeline
 from beam_stats.stats import merge_statistics
 
 
@@ -29,7 +30,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_merge(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
 
-    del beam_args  # merging reads only the (small) statistics files: no pipeline
+    no_pipeline(beam_args)  # merging reads only the (small) statistics files
     check_outputs(args.inputs, [args.output])
     merged = merge_statistics(
         *(load_statistics(path) for path in args.inputs),

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
+from beam_stats.cli._common import no_pipeline
 from beam_stats.errors import InvalidInputError
 
 
@@ -52,8 +53,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
     from beam_stats.report import render_report
 
-    if beam_args:
-        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
+    no_pipeline(beam_args)
     check_outputs([args.statistics, args.other, args.anomalies], [args.output])
     if args.other_dataset is not None and args.other is None:
         raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")

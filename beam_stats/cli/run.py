@@ -42,7 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.cli.schema import plural, print_table
+    from beam_stats.cli._common import plural, print_table
     from beam_stats.jobs import CheckSpec, check
     from beam_stats.schema import RangeInferenceSpec, SchemaInferenceSpec
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from beam_stats.cli._common import no_pipeline, plural, print_table
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -31,7 +32,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     infer = commands.add_parser("infer-schema", help="infer a schema from statistics")
     infer.add_argument("statistics", metavar="STATS", help="statistics file (binary or text)")
     infer.add_argument("--output", required=True, help="schema file to write (.pbtxt: text)")
-    infer.add_argument("--dataset", help="the dataset to infer from, when STATS holds several")
+    infer.add_argument(
+        "--dataset",
+        help="the dataset to infer from, when STATS holds several (default: 'All Examples')",
+    )
     infer.add_argument(
         "--max-string-domain-size",
         type=int,
@@ -159,11 +163,6 @@ def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _no_extra(beam_args: Sequence[str]) -> None:
-    if beam_args:
-        raise InvalidInputError(f"unknown arguments: {' '.join(beam_args)}")
-
-
 def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_statistics, write_schema
     from beam_stats.beam.writing import check_outputs
@@ -175,8 +174,9 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         infer_schema,
         with_severity_overrides,
     )
+    from beam_stats.schema.view import one_dataset
 
-    _no_extra(beam_args)
+    no_pipeline(beam_args)
     check_outputs([args.statistics], [args.output])
     # Made even when unused, so that a bad margin is reported rather than ignored.
     ranges = RangeInferenceSpec(
@@ -198,23 +198,12 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         not_in.setdefault(feature, []).append(environment)
     severities = dict(_pairs(args.severity, "--severity"))
     statistics = load_statistics(args.statistics)
-    datasets = list(statistics.datasets)
-    if args.dataset is not None:
-        datasets = [d for d in datasets if d.name == args.dataset]
-        if len(datasets) != 1:
-            raise InvalidInputError(
-                f"{args.statistics} holds {len(datasets)} datasets named {args.dataset!r}"
-            )
-    elif len(datasets) != 1:
-        names = ", ".join(repr(d.name) for d in statistics.datasets)
-        raise InvalidInputError(
-            f"{args.statistics} holds {len(datasets)} datasets ({names}): choose one with --dataset"
-        )
-    schema = infer_schema(datasets[0], spec)
+    dataset = one_dataset(statistics, args.dataset, args.statistics)
+    schema = infer_schema(dataset, spec)
     schema = add_environments(schema, args.environment, not_in=not_in)
     if severities:
         schema = with_severity_overrides(schema, severities)
-    schema = _with_comparators(schema, datasets[0], args)
+    schema = _with_comparators(schema, dataset, args)
     write_schema(schema, args.output)
     print(f"wrote a schema of {len(schema.feature)} features to {args.output}")
     return 0
@@ -255,7 +244,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
 
-    _no_extra(beam_args)
+    no_pipeline(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
     if args.output:  # one file, or one per dataset (OUTPUT-0, -1, ...): none may be an input
         check_outputs(inputs, [args.output, numbered_path(args.output, "*")])
@@ -305,27 +294,6 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         f"{plural(errors, 'error')}, {plural(len(table) - errors, 'warning')}"
     )
     return 1 if args.fail_on == "warning" or errors else 0
-
-
-def plural(n: int, singular: str, many: str | None = None) -> str:
-    """``n`` and the noun, e.g. ``"1 error"``, ``"2 errors"``, ``"3 anomalies"``."""
-    return f"{n} {singular if n == 1 else many or singular + 's'}"
-
-
-def _cell(text: str) -> str:
-    # Feature names and values are user text: keep each row on one line and keep terminal
-    # control sequences out (only here, in the table; the protos hold the text as it is).
-    from beam_stats.report.model import visible
-
-    return visible(text)
-
-
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    """Prints aligned columns, the last one unpadded; each cell on one line (see _cell)."""
-    cells = [[_cell(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
 def _anomalies_paths(output: str, count: int) -> list[str]:

@@ -1,8 +1,6 @@
-"""``beam-stats feature-skew``: the same examples in two datasets, joined on an identifier.
-
-Writes the ``FeatureSkewResult`` (``--output``; text when the name ends in .pbtxt), the
-mismatched pairs kept (``--samples``, JSON lines) and the input problems
-(``OUTPUT.errors.jsonl``), and prints one line per feature, most mismatches first.
+"""``beam-stats feature-skew``: the arguments of :func:`beam_stats.jobs.feature_skew` (the same
+examples in two datasets, joined on an identifier; the module says what it writes), and one
+line per feature printed from its result, most mismatches first.
 
 Exit status: 0 when every compared feature matches on every joined identifier, 1 when some
 value differs or is present on one side only, 2 on bad input.
@@ -11,14 +9,12 @@ value differs or is present on one side only, 2 on bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import add_errors_argument, report_input_problems, run_pipeline
-from beam_stats.errors import InvalidInputError
+from beam_stats.cli._common import add_errors_argument, report_input_problems
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -57,7 +53,7 @@ def _percent(part: int, whole: int) -> str:
 
 def print_result(result: Any) -> None:
     """The per-feature table and the identifier counts of a ``FeatureSkewResult``."""
-    from beam_stats.cli.schema import print_table
+    from beam_stats.cli._common import print_table
 
     rows: list[tuple[str, ...]] = [
         ("feature", "compared", "matches", "mismatches", "mismatch %", "base only", "test only")
@@ -95,64 +91,25 @@ def print_result(result: Any) -> None:
 
 
 def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
+    from beam_stats.jobs.skew import feature_skew
 
-    from beam_stats.beam import ReadRecordBatches
-    from beam_stats.beam.artifacts import errors_path as default_errors_path
-    from beam_stats.beam.writing import (
-        WriteTextFile,
-        check_outputs,
-        input_pattern,
-        match_inputs,
-    )
-    from beam_stats.pipelines.skew import (
-        DetectFeatureSkew,
-        WriteFeatureSkew,
-        WriteSkewSamples,
-        load_feature_skew,
-    )
-
-    errors_path = args.errors or default_errors_path(args.output)
-    check_outputs([*args.base, *args.test], [args.output, args.samples, errors_path])
-    match_inputs([*args.base, *args.test])
-    shards = {"num_shards": args.num_shards} if args.num_shards is not None else {}
-    detect = DetectFeatureSkew(  # bad values raise here, before the pipeline starts
+    found = feature_skew(
+        args.base,
+        args.test,
         args.id,
-        args.feature,
-        args.float_tolerance,
-        args.sample_size,
+        args.output,
+        features=args.feature,
+        samples=args.samples,
+        sample_size=args.sample_size,
+        float_tolerance=args.float_tolerance,
         absolute_tolerance=args.absolute_tolerance,
-        **shards,
+        num_shards=args.num_shards,
+        input_format=args.format,
+        errors=args.errors,
+        pipeline_options=beam_args,
     )
-    try:
-        pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
-    except ValueError as e:  # e.g. an unknown --runner
-        raise InvalidInputError(f"bad pipeline option: {e}") from e
-    base = pipeline | "ReadBase" >> ReadRecordBatches(
-        [input_pattern(p) for p in args.base], args.format
-    )
-    test = pipeline | "ReadTest" >> ReadRecordBatches(
-        [input_pattern(p) for p in args.test], args.format
-    )
-    result = (base.batches, test.batches) | "FeatureSkew" >> detect
-    written = [result | "WriteResult" >> WriteFeatureSkew(args.output)]
-    if args.samples:
-        written.append(result | "WriteSamples" >> WriteSkewSamples(args.samples))
-    written.append(
-        (base.errors, test.errors)
-        | "AllErrors" >> beam.Flatten()
-        | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> WriteTextFile(errors_path)
-    )
-    # One final step that needs every write: Beam's DaskRunner runs only the graph of the
-    # last transform (docs/RUNNERS.md).
-    _ = tuple(written) | "Done" >> beam.Flatten()
-    run_pipeline(pipeline)
-    skew = load_feature_skew(args.output)
-    print_result(skew)
-    where = args.output + (f", samples in {args.samples}" if args.samples else "")
+    print_result(found.result)
+    where = found.output + (f", samples in {found.samples}" if found.samples else "")
     print(f"result in {where}")
-    report_input_problems(errors_path)
-    differs = any(f.mismatch_count or f.base_only or f.test_only for f in skew.features)
-    return 1 if differs else 0
+    report_input_problems(found.errors)
+    return 0 if found.clean else 1

@@ -1,17 +1,24 @@
 """The jobs users run end to end, as Python functions the command line only parses
-arguments for: :func:`check` (``beam-stats run``, the main job) and
-:func:`compute_statistics` (``beam-stats stats``)."""
+arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_statistics`
+(``beam-stats stats``), :func:`validate_examples` (``beam-stats validate-examples``) and
+:func:`feature_skew` (``beam-stats feature-skew``)."""
 
 from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
+from beam_stats.jobs.examples import ExamplesResult, validate_examples
+from beam_stats.jobs.skew import SkewResult, feature_skew
 from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
 
 __all__ = [
     "OUTPUTS",
     "CheckResult",
     "CheckSpec",
+    "ExamplesResult",
+    "SkewResult",
     "StatisticsResult",
     "check",
     "compute_statistics",
+    "feature_skew",
     "inferred_schema",
+    "validate_examples",
     "with_schema",
 ]

@@ -157,7 +157,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom", "label")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -183,6 +183,7 @@ class FeatureState(_message.Message):
     NUM_INVALID_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -194,7 +195,38 @@ class FeatureState(_message.Message):
     num_invalid_weights: int
     position: int
     custom: _containers.ScalarMap[str, bytes]
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ...) -> None: ...
+    label: LabelState
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ...) -> None: ...
+
+class LabelState(_message.Message):
+    __slots__ = ("off", "class_counts", "pairs", "quantiles", "unclassified", "moments")
+    class ClassCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class QuantilesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: QuantilesState
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[QuantilesState, _Mapping]] = ...) -> None: ...
+    OFF_FIELD_NUMBER: _ClassVar[int]
+    CLASS_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    PAIRS_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_FIELD_NUMBER: _ClassVar[int]
+    UNCLASSIFIED_FIELD_NUMBER: _ClassVar[int]
+    MOMENTS_FIELD_NUMBER: _ClassVar[int]
+    off: str
+    class_counts: _containers.ScalarMap[str, int]
+    pairs: FrequentItemsState
+    quantiles: _containers.MessageMap[str, QuantilesState]
+    unclassified: int
+    moments: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, off: _Optional[str] = ..., class_counts: _Optional[_Mapping[str, int]] = ..., pairs: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., quantiles: _Optional[_Mapping[str, QuantilesState]] = ..., unclassified: _Optional[int] = ..., moments: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class DatasetState(_message.Message):
     __slots__ = ("format_version", "num_examples", "weighted_num_examples", "features", "settings", "composites")
@@ -213,7 +245,7 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites", "custom_statistics")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites", "custom_statistics", "label")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -224,6 +256,7 @@ class SketchSettings(_message.Message):
     DISTINCT_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     COMPOSITES_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     quantiles_capacity: int
     quantiles_exact_limit: int
@@ -234,7 +267,8 @@ class SketchSettings(_message.Message):
     distinct_exact_limit: int
     composites: _containers.RepeatedCompositeFieldContainer[CompositeSpec]
     custom_statistics: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ...) -> None: ...
+    label: str
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class PathSteps(_message.Message):
     __slots__ = ("step",)

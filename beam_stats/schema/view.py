@@ -253,29 +253,42 @@ def _old_style_paths(dataset: statistics_pb2.DatasetFeatureStatistics) -> dict[s
 def one_dataset(
     statistics: statistics_pb2.DatasetFeatureStatisticsList
     | statistics_pb2.DatasetFeatureStatistics,
+    name: str | None = None,
+    source: str = "",
 ) -> statistics_pb2.DatasetFeatureStatistics:
-    """The single dataset of `statistics`; of several, the one named "All Examples" (the
-    whole dataset of a sliced run, as TFDV picks it).
+    """The dataset of `statistics` named `name`; without a name, the single one, or of
+    several the one named "All Examples" (the whole dataset of a sliced run, as TFDV picks
+    it). `source` names the statistics in errors (e.g. their file).
 
     Raises:
-        InvalidInputError: `statistics` holds no dataset, or several and none of that name.
+        InvalidInputError: no dataset fits: none or several of that name, or several and
+            none named "All Examples".
     """
+    where = f"{source}: " if source else ""
     if isinstance(statistics, statistics_pb2.DatasetFeatureStatistics):
+        if name is not None and statistics.name != name:
+            raise InvalidInputError(f"{where}dataset {statistics.name!r}, not {name!r}")
         return statistics
     if not isinstance(statistics, statistics_pb2.DatasetFeatureStatisticsList):
         raise InvalidInputError(
             f"expected a DatasetFeatureStatisticsList or DatasetFeatureStatistics, "
             f"got {type(statistics).__name__}"
         )
+    names = ", ".join(repr(d.name) for d in statistics.datasets) or "none"
+    if name is not None:
+        found = [d for d in statistics.datasets if d.name == name]
+        if len(found) != 1:
+            raise InvalidInputError(f"{where}{len(found)} datasets named {name!r} (of {names})")
+        return found[0]
     if len(statistics.datasets) > 1:
         default = [d for d in statistics.datasets if d.name == DEFAULT_SLICE]
         if len(default) == 1:
             return default[0]
     if len(statistics.datasets) != 1:
-        names = ", ".join(repr(d.name) for d in statistics.datasets) or "none"
         raise InvalidInputError(
-            f"expected statistics of one dataset, got {len(statistics.datasets)} ({names}), "
-            f"none named {DEFAULT_SLICE!r}: pass one of statistics.datasets"
+            f"{where}expected statistics of one dataset, got {len(statistics.datasets)} "
+            f"({names}), none named "
+            f"{DEFAULT_SLICE!r}: choose one by name"
         )
     return statistics.datasets[0]
 

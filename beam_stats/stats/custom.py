@@ -80,11 +80,14 @@ class CustomStatisticSpec(abc.ABC):
     Attributes:
         name: an identifier, unique among the spec's statistics.
         kinds: the kinds of values it is given (``INT``, ``FLOAT``, ``STRING``, ``BYTES``);
-            a feature with values of other kinds gets no accumulator.
+            a feature with values of other kinds gets no accumulator. Keyword-only, so that a
+            subclass's own fields follow `name` positionally; a subclass that changes the
+            default keeps it keyword-only
+            (``kinds: frozenset[str] = dataclasses.field(default=..., kw_only=True)``).
     """
 
     name: str
-    kinds: frozenset[str] = KINDS
+    kinds: frozenset[str] = dataclasses.field(default=KINDS, kw_only=True)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -193,7 +196,7 @@ class MatchRate(CustomStatisticSpec):
     """
 
     pattern: str = ""
-    kinds: frozenset[str] = frozenset({"STRING"})
+    kinds: frozenset[str] = dataclasses.field(default=frozenset({"STRING"}), kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()

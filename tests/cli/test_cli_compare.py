@@ -167,3 +167,30 @@ def test_registered_in_the_main_command(pair: Path) -> None:
 
     train = str(pair / "train.pb")
     assert main(["compare", train, train]) == 0
+
+
+def test_sliced_statistics_compare_the_whole_dataset_or_the_named_slice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the library (``one_dataset``) and TFDV: of several datasets, "All Examples"
+    unless ``--dataset`` names another; infer-schema picks the same way."""
+    from beam_stats.stats import SlicingSpec, generate_statistics_from_table
+
+    slicing = SlicingSpec(features=("device",))
+    for name in ("train", "serving"):
+        table = pq.read_table(SAMPLE / f"{name}.parquet")
+        sliced = generate_statistics_from_table(table, slicing=slicing)
+        write_statistics(sliced, str(tmp_path / f"{name}.pb"))
+    base, test = str(tmp_path / "train.pb"), str(tmp_path / "serving.pb")
+    train, serving = (pq.read_table(SAMPLE / f"{n}.parquet") for n in ("train", "serving"))
+    mobile = serving["device"].to_pylist().count("mobile")
+    run(["compare", base, test])
+    assert capsys.readouterr().out.startswith(
+        f"base: {train.num_rows} examples ({base}); test: {serving.num_rows} examples"
+    )
+    run(["compare", base, test, "--dataset", "device=mobile"])
+    assert f"; test: {mobile} examples ({test})" in capsys.readouterr().out.splitlines()[0]
+    assert run(["compare", base, test, "--dataset", "device=fridge"]) == 2
+    schema_path = tmp_path / "schema.pbtxt"
+    assert run(["infer-schema", base, "--output", str(schema_path)]) == 0
+    assert load_schema(str(schema_path)).feature

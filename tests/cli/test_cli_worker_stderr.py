@@ -143,7 +143,7 @@ def test_a_bad_input_file_is_reported_in_two_lines(data: Path, tmp_path: Path) -
     done = _run(["stats", str(data), str(broken), "--output", str(out)])
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        f"1 input problems, listed in {out}.errors.jsonl; the first:",
+        f"1 input problem, listed in {out}.errors.jsonl; the first:",
         f"  {broken}: unreadable_file: Parquet magic bytes not found in footer. Either the "
         "file is corrupted or this is not a parquet file.",
     ]

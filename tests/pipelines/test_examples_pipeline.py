@@ -246,7 +246,7 @@ def test_cli_writes_bad_rows_and_the_counts_add_up(
     out, err = capsys.readouterr()
     assert f"validated {N} rows: {N - len(expected)} good, {len(expected)} bad" in out
     assert "INT_TYPE_BIG_INT" in out
-    assert "column extra: SCHEMA_NEW_COLUMN" in err and "1 input problems" in err
+    assert "column extra: SCHEMA_NEW_COLUMN" in err and "1 input problem" in err
 
 
 def test_cli_all_good_exits_0_and_bad_arguments_raise(tmp_path: Path) -> None:

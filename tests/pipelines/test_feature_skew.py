@@ -178,7 +178,7 @@ def test_cli_writes_the_result_and_samples_and_prints_a_table(
     assert table_lines[1].split()[0] == worst.feature
     assert f"{result.joined} identifiers joined and compared" in out
     assert "rows without an identifier: 3 of" in out
-    assert "1 input problems" in err and "broken.parquet" in err
+    assert "1 input problem" in err and "broken.parquet" in err
 
 
 def test_cli_on_equal_data_exits_0_and_refuses_bad_arguments(
