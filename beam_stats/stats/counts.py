@@ -11,9 +11,16 @@ of values in every example (one, for scalars), so the sketch is filled only once
 different counts have been seen; until then ``min == max`` describes the distribution
 exactly and costs nothing per row. The sketch itself is created only then, so a feature seen
 with one count (most sparse features) holds a few integers, not an empty sketch.
+
+:class:`PresenceFamily` is its registry entry (:mod:`beam_stats.stats.family`): every
+feature has this state (it is eager), stored in ``FeatureState.common``; its report goes
+first and fills in the ``common_stats`` the other families embed.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -21,6 +28,10 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
 from beam_stats.stats import histograms
+from beam_stats.stats.family import FeatureBatch, FeatureReport
+
+if TYPE_CHECKING:
+    from beam_stats.stats.spec import StatisticsSpec
 
 
 class CommonAccumulator:
@@ -167,3 +178,42 @@ class CommonAccumulator:
                     self.weighted_tot_num_values / self.weighted_num_non_missing
                 )
         return stats
+
+
+@dataclasses.dataclass(frozen=True)
+class PresenceFamily:
+    """The registry entry of :class:`CommonAccumulator` (see the module docstring)."""
+
+    name: ClassVar[str] = "presence"
+    quantiles: QuantilesSpec
+    num_values_histogram_buckets: int
+
+    @classmethod
+    def from_spec(cls, spec: StatisticsSpec) -> PresenceFamily:
+        return cls(spec.quantiles, spec.num_values_histogram_buckets)
+
+    @property
+    def eager(self) -> bool:
+        return True
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        return True
+
+    def create(self) -> CommonAccumulator:
+        return CommonAccumulator(self.quantiles)
+
+    def add(self, state: CommonAccumulator, batch: FeatureBatch) -> None:
+        state.add(batch.column.present, batch.column.num_values, batch.weights)
+
+    def load(self, msg: sketches_pb2.FeatureState) -> CommonAccumulator:
+        return CommonAccumulator.from_proto(msg.common, self.quantiles)
+
+    def write(self, state: CommonAccumulator, msg: sketches_pb2.FeatureState) -> None:
+        msg.common.CopyFrom(state.to_proto())
+
+    def report(self, state: CommonAccumulator | None, out: FeatureReport) -> None:
+        common = (state or self.create()).result(
+            out.num_examples, self.num_values_histogram_buckets, out.weighted_num_examples
+        )
+        out.common.CopyFrom(common)
+        getattr(out.stats, out.section).common_stats.CopyFrom(common)

@@ -2,6 +2,13 @@
 fused ``CombineFn`` with the built-ins, merged, stored in the sketch state and written as
 ``custom_stats``.
 
+A custom statistic's spec is itself an entry of the registry of statistic families that the
+built-ins are entries of (:mod:`beam_stats.stats.family`): the fused accumulator runs it in
+the same loop as presence, numbers and strings. The base class supplies the registry verbs
+(``takes``: batches with values of one of its ``kinds``; ``add``; ``load``/``write``: its
+state in ``FeatureState.custom`` under its name; ``report``), so a user writes only the
+ones below.
+
 A statistic is two classes, with the verbs of the built-ins:
 
 - a *spec*, an immutable, picklable configuration (a frozen dataclass subclassing
@@ -37,6 +44,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from beam_stats.errors import DeserializationError, InvalidInputError
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats.family import FeatureBatch, FeatureReport
 
 #: The kinds of feature values a statistic can ask for (``beam_stats.arrow.Kind`` values).
 KINDS = frozenset({"INT", "FLOAT", "STRING", "BYTES"})
@@ -100,6 +109,34 @@ class CustomStatisticSpec(abc.ABC):
             DeserializationError: `data` is not such a state.
         """
 
+    # The registry verbs (beam_stats.stats.family): a custom statistic is an entry of the
+    # registry as it is, next to the built-ins.
+
+    @property
+    def eager(self) -> bool:
+        return False
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        """Whether `batch` goes to this statistic: it has values of one of its kinds."""
+        column = batch.column
+        return column.kind.value in self.kinds and len(column.values) > 0
+
+    def add(self, state: CustomAccumulator, batch: FeatureBatch) -> None:
+        state.add(batch.column.values, batch.value_weights)
+
+    def load(self, msg: sketches_pb2.FeatureState) -> CustomAccumulator | None:
+        data = msg.custom.get(self.name)
+        return None if data is None else self.from_proto(data)
+
+    def write(self, state: CustomAccumulator, msg: sketches_pb2.FeatureState) -> None:
+        msg.custom[self.name] = state.to_proto()
+
+    def report(self, state: CustomAccumulator | None, out: FeatureReport) -> None:
+        """Writes each entry of the state's ``result()`` as ``<name>.<key>``."""
+        if state is not None:
+            for key, value in state.result().items():
+                out.note(f"{self.name}.{key}", value)
+
     def fingerprint(self) -> str:
         """What must agree for two states of this statistic to merge: by default the class
         and every field (sets sorted, so that every process writes the same text)."""
@@ -132,53 +169,20 @@ def check_statistics(statistics: Iterable[object]) -> tuple[CustomStatisticSpec,
     return tuple(found)
 
 
-class CustomStates:
-    """A feature's custom statistics: one accumulator per statistic that applies to it,
-    created when the feature first has values of a kind it asks for."""
+def check_stored(stored: Mapping[str, bytes], specs: tuple[CustomStatisticSpec, ...]) -> None:
+    """Checks that a FeatureState's ``custom`` map holds only states of `specs`.
 
-    __slots__ = ("accumulators", "specs")
-
-    def __init__(self, specs: tuple[CustomStatisticSpec, ...]) -> None:
-        self.specs = {spec.name: spec for spec in specs}
-        self.accumulators: dict[str, CustomAccumulator] = {}
-
-    def add(self, kind: str, values: pa.Array, weights: np.ndarray | None) -> None:
-        for name, spec in self.specs.items():
-            if kind in spec.kinds:
-                acc = self.accumulators.get(name)
-                if acc is None:
-                    acc = self.accumulators[name] = spec.create()
-                acc.add(values, weights)
-
-    def merge(self, other: CustomStates) -> None:
-        for name, theirs in other.accumulators.items():
-            mine = self.accumulators.get(name)
-            if mine is None:
-                mine = self.accumulators[name] = self.specs[name].create()
-            mine.merge(theirs)
-
-    def to_proto(self) -> dict[str, bytes]:
-        return {name: acc.to_proto() for name, acc in self.accumulators.items()}
-
-    def load(self, stored: Mapping[str, bytes]) -> None:
-        """Restores the accumulators from a FeatureState's ``custom`` map.
-
-        Raises:
-            DeserializationError: the state of a statistic this spec does not have.
-        """
-        for name, data in stored.items():
-            spec = self.specs.get(name)
-            if spec is None:
-                raise DeserializationError(f"state of an unknown custom statistic {name!r}")
-            self.accumulators[name] = spec.from_proto(data)
-
-    def results(self) -> list[tuple[str, float | str]]:
-        """(``<statistic>.<key>``, value) of every result, statistics in name order."""
-        found = []
-        for name in sorted(self.accumulators):
-            for key, value in self.accumulators[name].result().items():
-                found.append((f"{name}.{key}", value))
-        return found
+    Raises:
+        DeserializationError: the state of a statistic `specs` does not have.
+    """
+    if stored and not specs:
+        raise DeserializationError(
+            f"state of custom statistics {sorted(stored)} in a spec without them"
+        )
+    names = {spec.name for spec in specs}
+    for name in stored:
+        if name not in names:
+            raise DeserializationError(f"state of an unknown custom statistic {name!r}")
 
 
 @dataclasses.dataclass(frozen=True)

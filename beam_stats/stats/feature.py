@@ -4,6 +4,13 @@
 record batch, ``merge`` combines partitions, ``to_proto``/``from_proto`` are its lossless wire
 format, and ``result`` writes a tensorflow-metadata ``DatasetFeatureStatistics``.
 
+A :class:`FeatureAccumulator` holds one state per entry of the spec's registry of statistic
+families (``StatisticsSpec.families``, :mod:`beam_stats.stats.family`): the built-ins
+(presence, numbers, strings, value kinds) and the user's statistics alike go through the
+same loops of ``add``, ``merge``, ``to_proto``, ``from_proto`` and ``result``. The feature
+itself keeps only what decides routing and order: whether it is categorical or declared
+bytes, its column position, and the type it is reported as.
+
 Each feature's finished statistics carry its lossless state (a ``StoredFeatureState`` in the
 custom statistic ``beam_stats.state``), so statistics files merge later without the data
 (:mod:`beam_stats.stats.stored`).
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -31,16 +39,17 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
-from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
+from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
-from beam_stats.stats import histograms
 from beam_stats.stats.composite import CompositeAccumulator, write_composites
-from beam_stats.stats.counts import CommonAccumulator
-from beam_stats.stats.custom import CustomStates
+from beam_stats.stats.counts import CommonAccumulator, PresenceFamily
+from beam_stats.stats.custom import check_stored
+from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
 from beam_stats.stats.integrity import seal
-from beam_stats.stats.numeric import NumericAccumulator
-from beam_stats.stats.spec import StatisticsSpec
-from beam_stats.stats.strings import StringAccumulator
+from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
+from beam_stats.stats.numeric import NumericAccumulator, NumericFamily
+from beam_stats.stats.spec import BUILTIN_STATISTICS, StatisticsSpec
+from beam_stats.stats.strings import StringAccumulator, StringFamily
 
 #: 2: deterministic quantiles (QuantilesState fields 3-8), distinct counts with exact hashes
 #: (DistinctCountState.hashes), features with a position.
@@ -51,85 +60,81 @@ COMPOSITE_FORMAT_VERSION = 3
 #: The custom statistic that carries a feature's StoredFeatureState.
 STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
+# Where the built-ins' states are among a feature's (the registry starts with them); the
+# feature reads them to decide its type.
+_PRESENCE = BUILTIN_STATISTICS.index(PresenceFamily)
+_NUMERIC = BUILTIN_STATISTICS.index(NumericFamily)
+_STRING = BUILTIN_STATISTICS.index(StringFamily)
+_VALUE_KINDS = BUILTIN_STATISTICS.index(ValueKindsFamily)
 
 
 class FeatureAccumulator:
-    """Every statistic of one feature (see the module docstring)."""
+    """Every statistic of one feature (see the module docstring): one state per entry of
+    the spec's registry of statistic families (:mod:`beam_stats.stats.family`), and the
+    feature's own flags."""
 
-    __slots__ = (
-        "categorical",
-        "common",
-        "custom",
-        "declared_bytes",
-        "kind_counts",
-        "num_invalid_values",
-        "num_invalid_weights",
-        "numeric",
-        "path",
-        "position",
-        "spec",
-        "string",
-    )
+    __slots__ = ("categorical", "declared_bytes", "families", "path", "position", "spec", "states")
 
     def __init__(self, path: FeaturePath, spec: StatisticsSpec) -> None:
         self.path = path
         self.spec = spec
-        self.common = CommonAccumulator(spec.quantiles)
-        self.numeric: NumericAccumulator | None = None
-        self.string: StringAccumulator | None = None
-        # Custom statistics (StatisticsSpec.statistics); None while the spec has none.
-        self.custom = CustomStates(spec.statistics) if spec.statistics else None
-        self.kind_counts: collections.Counter[str] = collections.Counter()
-        self.num_invalid_values = 0
+        self.families = spec.families
+        # One state per family, None until the family takes a batch of the feature.
+        self.states: list[Any] = [f.create() if f.eager else None for f in self.families]
         self.categorical = path in spec.categorical_features
         self.declared_bytes = path in spec.bytes_features
-        self.num_invalid_weights = 0  # only on the weight feature
         # Smallest column position over the batches the feature was in (None: never a
         # column); the canonical, merge-order-free version of "the data's column order".
         self.position: int | None = None
 
-    def _string(self) -> StringAccumulator:
-        if self.string is None:
-            self.string = StringAccumulator(self.spec.frequent_items, self.spec.distinct)
-        return self.string
+    @property
+    def common(self) -> CommonAccumulator:
+        """Presence and valency (always there)."""
+        state: CommonAccumulator = self.states[_PRESENCE]
+        return state
 
-    def _numeric(self) -> NumericAccumulator:
-        if self.numeric is None:
-            self.numeric = NumericAccumulator(self.spec.quantiles, self.spec.weighted_quantiles)
-        return self.numeric
+    @property
+    def numeric(self) -> NumericAccumulator | None:
+        """Moments and quantiles, if the feature had numbers (not categorical)."""
+        state: NumericAccumulator | None = self.states[_NUMERIC]
+        return state
+
+    @property
+    def string(self) -> StringAccumulator | None:
+        """Top values and distinct count, if the feature had strings (or was categorical)."""
+        state: StringAccumulator | None = self.states[_STRING]
+        return state
+
+    @property
+    def value_kinds(self) -> ValueKindsAccumulator:
+        """Values of each kind and invalid ones (always there)."""
+        state: ValueKindsAccumulator = self.states[_VALUE_KINDS]
+        return state
 
     def add(self, column: FeatureColumn, weights: np.ndarray | None = None) -> None:
         """Adds one batch of the feature, with the examples' weights if weighted."""
-        self.common.add(column.present, column.num_values, weights)
-        kind, values = column.kind, column.values
-        self.kind_counts[kind.value] += len(values)
-        self.num_invalid_values += column.num_invalid
         # Values are in example order, so each takes its example's weight.
         value_weights = None if weights is None else np.repeat(weights, column.num_values)
-        if kind in (Kind.INT, Kind.FLOAT):
-            if self.categorical:
-                self._string().add(pc.cast(values, pa.string()), value_weights)
-            else:
-                self._numeric().add(values, value_weights)
-        elif kind in (Kind.STRING, Kind.BYTES):
-            self._string().add(values, value_weights)
-        if self.custom is not None and len(values):
-            self.custom.add(kind.value, values, value_weights)
+        batch = FeatureBatch(column, weights, value_weights, self.categorical)
+        states = self.states
+        for i, family in enumerate(self.families):
+            if family.takes(batch):
+                state = states[i]
+                if state is None:
+                    state = states[i] = family.create()
+                family.add(state, batch)
 
     def merge(self, other: FeatureAccumulator) -> None:
-        self.common.merge(other.common)
-        if other.numeric is not None:
-            self._numeric().merge(other.numeric)
-        if other.string is not None:
-            self._string().merge(other.string)
-        self.kind_counts.update(other.kind_counts)
-        self.num_invalid_values += other.num_invalid_values
+        states = self.states
+        for i, theirs in enumerate(other.states):
+            if theirs is not None:
+                mine = states[i]
+                if mine is None:
+                    mine = states[i] = self.families[i].create()
+                mine.merge(theirs)
         self.categorical = self.categorical or other.categorical
         self.declared_bytes = self.declared_bytes or other.declared_bytes
-        self.num_invalid_weights += other.num_invalid_weights
         self.note_position(other.position)
-        if other.custom is not None and self.custom is not None:
-            self.custom.merge(other.custom)
 
     def note_position(self, position: int | None) -> None:
         """Records that the feature was seen at column `position` (keeps the smallest)."""
@@ -141,77 +146,44 @@ class FeatureAccumulator:
         return (0, self.position, self.path) if self.position is not None else (1, 0, self.path)
 
     def to_proto(self) -> sketches_pb2.FeatureState:
-        msg = sketches_pb2.FeatureState(path=self.path, common=self.common.to_proto())
-        if self.numeric is not None:
-            msg.numeric.CopyFrom(self.numeric.to_proto())
-        if self.string is not None:
-            msg.string.CopyFrom(self.string.to_proto())
-        msg.kind_counts.update(self.kind_counts)
-        msg.num_invalid_values = self.num_invalid_values
+        msg = sketches_pb2.FeatureState(path=self.path)
+        for family, state in zip(self.families, self.states, strict=True):
+            if state is not None:
+                family.write(state, msg)
         msg.categorical = self.categorical
         msg.declared_bytes = self.declared_bytes
-        msg.num_invalid_weights = self.num_invalid_weights
         if self.position is not None:
             msg.position = self.position
-        if self.custom is not None:
-            msg.custom.update(self.custom.to_proto())
         return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.FeatureState, spec: StatisticsSpec) -> FeatureAccumulator:
+        """The accumulator `msg` stores.
+
+        Raises:
+            DeserializationError: `msg` holds the state of a custom statistic `spec` does
+                not have, or a damaged one.
+        """
+        check_stored(msg.custom, spec.statistics)
         acc = cls(tuple(msg.path), spec)
-        acc.common = CommonAccumulator.from_proto(msg.common, spec.quantiles)
-        if msg.HasField("numeric"):
-            acc.numeric = NumericAccumulator.from_proto(
-                msg.numeric, spec.quantiles, spec.weighted_quantiles
-            )
-        if msg.HasField("string"):
-            acc.string = StringAccumulator.from_proto(msg.string)
-        acc.kind_counts.update(dict(msg.kind_counts))
-        acc.num_invalid_values = msg.num_invalid_values
+        states = acc.states
+        for i, family in enumerate(acc.families):
+            state = family.load(msg)
+            if state is not None:
+                states[i] = state
         acc.categorical = msg.categorical
         acc.declared_bytes = msg.declared_bytes
-        acc.num_invalid_weights = msg.num_invalid_weights
         acc.position = msg.position if msg.HasField("position") else None
-        if msg.custom:
-            if acc.custom is None:
-                raise DeserializationError(
-                    f"state of custom statistics {sorted(msg.custom)} in a spec without them"
-                )
-            acc.custom.load(msg.custom)
         return acc
 
     def _reported_kind(self) -> Kind:
-        counts = self.kind_counts
-        groups = {
-            Kind.FLOAT: counts[Kind.INT.value] + counts[Kind.FLOAT.value],
-            Kind.STRING: counts[Kind.STRING.value] + counts[Kind.BYTES.value],
-            Kind.STRUCT: counts[Kind.STRUCT.value],
-        }
-        seen = [kind for kind in (Kind.FLOAT, Kind.STRING, Kind.STRUCT) if groups[kind] > 0]
-        if not seen:  # no values: the declared type of the (all-null) column, if any
-            seen = [
-                group
-                for group, kinds in (
-                    (Kind.FLOAT, (Kind.INT, Kind.FLOAT)),
-                    (Kind.STRING, (Kind.STRING, Kind.BYTES)),
-                    (Kind.STRUCT, (Kind.STRUCT,)),
-                )
-                if any(kind.value in counts for kind in kinds)
-            ]
-        group = max(seen, key=lambda kind: groups[kind], default=Kind.NULL)
-        if group is Kind.FLOAT:
-            float_seen = self.numeric is not None and self.numeric.has_float
-            return Kind.FLOAT if float_seen or Kind.FLOAT.value in counts else Kind.INT
-        if group is Kind.STRING:
-            string = self.string
-            if self.declared_bytes or (
-                Kind.BYTES.value in counts
-                and string is not None
-                and string.invalid_utf8_count * 2 > string.num_values
-            ):
-                return Kind.BYTES
-        return group
+        numeric, string = self.numeric, self.string
+        return self.value_kinds.reported_kind(
+            has_float=numeric is not None and numeric.has_float,
+            declared_bytes=self.declared_bytes,
+            mostly_invalid_utf8=string is not None
+            and string.invalid_utf8_count * 2 > string.num_values,
+        )
 
     def result(
         self,
@@ -220,125 +192,35 @@ class FeatureAccumulator:
         weighted_num_examples: float | None = None,
     ) -> statistics_pb2.FeatureNameStatistics:
         """The finished statistics, with the lossless state unless `include_state` is off,
-        and the weighted ones given the dataset's total weight."""
-        spec = self.spec
+        and the weighted ones given the dataset's total weight.
+
+        The feature decides its type; then each family of the registry writes its part, in
+        registry order."""
         stats = statistics_pb2.FeatureNameStatistics()
         stats.path.step.extend(self.path)
-        common = self.common.result(
-            num_examples, spec.num_values_histogram_buckets, weighted_num_examples
-        )
         kind = self._reported_kind()
-        categorical = self.categorical and kind in (Kind.INT, Kind.FLOAT)
         if kind is Kind.STRUCT:
-            stats.type = FeatureType.STRUCT
-            stats.struct_stats.common_stats.CopyFrom(common)
-        elif kind in (Kind.INT, Kind.FLOAT) and not categorical:
+            stats.type, section = FeatureType.STRUCT, "struct_stats"
+        elif kind in NUMBERS and not self.categorical:
             stats.type = FeatureType.FLOAT if kind is Kind.FLOAT else FeatureType.INT
-            numeric = self.numeric or NumericAccumulator(spec.quantiles, spec.weighted_quantiles)
-            num_stats, bounds = numeric.result(
-                common, spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets
-            )
-            stats.num_stats.CopyFrom(num_stats)
-            self._numeric_custom_stats(stats, numeric, bounds)
+            section = "num_stats"
         elif kind is Kind.BYTES:
-            stats.type = FeatureType.BYTES
-            self._bytes_stats(stats.bytes_stats, common)
-        else:
-            stats.type = FeatureType.INT if categorical else FeatureType.STRING
-            self._string_stats(stats, common)
-        self._type_conflict(stats, kind)
-        if self.num_invalid_values:
-            stats.custom_stats.add(name="num_invalid_values", num=self.num_invalid_values)
-        if unsupported := self.kind_counts[Kind.UNSUPPORTED.value]:
-            # Values of an Arrow type without statistics (union, interval, map ...): counted
-            # here, so that an empty STRING summary is not mistaken for no values.
-            stats.custom_stats.add(name="unsupported_values", num=unsupported)
-        if self.num_invalid_weights:
-            stats.custom_stats.add(name="num_invalid_weights", num=self.num_invalid_weights)
-        for name, value in self.custom.results() if self.custom is not None else ():
-            if isinstance(value, str):
-                stats.custom_stats.add(name=name, str=value)
-            else:
-                stats.custom_stats.add(name=name, num=value)
+            stats.type, section = FeatureType.BYTES, "bytes_stats"
+        else:  # strings, categorical numbers, and features without values
+            stats.type = FeatureType.INT if kind in NUMBERS else FeatureType.STRING
+            section = "string_stats"
+        out = FeatureReport(stats, section, kind, num_examples, weighted_num_examples)
+        for family, state in zip(self.families, self.states, strict=True):
+            family.report(state, out)
         if include_state:
             stored = sketches_pb2.StoredFeatureState(
                 format_version=FORMAT_VERSION,
-                settings=spec.settings(),
-                options=spec.options(),
+                settings=self.spec.settings(),
+                options=self.spec.options(),
                 state=self.to_proto(),
             )
             stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
         return stats
-
-    def _numeric_custom_stats(
-        self,
-        stats: statistics_pb2.FeatureNameStatistics,
-        numeric: NumericAccumulator,
-        bounds: dict[str, float],
-    ) -> None:
-        moments = numeric.moments
-        for name, value in (
-            ("num_nan", moments.num_nan),
-            ("num_pos_inf", moments.num_pos_inf),
-            ("num_neg_inf", moments.num_neg_inf),
-            *bounds.items(),
-        ):
-            stats.custom_stats.add(name=name, num=value)
-
-    def _string_stats(
-        self, stats: statistics_pb2.FeatureNameStatistics, common: statistics_pb2.CommonStatistics
-    ) -> None:
-        string_stats = stats.string_stats
-        string_stats.common_stats.CopyFrom(common)
-        string = self.string
-        if string is None or string.num_values == 0:
-            return
-        string_stats.unique = string.unique
-        string_stats.avg_length = string.total_length / string.num_values
-        string_stats.invalid_utf8_count = string.invalid_utf8_count
-        numeric = stats.type == FeatureType.INT  # a categorical int: ties as numbers (TFDV)
-        top = string.top(
-            max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
-        )
-        for value, count in top[: self.spec.num_top_values]:
-            string_stats.top_values.add(value=value, frequency=count)
-        string_stats.rank_histogram.CopyFrom(
-            histograms.rank(top, self.spec.num_rank_histogram_buckets)
-        )
-        if string.weighted_top_values is not None:
-            weighted = string.weighted_top(
-                max(self.spec.num_top_values, self.spec.num_rank_histogram_buckets), numeric
-            )
-            for value, weight in weighted[: self.spec.num_top_values]:
-                string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
-            string_stats.weighted_string_stats.rank_histogram.CopyFrom(
-                histograms.rank(weighted, self.spec.num_rank_histogram_buckets)
-            )
-        rse = 0.0 if string.unique_is_exact else self.spec.distinct.relative_standard_error
-        stats.custom_stats.add(name="top_values_max_error", num=string.top_values.offset)
-        stats.custom_stats.add(name="distinct_relative_standard_error", num=rse)
-
-    def _bytes_stats(
-        self, bytes_stats: statistics_pb2.BytesStatistics, common: statistics_pb2.CommonStatistics
-    ) -> None:
-        bytes_stats.common_stats.CopyFrom(common)
-        string = self.string
-        if string is None or string.num_values == 0:
-            return
-        bytes_stats.unique = string.unique
-        bytes_stats.avg_num_bytes = string.total_length / string.num_values
-        bytes_stats.min_num_bytes = string.min_length
-        bytes_stats.max_num_bytes = string.max_length
-        bytes_stats.max_num_bytes_int = string.max_length
-
-    def _type_conflict(self, stats: statistics_pb2.FeatureNameStatistics, kind: Kind) -> None:
-        with_values = {name: n for name, n in self.kind_counts.items() if n}
-        numeric = {Kind.INT.value, Kind.FLOAT.value}
-        strings = {Kind.STRING.value, Kind.BYTES.value}
-        if len(with_values) < 2 or set(with_values) <= numeric or set(with_values) <= strings:
-            return
-        seen = ", ".join(f"{name}: {n} values" for name, n in sorted(with_values.items()))
-        stats.custom_stats.add(name="type_conflict", str=f"{seen}; reported as {kind.value}")
 
 
 def _numeric(data_type: pa.DataType) -> bool:
@@ -419,7 +301,7 @@ class DatasetAccumulator:
         invalid = ~(np.isfinite(weights) & (weights >= 0))
         if invalid.any():
             weights[invalid] = 0.0
-            self._feature(path).num_invalid_weights += int(np.count_nonzero(invalid))
+            self._feature(path).value_kinds.num_invalid_weights += int(np.count_nonzero(invalid))
         self.weighted_num_examples += float(weights.sum())
         return weights
 

@@ -5,9 +5,18 @@ The median and both histograms come from the quantiles sketch over the finite va
 while a feature has at most ``QuantilesSpec.exact_limit`` distinct values; past that their
 certified bounds are reported with them (see :mod:`beam_stats.stats.histograms`). Merge:
 moments by Chan's formula, sketches by their own merge.
+
+:class:`NumericFamily` is its registry entry (:mod:`beam_stats.stats.family`): it takes the
+INT and FLOAT values of features not declared categorical (its state is created by a
+feature's first such batch, even one of nulls only), is stored in ``FeatureState.numeric``
+and reports ``num_stats`` with the custom statistics ``num_nan``, ``num_pos_inf``,
+``num_neg_inf`` and the error bounds.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -21,11 +30,15 @@ from beam_stats.sketches import (
     WeightedQuantilesSpec,
 )
 from beam_stats.stats import histograms
+from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
 from beam_stats.stats.moments import (
     MomentsAccumulator,
     WeightedMomentsAccumulator,
     split_finite,
 )
+
+if TYPE_CHECKING:
+    from beam_stats.stats.spec import StatisticsSpec
 
 
 class NumericAccumulator:
@@ -153,3 +166,59 @@ class NumericAccumulator:
                 histograms.quantiles(wq, wm.weight, num_quantiles_histogram_buckets)
             )
         return stats, bounds
+
+
+@dataclasses.dataclass(frozen=True)
+class NumericFamily:
+    """The registry entry of :class:`NumericAccumulator` (see the module docstring)."""
+
+    name: ClassVar[str] = "numeric"
+    quantiles: QuantilesSpec
+    weighted_quantiles: WeightedQuantilesSpec
+    num_histogram_buckets: int
+    num_quantiles_histogram_buckets: int
+
+    @classmethod
+    def from_spec(cls, spec: StatisticsSpec) -> NumericFamily:
+        return cls(
+            spec.quantiles,
+            spec.weighted_quantiles,
+            spec.num_histogram_buckets,
+            spec.num_quantiles_histogram_buckets,
+        )
+
+    @property
+    def eager(self) -> bool:
+        return False
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        return batch.column.kind in NUMBERS and not batch.categorical
+
+    def create(self) -> NumericAccumulator:
+        return NumericAccumulator(self.quantiles, self.weighted_quantiles)
+
+    def add(self, state: NumericAccumulator, batch: FeatureBatch) -> None:
+        state.add(batch.column.values, batch.value_weights)
+
+    def load(self, msg: sketches_pb2.FeatureState) -> NumericAccumulator | None:
+        if not msg.HasField("numeric"):
+            return None
+        return NumericAccumulator.from_proto(msg.numeric, self.quantiles, self.weighted_quantiles)
+
+    def write(self, state: NumericAccumulator, msg: sketches_pb2.FeatureState) -> None:
+        msg.numeric.CopyFrom(state.to_proto())
+
+    def report(self, state: NumericAccumulator | None, out: FeatureReport) -> None:
+        if out.section != "num_stats":
+            return
+        numeric = state or self.create()
+        num_stats, bounds = numeric.result(
+            out.common, self.num_histogram_buckets, self.num_quantiles_histogram_buckets
+        )
+        out.stats.num_stats.CopyFrom(num_stats)
+        moments = numeric.moments
+        out.note("num_nan", moments.num_nan)
+        out.note("num_pos_inf", moments.num_pos_inf)
+        out.note("num_neg_inf", moments.num_neg_inf)
+        for name, value in bounds.items():
+            out.note(name, value)

@@ -1,9 +1,16 @@
-"""What to compute: the options of a statistics run, as small frozen dataclasses."""
+"""What to compute: the options of a statistics run, as small frozen dataclasses.
+
+``StatisticsSpec.families`` is the registry of statistic families a run computes for every
+feature (:mod:`beam_stats.stats.family`): the built-ins of :data:`BUILTIN_STATISTICS`,
+configured from the spec, then the spec's custom ``statistics`` by name.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
+from typing import Any
 
 from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
@@ -15,7 +22,19 @@ from beam_stats.sketches import (
     WeightedQuantilesSpec,
 )
 from beam_stats.stats.composite import CompositeFeatureSpec
+from beam_stats.stats.counts import PresenceFamily
 from beam_stats.stats.custom import CustomStatisticSpec, check_statistics
+from beam_stats.stats.family import StatisticFamily
+from beam_stats.stats.kinds import ValueKindsFamily
+from beam_stats.stats.numeric import NumericFamily
+from beam_stats.stats.strings import StringFamily
+
+#: The built-in statistic families, in the order they report (the order of their
+#: ``custom_stats``): presence first, since the others embed its ``common_stats``. Each is
+#: configured from the spec by its ``from_spec``. A new built-in family is a module with its
+#: accumulator and its entry (see :class:`~beam_stats.stats.family.StatisticFamily`), a
+#: field of ``FeatureState`` for its state, and a line here.
+BUILTIN_STATISTICS = (PresenceFamily, NumericFamily, StringFamily, ValueKindsFamily)
 
 
 def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
@@ -111,6 +130,15 @@ class StatisticsSpec:
             raise InvalidInputError(f"two composites share a path among {paths}")
         object.__setattr__(self, "composites", composites)
         object.__setattr__(self, "statistics", check_statistics(self.statistics))
+
+    @functools.cached_property
+    def families(self) -> tuple[StatisticFamily[Any], ...]:
+        """The registry of this run (see the module docstring); the custom statistics by
+        name, the order their results have always been written in."""
+        builtins: tuple[StatisticFamily[Any], ...] = tuple(
+            family.from_spec(self) for family in BUILTIN_STATISTICS
+        )
+        return builtins + tuple(sorted(self.statistics, key=lambda s: s.name))
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""

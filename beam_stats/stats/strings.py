@@ -18,9 +18,18 @@ everything else works on the batch's distinct values and their counts:
 
 Empty input leaves every count at zero. Values that are not valid UTF-8 are reported with
 backslash escapes, since proto strings must be valid UTF-8.
+
+:class:`StringFamily` is its registry entry (:mod:`beam_stats.stats.family`): it takes the
+STRING and BYTES values, and the numbers of features declared categorical (as their
+decimal text), is stored in ``FeatureState.string`` and reports ``string_stats`` (with the
+custom statistics ``top_values_max_error`` and ``distinct_relative_standard_error``) or
+``bytes_stats``.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,7 +42,12 @@ from beam_stats.sketches import (
     FrequentItemsAccumulator,
     FrequentItemsSpec,
 )
+from beam_stats.stats import histograms
+from beam_stats.stats.family import NUMBERS, STRINGS, FeatureBatch, FeatureReport
 from beam_stats.stats.utf8 import invalid_utf8_mask
+
+if TYPE_CHECKING:
+    from beam_stats.stats.spec import StatisticsSpec
 
 
 def _distinct_with_counts(
@@ -185,3 +199,81 @@ class StringAccumulator:
             else None
         )
         return acc
+
+
+@dataclasses.dataclass(frozen=True)
+class StringFamily:
+    """The registry entry of :class:`StringAccumulator` (see the module docstring)."""
+
+    name: ClassVar[str] = "string"
+    frequent_items: FrequentItemsSpec
+    distinct: DistinctCountSpec
+    num_top_values: int
+    num_rank_histogram_buckets: int
+
+    @classmethod
+    def from_spec(cls, spec: StatisticsSpec) -> StringFamily:
+        return cls(
+            spec.frequent_items,
+            spec.distinct,
+            spec.num_top_values,
+            spec.num_rank_histogram_buckets,
+        )
+
+    @property
+    def eager(self) -> bool:
+        return False
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        kind = batch.column.kind
+        return kind in STRINGS or (batch.categorical and kind in NUMBERS)
+
+    def create(self) -> StringAccumulator:
+        return StringAccumulator(self.frequent_items, self.distinct)
+
+    def add(self, state: StringAccumulator, batch: FeatureBatch) -> None:
+        values = batch.column.values
+        if batch.column.kind in NUMBERS:
+            values = pc.cast(values, pa.string())
+        state.add(values, batch.value_weights)
+
+    def load(self, msg: sketches_pb2.FeatureState) -> StringAccumulator | None:
+        return StringAccumulator.from_proto(msg.string) if msg.HasField("string") else None
+
+    def write(self, state: StringAccumulator, msg: sketches_pb2.FeatureState) -> None:
+        msg.string.CopyFrom(state.to_proto())
+
+    def report(self, state: StringAccumulator | None, out: FeatureReport) -> None:
+        if state is None or state.num_values == 0:
+            return
+        if out.section == "string_stats":
+            self._string_stats(state, out)
+        elif out.section == "bytes_stats":
+            bytes_stats = out.stats.bytes_stats
+            bytes_stats.unique = state.unique
+            bytes_stats.avg_num_bytes = state.total_length / state.num_values
+            bytes_stats.min_num_bytes = state.min_length
+            bytes_stats.max_num_bytes = state.max_length
+            bytes_stats.max_num_bytes_int = state.max_length
+
+    def _string_stats(self, string: StringAccumulator, out: FeatureReport) -> None:
+        string_stats = out.stats.string_stats
+        string_stats.unique = string.unique
+        string_stats.avg_length = string.total_length / string.num_values
+        string_stats.invalid_utf8_count = string.invalid_utf8_count
+        numeric = out.kind in NUMBERS  # a categorical int: ties as numbers (TFDV)
+        k = max(self.num_top_values, self.num_rank_histogram_buckets)
+        top = string.top(k, numeric)
+        for value, count in top[: self.num_top_values]:
+            string_stats.top_values.add(value=value, frequency=count)
+        string_stats.rank_histogram.CopyFrom(histograms.rank(top, self.num_rank_histogram_buckets))
+        if string.weighted_top_values is not None:
+            weighted = string.weighted_top(k, numeric)
+            for value, weight in weighted[: self.num_top_values]:
+                string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
+            string_stats.weighted_string_stats.rank_histogram.CopyFrom(
+                histograms.rank(weighted, self.num_rank_histogram_buckets)
+            )
+        rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
+        out.note("top_values_max_error", string.top_values.offset)
+        out.note("distinct_relative_standard_error", rse)

@@ -1,0 +1,143 @@
+"""The registry of statistic families: the one protocol built-in and user statistics share.
+
+A *statistic family* is one kind of statistic computed for every feature: presence and
+valency (:mod:`~beam_stats.stats.counts`), moments and quantiles of numbers
+(:mod:`~beam_stats.stats.numeric`), top values and distinct counts of strings
+(:mod:`~beam_stats.stats.strings`), value kinds (:mod:`~beam_stats.stats.kinds`), or a
+user's statistic (:mod:`~beam_stats.stats.custom`). ``StatisticsSpec.families`` lists the
+entries of one run: the built-ins (``BUILTIN_STATISTICS`` in :mod:`~beam_stats.stats.spec`,
+configured from the spec) then the user's ``statistics`` by name. A
+:class:`~beam_stats.stats.feature.FeatureAccumulator` holds one state per entry and does
+the same to every entry:
+
+- add: ``takes(batch)`` says whether the entry wants this batch of the feature; the first
+  time it does, its state is ``create()``-d (an ``eager`` entry's state is created with the
+  feature instead), then ``add(state, batch)``;
+- merge: a state the other side has is merged into this side's (created if missing) by the
+  state's own ``merge``;
+- to_proto / from_proto: ``write(state, msg)`` puts the state in its place of the
+  ``FeatureState`` message, ``load(msg)`` reads it back (None: the message has none);
+- result: ``report(state, out)`` writes the finished statistics, entries in registry order
+  (the built-ins' ``custom_stats`` come before the user's, as they always have).
+
+Where a state lives in ``FeatureState`` is the entry's own business (a field of its own for
+each built-in, the ``custom`` map for user statistics), so the registry leaves the stored
+format as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.arrow import FeatureColumn, Kind
+from beam_stats.proto import sketches_pb2
+
+#: The kinds of numbers and of strings (a categorical feature's numbers count as strings).
+NUMBERS = frozenset({Kind.INT, Kind.FLOAT})
+STRINGS = frozenset({Kind.STRING, Kind.BYTES})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeatureBatch:
+    """One batch of one feature, as every family is given it.
+
+    Attributes:
+        column: the feature's values and presence in the batch.
+        weights: each example's weight (None: unweighted statistics).
+        value_weights: each value's weight, its example's (None: unweighted).
+        categorical: the feature's numbers are summarised like strings.
+    """
+
+    column: FeatureColumn
+    weights: np.ndarray | None
+    value_weights: np.ndarray | None
+    categorical: bool
+
+
+@dataclasses.dataclass(slots=True)
+class FeatureReport:
+    """A feature's finished statistics being written, as every family is given them.
+
+    Attributes:
+        stats: the output; its path and type are set.
+        section: the field of `stats` with the per-type statistics (``num_stats``,
+            ``string_stats``, ``bytes_stats`` or ``struct_stats``).
+        kind: the kind the feature is reported as.
+        num_examples: the dataset's examples.
+        weighted_num_examples: the dataset's total weight (None: unweighted).
+        common: presence and valency, filled in by the first entry (presence) for the
+            others to embed.
+    """
+
+    stats: statistics_pb2.FeatureNameStatistics
+    section: str
+    kind: Kind
+    num_examples: int
+    weighted_num_examples: float | None
+    common: statistics_pb2.CommonStatistics = dataclasses.field(
+        default_factory=statistics_pb2.CommonStatistics
+    )
+
+    def note(self, name: str, value: float | str) -> None:
+        """Adds the custom statistic `name` (a number, or a text)."""
+        if isinstance(value, str):
+            self.stats.custom_stats.add(name=name, str=value)
+        else:
+            self.stats.custom_stats.add(name=name, num=value)
+
+
+class Accumulator(Protocol):
+    """What the registry needs of a state besides its family's verbs: a merge."""
+
+    def merge(self, other: Any) -> None: ...
+
+
+A = TypeVar("A", bound=Accumulator)
+
+
+class StatisticFamily(Protocol[A]):
+    """An entry of the registry (see the module docstring); `A` is its state's type."""
+
+    @property
+    def name(self) -> str:
+        """Unique among a spec's families."""
+        ...
+
+    @property
+    def eager(self) -> bool:
+        """Whether every feature has this state (created with the feature), rather than
+        only the features that gave it a batch."""
+        ...
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        """Whether `batch` goes to this family (its state is created the first time)."""
+        ...
+
+    def create(self) -> A:
+        """The empty state (the identity of merge)."""
+        ...
+
+    def add(self, state: A, batch: FeatureBatch) -> None:
+        """Adds one batch the family takes to `state`."""
+        ...
+
+    def load(self, msg: sketches_pb2.FeatureState) -> A | None:
+        """The state stored in `msg` (None if it has none).
+
+        Raises:
+            DeserializationError: the stored state is damaged.
+        """
+        ...
+
+    def write(self, state: A, msg: sketches_pb2.FeatureState) -> None:
+        """Stores `state` in `msg`, losslessly (:meth:`load` reads it back)."""
+        ...
+
+    def report(self, state: A | None, out: FeatureReport) -> None:
+        """Writes the finished statistics of `state` (None: the feature never gave this
+        family a batch) into `out`."""
+        ...
