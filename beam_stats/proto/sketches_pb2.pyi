@@ -267,8 +267,24 @@ class SketchSettings(_message.Message):
     distinct_exact_limit: int
     composites: _containers.RepeatedCompositeFieldContainer[CompositeSpec]
     custom_statistics: _containers.RepeatedScalarFieldContainer[str]
-    label: str
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
+    label: LabelSettings
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ..., label: _Optional[_Union[LabelSettings, _Mapping]] = ...) -> None: ...
+
+class LabelSettings(_message.Message):
+    __slots__ = ("feature", "max_classes", "bins", "top_values", "feature_bins", "pair_capacity")
+    FEATURE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_BINS_FIELD_NUMBER: _ClassVar[int]
+    PAIR_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    feature: str
+    max_classes: int
+    bins: _containers.RepeatedScalarFieldContainer[float]
+    top_values: int
+    feature_bins: int
+    pair_capacity: int
+    def __init__(self, feature: _Optional[str] = ..., max_classes: _Optional[int] = ..., bins: _Optional[_Iterable[float]] = ..., top_values: _Optional[int] = ..., feature_bins: _Optional[int] = ..., pair_capacity: _Optional[int] = ...) -> None: ...
 
 class PathSteps(_message.Message):
     __slots__ = ("step",)

@@ -28,13 +28,17 @@ format as it was.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.arrow import FeatureColumn, Kind
 from beam_stats.proto import sketches_pb2
+
+if TYPE_CHECKING:
+    from beam_stats.stats.label_tables import LabelContext
+    from beam_stats.stats.labels import LabelBatch
 
 #: The kinds of numbers and of strings (a categorical feature's numbers count as strings).
 NUMBERS = frozenset({Kind.INT, Kind.FLOAT})
@@ -50,12 +54,14 @@ class FeatureBatch:
         weights: each example's weight (None: unweighted statistics).
         value_weights: each value's weight, its example's (None: unweighted).
         categorical: the feature's numbers are summarised like strings.
+        label: each example's label (``StatisticsSpec.label``; None without one).
     """
 
     column: FeatureColumn
     weights: np.ndarray | None
     value_weights: np.ndarray | None
     categorical: bool
+    label: LabelBatch | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -71,6 +77,7 @@ class FeatureReport:
         weighted_num_examples: the dataset's total weight (None: unweighted).
         common: presence and valency, filled in by the first entry (presence) for the
             others to embed.
+        label: what the dataset's label is (``StatisticsSpec.label``; None without one).
     """
 
     stats: statistics_pb2.FeatureNameStatistics
@@ -81,6 +88,7 @@ class FeatureReport:
     common: statistics_pb2.CommonStatistics = dataclasses.field(
         default_factory=statistics_pb2.CommonStatistics
     )
+    label: LabelContext | None = None
 
     def note(self, name: str, value: float | str) -> None:
         """Adds the custom statistic `name` (a number, or a text)."""

@@ -34,10 +34,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats._types import FeaturePath, path_str
+from beam_stats._types import FeaturePath
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
 from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
@@ -47,9 +46,12 @@ from beam_stats.stats.custom import check_stored
 from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
 from beam_stats.stats.integrity import seal
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
+from beam_stats.stats.label_tables import LabelContext, LabelFamily
+from beam_stats.stats.labels import LabelAccumulator, LabelBatch, label_batch
 from beam_stats.stats.numeric import NumericAccumulator, NumericFamily
 from beam_stats.stats.spec import BUILTIN_STATISTICS, StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator, StringFamily
+from beam_stats.stats.weights import weight_values
 
 #: 2: deterministic quantiles (QuantilesState fields 3-8), distinct counts with exact hashes
 #: (DistinctCountState.hashes), features with a position.
@@ -111,11 +113,17 @@ class FeatureAccumulator:
         state: ValueKindsAccumulator = self.states[_VALUE_KINDS]
         return state
 
-    def add(self, column: FeatureColumn, weights: np.ndarray | None = None) -> None:
-        """Adds one batch of the feature, with the examples' weights if weighted."""
+    def add(
+        self,
+        column: FeatureColumn,
+        weights: np.ndarray | None = None,
+        label: LabelBatch | None = None,
+    ) -> None:
+        """Adds one batch of the feature, with the examples' weights if weighted and their
+        labels if the spec has one."""
         # Values are in example order, so each takes its example's weight.
         value_weights = None if weights is None else np.repeat(weights, column.num_values)
-        batch = FeatureBatch(column, weights, value_weights, self.categorical)
+        batch = FeatureBatch(column, weights, value_weights, self.categorical, label)
         states = self.states
         for i, family in enumerate(self.families):
             if family.takes(batch):
@@ -176,7 +184,7 @@ class FeatureAccumulator:
         acc.position = msg.position if msg.HasField("position") else None
         return acc
 
-    def _reported_kind(self) -> Kind:
+    def reported_kind(self) -> Kind:
         numeric, string = self.numeric, self.string
         return self.value_kinds.reported_kind(
             has_float=numeric is not None and numeric.has_float,
@@ -190,15 +198,17 @@ class FeatureAccumulator:
         num_examples: int,
         include_state: bool = True,
         weighted_num_examples: float | None = None,
+        label: LabelContext | None = None,
     ) -> statistics_pb2.FeatureNameStatistics:
         """The finished statistics, with the lossless state unless `include_state` is off,
-        and the weighted ones given the dataset's total weight.
+        the weighted ones given the dataset's total weight, and what the feature says about
+        the label given its `label` context (which collects the cross statistics).
 
         The feature decides its type; then each family of the registry writes its part, in
         registry order."""
         stats = statistics_pb2.FeatureNameStatistics()
         stats.path.step.extend(self.path)
-        kind = self._reported_kind()
+        kind = self.reported_kind()
         if kind is Kind.STRUCT:
             stats.type, section = FeatureType.STRUCT, "struct_stats"
         elif kind in NUMBERS and not self.categorical:
@@ -209,7 +219,7 @@ class FeatureAccumulator:
         else:  # strings, categorical numbers, and features without values
             stats.type = FeatureType.INT if kind in NUMBERS else FeatureType.STRING
             section = "string_stats"
-        out = FeatureReport(stats, section, kind, num_examples, weighted_num_examples)
+        out = FeatureReport(stats, section, kind, num_examples, weighted_num_examples, label=label)
         for family, state in zip(self.families, self.states, strict=True):
             family.report(state, out)
         if include_state:
@@ -221,31 +231,6 @@ class FeatureAccumulator:
             )
             stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
         return stats
-
-
-def _numeric(data_type: pa.DataType) -> bool:
-    return bool(pa.types.is_integer(data_type) or pa.types.is_floating(data_type))
-
-
-def _weight_values(column: pa.Array, path: FeaturePath) -> np.ndarray:
-    """One float per example: a numeric column, or a list column (a TFRecord feature) of one
-    value per example, where an example with none or several gets NaN (an invalid weight)."""
-    if _numeric(column.type):
-        weights: np.ndarray = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        return weights.copy()
-    is_list = pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
-    if not (is_list and _numeric(column.type.value_type)):
-        raise InvalidInputError(
-            f"the weight feature {path_str(path)!r} must be a numeric column with one "
-            f"value per example, got {column.type}"
-        )
-    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
-    parents = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
-    values = pc.cast(pc.list_flatten(column), pa.float64()).to_numpy(zero_copy_only=False)
-    weights = np.full(len(column), np.nan)
-    single = lengths[parents] == 1
-    weights[parents[single]] = values[single]
-    return weights
 
 
 class DatasetAccumulator:
@@ -281,10 +266,16 @@ class DatasetAccumulator:
             )
         self.num_examples += batch.num_rows
         weights = self._weights(batch)
-        for position, column in enumerate(flatten_batch(batch)):
+        columns = list(flatten_batch(batch))
+        label = None
+        if self.spec.label is not None:
+            path = self.spec.label.path
+            found = next((c for c in columns if c.path == path), None)
+            label = label_batch(found, self.spec.label, batch.num_rows)
+        for position, column in enumerate(columns):
             feature = self._feature(column.path)
             feature.note_position(position)
-            feature.add(column, weights)
+            feature.add(column, weights, label)
         for composite in self.composites:
             composite.add(batch)
 
@@ -297,7 +288,7 @@ class DatasetAccumulator:
         if index < 0:
             weights = np.zeros(batch.num_rows)
         else:
-            weights = _weight_values(batch.column(index), path)
+            weights = weight_values(batch.column(index), path)
         invalid = ~(np.isfinite(weights) & (weights >= 0))
         if invalid.any():
             weights[invalid] = 0.0
@@ -366,12 +357,15 @@ class DatasetAccumulator:
         weighted = None
         if self.spec.weight_feature is not None:
             weighted = stats.weighted_num_examples = self.weighted_num_examples
+        label = self._label_context()
         features = collections.deque(self.ordered_features())
         if release:
             self.features, self.released = {}, True
         while features:
             feature = features.popleft()
-            stats.features.append(feature.result(self.num_examples, include_state, weighted))
+            stats.features.append(feature.result(self.num_examples, include_state, weighted, label))
+        if label is not None:
+            stats.cross_features.extend(label.cross_features)
         stored = sketches_pb2.StoredFeatureState(
             format_version=COMPOSITE_FORMAT_VERSION,
             settings=self.spec.settings(),
@@ -383,6 +377,19 @@ class DatasetAccumulator:
             )
         )
         return stats
+
+    def _label_context(self) -> LabelContext | None:
+        """The label's path, kind and examples per class, for every feature's report."""
+        spec = self.spec.label
+        if spec is None:
+            return None
+        feature = self.features.get(spec.path)
+        state: LabelAccumulator | None = None
+        if feature is not None:
+            state = feature.states[feature.families.index(LabelFamily(spec))]
+        if feature is None or state is None:
+            return LabelContext(spec.path, Kind.NULL, {})
+        return LabelContext(spec.path, feature.reported_kind(), dict(state.class_counts), state.off)
 
     def ordered_features(self) -> list[FeatureAccumulator]:
         """The features in the data's column order: by smallest column position over every

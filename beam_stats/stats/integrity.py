@@ -4,7 +4,10 @@ A statistics file can be damaged in storage or transit (a flipped bit, a bad cop
 parse: protobuf accepts most changed bytes as other values. Every ``StoredFeatureState`` is
 sealed with the CRC-32C of its deterministic serialization (the checksum field left out) when
 it is written, and checked when it is read (:mod:`beam_stats.stats.stored`). CRC-32C detects
-every burst of up to 32 changed bits and all but one in 2**32 other changes.
+every burst of up to 32 changed bits and all but one in 2**32 other changes of that
+serialization. The check is over what the bytes *mean* (they are parsed, then serialized
+again): a change that parses to the same content, such as a bool's byte ``0x01`` read as
+``0x03`` (still true), is not damage and passes.
 """
 
 from __future__ import annotations

@@ -29,11 +29,14 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.arrow import Kind
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats.family import FeatureBatch, FeatureReport
 from beam_stats.stats.labels import (
     CLASS_QUANTILES,
     LabelAccumulator,
@@ -182,26 +185,25 @@ def cross_statistics(
     *,
     label_kind: Kind,
     x_int: bool,
-) -> statistics_pb2.CrossFeatureStatistics | None:
-    """The feature's ``CrossFeatureStatistics`` with the label, as TFDV writes them:
-    ``count`` (labeled examples with the feature), lift per class from `table` (module
-    docstring) and, for a numeric feature and label, ``num_cross_stats`` (population
-    covariance and Pearson correlation of the univalent pairs). None when there is
-    neither. The caller sets ``path_x`` and ``path_y``."""
+) -> list[statistics_pb2.CrossFeatureStatistics]:
+    """The feature's ``CrossFeatureStatistics`` with the label, as TFDV writes them: one
+    with ``num_cross_stats`` for a numeric feature and label (population covariance and
+    Pearson correlation of the univalent pairs; ``count``: those pairs), and one with
+    ``categorical_cross_stats`` (lift per class from `table`, module docstring; ``count``:
+    labeled examples with the feature). The two are a ``oneof`` in TFMD, hence two
+    entries for one pair of paths. The caller sets ``path_x`` and ``path_y``."""
+    entries: list[statistics_pb2.CrossFeatureStatistics] = []
     moments = acc.moments.result() if acc.moments is not None else None
-    if table is not None:
-        count = sum(acc.class_counts.values())
-    elif acc.moments is not None and moments is not None:
-        count = acc.moments.n
-    else:
-        return None
-    cross = statistics_pb2.CrossFeatureStatistics(count=count)
-    if moments is not None:
-        cross.num_cross_stats.covariance = moments[0]
+    if acc.moments is not None and moments is not None:
+        numeric = statistics_pb2.CrossFeatureStatistics(count=acc.moments.n)
+        numeric.num_cross_stats.covariance = moments[0]
         if math.isfinite(moments[1]):
-            cross.num_cross_stats.correlation = moments[1]
+            numeric.num_cross_stats.correlation = moments[1]
+        entries.append(numeric)
     if table is None:
-        return cross
+        return entries
+    cross = statistics_pb2.CrossFeatureStatistics(count=sum(acc.class_counts.values()))
+    entries.append(cross)
     spec = acc.spec
     total = float(sum(label_counts.values()))
     rows = len(table.rows) - (1 if table.other else 0)
@@ -227,4 +229,85 @@ def cross_statistics(
                 entry.x_int = int(table.rows[i])
             else:
                 entry.x_string = table.rows[i]
-    return cross
+    return entries
+
+
+@dataclasses.dataclass
+class LabelContext:
+    """What every feature's report needs to know of the label: its path, the kind it is
+    reported as, its examples per class, and the cross statistics written so far."""
+
+    path: tuple[str, ...]
+    kind: Kind
+    counts: dict[str, int]
+    off: str = ""
+    cross_features: list[statistics_pb2.CrossFeatureStatistics] = dataclasses.field(
+        default_factory=list
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelFamily:
+    """The registry entry of :class:`~beam_stats.stats.labels.LabelAccumulator`: every
+    feature's label-conditional state, reported as its ``mutual_information`` custom
+    statistic and its ``cross_features`` entry with the label (module docstring)."""
+
+    name: ClassVar[str] = "label"
+    spec: LabelSpec
+
+    @property
+    def eager(self) -> bool:
+        return False
+
+    def takes(self, batch: FeatureBatch) -> bool:
+        return batch.label is not None
+
+    def create(self) -> LabelAccumulator:
+        return LabelAccumulator(self.spec)
+
+    def add(self, state: LabelAccumulator, batch: FeatureBatch) -> None:
+        label = batch.label
+        assert label is not None  # takes() said so
+        column = batch.column
+        state.add(column, label, categorical=batch.categorical)
+        if column.path == self.spec.path:  # the label itself: count what has no class
+            valued = (column.num_values > 0) & (label.classes < 0)
+            state.unclassified += int(np.count_nonzero(valued))
+
+    def load(self, msg: sketches_pb2.FeatureState) -> LabelAccumulator | None:
+        if not msg.HasField("label"):
+            return None
+        return LabelAccumulator.from_proto(self.spec, msg.label)
+
+    def write(self, state: LabelAccumulator, msg: sketches_pb2.FeatureState) -> None:
+        msg.label.CopyFrom(state.to_proto())
+
+    def report(self, state: LabelAccumulator | None, out: FeatureReport) -> None:
+        context = out.label
+        if context is None or state is None:
+            return
+        path = tuple(out.stats.path.step)
+        if path == context.path:
+            out.note("label_unclassified", state.unclassified)
+            if context.off:
+                out.note("label_statistics_off", context.off)
+            return
+        numeric = out.section == "num_stats"
+        table = None
+        if not context.off and context.counts:
+            classes = sorted(context.counts, key=lambda c: (-context.counts[c], c))
+            table = joint_table(state, classes, numeric=numeric)
+        if table is not None:
+            information = mutual_information(table)
+            if math.isfinite(information):
+                out.note("mutual_information", information)
+        for cross in cross_statistics(
+            state,
+            table,
+            context.counts,
+            label_kind=context.kind,
+            x_int=out.kind is Kind.INT and not numeric,
+        ):
+            cross.path_x.step.extend(path)
+            cross.path_y.step.extend(context.path)
+            context.cross_features.append(cross)

@@ -100,9 +100,35 @@ class LabelSpec:
     def path(self) -> tuple[str, ...]:
         return tuple(self.feature.split("."))
 
-    def fingerprint(self) -> str:
-        """What must agree for two label states to merge."""
-        return repr(dataclasses.astuple(self))
+    def to_proto(self) -> sketches_pb2.LabelSettings:
+        """The spec as stored in the sketch settings (states merge only when it agrees)."""
+        return sketches_pb2.LabelSettings(
+            feature=self.feature,
+            max_classes=self.max_classes,
+            bins=self.bins,
+            top_values=self.top_values,
+            feature_bins=self.feature_bins,
+            pair_capacity=self.pair_capacity,
+        )
+
+    @classmethod
+    def from_proto(cls, msg: sketches_pb2.LabelSettings) -> LabelSpec:
+        """The spec :meth:`to_proto` stored.
+
+        Raises:
+            DeserializationError: the stored settings are not a valid spec.
+        """
+        try:
+            return cls(
+                feature=msg.feature,
+                max_classes=msg.max_classes,
+                bins=tuple(msg.bins),
+                top_values=msg.top_values,
+                feature_bins=msg.feature_bins,
+                pair_capacity=msg.pair_capacity,
+            )
+        except InvalidInputError as e:
+            raise DeserializationError(f"bad stored label settings: {e}") from e
 
 
 def bucket_name(edges: Sequence[float], index: int) -> str:

@@ -26,6 +26,8 @@ from beam_stats.stats.counts import PresenceFamily
 from beam_stats.stats.custom import CustomStatisticSpec, check_statistics
 from beam_stats.stats.family import StatisticFamily
 from beam_stats.stats.kinds import ValueKindsFamily
+from beam_stats.stats.label_tables import LabelFamily
+from beam_stats.stats.labels import LabelSpec
 from beam_stats.stats.numeric import NumericFamily
 from beam_stats.stats.strings import StringFamily
 
@@ -77,6 +79,9 @@ class StatisticsSpec:
             merge only when they count the same composites.
         statistics: custom statistics computed beside the built-ins
             (:mod:`beam_stats.stats.custom`); states merge only when made with the same.
+        label: the label, for what each feature says about it (lift, mutual information,
+            covariance with a numeric label; :mod:`beam_stats.stats.labels`); states merge
+            only when made with the same label spec.
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -95,6 +100,7 @@ class StatisticsSpec:
     weight_feature: FeaturePath | None = None
     composites: tuple[CompositeFeatureSpec, ...] = ()
     statistics: tuple[CustomStatisticSpec, ...] = ()
+    label: LabelSpec | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -130,6 +136,12 @@ class StatisticsSpec:
             raise InvalidInputError(f"two composites share a path among {paths}")
         object.__setattr__(self, "composites", composites)
         object.__setattr__(self, "statistics", check_statistics(self.statistics))
+        if isinstance(self.label, str):
+            object.__setattr__(self, "label", LabelSpec(feature=self.label))
+        if self.label is not None and not isinstance(self.label, LabelSpec):
+            raise InvalidInputError(
+                f"label must be a LabelSpec or a feature name, got {self.label!r}"
+            )
 
     @functools.cached_property
     def families(self) -> tuple[StatisticFamily[Any], ...]:
@@ -138,7 +150,10 @@ class StatisticsSpec:
         builtins: tuple[StatisticFamily[Any], ...] = tuple(
             family.from_spec(self) for family in BUILTIN_STATISTICS
         )
-        return builtins + tuple(sorted(self.statistics, key=lambda s: s.name))
+        label: tuple[StatisticFamily[Any], ...] = (
+            (LabelFamily(self.label),) if self.label is not None else ()
+        )
+        return builtins + label + tuple(sorted(self.statistics, key=lambda s: s.name))
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""
@@ -175,6 +190,7 @@ class StatisticsSpec:
             num_top_values=options.num_top_values,
             num_rank_histogram_buckets=options.num_rank_histogram_buckets,
             composites=tuple(CompositeFeatureSpec.from_proto(c) for c in settings.composites),
+            label=LabelSpec.from_proto(settings.label) if settings.HasField("label") else None,
         )
 
     def settings(self) -> sketches_pb2.SketchSettings:
@@ -191,4 +207,5 @@ class StatisticsSpec:
             ),
             composites=[c.to_proto() for c in self.composites],
             custom_statistics=[s.fingerprint() for s in self.statistics],
+            label=self.label.to_proto() if self.label is not None else None,
         )

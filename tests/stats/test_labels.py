@@ -69,8 +69,9 @@ def test_lift_is_tfdvs_definition_on_the_raw_rows() -> None:
     assert label_counts == labeled["y"].value_counts().to_dict()
     table = joint_table(accs[("x",)], sorted(label_counts), numeric=False)
     assert table is not None and not table.other
-    cross = cross_statistics(accs[("x",)], table, label_counts, label_kind=Kind.STRING, x_int=False)
-    assert cross is not None
+    (cross,) = cross_statistics(
+        accs[("x",)], table, label_counts, label_kind=Kind.STRING, x_int=False
+    )
     both = labeled.dropna(subset=["x"])
     assert cross.count == len(both)
     joint = pd.crosstab(both["x"], both["y"])
@@ -167,8 +168,7 @@ def test_a_numeric_label_with_bins_has_bucket_classes() -> None:
     assert counts == {"[-inf, 0)": 1, "[0, 10)": 2, "[10, inf)": 1}
     table = joint_table(accs[("x",)], list(counts), numeric=False)
     assert table is not None
-    cross = cross_statistics(accs[("x",)], table, counts, label_kind=Kind.FLOAT, x_int=False)
-    assert cross is not None
+    (cross,) = cross_statistics(accs[("x",)], table, counts, label_kind=Kind.FLOAT, x_int=False)
     buckets = [
         (s.y_bucket.low_value, s.y_bucket.high_value)
         for s in cross.categorical_cross_stats.lift.lift_series
@@ -198,8 +198,7 @@ def test_covariance_and_correlation_of_a_numeric_label_are_numpys() -> None:
     for acc in accs[1:]:
         merged.merge(acc)
     assert not merged.class_counts  # a float label without bins has no classes
-    cross = cross_statistics(merged, None, {}, label_kind=Kind.FLOAT, x_int=False)
-    assert cross is not None
+    (cross,) = cross_statistics(merged, None, {}, label_kind=Kind.FLOAT, x_int=False)
     pairs = frame.dropna()
     assert cross.count == len(pairs)
     covariance = np.cov(pairs.x, pairs.y, bias=True)[0, 1]
