@@ -49,6 +49,23 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--weight", metavar="FEATURE", help="a numeric feature that weighs each example"
     )
     stats.add_argument(
+        "--label",
+        metavar="FEATURE",
+        help="the label: adds what each feature says about it (lift, mutual information, "
+        "covariance with a numeric label) as cross_features",
+    )
+    stats.add_argument(
+        "--label-bins",
+        metavar="EDGE,EDGE,...",
+        help="with --label: increasing edges that make classes of a numeric label",
+    )
+    stats.add_argument(
+        "--label-max-classes",
+        type=int,
+        metavar="N",
+        help="with --label: the most label classes kept (default 20)",
+    )
+    stats.add_argument(
         "--schema",
         metavar="SCHEMA",
         help="a schema whose sparse and weighted features get TFDV's statistics "
@@ -66,9 +83,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.jobs.statistics import compute_statistics
     from beam_stats.stats import SlicingSpec, StatisticsSpec
+    from beam_stats.stats.labels import LabelSpec
 
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")
+    label = None
+    if args.label is not None:
+        label = LabelSpec.from_text(args.label, args.label_bins, args.label_max_classes)
+    elif args.label_bins is not None or args.label_max_classes is not None:
+        raise InvalidInputError("--label-bins and --label-max-classes need --label")
     slicing = (
         SlicingSpec(
             features=tuple(tuple(s.split(",")) for s in args.slice),
@@ -81,7 +104,9 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         args.inputs,
         args.output,
         spec=StatisticsSpec(
-            categorical_features=frozenset(args.categorical), weight_feature=args.weight
+            categorical_features=frozenset(args.categorical),
+            weight_feature=args.weight,
+            label=label,
         ),
         slicing=slicing,
         schema=args.schema,

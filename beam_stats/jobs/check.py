@@ -57,6 +57,7 @@ from beam_stats.schema import (
 )
 from beam_stats.schema.features import SERVING, TRAINING, environment_if_declared
 from beam_stats.stats import StatisticsSpec
+from beam_stats.stats.labels import LabelSpec
 from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
 
 #: The files :func:`check` writes into its folder, by role.
@@ -78,7 +79,10 @@ class CheckSpec:
     """How :func:`check` reads the data and infers the schema (when none is given).
 
     Args:
-        labels: features present in training only: not expected in ``SERVING``.
+        labels: features present in training only: not expected in ``SERVING``. The
+            first is the label of the label-aware statistics (``statistics.label``, when
+            that is not set): lift and mutual information per feature, and concept shift
+            where both datasets have labels.
         inference: schema inference options (TFDV's defaults).
         skew_thresholds: the skew thresholds put on every feature of an inferred schema
             (as :func:`beam_stats.drift.defaults.applicable` allows; edit the schema file
@@ -98,6 +102,11 @@ class CheckSpec:
         if isinstance(self.labels, str):
             raise InvalidInputError(f"labels must be a sequence of names, got {self.labels!r}")
         object.__setattr__(self, "labels", tuple(self.labels))
+        if self.labels and self.statistics.label is None:
+            with_label = dataclasses.replace(
+                self.statistics, label=LabelSpec(feature=self.labels[0])
+            )
+            object.__setattr__(self, "statistics", with_label)
         if self.input_format is not None and self.input_format not in FORMATS:
             raise InvalidInputError(
                 f"input_format must be one of {', '.join(FORMATS)}, got {self.input_format!r}"

@@ -100,6 +100,27 @@ class LabelSpec:
     def path(self) -> tuple[str, ...]:
         return tuple(self.feature.split("."))
 
+    @classmethod
+    def from_text(
+        cls, feature: str, bins: str | None = None, max_classes: int | None = None
+    ) -> LabelSpec:
+        """A spec from command-line text: `bins` as comma-separated numbers.
+
+        Raises:
+            InvalidInputError: a bin edge is not a number, or the spec is invalid.
+        """
+        edges: tuple[float, ...] = ()
+        if bins:
+            try:
+                edges = tuple(float(edge) for edge in bins.split(","))
+            except ValueError as e:
+                raise InvalidInputError(
+                    f"label bins are numbers separated by commas, got {bins!r}"
+                ) from e
+        if max_classes is None:
+            return cls(feature=feature, bins=edges)
+        return cls(feature=feature, bins=edges, max_classes=max_classes)
+
     def to_proto(self) -> sketches_pb2.LabelSettings:
         """The spec as stored in the sketch settings (states merge only when it agrees)."""
         return sketches_pb2.LabelSettings(
