@@ -97,8 +97,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
             metavar="MEASURE=VALUE",
             help=f"a {kind} threshold (vs {against}) for every feature, e.g. psi=0.25; "
             "measures: l_infinity, jensen_shannon, normalized_abs_difference, psi, ks, "
-            "wasserstein, hellinger, chi_squared (minimum p-value), missing_fraction "
-            "(repeatable)",
+            "wasserstein, hellinger, chi_squared (minimum p-value), missing_fraction, "
+            "concept_shift (repeatable)",
         )
     infer.add_argument(
         "--num-examples-drift",

@@ -37,6 +37,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats._types import FeaturePath
 from beam_stats.drift import categorical, numeric
 from beam_stats.drift.chi_square import chi_squared
+from beam_stats.drift.concept import concept_shift
 from beam_stats.drift.defaults import applicable
 from beam_stats.drift.hellinger import hellinger_categorical, hellinger_numeric
 from beam_stats.drift.infinity_norm import l_infinity
@@ -85,6 +86,7 @@ MEASURES = (
     "hellinger",
     "chi_squared",
     "missing_fraction",
+    "concept_shift",
 )
 
 
@@ -244,6 +246,8 @@ def compare_feature(
     for name in wanted:
         if name == "missing_fraction":
             distance, note = _missing(base, test)
+        elif name == "concept_shift":
+            distance, note = _concept(base, test)
         else:
             distance, note = _distribution(name, base, test, spec)
         measured.append(Measured(name, distance, threshold.get(name), note))
@@ -260,6 +264,17 @@ def _missing(base: FeatureData | None, test: FeatureData | None) -> tuple[Distan
         return None, "no examples to count"
     detail = f"missing in {100 * a:.4g}% of base examples, {100 * b:.4g}% of test examples"
     return Distance(abs(b - a), 0.0, "statistics", detail), ""
+
+
+def _concept(base: FeatureData | None, test: FeatureData | None) -> tuple[Distance | None, str]:
+    if base is None or test is None:
+        return None, f"only in the {'test' if base is None else 'base'} statistics"
+    a = base.accumulator.label if base.accumulator is not None else None
+    b = test.accumulator.label if test.accumulator is not None else None
+    if a is None or b is None:
+        return None, "no label-aware statistics (--label) in a dataset"
+    found = concept_shift(a, b, numeric=base.kind == "numeric")
+    return found, "" if found else "no labeled values in a dataset"
 
 
 def _distribution(

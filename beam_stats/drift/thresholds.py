@@ -16,6 +16,7 @@ measure (Python name)           schema field
 ``hellinger``                   ``... .hellinger.threshold``
 ``chi_squared``                 ``... .chi_squared.min_p_value`` (an anomaly *below* it)
 ``missing_fraction``            ``... .missing_fraction.threshold``
+``concept_shift``               ``... .concept_shift.threshold``
 ==============================  ===============================================================
 
 The first three are tensorflow-metadata's ``FeatureComparator`` fields, so TFDV reads and
@@ -57,6 +58,7 @@ OWN_FIELDS = {
     "hellinger": "hellinger",
     "chi_squared": "chi_squared",
     "missing_fraction": "missing_fraction",
+    "concept_shift": "concept_shift",
 }
 
 
@@ -75,6 +77,8 @@ class Thresholds:
         chi_squared: the smallest acceptable p-value of the chi-squared test (categorical).
         missing_fraction: the largest acceptable change of the fraction of examples
             without the feature (every feature).
+        concept_shift: the largest acceptable change of P(label | feature)
+            (:mod:`beam_stats.drift.concept`; features with label-aware statistics).
     """
 
     l_infinity: float | None = None
@@ -86,6 +90,7 @@ class Thresholds:
     hellinger: float | None = None
     chi_squared: float | None = None
     missing_fraction: float | None = None
+    concept_shift: float | None = None
 
     def __post_init__(self) -> None:
         for name, value in self.items():

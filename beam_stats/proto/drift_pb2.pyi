@@ -18,20 +18,22 @@ class ChiSquaredThreshold(_message.Message):
     def __init__(self, min_p_value: _Optional[float] = ...) -> None: ...
 
 class ComparatorThresholds(_message.Message):
-    __slots__ = ("population_stability_index", "kolmogorov_smirnov", "normalized_wasserstein", "hellinger", "chi_squared", "missing_fraction")
+    __slots__ = ("population_stability_index", "kolmogorov_smirnov", "normalized_wasserstein", "hellinger", "chi_squared", "missing_fraction", "concept_shift")
     POPULATION_STABILITY_INDEX_FIELD_NUMBER: _ClassVar[int]
     KOLMOGOROV_SMIRNOV_FIELD_NUMBER: _ClassVar[int]
     NORMALIZED_WASSERSTEIN_FIELD_NUMBER: _ClassVar[int]
     HELLINGER_FIELD_NUMBER: _ClassVar[int]
     CHI_SQUARED_FIELD_NUMBER: _ClassVar[int]
     MISSING_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    CONCEPT_SHIFT_FIELD_NUMBER: _ClassVar[int]
     population_stability_index: DistanceThreshold
     kolmogorov_smirnov: DistanceThreshold
     normalized_wasserstein: DistanceThreshold
     hellinger: DistanceThreshold
     chi_squared: ChiSquaredThreshold
     missing_fraction: DistanceThreshold
-    def __init__(self, population_stability_index: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., kolmogorov_smirnov: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., normalized_wasserstein: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., hellinger: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., chi_squared: _Optional[_Union[ChiSquaredThreshold, _Mapping]] = ..., missing_fraction: _Optional[_Union[DistanceThreshold, _Mapping]] = ...) -> None: ...
+    concept_shift: DistanceThreshold
+    def __init__(self, population_stability_index: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., kolmogorov_smirnov: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., normalized_wasserstein: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., hellinger: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., chi_squared: _Optional[_Union[ChiSquaredThreshold, _Mapping]] = ..., missing_fraction: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., concept_shift: _Optional[_Union[DistanceThreshold, _Mapping]] = ...) -> None: ...
 
 class FeatureComparators(_message.Message):
     __slots__ = ("skew", "drift")

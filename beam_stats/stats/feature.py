@@ -108,6 +108,15 @@ class FeatureAccumulator:
         return state
 
     @property
+    def label(self) -> LabelAccumulator | None:
+        """The label-conditional state, if the spec has a label and the feature had one."""
+        for family, state in zip(self.families, self.states, strict=True):
+            if isinstance(family, LabelFamily):
+                found: LabelAccumulator | None = state
+                return found
+        return None
+
+    @property
     def value_kinds(self) -> ValueKindsAccumulator:
         """Values of each kind and invalid ones (always there)."""
         state: ValueKindsAccumulator = self.states[_VALUE_KINDS]

@@ -314,6 +314,8 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
          _breach("chi-squared test p-value", "below")),
         ("COMPARATOR_MISSING_FRACTION_HIGH", "distribution_comparators", "", False,
          _breach("change of the fraction of examples missing the feature")),
+        ("COMPARATOR_CONCEPT_SHIFT_HIGH", "distribution_comparators", "", False,
+         _breach("concept shift (change of the label's distribution given the feature)")),
     ), anomaly_type=_CUSTOM),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,

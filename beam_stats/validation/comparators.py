@@ -21,9 +21,11 @@ measure                        anomaly type (short description)
                                (``COMPARATOR_CHI_SQUARED_P_VALUE_LOW``)
 ``missing_fraction``           CUSTOM_VALIDATION
                                (``COMPARATOR_MISSING_FRACTION_HIGH``)
+``concept_shift``              CUSTOM_VALIDATION
+                               (``COMPARATOR_CONCEPT_SHIFT_HIGH``)
 =============================  ================================================
 
-tensorflow-metadata has no anomaly type for the last six, so they share
+tensorflow-metadata has no anomaly type for the last seven, so they share
 ``CUSTOM_VALIDATION`` and are told apart by their short description, a stable name. The
 long description gives the value (with its error bound where one exists), the threshold
 and what was read (sketch state or finished statistics).
@@ -116,6 +118,12 @@ ANOMALIES: dict[str, tuple[int, int | None, str, str]] = {
         None,
         "COMPARATOR_MISSING_FRACTION_HIGH",
         "change of the fraction of examples missing the feature",
+    ),
+    "concept_shift": (
+        AnomalyType.CUSTOM_VALIDATION,
+        None,
+        "COMPARATOR_CONCEPT_SHIFT_HIGH",
+        "concept shift (change of the label's distribution given the feature)",
     ),
 }
 #: (treatment, control) names of each comparison, as TFDV writes them.

@@ -91,3 +91,30 @@ def test_small_buckets_cannot_raise_an_alarm() -> None:
     base.loc[base.x == "common", "y"] = "pos"
     big = concept_shift(_state(base)["x"], b, numeric=False)
     assert big is not None and big.value > 0.4 and '"common"' in big.detail
+
+
+def test_validation_raises_it_on_the_reversed_feature_only() -> None:
+    """End to end: label-aware statistics of both datasets, drift thresholds on every
+    feature; a concept-shift anomaly on x1 alone, and none for an unshifted pair."""
+    from beam_stats import infer_schema, set_drift_thresholds, validate_statistics
+    from beam_stats.stats import StatisticsSpec, generate_statistics_from_table
+    from beam_stats.validation import anomaly_rows
+
+    spec = StatisticsSpec(label="y")
+
+    def stats(frame: pd.DataFrame) -> object:
+        return generate_statistics_from_table(
+            pa.Table.from_pandas(frame, preserve_index=False), spec
+        )
+
+    previous = stats(_data(0, False))
+    schema = infer_schema(previous)
+    for name in ("x1", "x2", "x3"):
+        schema = set_drift_thresholds(schema, name, concept_shift=0.1)
+    for current, expected in ((_data(1, True), {"x1"}), (_data(2, False), set())):
+        found = validate_statistics(stats(current), schema, previous_statistics=previous)
+        rows = [
+            r for r in anomaly_rows(found) if r.short_description == "COMPARATOR_CONCEPT_SHIFT_HIGH"
+        ]
+        assert {r.feature for r in rows} == expected
+        assert all('"a"' in r.description or '"b"' in r.description for r in rows)

@@ -19,6 +19,7 @@ from test_validation_anomalies import CASES
 
 import beam_stats
 from beam_stats import set_drift_thresholds, set_skew_thresholds
+from beam_stats.stats import StatisticsSpec
 from beam_stats.validation import ValidationSpec, anomaly_rows, validate_statistics
 from beam_stats.validation.catalogue import CATALOGUE, FAMILIES, AnomalyEntry, main, render_markdown
 from beam_stats.validation.examples import ExampleChecks
@@ -188,9 +189,10 @@ class Trigger:
     table: dict[str, Any]  # the data, as columns (checked per example too)
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     patch: Any = None  # edits the statistics (TFDV's custom statistics beam-stats lacks)
+    spec: StatisticsSpec | None = None
 
     def statistics(self) -> statistics_pb2.DatasetFeatureStatisticsList:
-        result = stats(self.table)
+        result = stats(self.table, self.spec)
         if self.patch is not None:
             self.patch(result.datasets[0].features[0])
         return result
@@ -354,6 +356,14 @@ for _name, _ratio in (("COMPARATOR_LOW_NUM_EXAMPLES", 0.9), ("COMPARATOR_HIGH_NU
 TRIGGERS["SCHEMA_TRAINING_SERVING_SKEW"] = Trigger(
     schema(INT + "}"), {"x": [1]}, {"serving_statistics": stats({"x": [1.5]})}
 )
+# The label's effect reversed: P(y | x=a) goes from 1 to 0 in 40 examples per value.
+_LABELED = StatisticsSpec(label="y")
+TRIGGERS["COMPARATOR_CONCEPT_SHIFT_HIGH"] = Trigger(
+    set_drift_thresholds(schema(BYTES + "}"), "x", concept_shift=0.1),
+    {"x": ["a", "b"] * 40, "y": [1, 0] * 40},
+    {"previous_statistics": stats({"x": ["a", "b"] * 40, "y": [0, 1] * 40}, _LABELED)},
+    spec=_LABELED,
+)
 #: Entries no cheap statistics trigger: none left.
 UNTRIGGERED: set[str] = set()
 
@@ -374,7 +384,7 @@ def test_coverage_of_the_triggers() -> None:
     """Which entries the validation test below triggers (a count the report quotes)."""
     assert set(TRIGGERS) <= set(BY_NAME)
     assert set(BY_NAME) - set(TRIGGERS) == UNTRIGGERED
-    assert len(TRIGGERS) == len(CATALOGUE) == 67
+    assert len(TRIGGERS) == len(CATALOGUE) == 68
 
 
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
