@@ -5,7 +5,9 @@ non-null batch of the file reads as (int64, float64, bool, else string), allowin
 unreadable values. Unreadable values become null, yield a ``wrong_type`` record naming the
 first of them, and are counted in the field's metadata, so the statistics report them too
 (``num_invalid_values``). Rows with the wrong number of fields yield ``malformed_row``
-records; invalid UTF-8 stays as bytes.
+records (bytes that are not UTF-8 escaped in the message); a column holding invalid UTF-8
+stays bytes. Arrow is given the file through :class:`~beam_stats.beam._utf8.EscapedStream`,
+so that it can hand such a row to the invalid-row handler.
 
 Only an empty cell is missing: ``NA``, ``N/A``, ``null`` ... are values (the country code
 "NA" is one), as with pandas' ``keep_default_na=False`` and TFDV's CSV decoder; ``NaN`` in a
@@ -26,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from beam_stats.arrow import INVALID_VALUES_KEY
-from beam_stats.beam._inputs import open_input, open_stream
+from beam_stats.beam._inputs import open_stream
+from beam_stats.beam._utf8 import EscapedStream, quoted, unescape, unescape_text
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record, unique_names
 
 _INTEGER = r"^[-+]?\d{1,18}$"
@@ -100,30 +103,16 @@ def _parse_column(
 def _header(path: str) -> tuple[list[str], bool, list[str]]:
     """The column names, whether they differ from the header's own (then the reader is
     given them), and a message per change."""
-    probe = pcsv.open_csv(
-        open_input(path),
-        read_options=pcsv.ReadOptions(block_size=_SNIFF, use_threads=False),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-        convert_options=pcsv.ConvertOptions(check_utf8=False),
-    )
-    messages = []
-    try:
-        names = probe.schema.names
-    except UnicodeDecodeError:
-        first = pcsv.open_csv(
-            open_input(path),
-            read_options=pcsv.ReadOptions(
-                block_size=_SNIFF, use_threads=False, autogenerate_column_names=True
-            ),
+    with EscapedStream(open_stream(path)) as f:
+        header = pcsv.open_csv(
+            f,
+            read_options=pcsv.ReadOptions(block_size=_SNIFF, use_threads=False),
             parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-            convert_options=pcsv.ConvertOptions(
-                column_types={f"f{i}": pa.binary() for i in range(len(probe.schema))}
-            ),
-        ).read_next_batch()
-        names = [
-            (column[0].as_py() or b"").decode("utf-8", "backslashreplace")
-            for column in first.columns
-        ]
+            convert_options=pcsv.ConvertOptions(check_utf8=False),
+        ).schema.names
+    names = [unescape_text(name) for name in header]
+    messages = []
+    if names != header:
         messages.append(f"the header is not UTF-8; its names read as {names!r}"[:MAX_EXAMPLE])
     distinct, renames = unique_names(names)
     return distinct, bool(messages or renames), messages + renames
@@ -155,17 +144,23 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
     while True:
         bad_rows: list[dict[str, Any]] = []  # filled by the reader's invalid-row handler
         try:
-            reader = _open_reader(path, names, given, block_size, rows + malformed, bad_rows)
-            for batch in iter(reader.read_next_batch, None):
-                malformed += len(bad_rows)
-                yield from bad_rows
-                bad_rows.clear()
-                converted, problems = _convert(path, names, types, batch, rows)
-                yield from problems
-                if held is not None:
-                    yield held[1]
-                held = (batch, converted)
-                rows += batch.num_rows
+            with EscapedStream(open_stream(path)) as stream:
+                skip = rows + malformed
+                reader = _open_reader(stream, path, names, given, block_size, skip, bad_rows)
+                for batch in iter(reader.read_next_batch, None):
+                    malformed += len(bad_rows)
+                    yield from bad_rows
+                    bad_rows.clear()
+                    batch = pa.RecordBatch.from_arrays(
+                        [unescape(column, stream.escaped) for column in batch.columns],
+                        schema=batch.schema,
+                    )
+                    converted, problems = _convert(path, names, types, batch, rows)
+                    yield from problems
+                    if held is not None:
+                        yield held[1]
+                    held = (batch, converted)
+                    rows += batch.num_rows
             yield from bad_rows
             break
         except pa.ArrowInvalid as e:
@@ -216,6 +211,7 @@ def _ends_in_open_quote(path: str, raw: pa.RecordBatch) -> bool:
 
 
 def _open_reader(
+    stream: EscapedStream,
     path: str,
     names: list[str],
     given: bool,
@@ -229,14 +225,14 @@ def _open_reader(
                 path,
                 "malformed_row",
                 f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-                f"{row.text[:MAX_EXAMPLE]!r}",
+                f"{quoted(row.text, MAX_EXAMPLE)}",
                 row.number,
             )
         )
         return "skip"
 
     return pcsv.open_csv(
-        open_input(path),
+        stream,
         read_options=pcsv.ReadOptions(
             block_size=block_size,
             use_threads=False,
