@@ -14,11 +14,18 @@ Only an empty cell is missing: ``NA``, ``N/A``, ``null`` ... are values (the cou
 number column is a float NaN (``num_nan``). A header that is not UTF-8 is read with its bad
 bytes escaped; repeated header names become distinct features (``name (2)``). A row longer
 than a block makes the reader start again after the rows already read, with bigger blocks.
+
+A row is a CSV record: a quoted value runs to its closing quote, line breaks included (the
+reader is told so, else a block could start inside a value), and rows are numbered as
+records, the header being 1. A quote never closed makes Arrow read every line after it
+into the last value: that row is one ``malformed_row`` record and is left out.
+
 A file that is not text (a NUL byte in its first 64 KiB) is one ``unreadable_file`` record.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any, TypeAlias
 
@@ -142,15 +149,14 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
     # The last batch is held back until the file ends: its last row may be an unclosed quote.
     held: tuple[pa.RecordBatch, pa.RecordBatch] | None = None
     while True:
-        bad_rows: list[dict[str, Any]] = []  # filled by the reader's invalid-row handler
+        bad_rows = _InvalidRows(path)  # filled by the reader's invalid-row handler
         try:
             with EscapedStream(open_stream(path)) as stream:
-                skip = rows + malformed
-                reader = _open_reader(stream, path, names, given, block_size, skip, bad_rows)
+                skip = rows + malformed  # rows, not lines: a value may hold line breaks
+                reader = _open_reader(stream, names, given, block_size, skip, bad_rows)
                 for batch in iter(reader.read_next_batch, None):
-                    malformed += len(bad_rows)
-                    yield from bad_rows
-                    bad_rows.clear()
+                    malformed += len(bad_rows.records)
+                    yield from bad_rows.take()
                     batch = pa.RecordBatch.from_arrays(
                         [unescape(column, stream.escaped) for column in batch.columns],
                         schema=batch.schema,
@@ -161,76 +167,89 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
                         yield held[1]
                     held = (batch, converted)
                     rows += batch.num_rows
-            yield from bad_rows
+            yield from bad_rows.take()
             break
         except pa.ArrowInvalid as e:
             if "straddl" in str(e) and block_size < _MAX_BLOCK:
                 block_size *= 4  # a row longer than a block: start after the rows read
                 continue  # the bad rows of the unread batch are found again
-            yield from bad_rows
+            yield from bad_rows.take()
             if "Empty CSV file" not in str(e):
                 yield error_record(path, "unreadable_file", f"after data row {rows}: {e}")
             break
     if held is not None:
         raw, converted = held
         if _ends_in_open_quote(path, raw):
+            rows -= 1
             yield error_record(
                 path,
                 "malformed_row",
-                f"data row {rows}: a quoted field is never closed, so the "
-                f"{_line_breaks(raw)} lines after it to the end of the file were read into "
-                "it; the row is left out (close the quote to read those lines as rows)",
+                f"a quoted field is never closed, so the {_line_breaks(raw)} lines after it "
+                "to the end of the file were read into it; the row is left out (close the "
+                "quote to read those lines as rows)",
+                rows + malformed + 2,  # the header is row 1
             )
             converted = converted.slice(0, converted.num_rows - 1)
-            rows -= 1
         yield converted
     if rows == 0:
         yield error_record(path, "empty_file", "the file has no data rows")
 
 
-def _last_cells(raw: pa.RecordBatch) -> list[bytes]:
-    return [value for column in raw.columns if (value := column[-1].as_py()) is not None]
-
-
 def _line_breaks(raw: pa.RecordBatch) -> int:
-    cells = [cell.rstrip(b"\r\n") for cell in _last_cells(raw)]
-    return max(cell.count(b"\n") or cell.count(b"\r") for cell in cells)
+    """Line breaks (CR LF, CR or LF) in the last value of the last row."""
+    last = (raw.column(raw.num_columns - 1)[-1].as_py() or b"").rstrip(b"\r\n")
+    return last.count(b"\n") + last.count(b"\r") - last.count(b"\r\n")
 
 
 def _ends_in_open_quote(path: str, raw: pa.RecordBatch) -> bool:
-    """Whether the file ends inside a quoted field: then Arrow reads every line from the
-    opening quote to the end of the file as one value of the last row. Only looked at when
-    a value of the last row holds a line break, and the file does not end with a quote."""
-    if raw.num_rows == 0 or not any(b"\n" in c or b"\r" in c for c in _last_cells(raw)):
+    """Whether the file ends inside a quoted field. Then Arrow reads every byte from the
+    opening quote to the end of the file as the last value of the last row, so the file
+    ends with a comma or line break, the quote, and that value with its quotes doubled.
+    A closed quote ends the file with a quote or what follows it; an unquoted value does
+    not start with a quote."""
+    if raw.num_rows == 0:
         return False
-    tail = b""
+    last = raw.column(raw.num_columns - 1)[-1].as_py() or b""
+    expected = b'"' + last.replace(b'"', b'""')
+    size = len(expected) + 1
     with open_stream(path) as f:
+        if f.seekable():
+            f.seek(max(0, f.seek(0, io.SEEK_END) - size))
+        tail = b""
         while chunk := f.read(1 << 20):
-            tail = (tail + chunk)[-64:]
-    return not tail.rstrip(b"\r\n").endswith(b'"')
+            tail = (tail + chunk)[-size:]
+    return tail[1:] == expected and tail[:1] in (b",", b"\n", b"\r")
+
+
+class _InvalidRows:
+    """Arrow's invalid-row handler: a ``malformed_row`` record per row, with the row's
+    number (the header is row 1; a quoted value with line breaks is one row)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self.records: list[dict[str, Any]] = []
+
+    def __call__(self, row: Any) -> str:
+        message = (
+            f"expected {row.expected_columns} fields, got {row.actual_columns}: "
+            f"{quoted(row.text, MAX_EXAMPLE)}"
+        )
+        self.records.append(error_record(self._path, "malformed_row", message, row.number))
+        return "skip"
+
+    def take(self) -> list[dict[str, Any]]:
+        records, self.records = self.records, []
+        return records
 
 
 def _open_reader(
     stream: EscapedStream,
-    path: str,
     names: list[str],
     given: bool,
     block_size: int,
     skip: int,
-    problems: list[dict[str, Any]],
+    on_invalid_row: _InvalidRows,
 ) -> pcsv.CSVStreamingReader:
-    def on_invalid_row(row: Any) -> str:
-        problems.append(
-            error_record(
-                path,
-                "malformed_row",
-                f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-                f"{quoted(row.text, MAX_EXAMPLE)}",
-                row.number,
-            )
-        )
-        return "skip"
-
     return pcsv.open_csv(
         stream,
         read_options=pcsv.ReadOptions(
@@ -241,9 +260,12 @@ def _open_reader(
             skip_rows_after_names=skip,
         ),
         # Blank lines are rows too (a one-column file's nulls), or reported as malformed:
-        # never skipped silently.
+        # never skipped silently. A quoted value may hold line breaks: without
+        # newlines_in_values, a block can end inside one and the next start mid-value.
         parse_options=pcsv.ParseOptions(
-            invalid_row_handler=on_invalid_row, ignore_empty_lines=False
+            invalid_row_handler=on_invalid_row,
+            ignore_empty_lines=False,
+            newlines_in_values=True,
         ),
         convert_options=pcsv.ConvertOptions(
             column_types={name: pa.binary() for name in names},
