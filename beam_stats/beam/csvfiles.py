@@ -5,18 +5,27 @@ non-null batch of the file reads as (int64, float64, bool, else string), allowin
 unreadable values. Unreadable values become null, yield a ``wrong_type`` record naming the
 first of them, and are counted in the field's metadata, so the statistics report them too
 (``num_invalid_values``). Rows with the wrong number of fields yield ``malformed_row``
-records; invalid UTF-8 stays as bytes.
+records (bytes that are not UTF-8 escaped in the message); a column holding invalid UTF-8
+stays bytes. Arrow is given the file through :class:`~beam_stats.beam._utf8.EscapedStream`,
+so that it can hand such a row to the invalid-row handler.
 
 Only an empty cell is missing: ``NA``, ``N/A``, ``null`` ... are values (the country code
 "NA" is one), as with pandas' ``keep_default_na=False`` and TFDV's CSV decoder; ``NaN`` in a
 number column is a float NaN (``num_nan``). A header that is not UTF-8 is read with its bad
 bytes escaped; repeated header names become distinct features (``name (2)``). A row longer
 than a block makes the reader start again after the rows already read, with bigger blocks.
+
+A row is a CSV record: a quoted value runs to its closing quote, line breaks included (the
+reader is told so, else a block could start inside a value), and rows are numbered as
+records, the header being 1. A quote never closed makes Arrow read every line after it
+into the last value: that row is one ``malformed_row`` record and is left out.
+
 A file that is not text (a NUL byte in its first 64 KiB) is one ``unreadable_file`` record.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any, TypeAlias
 
@@ -26,7 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from beam_stats.arrow import INVALID_VALUES_KEY
-from beam_stats.beam._inputs import open_input, open_stream
+from beam_stats.beam._inputs import open_stream
+from beam_stats.beam._utf8 import EscapedStream, quoted, unescape, unescape_text
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record, unique_names
 
 _INTEGER = r"^[-+]?\d{1,18}$"
@@ -100,30 +110,16 @@ def _parse_column(
 def _header(path: str) -> tuple[list[str], bool, list[str]]:
     """The column names, whether they differ from the header's own (then the reader is
     given them), and a message per change."""
-    probe = pcsv.open_csv(
-        open_input(path),
-        read_options=pcsv.ReadOptions(block_size=_SNIFF, use_threads=False),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-        convert_options=pcsv.ConvertOptions(check_utf8=False),
-    )
-    messages = []
-    try:
-        names = probe.schema.names
-    except UnicodeDecodeError:
-        first = pcsv.open_csv(
-            open_input(path),
-            read_options=pcsv.ReadOptions(
-                block_size=_SNIFF, use_threads=False, autogenerate_column_names=True
-            ),
+    with EscapedStream(open_stream(path)) as f:
+        header = pcsv.open_csv(
+            f,
+            read_options=pcsv.ReadOptions(block_size=_SNIFF, use_threads=False),
             parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-            convert_options=pcsv.ConvertOptions(
-                column_types={f"f{i}": pa.binary() for i in range(len(probe.schema))}
-            ),
-        ).read_next_batch()
-        names = [
-            (column[0].as_py() or b"").decode("utf-8", "backslashreplace")
-            for column in first.columns
-        ]
+            convert_options=pcsv.ConvertOptions(check_utf8=False),
+        ).schema.names
+    names = [unescape_text(name) for name in header]
+    messages = []
+    if names != header:
         messages.append(f"the header is not UTF-8; its names read as {names!r}"[:MAX_EXAMPLE])
     distinct, renames = unique_names(names)
     return distinct, bool(messages or renames), messages + renames
@@ -153,90 +149,109 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
     # The last batch is held back until the file ends: its last row may be an unclosed quote.
     held: tuple[pa.RecordBatch, pa.RecordBatch] | None = None
     while True:
-        bad_rows: list[dict[str, Any]] = []  # filled by the reader's invalid-row handler
+        bad_rows = _InvalidRows(path)  # filled by the reader's invalid-row handler
         try:
-            reader = _open_reader(path, names, given, block_size, rows + malformed, bad_rows)
-            for batch in iter(reader.read_next_batch, None):
-                malformed += len(bad_rows)
-                yield from bad_rows
-                bad_rows.clear()
-                converted, problems = _convert(path, names, types, batch, rows)
-                yield from problems
-                if held is not None:
-                    yield held[1]
-                held = (batch, converted)
-                rows += batch.num_rows
-            yield from bad_rows
+            with EscapedStream(open_stream(path)) as stream:
+                skip = rows + malformed  # rows, not lines: a value may hold line breaks
+                reader = _open_reader(stream, names, given, block_size, skip, bad_rows)
+                for batch in iter(reader.read_next_batch, None):
+                    malformed += len(bad_rows.records)
+                    yield from bad_rows.take()
+                    batch = pa.RecordBatch.from_arrays(
+                        [unescape(column, stream.escaped) for column in batch.columns],
+                        schema=batch.schema,
+                    )
+                    converted, problems = _convert(path, names, types, batch, rows)
+                    yield from problems
+                    if held is not None:
+                        yield held[1]
+                    held = (batch, converted)
+                    rows += batch.num_rows
+            yield from bad_rows.take()
             break
         except pa.ArrowInvalid as e:
             if "straddl" in str(e) and block_size < _MAX_BLOCK:
                 block_size *= 4  # a row longer than a block: start after the rows read
                 continue  # the bad rows of the unread batch are found again
-            yield from bad_rows
+            yield from bad_rows.take()
             if "Empty CSV file" not in str(e):
                 yield error_record(path, "unreadable_file", f"after data row {rows}: {e}")
             break
     if held is not None:
         raw, converted = held
         if _ends_in_open_quote(path, raw):
+            rows -= 1
             yield error_record(
                 path,
                 "malformed_row",
-                f"data row {rows}: a quoted field is never closed, so the "
-                f"{_line_breaks(raw)} lines after it to the end of the file were read into "
-                "it; the row is left out (close the quote to read those lines as rows)",
+                f"a quoted field is never closed, so the {_line_breaks(raw)} lines after it "
+                "to the end of the file were read into it; the row is left out (close the "
+                "quote to read those lines as rows)",
+                rows + malformed + 2,  # the header is row 1
             )
             converted = converted.slice(0, converted.num_rows - 1)
-            rows -= 1
         yield converted
     if rows == 0:
         yield error_record(path, "empty_file", "the file has no data rows")
 
 
-def _last_cells(raw: pa.RecordBatch) -> list[bytes]:
-    return [value for column in raw.columns if (value := column[-1].as_py()) is not None]
-
-
 def _line_breaks(raw: pa.RecordBatch) -> int:
-    cells = [cell.rstrip(b"\r\n") for cell in _last_cells(raw)]
-    return max(cell.count(b"\n") or cell.count(b"\r") for cell in cells)
+    """Line breaks (CR LF, CR or LF) in the last value of the last row."""
+    last = (raw.column(raw.num_columns - 1)[-1].as_py() or b"").rstrip(b"\r\n")
+    return last.count(b"\n") + last.count(b"\r") - last.count(b"\r\n")
 
 
 def _ends_in_open_quote(path: str, raw: pa.RecordBatch) -> bool:
-    """Whether the file ends inside a quoted field: then Arrow reads every line from the
-    opening quote to the end of the file as one value of the last row. Only looked at when
-    a value of the last row holds a line break, and the file does not end with a quote."""
-    if raw.num_rows == 0 or not any(b"\n" in c or b"\r" in c for c in _last_cells(raw)):
+    """Whether the file ends inside a quoted field. Then Arrow reads every byte from the
+    opening quote to the end of the file as the last value of the last row, so the file
+    ends with a comma or line break, the quote, and that value with its quotes doubled.
+    A closed quote ends the file with a quote or what follows it; an unquoted value does
+    not start with a quote."""
+    if raw.num_rows == 0:
         return False
-    tail = b""
+    last = raw.column(raw.num_columns - 1)[-1].as_py() or b""
+    expected = b'"' + last.replace(b'"', b'""')
+    size = len(expected) + 1
     with open_stream(path) as f:
+        if f.seekable():
+            f.seek(max(0, f.seek(0, io.SEEK_END) - size))
+        tail = b""
         while chunk := f.read(1 << 20):
-            tail = (tail + chunk)[-64:]
-    return not tail.rstrip(b"\r\n").endswith(b'"')
+            tail = (tail + chunk)[-size:]
+    return tail[1:] == expected and tail[:1] in (b",", b"\n", b"\r")
+
+
+class _InvalidRows:
+    """Arrow's invalid-row handler: a ``malformed_row`` record per row, with the row's
+    number (the header is row 1; a quoted value with line breaks is one row)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self.records: list[dict[str, Any]] = []
+
+    def __call__(self, row: Any) -> str:
+        message = (
+            f"expected {row.expected_columns} fields, got {row.actual_columns}: "
+            f"{quoted(row.text, MAX_EXAMPLE)}"
+        )
+        self.records.append(error_record(self._path, "malformed_row", message, row.number))
+        return "skip"
+
+    def take(self) -> list[dict[str, Any]]:
+        records, self.records = self.records, []
+        return records
 
 
 def _open_reader(
-    path: str,
+    stream: EscapedStream,
     names: list[str],
     given: bool,
     block_size: int,
     skip: int,
-    problems: list[dict[str, Any]],
+    on_invalid_row: _InvalidRows,
 ) -> pcsv.CSVStreamingReader:
-    def on_invalid_row(row: Any) -> str:
-        problems.append(
-            error_record(
-                path,
-                "malformed_row",
-                f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-                f"{row.text[:MAX_EXAMPLE]!r}",
-                row.number,
-            )
-        )
-        return "skip"
-
     return pcsv.open_csv(
-        open_input(path),
+        stream,
         read_options=pcsv.ReadOptions(
             block_size=block_size,
             use_threads=False,
@@ -245,9 +260,12 @@ def _open_reader(
             skip_rows_after_names=skip,
         ),
         # Blank lines are rows too (a one-column file's nulls), or reported as malformed:
-        # never skipped silently.
+        # never skipped silently. A quoted value may hold line breaks: without
+        # newlines_in_values, a block can end inside one and the next start mid-value.
         parse_options=pcsv.ParseOptions(
-            invalid_row_handler=on_invalid_row, ignore_empty_lines=False
+            invalid_row_handler=on_invalid_row,
+            ignore_empty_lines=False,
+            newlines_in_values=True,
         ),
         convert_options=pcsv.ConvertOptions(
             column_types={name: pa.binary() for name in names},

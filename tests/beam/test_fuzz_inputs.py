@@ -4,12 +4,17 @@ files each) and through the readers directly with small blocks.
 
 The property: nothing crashes or writes to stderr, and every row written is either an
 example of the statistics or a ``malformed_row`` record naming its file and line (a file
-that is not text at all is one ``unreadable_file`` record for all its rows).
+that is not text at all is one ``unreadable_file`` record for all its rows). A CSV row is
+a CSV record: lines swallowed by a quote closed lines later are part of one row, and a
+quote never closed makes its row and the lines after it one malformed row (see
+:func:`_csv_rows`, which counts them with Python's csv module).
 Regressions the fuzzer found are cases of tests/beam/test_hostile_input.py.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import uuid
@@ -113,10 +118,9 @@ def csv_files(draw: st.DrawFn, huge: int = 100) -> Written:
     )
     newline = draw(st.sampled_from([b"\n", b"\r\n"]))
     lines = [",".join(names).encode()]
-    bad_lines, rows = [], 0
     for _ in range(draw(st.integers(0, 25))):
         kind = draw(
-            st.sampled_from(["ok", "ok", "ok", "short", "long", "blank", "bad_utf8", "huge"])
+            st.sampled_from(["ok", "ok", "ok", "short", "long", "blank", "huge", "open_quote"])
         )
         cells = [draw(_CELLS).encode() for _ in range(width)]
         if kind == "short":
@@ -125,19 +129,16 @@ def csv_files(draw: st.DrawFn, huge: int = 100) -> Written:
             cells += [b"x"] * draw(st.integers(1, 3))
         elif kind == "blank":
             cells = []
-        elif kind == "bad_utf8":
-            cells[draw(st.integers(0, width - 1))] = draw(
-                st.sampled_from([b"\xff", b"a\xc3", b"\xed\xa0\x80"])
-            )
-            # Not with a field too many: Arrow cannot hand such a row to the invalid-row
-            # handler (test_hostile_input.py::csv_malformed_row_not_utf8, xfail).
         elif kind == "huge":
             cells[0] = b"h" * huge
-        line = b",".join(cells)
-        rows += 1
-        if line and len(cells) != width:  # a blank line is a row of nulls
-            bad_lines.append(len(lines) + 1)
-        lines.append(line)
+        elif kind == "open_quote":  # closed by a later quote, if any, else open to the end
+            at = draw(st.integers(0, width - 1))
+            cells[at] = b'"' + cells[at]
+        if cells and draw(st.integers(0, 4)) == 0:  # not UTF-8, in a good or malformed row
+            cells[draw(st.integers(0, len(cells) - 1))] = draw(
+                st.sampled_from([b"\xff", b"a\xc3", b"\xed\xa0\x80", b"\xf4\x8f\xbf\xbf\xfe"])
+            )
+        lines.append(b",".join(cells))
     data = newline.join(lines) + (newline if draw(st.booleans()) or not lines[-1] else b"")
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
@@ -145,8 +146,27 @@ def csv_files(draw: st.DrawFn, huge: int = 100) -> Written:
     if nul:  # a NUL byte: not a text file
         at = draw(st.integers(0, len(data)))
         data = data[:at] + b"\0" + data[at:]
-        return Written("c.csv", data, rows, unreadable=True)
-    return Written("c.csv", data, rows, bad_lines)
+        return Written("c.csv", data, len(lines) - 1, unreadable=True)
+    return Written("c.csv", data, *_csv_rows(data, width))
+
+
+def _csv_rows(data: bytes, width: int) -> tuple[int, list[int]]:
+    """The data rows of a CSV file and the numbers of its malformed ones (the header is row
+    1), as Python's csv module reads them, not Arrow.
+
+    A row is a CSV record: a quoted value runs to its closing quote, line breaks included,
+    so a quote left open mid-file makes the lines up to the next quote part of one row. A
+    quote never closed makes its row, with the lines it swallowed, one malformed row.
+    A blank line is a row of nulls.
+    """
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("latin-1")  # structure is ASCII
+    records = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    # A sentinel after the end is a row of its own unless a quote is still open.
+    open_at_end = list(csv.reader(io.StringIO(text + "\n\x01", newline="")))[-1] != ["\x01"]
+    bad = [row for row, fields in enumerate(records, 2) if fields and len(fields) != width]
+    if open_at_end and records and len(records) + 1 not in bad:
+        bad.append(len(records) + 1)
+    return len(records), bad
 
 
 # -------------------------------------------------------------------------- JSON lines

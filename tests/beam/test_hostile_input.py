@@ -22,6 +22,7 @@ import pytest
 from test_sources import read
 
 from beam_stats.beam import tfrecord
+from beam_stats.beam.csvfiles import read_csv
 from beam_stats.beam.jsonlines import read_jsonl
 
 
@@ -166,7 +167,30 @@ def _json_empty_objects(d: Path) -> Expected:  # rows without columns, lost when
 
 def _csv_quote_never_closed(d: Path) -> Expected:  # the lines after it were one value
     (d / "bad.csv").write_text('a,b\n1,x\n2,"open\n3,y\n4,z\n')
-    return Expected(1, [("malformed_row", None)])
+    return Expected(1, [("malformed_row", 3)])
+
+
+# Found by tests/beam/test_fuzz_inputs.py (unbalanced quotes):
+def _csv_quote_never_closed_at_the_end(d: Path) -> Expected:  # read as a row of "" before
+    (d / "bad.csv").write_text('a,b\n1,x\n2,"')
+    return Expected(1, [("malformed_row", 3)])
+
+
+def _csv_quoted_line_breaks_last_row(d: Path) -> Expected:  # taken for an open quote
+    (d / "bad.csv").write_text('a,b\n1,x\n"two\nlines",2\n')
+    return Expected(2, [])
+
+
+def _csv_quote_closed_then_text_at_the_end(d: Path) -> Expected:  # lenient: value "x"
+    (d / "bad.csv").write_text('a,b\n1,x\n2,""x')
+    return Expected(2, [])
+
+
+def _csv_open_quote_closed_rows_later(d: Path) -> Expected:
+    # CSV: the value runs to the next quote, line breaks included: one row of 2 fields
+    # (line 3-5), then one of 3 fields (line 6-7), the header being row 1.
+    (d / "bad.csv").write_text('a,b\n1,x\n2,"open\n3,y\n4,"z\n5,"w\n6",7\n8,9\n')
+    return Expected(3, [("malformed_row", 4)])
 
 
 def _csv_quoted_line_breaks(d: Path) -> Expected:  # closed quotes: values with line breaks
@@ -176,6 +200,10 @@ def _csv_quoted_line_breaks(d: Path) -> Expected:  # closed quotes: values with 
 
 CASES: list[Callable[[Path], Expected]] = [
     _csv_quote_never_closed,
+    _csv_quote_never_closed_at_the_end,
+    _csv_quoted_line_breaks_last_row,
+    _csv_quote_closed_then_text_at_the_end,
+    _csv_open_quote_closed_rows_later,
     _csv_quoted_line_breaks,
     _json_empty_objects,
     _null_first,
@@ -262,14 +290,44 @@ def test_sparse_json_lines_are_read_in_batches_bounded_by_cells(tmp_path: Path) 
     assert sum(pa.Table.from_batches([b]).to_pandas().notna().sum().sum() for b in batches) == 15000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Arrow decodes a malformed row as UTF-8 before it calls the invalid-row handler; "
-    "one that is not UTF-8 fails the read (and prints 'Exception ignored'): the rows after "
-    "it are one unreadable_file record",
-)
 def test_csv_malformed_row_not_utf8(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "bad.csv").write_bytes(b"a,b\n1,2\n\xff,3,4\n5,6\n")
+    # Arrow decodes a malformed row as UTF-8 before it calls the invalid-row handler: the
+    # reader escapes the bytes that are not UTF-8 so that it can.
+    (tmp_path / "bad.csv").write_bytes(b"a,b\n1,2\n\xff,3,4\n5,\xe96\n\xfe\n7,8\n")
     rows, errors = read([str(tmp_path / "bad.csv")])
-    assert (len(rows), [(e["kind"], e["line"]) for e in errors]) == (2, [("malformed_row", 3)])
+    assert [(e["kind"], e["line"]) for e in errors] == [("malformed_row", 3), ("malformed_row", 5)]
+    assert [e["message"] for e in errors] == [
+        "expected 2 fields, got 3: b'\\xff,3,4'",
+        "expected 2 fields, got 1: b'\\xfe'",
+    ]
+    assert rows == [{"a": 1, "b": b"2"}, {"a": 5, "b": b"\xe96"}, {"a": 7, "b": b"8"}]
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_csv_quoted_line_breaks_then_a_row_longer_than_a_block(tmp_path: Path) -> None:
+    # The reader starts again after a row longer than a block: it skipped lines, not rows,
+    # so rows were read twice and lines inside values read as malformed rows.
+    rows = [f'{i},"two\nlines{"p" * 1500}"' for i in range(3000)]
+    huge = "3000," + "y" * (2 << 20)
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(["a,b", *rows, huge, "4,z", "5,v,extra", "6,u\n"]))
+    items = list(read_csv(str(path), 1 << 20))
+    batches = [i for i in items if isinstance(i, pa.RecordBatch)]
+    assert [(e["kind"], e["line"]) for e in items if isinstance(e, dict)] == [
+        ("malformed_row", 3004)
+    ]
+    a = pa.concat_arrays([b.column("a") for b in batches]).to_pylist()
+    assert a == [*range(3001), 4, 6]
+
+
+def test_csv_quoted_value_across_blocks(tmp_path: Path) -> None:
+    # Arrow's reader splits blocks at line breaks unless told values may hold them: the
+    # next block started inside the value.
+    value = ("x" * 100 + "\n") * 30
+    path = tmp_path / "bad.csv"
+    path.write_text(f'a,b\n1,"{value}"\n2,y\n3,"{value}",extra\n4,z\n')
+    items = list(read_csv(str(path), 1024))
+    batches = [i for i in items if isinstance(i, pa.RecordBatch)]
+    assert [(e["kind"], e["line"]) for e in items if isinstance(e, dict)] == [("malformed_row", 4)]
+    b = pa.concat_arrays([batch.column("b") for batch in batches]).to_pylist()
+    assert b == [value, "y", "z"]
