@@ -10,8 +10,14 @@ import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.artifacts import write_statistics
-from beam_stats.beam.combine import StatisticsCombineFn
-from beam_stats.stats import SlicingSpec, StatisticsSpec, merge_statistics
+from beam_stats.beam.combine import AddBatches, MergeStatesFn, StatisticsCombineFn
+from beam_stats.stats import (
+    DatasetAccumulator,
+    SlicingSpec,
+    StatisticsSpec,
+    merge_statistics,
+    wire,
+)
 from beam_stats.stats.slicing import (
     WHOLE_DATASET,
     SliceCounter,
@@ -56,8 +62,19 @@ class GenerateStatistics(beam.PTransform):
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         if self._slicing is None:
-            return batches | "CombineStatistics" >> beam.CombineGlobally(
-                StatisticsCombineFn(self._spec, self._name, self._include_state)
+            # Partial states per bundle, and one of no data so that the combine always has
+            # an input: its one output then needs no default (see beam_stats.beam.combine).
+            nothing = wire.to_bytes(DatasetAccumulator(self._spec))
+            return (
+                (
+                    batches | "AddBatches" >> beam.ParDo(AddBatches(self._spec)),
+                    batches.pipeline | "NoData" >> beam.Create([nothing]),
+                )
+                | "States" >> beam.Flatten()
+                | "CombineStatistics"
+                >> beam.CombineGlobally(
+                    MergeStatesFn(self._spec, self._name, self._include_state)
+                ).without_defaults()
             )
         whole, slicing = self._name or WHOLE_DATASET, self._slicing
         return (

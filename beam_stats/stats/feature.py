@@ -467,20 +467,27 @@ class DatasetAccumulator:
         return acc
 
     def result(
-        self, name: str = "", include_state: bool = True, release: bool = False
+        self,
+        name: str = "",
+        include_state: bool = True,
+        release: bool = False,
+        into: statistics_pb2.DatasetFeatureStatistics | None = None,
     ) -> statistics_pb2.DatasetFeatureStatistics:
         """The finished statistics of every feature (with their state, see FeatureAccumulator).
 
         With `release` each feature's accumulator is dropped once its statistics are
         written, so the two are not held at once (the accumulator is spent: its features
-        are gone, and a later ``result`` raises).
+        are gone, and a later ``result`` raises). With `into` (an empty message, e.g.
+        ``statistics_list.datasets.add()``) the statistics are written there and it is
+        returned: putting a finished message in a list would copy it.
 
         Raises:
             ValueError: the accumulator was spent by an earlier ``result(release=True)``.
         """
         if self.released:
             raise ValueError("this DatasetAccumulator was spent by result(release=True)")
-        stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
+        stats = statistics_pb2.DatasetFeatureStatistics() if into is None else into
+        stats.name, stats.num_examples = name, self.num_examples
         weighted = None
         if self.spec.weight_feature is not None:
             weighted = stats.weighted_num_examples = self.weighted_num_examples
