@@ -27,6 +27,8 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.writing import write_file
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
 
 
@@ -137,3 +139,29 @@ class MergeStatesFn(StatisticsCombineFn):
 
     def add_input(self, accumulator: DatasetAccumulator, state: bytes) -> DatasetAccumulator:
         return self.merge_accumulators([accumulator, wire.from_bytes(state, self._spec)])
+
+
+class WriteStatesFn(MergeStatesFn):
+    """:class:`MergeStatesFn` whose output is the statistics file it writes at `path` (the
+    output is the path): in binary, a feature at a time (:func:`wire.result_chunks`), so
+    the finished statistics are never held whole; in text (``text``, or by default by the
+    suffix, as :func:`~beam_stats.beam.artifacts.write_statistics`), from the message."""
+
+    def __init__(
+        self,
+        spec: StatisticsSpec,
+        path: str,
+        name: str = "",
+        include_state: bool = True,
+        text: bool | None = None,
+    ) -> None:
+        super().__init__(spec, name, include_state)
+        self._path = path
+        self._text = is_text_path(path) if text is None else text
+
+    def extract_output(self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any) -> str:
+        if self._text:
+            statistics = super().extract_output(accumulator)
+            return write_statistics(statistics, self._path, text=True)
+        chunks = wire.result_chunks(accumulator, self._name, self._include_state)
+        return write_file(self._path, chunks)

@@ -22,7 +22,7 @@ how batches or states were merged.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +34,7 @@ from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats import histograms
-from beam_stats.stats.composite import CompositeAccumulator, write_composites
+from beam_stats.stats.composite import CompositeAccumulator, add_composite
 from beam_stats.stats.counts import CommonAccumulator
 from beam_stats.stats.custom import CustomStates
 from beam_stats.stats.integrity import seal
@@ -484,30 +484,57 @@ class DatasetAccumulator:
         Raises:
             ValueError: the accumulator was spent by an earlier ``result(release=True)``.
         """
+        stats = statistics_pb2.DatasetFeatureStatistics() if into is None else into
+        results = self.feature_results(include_state, release)  # raises if spent
+        stats.name, stats.num_examples = name, self.num_examples
+        if self.spec.weight_feature is not None:
+            stats.weighted_num_examples = self.weighted_num_examples
+        for feature in results:
+            stats.features.append(feature)
+        return stats
+
+    def feature_results(
+        self, include_state: bool = True, release: bool = False
+    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
+        """Each entry of :meth:`result`'s ``features``, in order, made one at a time: the
+        features' statistics (with those of a sparse or weighted feature at the same path),
+        then the sparse and weighted features' own entries. `release` as in ``result``.
+
+        Raises:
+            ValueError: the accumulator was spent by an earlier ``result(release=True)``.
+        """
         if self.released:
             raise ValueError("this DatasetAccumulator was spent by result(release=True)")
-        stats = statistics_pb2.DatasetFeatureStatistics() if into is None else into
-        stats.name, stats.num_examples = name, self.num_examples
-        weighted = None
-        if self.spec.weight_feature is not None:
-            weighted = stats.weighted_num_examples = self.weighted_num_examples
         features = collections.deque(self.ordered_features())
         if release:
             self.features, self.released = {}, True
-        while features:
-            feature = features.popleft()
-            stats.features.append(feature.result(self.num_examples, include_state, weighted))
+        return self._feature_results(features, include_state)
+
+    def _feature_results(
+        self, features: collections.deque[FeatureAccumulator], include_state: bool
+    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
+        weighted = self.weighted_num_examples if self.spec.weight_feature is not None else None
         stored = sketches_pb2.StoredFeatureState(
             format_version=COMPOSITE_FORMAT_VERSION,
             settings=self.spec.settings(),
             options=self.spec.options(),
         )
-        stats.features.extend(
-            write_composites(
-                stats.features, self.composites, stored if include_state else None, STATE_NAME
-            )
-        )
-        return stats
+        stored_or_none = stored if include_state else None
+        by_path: dict[FeaturePath, list[CompositeAccumulator]] = {}
+        for composite in self.composites:  # applied in this order
+            by_path.setdefault(composite.spec.path, []).append(composite)
+        while features:
+            feature = features.popleft()
+            entry = feature.result(self.num_examples, include_state, weighted)
+            for composite in by_path.pop(feature.path, ()):
+                add_composite(entry, composite, stored_or_none, STATE_NAME)
+            yield entry
+        for path, composites in by_path.items():
+            entry = statistics_pb2.FeatureNameStatistics()
+            entry.path.step.extend(path)
+            for composite in composites:
+                add_composite(entry, composite, stored_or_none, STATE_NAME)
+            yield entry
 
     def ordered_features(self) -> list[FeatureAccumulator]:
         """The features in the data's column order: by smallest column position over every
