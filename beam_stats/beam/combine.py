@@ -5,17 +5,30 @@ one shuffle whatever the number of features (as in TFDV). The accumulator is a
 :class:`~beam_stats.stats.DatasetAccumulator`; it travels between workers as its lossless
 ``DatasetState`` proto (sketch objects do not pickle), and its size is bounded by the sketch
 sizes times the number of features, never by the number of rows.
+
+:class:`GenerateStatistics <beam_stats.beam.transforms.GenerateStatistics>` adds the batches
+of each bundle to one accumulator (:class:`AddBatches`, as the combine's own pre-combining
+would) and combines those partial states with :class:`MergeStatesFn`, so that one state
+of no data can join them: the combine then always has an input and its one output, without
+``CombineGlobally``'s default. That default passes the finished statistics through a side
+input, which holds two more copies of them (hundreds of MB for 100,000 sparse features);
+feeding an empty record batch instead would put every batch between two stages (a Flatten
+is not fused), costing gigabytes for sparse batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.writing import write_file
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
 
 
@@ -42,6 +55,12 @@ class DatasetAccumulatorCoder(beam.coders.Coder):
         return hash((type(self), self._spec))
 
 
+def _is_identity(accumulator: DatasetAccumulator) -> bool:
+    """Whether `accumulator` holds nothing: no examples (so no composite state) and no
+    features (a batch of no rows can still declare columns)."""
+    return accumulator.num_examples == 0 and not accumulator.features
+
+
 class StatisticsCombineFn(beam.CombineFn):
     """Record batches in, one ``DatasetFeatureStatisticsList`` out."""
 
@@ -63,19 +82,86 @@ class StatisticsCombineFn(beam.CombineFn):
     def merge_accumulators(
         self, accumulators: Iterable[DatasetAccumulator], *args: Any, **kwargs: Any
     ) -> DatasetAccumulator:
-        accumulators = iter(accumulators)
-        merged = next(accumulators, None) or self.create_accumulator()
+        # An accumulator of nothing is the identity: skipped, rather than copying every
+        # feature of the others into it.
+        merged: DatasetAccumulator | None = None
         for accumulator in accumulators:
-            merged.merge(accumulator)
-        return merged
+            if merged is None or _is_identity(merged):
+                merged = accumulator
+            elif not _is_identity(accumulator):
+                merged.merge(accumulator)
+        return merged or self.create_accumulator()
 
     def extract_output(
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
-        return statistics_pb2.DatasetFeatureStatisticsList(
-            # Released: each feature's accumulator is freed as its statistics are written.
-            datasets=[accumulator.result(self._name, self._include_state, release=True)]
+        statistics = statistics_pb2.DatasetFeatureStatisticsList()
+        # Written in place (a finished dataset put in the list would be copied), and
+        # released: each feature's accumulator is freed as its statistics are written.
+        accumulator.result(
+            self._name, self._include_state, release=True, into=statistics.datasets.add()
         )
+        return statistics
 
     def get_accumulator_coder(self) -> DatasetAccumulatorCoder:
         return DatasetAccumulatorCoder(self._spec)
+
+
+class AddBatches(beam.DoFn):
+    """Record batches to one partial state per bundle: the serialized ``DatasetState`` of
+    the bundle's batches (:mod:`beam_stats.stats.wire`), emitted when the bundle ends, in
+    the global window. A bundle without batches emits nothing."""
+
+    def __init__(self, spec: StatisticsSpec) -> None:
+        super().__init__()
+        self._spec = spec
+        self._accumulator: DatasetAccumulator | None = None
+
+    def start_bundle(self) -> None:
+        self._accumulator = None
+
+    def process(self, batch: pa.RecordBatch) -> Iterator[bytes]:
+        if self._accumulator is None:
+            self._accumulator = DatasetAccumulator(self._spec)
+        self._accumulator.add(batch)
+        return iter(())  # the bundle's state comes out in finish_bundle
+
+    def finish_bundle(self) -> Iterable[WindowedValue]:
+        if self._accumulator is None:
+            return
+        state, self._accumulator = wire.to_bytes(self._accumulator), None
+        yield GlobalWindows.windowed_value(state)
+
+
+class MergeStatesFn(StatisticsCombineFn):
+    """:class:`StatisticsCombineFn` of serialized partial states (:class:`AddBatches`) rather
+    than record batches: the same accumulator, coder and output."""
+
+    def add_input(self, accumulator: DatasetAccumulator, state: bytes) -> DatasetAccumulator:
+        return self.merge_accumulators([accumulator, wire.from_bytes(state, self._spec)])
+
+
+class WriteStatesFn(MergeStatesFn):
+    """:class:`MergeStatesFn` whose output is the statistics file it writes at `path` (the
+    output is the path): in binary, a feature at a time (:func:`wire.result_chunks`), so
+    the finished statistics are never held whole; in text (``text``, or by default by the
+    suffix, as :func:`~beam_stats.beam.artifacts.write_statistics`), from the message."""
+
+    def __init__(
+        self,
+        spec: StatisticsSpec,
+        path: str,
+        name: str = "",
+        include_state: bool = True,
+        text: bool | None = None,
+    ) -> None:
+        super().__init__(spec, name, include_state)
+        self._path = path
+        self._text = is_text_path(path) if text is None else text
+
+    def extract_output(self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any) -> str:
+        if self._text:
+            statistics = super().extract_output(accumulator)
+            return write_statistics(statistics, self._path, text=True)
+        chunks = wire.result_chunks(accumulator, self._name, self._include_state)
+        return write_file(self._path, chunks)

@@ -10,8 +10,19 @@ import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.artifacts import write_statistics
-from beam_stats.beam.combine import StatisticsCombineFn
-from beam_stats.stats import SlicingSpec, StatisticsSpec, merge_statistics
+from beam_stats.beam.combine import (
+    AddBatches,
+    MergeStatesFn,
+    StatisticsCombineFn,
+    WriteStatesFn,
+)
+from beam_stats.stats import (
+    DatasetAccumulator,
+    SlicingSpec,
+    StatisticsSpec,
+    merge_statistics,
+    wire,
+)
 from beam_stats.stats.slicing import (
     WHOLE_DATASET,
     SliceCounter,
@@ -56,8 +67,8 @@ class GenerateStatistics(beam.PTransform):
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         if self._slicing is None:
-            return batches | "CombineStatistics" >> beam.CombineGlobally(
-                StatisticsCombineFn(self._spec, self._name, self._include_state)
+            return _combine_states(
+                batches, self._spec, MergeStatesFn(self._spec, self._name, self._include_state)
             )
         whole, slicing = self._name or WHOLE_DATASET, self._slicing
         return (
@@ -67,6 +78,64 @@ class GenerateStatistics(beam.PTransform):
             >> beam.CombinePerKey(StatisticsCombineFn(self._spec, "", self._include_state))
             | "Collect" >> beam.CombineGlobally(_CollectSlices(slicing))
             | "Assemble" >> beam.Map(_assemble_slices, whole)
+        )
+
+
+def _combine_states(
+    batches: beam.pvalue.PCollection, spec: StatisticsSpec, combine_fn: MergeStatesFn
+) -> beam.pvalue.PCollection:
+    """The one output of `combine_fn` on the partial states of `batches` and one state of
+    no data, so that the combine always has an input: its output then needs no default
+    (see :mod:`beam_stats.beam.combine`)."""
+    return (
+        (
+            batches | "AddBatches" >> beam.ParDo(AddBatches(spec)),
+            batches.pipeline | "NoData" >> beam.Create([wire.to_bytes(DatasetAccumulator(spec))]),
+        )
+        | "States" >> beam.Flatten()
+        | "CombineStatistics" >> beam.CombineGlobally(combine_fn).without_defaults()
+    )
+
+
+@beam.typehints.with_input_types(pa.RecordBatch)
+@beam.typehints.with_output_types(str)
+class GenerateAndWriteStatistics(beam.PTransform):
+    """``GenerateStatistics(...) | WriteStatistics(path, text)`` in one step, which returns
+    the path written. Without slicing, a binary file is written from the combined
+    accumulator a feature at a time (:class:`~beam_stats.beam.combine.WriteStatesFn`): the
+    finished statistics, hundreds of MB for 100,000 sparse features, never exist whole.
+
+    Args:
+        path, text: as :class:`WriteStatistics`.
+        spec, name, include_state, slicing: as :class:`GenerateStatistics`.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        spec: StatisticsSpec | None = None,
+        name: str = "",
+        include_state: bool = True,
+        slicing: SlicingSpec | None = None,
+        text: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self._path, self._text = path, text
+        self._spec = spec or StatisticsSpec()
+        self._name, self._include_state, self._slicing = name, include_state, slicing
+
+    def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        if self._slicing is None:
+            return _combine_states(
+                batches,
+                self._spec,
+                WriteStatesFn(self._spec, self._path, self._name, self._include_state, self._text),
+            )
+        return (
+            batches
+            | "Generate"
+            >> GenerateStatistics(self._spec, self._name, self._include_state, self._slicing)
+            | "Write" >> WriteStatistics(self._path, self._text)
         )
 
 

@@ -19,7 +19,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from beam_stats.beam import GenerateStatistics, ReadRecordBatches, WriteStatistics
+from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import (
     errors_path,
     load_schema,
@@ -28,6 +28,7 @@ from beam_stats.beam.artifacts import (
     summarize_statistics,
 )
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.transforms import GenerateAndWriteStatistics
 from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema import composite_specs
@@ -123,11 +124,9 @@ def compute_statistics(
     read = pipeline | "Read" >> ReadRecordBatches(
         [input_pattern(p) for p in patterns], input_format
     )
-    written_statistics = (
-        read.batches
-        | "Statistics"
-        >> GenerateStatistics(spec, name=name, include_state=include_state, slicing=slicing)
-        | "WriteStatistics" >> WriteStatistics(output, text=text)
+    # Without slicing, written a feature at a time: the statistics never exist whole.
+    written_statistics = read.batches | "Statistics" >> GenerateAndWriteStatistics(
+        output, spec, name=name, include_state=include_state, slicing=slicing, text=text
     )
     written_errors = (
         read.errors

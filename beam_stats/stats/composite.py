@@ -33,7 +33,6 @@ statistics files merge after the fact.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -328,44 +327,34 @@ class CompositeAccumulator:
         ]
 
 
-def write_composites(
-    features: Sequence[statistics_pb2.FeatureNameStatistics],
-    composites: Sequence[CompositeAccumulator],
+def add_composite(
+    entry: statistics_pb2.FeatureNameStatistics,
+    acc: CompositeAccumulator,
     stored: sketches_pb2.StoredFeatureState | None,
     state_name: str,
-) -> list[statistics_pb2.FeatureNameStatistics]:
-    """The entries of `composites`: new ones at their paths, or TFDV's statistics added to
-    the feature at the same path (TFDV merges a generator's output by path, too).
+) -> None:
+    """Adds one composite's statistics to `entry`, the statistics at its path: a new entry,
+    or TFDV's statistics added to the feature at the same path (TFDV merges a generator's
+    output by path, too).
 
     Args:
-        features: the features' finished statistics, changed in place on a name collision.
-        composites: the composites' accumulators.
+        entry: the statistics at the composite's path, changed in place.
+        acc: the composite's accumulator.
         stored: settings and options of the state to write (None: no state).
         state_name: the custom statistic that holds the ``StoredFeatureState``.
-
-    Returns:
-        The new entries, to append after the features.
     """
-    by_path = {tuple(f.path.step): f for f in features}
-    new: dict[FeaturePath, statistics_pb2.FeatureNameStatistics] = {}
-    for acc in composites:
-        entry = by_path.get(acc.spec.path) or new.get(acc.spec.path)
-        if entry is None:
-            entry = new[acc.spec.path] = statistics_pb2.FeatureNameStatistics()
-            entry.path.step.extend(acc.spec.path)
-        state = next((c for c in entry.custom_stats if c.name == state_name), None)
-        if stored is not None:
-            msg = sketches_pb2.StoredFeatureState()
-            if state is None:
-                msg.CopyFrom(stored)
-                state = statistics_pb2.CustomStatistic(name=state_name)
-            else:
-                state.any.Unpack(msg)
-                msg.format_version = stored.format_version
-            msg.composites.append(acc.to_proto())
-            state.any.Pack(seal(msg))
-        # TFDV's statistics after the feature's own, the state (if any) last.
-        kept = [c for c in entry.custom_stats if c.name != state_name]
-        del entry.custom_stats[:]
-        entry.custom_stats.extend([*kept, *acc.result(), *([state] if state else [])])
-    return list(new.values())
+    state = next((c for c in entry.custom_stats if c.name == state_name), None)
+    if stored is not None:
+        msg = sketches_pb2.StoredFeatureState()
+        if state is None:
+            msg.CopyFrom(stored)
+            state = statistics_pb2.CustomStatistic(name=state_name)
+        else:
+            state.any.Unpack(msg)
+            msg.format_version = stored.format_version
+        msg.composites.append(acc.to_proto())
+        state.any.Pack(seal(msg))
+    # TFDV's statistics after the feature's own, the state (if any) last.
+    kept = [c for c in entry.custom_stats if c.name != state_name]
+    del entry.custom_stats[:]
+    entry.custom_stats.extend([*kept, *acc.result(), *([state] if state else [])])

@@ -29,7 +29,7 @@ how batches or states were merged.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from beam_stats._types import FeaturePath
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
 from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
-from beam_stats.stats.composite import CompositeAccumulator, write_composites
+from beam_stats.stats.composite import CompositeAccumulator, add_composite
 from beam_stats.stats.counts import CommonAccumulator, PresenceFamily
 from beam_stats.stats.custom import check_stored
 from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
@@ -252,6 +252,8 @@ class DatasetAccumulator:
         self.features: dict[FeaturePath, FeatureAccumulator] = {}
         self.composites: list[CompositeAccumulator] = [c.create() for c in spec.composites]
         self.released = False  # spent by result(release=True)
+        # The label's cross statistics, made with the features' results (feature_results).
+        self.cross_features: list[statistics_pb2.CrossFeatureStatistics] = []
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -349,43 +351,81 @@ class DatasetAccumulator:
         return acc
 
     def result(
-        self, name: str = "", include_state: bool = True, release: bool = False
+        self,
+        name: str = "",
+        include_state: bool = True,
+        release: bool = False,
+        into: statistics_pb2.DatasetFeatureStatistics | None = None,
     ) -> statistics_pb2.DatasetFeatureStatistics:
         """The finished statistics of every feature (with their state, see FeatureAccumulator).
 
         With `release` each feature's accumulator is dropped once its statistics are
         written, so the two are not held at once (the accumulator is spent: its features
-        are gone, and a later ``result`` raises).
+        are gone, and a later ``result`` raises). With `into` (an empty message, e.g.
+        ``statistics_list.datasets.add()``) the statistics are written there and it is
+        returned: putting a finished message in a list would copy it.
+
+        Raises:
+            ValueError: the accumulator was spent by an earlier ``result(release=True)``.
+        """
+        stats = statistics_pb2.DatasetFeatureStatistics() if into is None else into
+        results = self.feature_results(include_state, release)  # raises if spent
+        stats.name, stats.num_examples = name, self.num_examples
+        if self.spec.weight_feature is not None:
+            stats.weighted_num_examples = self.weighted_num_examples
+        for feature in results:
+            stats.features.append(feature)
+        stats.cross_features.extend(self.cross_features)
+        return stats
+
+    def feature_results(
+        self, include_state: bool = True, release: bool = False
+    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
+        """Each entry of :meth:`result`'s ``features``, in order, made one at a time: the
+        features' statistics (with those of a sparse or weighted feature at the same path),
+        then the sparse and weighted features' own entries. `release` as in ``result``.
 
         Raises:
             ValueError: the accumulator was spent by an earlier ``result(release=True)``.
         """
         if self.released:
             raise ValueError("this DatasetAccumulator was spent by result(release=True)")
-        stats = statistics_pb2.DatasetFeatureStatistics(name=name, num_examples=self.num_examples)
-        weighted = None
-        if self.spec.weight_feature is not None:
-            weighted = stats.weighted_num_examples = self.weighted_num_examples
         label = self._label_context()
+        # Filled in as the features' results are made: complete once they all are.
+        self.cross_features = label.cross_features if label is not None else []
         features = collections.deque(self.ordered_features())
         if release:
             self.features, self.released = {}, True
-        while features:
-            feature = features.popleft()
-            stats.features.append(feature.result(self.num_examples, include_state, weighted, label))
-        if label is not None:
-            stats.cross_features.extend(label.cross_features)
+        return self._feature_results(features, include_state, label)
+
+    def _feature_results(
+        self,
+        features: collections.deque[FeatureAccumulator],
+        include_state: bool,
+        label: LabelContext | None,
+    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
+        weighted = self.weighted_num_examples if self.spec.weight_feature is not None else None
         stored = sketches_pb2.StoredFeatureState(
             format_version=COMPOSITE_FORMAT_VERSION,
             settings=self.spec.settings(),
             options=self.spec.options(),
         )
-        stats.features.extend(
-            write_composites(
-                stats.features, self.composites, stored if include_state else None, STATE_NAME
-            )
-        )
-        return stats
+        stored_or_none = stored if include_state else None
+        by_path: dict[FeaturePath, list[CompositeAccumulator]] = {}
+        for composite in self.composites:  # applied in this order
+            by_path.setdefault(composite.spec.path, []).append(composite)
+        while features:
+            feature = features.popleft()
+            entry = feature.result(self.num_examples, include_state, weighted, label)
+            for composite in by_path.pop(feature.path, ()):
+                add_composite(entry, composite, stored_or_none, STATE_NAME)
+            yield entry
+        for path, composites in by_path.items():
+            entry = statistics_pb2.FeatureNameStatistics()
+            entry.path.step.extend(path)
+            for composite in composites:
+                add_composite(entry, composite, stored_or_none, STATE_NAME)
+            yield entry
 
     def _label_context(self) -> LabelContext | None:
         """The label's path, kind and examples per class, for every feature's report."""

@@ -18,6 +18,7 @@ as a ``DatasetState`` without features, so it also reads bytes any writer made.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import NamedTuple, TypeVar
 
@@ -198,6 +199,44 @@ def statistics_chunks(
                 chunk, buffered = [], 0
         chunk.append(high)
         yield b"".join(chunk)
+
+
+def result_chunks(
+    accumulator: DatasetAccumulator,
+    name: str = "",
+    include_state: bool = True,
+    chunk_size: int = 1 << 20,
+) -> Iterator[bytes]:
+    """The bytes :func:`statistics_chunks` makes of a list of the one dataset
+    ``accumulator.result(name, include_state)``, without that message ever existing: each
+    feature's statistics are made, serialized to a temporary file and dropped, with its
+    accumulator (which is spent, as by ``result(release=True)``). The dataset's length,
+    written before its features, is known once they all are; then the file is copied.
+    """
+    features = accumulator.feature_results(include_state, release=True)
+    header = statistics_pb2.DatasetFeatureStatistics(
+        name=name, num_examples=accumulator.num_examples
+    )
+    if accumulator.spec.weight_feature is not None:
+        header.weighted_num_examples = accumulator.weighted_num_examples
+    number = _DATASET_FEATURES.number
+    low = _only(header, lambda n: n < number).SerializeToString()
+    high = _only(header, lambda n: n > number).SerializeToString()
+    with tempfile.TemporaryFile() as spool:
+        size = len(low) + len(high)
+        for feature in features:
+            data = feature.SerializeToString()
+            size += spool.write(b"".join((_DATASET_FEATURE_TAG, _varint(len(data)), data)))
+        # Made with the features' results; their field comes after every other one.
+        cross = statistics_pb2.DatasetFeatureStatistics(
+            cross_features=accumulator.cross_features
+        ).SerializeToString()
+        size += len(cross)
+        spool.seek(0)
+        yield b"".join((_DATASET_TAG, _varint(size), low))
+        while chunk := spool.read(chunk_size):
+            yield chunk
+    yield high + cross
 
 
 class Summary(NamedTuple):

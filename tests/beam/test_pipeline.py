@@ -39,9 +39,15 @@ from beam_stats.beam import (
     WriteStatistics,
     load_statistics,
 )
-from beam_stats.beam.combine import DatasetAccumulatorCoder
+from beam_stats.beam.combine import DatasetAccumulatorCoder, MergeStatesFn
+from beam_stats.beam.transforms import GenerateAndWriteStatistics
 from beam_stats.errors import DeserializationError
-from beam_stats.stats import DatasetAccumulator, StatisticsSpec, generate_statistics_from_table
+from beam_stats.stats import (
+    DatasetAccumulator,
+    StatisticsSpec,
+    generate_statistics_from_table,
+    wire,
+)
 from beam_stats.stats.feature import STATE_NAME
 
 SPEC = StatisticsSpec()
@@ -233,6 +239,64 @@ def test_pipeline_uses_the_accumulator_coder() -> None:
     assert len(combines) == 1
     coder = context.coders.get_by_id(combines[0].accumulator_coder_id)
     assert coder == DatasetAccumulatorCoder(SPEC)
+
+
+def test_partial_states_merge_to_the_statistics_of_all_batches() -> None:
+    # What GenerateStatistics combines: one state per bundle (AddBatches), and one of no data.
+    table = make_table(seed=5, n=6000)
+    states = []
+    for start, stop in [(0, 1000), (1000, 3500), (3500, 6000)]:
+        part = DatasetAccumulator(SPEC)
+        part.add_all(table.slice(start, stop - start).to_batches(max_chunksize=700))
+        states.append(wire.to_bytes(part))
+    nothing = wire.to_bytes(DatasetAccumulator(SPEC))
+    fn = MergeStatesFn(SPEC, name="x")
+    left = fn.add_input(fn.add_input(fn.create_accumulator(), nothing), states[0])
+    right = fn.add_input(fn.add_input(fn.create_accumulator(), states[1]), states[2])
+    merged = fn.merge_accumulators([fn.create_accumulator(), left, fn.create_accumulator(), right])
+    assert merged.num_examples == table.num_rows
+    expected = generate_statistics_from_table(table, SPEC, name="x")
+    assert_close(exact_part(fn.extract_output(merged)), exact_part(expected))
+    # Nothing merged with nothing is still a statistics message, of 0 examples.
+    empty = fn.extract_output(fn.add_input(fn.create_accumulator(), nothing))
+    assert plain(empty) == {"datasets": [{"name": "x"}]}
+
+
+@pytest.mark.parametrize("rows", [0, 5000])
+def test_generate_and_write_statistics_on_the_default_runner(rows: int, tmp_path: Path) -> None:
+    table = make_table(seed=9, n=5000)
+    batches = table.to_batches(max_chunksize=800) if rows else []
+    streamed, text, generated = (str(tmp_path / n) for n in ("a.pb", "a.pbtxt", "b.pb"))
+    with beam.Pipeline() as pipeline:  # DirectRunner, as beam-stats stats
+        created = pipeline | beam.Create(batches).with_output_types(pa.RecordBatch)
+        written = created | "Streamed" >> GenerateAndWriteStatistics(streamed, SPEC, name="d")
+        assert_that(written, equal_to([streamed]))
+        _ = created | "Text" >> GenerateAndWriteStatistics(text, SPEC, name="d")
+        _ = created | GenerateStatistics(SPEC, name="d") | WriteStatistics(generated)
+    statistics = load_statistics(streamed)
+    assert statistics.datasets[0].num_examples == rows
+    assert load_statistics(text) == statistics
+    assert_close(exact_part(statistics), exact_part(load_statistics(generated)))
+    if rows:
+        expected = generate_statistics_from_table(table, SPEC, name="d")
+        assert_close(exact_part(statistics), exact_part(expected))
+    else:
+        assert plain(statistics) == {"datasets": [{"name": "d"}]}
+
+
+def test_generate_statistics_uses_no_side_input() -> None:
+    # CombineGlobally's default for empty input would pass the statistics through a side
+    # input: copies of a message that is hundreds of MB for wide data.
+    pipeline = beam.Pipeline(runner=FnApiRunner())
+    _ = pipeline | beam.Create([pa.record_batch({"x": [1]})]) | GenerateStatistics(SPEC)
+    proto = pipeline.to_runner_api()
+    side_inputs = [
+        name
+        for t in proto.components.transforms.values()
+        if t.spec.urn == common_urns.primitives.PAR_DO.urn
+        for name in beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload).side_inputs
+    ]
+    assert side_inputs == []
 
 
 # --- One Parquet dataset on three runners ------------------------------------------------

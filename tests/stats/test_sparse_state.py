@@ -202,3 +202,38 @@ def test_result_with_release_is_the_result_and_spends_the_accumulator() -> None:
     with pytest.raises(ValueError, match="spent by result"):
         spent.result("d")
     assert plain(kept.result("d")) == plain(_wide(5).result("d"))  # no release: reusable
+
+
+@pytest.mark.parametrize("include_state", [True, False])
+def test_result_chunks_are_the_serialized_result(include_state: bool) -> None:
+    from stats.test_composite import SPARSE, WEIGHTED, random_table
+
+    # A weighted dataset with a sparse feature at a new path (sp) and a weighted feature at
+    # a column's path (wf): both kinds of composite entry, and weighted_num_examples
+    # (numbered after the features).
+    table = random_table(seed=5, n=300)
+    table = table.append_column("wf", pa.array(np.arange(300) % 7)).append_column(
+        "weight", pa.array(np.linspace(0.0, 2.0, 300))
+    )
+    spec = StatisticsSpec(composites=(SPARSE, WEIGHTED), weight_feature=("weight",))
+    batches = table.to_batches(max_chunksize=70)
+    made, expected = _accumulate(*batches, spec=spec), _accumulate(*batches, spec=spec)
+    statistics = statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[expected.result("train", include_state)]
+    )
+    paths = [tuple(f.path.step) for f in statistics.datasets[0].features]
+    assert ("sp",) in paths and paths.count(("wf",)) == 1
+    assert statistics.datasets[0].weighted_num_examples > 0
+    chunks = list(wire.result_chunks(made, "train", include_state, chunk_size=500))
+    assert b"".join(chunks) == b"".join(wire.statistics_chunks(statistics))
+    assert len(chunks) > 3  # header, several chunks of features, the fields after them
+    with pytest.raises(ValueError, match="spent"):  # released as it was written
+        made.result()
+
+
+def test_result_chunks_of_no_data() -> None:
+    statistics = statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[DatasetAccumulator(SPEC).result("none")]
+    )
+    chunks = wire.result_chunks(DatasetAccumulator(SPEC), "none")
+    assert b"".join(chunks) == statistics.SerializeToString()
