@@ -140,3 +140,11 @@ def test_the_architecture_page_names_what_exists() -> None:
         if path.is_dir() or path.suffix == ".py":
             shown = path.name + ("/" if path.is_dir() else "")
             assert shown in named, f"docs/ARCHITECTURE.md does not place {shown}"
+
+
+def test_test_modules_have_unique_names() -> None:
+    # Test folders are not packages: pytest imports each test module by its file name, so two
+    # with one name make collection fail on a clean checkout (with no __pycache__ to hide it).
+    tests = Path(__file__).parent
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
