@@ -201,6 +201,9 @@ def statistics_chunks(
         yield b"".join(chunk)
 
 
+_SPOOL_IN_MEMORY = 16 << 20  # bytes of serialized features kept in memory before a file
+
+
 def result_chunks(
     accumulator: DatasetAccumulator,
     name: str = "",
@@ -211,7 +214,8 @@ def result_chunks(
     ``accumulator.result(name, include_state)``, without that message ever existing: each
     feature's statistics are made, serialized to a temporary file and dropped, with its
     accumulator (which is spent, as by ``result(release=True)``). The dataset's length,
-    written before its features, is known once they all are; then the file is copied.
+    written before its features, is known once they all are; then the file is copied. The
+    first 16 MB stay in memory (most outputs), so a small output needs no temporary file.
     """
     features = accumulator.feature_results(include_state, release=True)
     header = statistics_pb2.DatasetFeatureStatistics(
@@ -222,7 +226,7 @@ def result_chunks(
     number = _DATASET_FEATURES.number
     low = _only(header, lambda n: n < number).SerializeToString()
     high = _only(header, lambda n: n > number).SerializeToString()
-    with tempfile.TemporaryFile() as spool:
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         size = len(low) + len(high)
         for feature in features:
             data = feature.SerializeToString()
