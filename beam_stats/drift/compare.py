@@ -9,6 +9,9 @@ Which measures apply (the others are listed as not applicable):
 * every feature: ``missing_fraction``, ``|m_test - m_base|`` where ``m`` is the fraction of
   examples without the feature (``num_missing / (num_missing + num_non_missing)``; a feature
   absent from a dataset's statistics is missing from all of its examples). Exact.
+* features with label-aware statistics (``--label``): ``concept_shift``
+  (:mod:`beam_stats.drift.concept`). Listed only when a dataset has them or a threshold asks
+  for the measure (then it says which dataset lacks them).
 
 A feature whose statistics are numeric in one dataset and categorical in the other gets no
 distribution measure (see :mod:`beam_stats.drift.schema_skew`).
@@ -247,6 +250,8 @@ def compare_feature(
         if name == "missing_fraction":
             distance, note = _missing(base, test)
         elif name == "concept_shift":
+            if threshold.get(name) is None and not (_labeled(base) or _labeled(test)):
+                continue  # nothing to say: no labels anywhere, and no threshold asks for one
             distance, note = _concept(base, test)
         else:
             distance, note = _distribution(name, base, test, spec)
@@ -264,6 +269,14 @@ def _missing(base: FeatureData | None, test: FeatureData | None) -> tuple[Distan
         return None, "no examples to count"
     detail = f"missing in {100 * a:.4g}% of base examples, {100 * b:.4g}% of test examples"
     return Distance(abs(b - a), 0.0, "statistics", detail), ""
+
+
+def _labeled(feature: FeatureData | None) -> bool:
+    return (
+        feature is not None
+        and feature.accumulator is not None
+        and (feature.accumulator.label is not None)
+    )
 
 
 def _concept(base: FeatureData | None, test: FeatureData | None) -> tuple[Distance | None, str]:
