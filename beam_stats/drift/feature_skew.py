@@ -7,7 +7,9 @@ and a mismatch otherwise; present on one side only, ``base_only`` or ``test_only
 
 Equality: floats, and an int against a float, when ``|a - b| <= max(absolute_tolerance,
 relative_tolerance * max(|a|, |b|))`` or both are NaN (an infinity equals only itself); ints,
-strings, bytes and booleans exactly (a string equals its UTF-8 bytes); lists when of equal
+strings, bytes and booleans exactly (a string equals its UTF-8 bytes); timestamps, dates, times
+and durations as the instants or spans they are, whatever their unit
+(:mod:`beam_stats.drift.skew_types`); lists when of equal
 length and equal element by element (nulls equal only nulls; nested lists alike); structs
 field by field; a list of one value and that value alike, so a TFRecord file (whose features
 are all lists) compares with a Parquet or CSV one. Values of different kinds (a string
@@ -15,7 +17,8 @@ against an int) differ.
 
 Identifiers are equal when their values are, kind included (a list of one value is that
 value): the int 5, the float 5.0 and the string "5" are three identifiers (booleans are ints;
-other types, such as timestamps, compare as their Arrow text, so different units differ).
+timestamps and dates are instants, so units and zones do not matter, see
+:mod:`beam_stats.drift.skew_types`; other types compare as their Arrow text).
 Counted, never dropped: rows whose identifier is null in an identifier feature, or whose
 batch lacks one (``*_null_ids``, rows); distinct identifiers on one side only
 (``*_only_ids``); identifiers with several rows on a side (``*_duplicate_ids``,
@@ -50,6 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from google.protobuf.descriptor import FieldDescriptor
 
+from beam_stats.drift.skew_types import TEMPORAL, common_temporal, kind, micros
 from beam_stats.errors import InvalidInputError
 from beam_stats.proto import skew_pb2
 from beam_stats.sketches.hashing import hash_array
@@ -61,6 +65,7 @@ Part = tuple[pa.Array, pa.RecordBatch]
 Sample = tuple[bytes, str, str, str]  # key, identifier JSON, base value JSON, test value JSON
 
 _INT, _FLOAT, _BYTES, _TEXT = (pa.scalar(bytes([t]), pa.large_binary()) for t in (1, 2, 3, 4))
+_TEMPORAL_TAGS = {k: pa.scalar(bytes([5 + i]), pa.large_binary()) for i, k in enumerate(TEMPORAL)}
 _END, _EMPTY = pa.scalar(b"\x00\x00", pa.large_binary()), pa.scalar(b"", pa.large_binary())
 _SIGN = np.uint64(1 << 63)
 _MAX_CHARS, _MAX_ITEMS = 200, 20  # of a sample value: longer strings and lists are shortened
@@ -141,7 +146,7 @@ def _encode(values: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     t = values.type
-    if _kind(t) == "list" and not pa.types.is_nested(t.value_type):
+    if kind(t) == "list" and not pa.types.is_nested(t.value_type):
         # A list of one value (every TFRecord feature is a list) is that value, so it joins
         # the same identifier of a Parquet or CSV file.
         single, value = _single_values(values)
@@ -159,12 +164,15 @@ def _encode_plain(values: pa.Array) -> pa.Array:
         # uint64 keeps its bits: one-to-one, though above 2**63 it sorts before 0.
         ints = np.asarray(pc.fill_null(values.cast(pa.int64(), safe=False), 0))
         return _fixed(_INT, ints.view(np.uint64) ^ _SIGN, values)
+    if (temporal := kind(t)) in TEMPORAL:
+        ticks = np.asarray(pc.fill_null(micros(values), 0))
+        return _fixed(_TEMPORAL_TAGS[temporal], ticks.view(np.uint64) ^ _SIGN, micros(values))
     if pa.types.is_floating(t):
         floats = np.asarray(pc.fill_null(values.cast(pa.float64()), 0.0)) + 0.0  # -0.0 is 0.0
         floats[np.isnan(floats)] = np.nan  # one NaN
         bits = floats.view(np.uint64)
         return _fixed(_FLOAT, np.where(bits >= _SIGN, ~bits, bits | _SIGN), values)
-    tag = _BYTES if _kind(t) == "bytes" else _TEXT
+    tag = _BYTES if kind(t) == "bytes" else _TEXT
     try:
         raw = values.cast(pa.large_binary() if tag is _BYTES else pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested: Python, rare
@@ -217,11 +225,13 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
         chunk = batch.column(index) if index >= 0 else pa.nulls(batch.num_rows)
         chunks.append(chunk.dictionary_decode() if pa.types.is_dictionary(chunk.type) else chunk)
     types = list(dict.fromkeys(c.type for c in chunks if not pa.types.is_null(c.type)))
-    if len({_kind(t) == "list" for t in types}) > 1:
+    if len({kind(t) == "list" for t in types}) > 1:
         # Lists in one file (TFRecord), scalars in another: a scalar is a list of one value.
         chunks = [_as_list(c) for c in chunks]
         types = list(dict.fromkeys(c.type for c in chunks if not pa.types.is_null(c.type)))
-    if len(types) > 1:
+    if len(types) > 1 and (temporal := common_temporal(chunks)) is not None:
+        chunks = temporal  # timestamp[s] in one file, timestamp[ns] in another: one instant
+    elif len(types) > 1:
         try:
             schemas = [pa.schema([("v", t)]) for t in types]
             target = pa.unify_schemas(schemas, promote_options="permissive").field(0).type
@@ -237,7 +247,7 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
 
 def _as_list(values: pa.Array) -> pa.Array:
     """Each non-null value as a list of one; null stays null."""
-    if _kind(values.type) == "list" or pa.types.is_null(values.type):
+    if kind(values.type) == "list" or pa.types.is_null(values.type):
         return values
     offsets = pa.array(np.arange(len(values) + 1, dtype=np.int64))
     return pa.LargeListArray.from_arrays(offsets, values, mask=values.is_null())
@@ -247,33 +257,17 @@ def _filled(mask: pa.Array) -> Bools:
     return np.asarray(pc.fill_null(mask, False), dtype=bool)
 
 
-_KINDS = {  # names in pa.types (the view types are missing from older pyarrow)
-    "number": ("is_integer", "is_floating"),
-    "bytes": ("is_string", "is_large_string", "is_string_view", "is_binary", "is_large_binary",
-              "is_binary_view", "is_fixed_size_binary"),
-    "list": ("is_list", "is_large_list", "is_fixed_size_list"),
-    "struct": ("is_struct",),
-}  # fmt: skip
-
-
-def _kind(t: pa.DataType) -> str:
-    for kind, tests in _KINDS.items():
-        if any(getattr(pa.types, test, lambda _: False)(t) for test in tests):
-            return kind
-    return str(t)
-
-
 def values_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
     """Row by row equality of two arrays of equal length (False where either is null)."""
     a, b = (v.dictionary_decode() if pa.types.is_dictionary(v.type) else v for v in (a, b))
-    kind, other = _kind(a.type), _kind(b.type)
-    if kind != other and "list" in (kind, other):  # a list of one value equals that value
-        listed, scalar = (a, b) if kind == "list" else (b, a)
+    this, other = kind(a.type), kind(b.type)
+    if this != other and "list" in (this, other):  # a list of one value equals that value
+        listed, scalar = (a, b) if this == "list" else (b, a)
         single, value = _single_values(listed)
         return single & values_equal(value, scalar, spec)
-    if kind != other:
+    if this != other:
         return np.zeros(len(a), dtype=bool)
-    if kind == "number":
+    if this == "number":
         if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
             return _filled(pc.equal(a, b))
         x = np.asarray(pc.fill_null(a.cast(pa.float64(), safe=False), math.nan))
@@ -284,9 +278,11 @@ def values_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
             close = np.isfinite(x) & np.isfinite(y) & (np.abs(x - y) <= bound)
             same: Bools = (x == y) | (np.isnan(x) & np.isnan(y)) | close
         return same & _filled(a.is_valid()) & _filled(b.is_valid())
-    if kind == "bytes":
+    if this == "bytes":
         return _filled(pc.equal(a.cast(pa.large_binary()), b.cast(pa.large_binary())))
-    if kind == "list":
+    if this in TEMPORAL and a.type != b.type:  # one scale (see skew_types)
+        return _filled(pc.equal(micros(a), micros(b)))
+    if this == "list":
         la = np.asarray(pc.fill_null(pc.list_value_length(a), -1))
         lb = np.asarray(pc.fill_null(pc.list_value_length(b), -2))
         rows = np.flatnonzero(la == lb)
@@ -297,7 +293,7 @@ def values_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
         out = np.zeros(len(a), dtype=bool)
         out[rows] = ~bad
         return out
-    if kind == "struct":
+    if this == "struct":
         names_a, names_b = [f.name for f in a.type], [f.name for f in b.type]
         out = _filled(a.is_valid()) & _filled(b.is_valid())
         if sorted(names_a) != sorted(names_b):
