@@ -11,6 +11,7 @@ from beam_stats.errors import InvalidInputError
 from beam_stats.report import page
 from beam_stats.report.charts import chart
 from beam_stats.report.findings import Finding, Measure, findings, measures
+from beam_stats.report.labels import label_section
 from beam_stats.report.model import (
     Selection,
     Statistics,
@@ -109,6 +110,7 @@ def render_report(
     sections = [
         page.findings_section(found, anomalies is not None),
         page.measures_section(measured),
+        label_section([s.dataset for s in selections], found),
         _features_section(rows, len(names), labels, compared),
     ]
     data = {"d": labels, "f": features_data}

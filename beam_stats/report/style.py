@@ -63,6 +63,12 @@ tr.within .result{color:var(--ok)}
 .measures td.num{text-align:right;font-variant-numeric:tabular-nums}
 .findings td:first-child,.measures td:first-child{overflow-wrap:anywhere;max-width:20em}
 .findings td:last-child{max-width:60em}
+#label h3{font-size:14px;margin:16px 0 8px}
+#label td.num{text-align:right;font-variant-numeric:tabular-nums}
+#label td:first-child{overflow-wrap:anywhere;max-width:20em}
+#label.compared .v{border-left:3px solid transparent;padding-left:5px}
+#label.compared .v.d0{border-left-color:var(--d0)}
+#label.compared .v.d1{border-left-color:var(--d1)}
 tr.details>td{background:#fafbfc;padding:12px 16px 16px 28px;border-bottom:2px solid var(--line)}
 .detail{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}
 .detail table{width:auto;font-size:13px}

@@ -36,7 +36,7 @@ EVIL = (
 )
 #: Every tag a report is made of; anything else came from the data.
 TAGS = {
-    "#document", "html", "head", "meta", "title", "style", "body", "header", "h1", "h2",
+    "#document", "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3",
     "div", "span", "strong", "q", "p", "main", "section", "table", "thead", "tbody", "tr",
     "th", "td", "button", "label", "input", "select", "option", "a", "code", "noscript",
     "script",
