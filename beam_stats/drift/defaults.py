@@ -7,7 +7,8 @@ One policy, used by every command that puts thresholds on many features at once:
 
 - :data:`DEFAULT_THRESHOLDS`: common rules of thumb. The normalized absolute difference
   (it grows with a change in volume alone) and chi-squared (any difference is significant
-  in a large sample) get none.
+  in a large sample) get none; concept shift only where there is a label
+  (:data:`DEFAULT_CONCEPT_SHIFT`).
 - A threshold "for every feature" skips what a distribution check cannot judge: STRUCT
   features (their children are checked), and *id-like* features (:func:`is_id_like`), whose
   values are mostly new in every dataset, so every distance between two datasets is near its
@@ -34,6 +35,12 @@ DEFAULT_THRESHOLDS = Thresholds(
     hellinger=0.25,
     missing_fraction=0.1,
 )
+
+#: The concept-shift threshold a job with a label puts on every feature (``run --label``).
+#: The measure already leaves out what sampling can explain (three standard errors per
+#: bucket, see :mod:`beam_stats.drift.concept`), so 0.1 - the label's distribution moving by
+#: 10 points of total variation on average over the feature's values - is a real change.
+DEFAULT_CONCEPT_SHIFT = 0.1
 
 #: A string feature is id-like when its distinct values are more than this share of its
 #: values (TFDV's ``unique`` over ``tot_num_values``).

@@ -45,7 +45,11 @@ from beam_stats.beam.writing import (
     input_pattern,
     match_inputs,
 )
-from beam_stats.drift.defaults import DEFAULT_THRESHOLDS, with_thresholds_for_all
+from beam_stats.drift.defaults import (
+    DEFAULT_CONCEPT_SHIFT,
+    DEFAULT_THRESHOLDS,
+    with_thresholds_for_all,
+)
 from beam_stats.drift.thresholds import Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs.statistics import count_problems, with_schema
@@ -87,6 +91,8 @@ class CheckSpec:
         skew_thresholds: the skew thresholds put on every feature of an inferred schema
             (as :func:`beam_stats.drift.defaults.applicable` allows; edit the schema file
             to change one feature's).
+        concept_shift: with `labels`, the concept-shift skew threshold of an inferred
+            schema (where `skew_thresholds` sets none); None: not checked.
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         statistics: statistics options; a given schema adds to them
             (:func:`~beam_stats.jobs.statistics.with_schema`).
@@ -95,6 +101,7 @@ class CheckSpec:
     labels: tuple[str, ...] = ()
     inference: SchemaInferenceSpec = SchemaInferenceSpec()
     skew_thresholds: Thresholds = DEFAULT_THRESHOLDS
+    concept_shift: float | None = DEFAULT_CONCEPT_SHIFT
     input_format: str | None = None
     statistics: StatisticsSpec = StatisticsSpec()
 
@@ -220,12 +227,15 @@ def inferred_schema(
 ) -> schema_pb2.Schema:
     """The schema :func:`check` infers from training statistics: TFDV's inference, the
     environments ``TRAINING`` and ``SERVING`` (labels not in ``SERVING``) and the default
-    skew thresholds."""
+    skew thresholds (with a label, concept shift's too)."""
     spec = spec or CheckSpec()
     schema = infer_schema(training, spec.inference)
     not_in = {label: [SERVING] for label in spec.labels}
     schema = add_environments(schema, (TRAINING, SERVING), not_in=not_in)
-    return with_thresholds_for_all(schema, training, "skew", spec.skew_thresholds)
+    thresholds = spec.skew_thresholds
+    if spec.labels and spec.concept_shift is not None and thresholds.concept_shift is None:
+        thresholds = dataclasses.replace(thresholds, concept_shift=spec.concept_shift)
+    return with_thresholds_for_all(schema, training, "skew", thresholds)
 
 
 def _patterns(given: str | Sequence[str]) -> list[str]:
