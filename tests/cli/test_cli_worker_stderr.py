@@ -86,15 +86,24 @@ def _limit_file_size(limit: int) -> None:  # in the child, before it runs
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+#: gRPC's own abort in the runner's process, seen once in hundreds of runs on a loaded
+#: machine (not in beam-stats' code): such a run is tried once more.
+_GRPC_ABORT = "epoll_wait error: Bad file descriptor"
+
+
 def _run(argv: list[str], file_size: int | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "beam_stats.cli", *argv, *WORKERS],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=None if file_size is None else lambda: _limit_file_size(file_size),
-    )
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "beam_stats.cli", *argv, *WORKERS],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=None if file_size is None else lambda: _limit_file_size(file_size),
+        )
+        if not (done.returncode < 0 and _GRPC_ABORT in done.stderr):
+            break
+    return done
 
 
 @pytest.fixture
