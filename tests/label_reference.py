@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
+
+from beam_stats.proto import label_join_pb2
 
 EPOCH = 1_714_557_600  # 2024-05-01T10:00:00Z
 COUNTRIES = ["us", "fr", "de", None]
@@ -147,7 +150,7 @@ def reference(
     out["predictions_out_of_range"] = int(((scores < 0) | (scores > 1)).sum())
     out["coverage"] = out["labeled_rows"] / len(s)
     out["overall"] = _rates(joined)
-    edges = np.linspace(0.0, 1.0, buckets + 1)
+    edges = np.round(np.linspace(0.0, 1.0, buckets + 1), 12)
     has = joined[scores.notna()].copy()
     cut = pd.cut(has["score"].astype(float).clip(0.0, 1.0), edges, right=False, labels=False)
     has["bucket"] = cut.fillna(buckets - 1).astype(int)  # 1.0 is in the last, closed bucket
@@ -168,3 +171,32 @@ def reference(
     rows = rows.astype({"rid": "int64", "score": "float64", "st": "float64"})
     out["rows"] = rows[keep].sort_values(["rid", "st", "x"]).reset_index(drop=True)
     return out
+
+
+def check_rates(found: label_join_pb2.LabelRates, expected: dict[str, float]) -> None:
+    for name, value in expected.items():
+        got = getattr(found, name)
+        if isinstance(value, float) and math.isnan(value):
+            assert math.isnan(got), name
+        else:
+            assert got == pytest.approx(value, rel=1e-12, abs=1e-12), name
+
+
+def check_summary(summary: label_join_pb2.LabelJoinSummary, ref: dict[str, Any]) -> None:
+    for name, value in ref.items():
+        if isinstance(value, int) and not name.startswith("delay_"):
+            assert getattr(summary, name) == value, name
+    assert summary.coverage == pytest.approx(ref["coverage"])
+    check_rates(summary.overall, ref["overall"])
+    assert len(summary.calibration) == len(ref["calibration"])
+    for bucket, expected in zip(summary.calibration, ref["calibration"], strict=True):
+        check_rates(bucket.rates, expected)
+    groups = {None if g.missing else g.value: g.rates for g in summary.groups}
+    assert set(groups) == set(ref["groups"])
+    for key, expected in ref["groups"].items():
+        check_rates(groups[key], expected)
+    d = summary.delay
+    assert (d.count, d.negative) == (ref["delay_count"], ref["delay_negative"])
+    assert d.mean == pytest.approx(ref["delay_mean"])
+    assert list(d.quantiles) == ref["delay_quantiles"]
+    assert d.rank_error == 0.0

@@ -15,7 +15,8 @@ numeric prediction and its sum (the mean prediction of everything served); and t
 *compared* rows, labeled and predicted, with both sums, whose means are the calibration
 pair (mean predicted against actual on the same rows). Calibration buckets are
 ``calibration_buckets`` equal-width buckets of ``prediction_range`` (default 10 on [0, 1],
-for probabilities; edges ``numpy.linspace(low, high, buckets + 1)``), ``[lower, upper)``
+for probabilities; edges ``numpy.linspace(low, high, buckets + 1)`` rounded to 12
+significant digits, so 0.6 is in ``[0.6, 0.7)``), ``[lower, upper)``
 with the last one closed; a prediction outside the
 range counts in ``predictions_out_of_range`` and in the nearest end bucket. Rows without a
 numeric prediction are in no bucket. Groups are keyed by the value's text (so ``1`` and
@@ -152,7 +153,9 @@ class LabelJoinAccumulator:
         self.counts = dict.fromkeys(COUNTS, 0)
         self.overall = np.zeros(len(RATE_SUMS))
         self.buckets = np.zeros((spec.calibration_buckets, len(RATE_SUMS)))
-        self.edges = np.linspace(*spec.prediction_range, spec.calibration_buckets + 1)
+        # Rounded, so that 0.6 is the edge 0.6 rather than linspace's 0.6000000000000001.
+        edges = np.linspace(*spec.prediction_range, spec.calibration_buckets + 1)
+        self.edges = np.array([float(f"{e:.12g}") for e in edges])
         self.groups: dict[GroupKey, F64] = {}
         self.delays = spec.quantiles.create()
         self.delay_sum = 0.0

@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from label_reference import make_data, reference
+from label_reference import check_summary, make_data, reference
 
 from beam_stats.drift.label_join import join_labels, split_feedback, split_served
 from beam_stats.drift.label_summary import RATE_SUMS, LabelJoinAccumulator, LabelJoinSpec
 from beam_stats.drift.label_values import as_numbers, as_seconds, group_codes
 from beam_stats.errors import InvalidInputError
-from beam_stats.proto import label_join_pb2
 
 SPEC = LabelJoinSpec(
     identifier_features=("rid",),
@@ -49,35 +48,6 @@ def batches(rows: list[dict[str, Any]], schema: pa.Schema, size: int) -> list[pa
 def rows_frame(rows: list[pa.RecordBatch]) -> pd.DataFrame:
     frame = pa.Table.from_batches(rows).to_pandas()
     return frame.sort_values(["rid", "st", "x"]).reset_index(drop=True)
-
-
-def check_rates(found: label_join_pb2.LabelRates, expected: dict[str, float]) -> None:
-    for name, value in expected.items():
-        got = getattr(found, name)
-        if isinstance(value, float) and math.isnan(value):
-            assert math.isnan(got), name
-        else:
-            assert got == pytest.approx(value, rel=1e-12, abs=1e-12), name
-
-
-def check_summary(summary: label_join_pb2.LabelJoinSummary, ref: dict[str, Any]) -> None:
-    for name, value in ref.items():
-        if isinstance(value, int) and not name.startswith("delay_"):
-            assert getattr(summary, name) == value, name
-    assert summary.coverage == pytest.approx(ref["coverage"])
-    check_rates(summary.overall, ref["overall"])
-    assert len(summary.calibration) == len(ref["calibration"])
-    for bucket, expected in zip(summary.calibration, ref["calibration"], strict=True):
-        check_rates(bucket.rates, expected)
-    groups = {None if g.missing else g.value: g.rates for g in summary.groups}
-    assert set(groups) == set(ref["groups"])
-    for key, expected in ref["groups"].items():
-        check_rates(groups[key], expected)
-    d = summary.delay
-    assert (d.count, d.negative) == (ref["delay_count"], ref["delay_negative"])
-    assert d.mean == pytest.approx(ref["delay_mean"])
-    assert list(d.quantiles) == ref["delay_quantiles"]
-    assert d.rank_error == 0.0
 
 
 @pytest.mark.parametrize("seed", [0, 1])
