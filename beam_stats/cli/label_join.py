@@ -18,7 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import add_errors_argument, print_table, report_input_problems
+from beam_stats.cli._common import (
+    add_errors_argument,
+    plural,
+    print_table,
+    report_input_problems,
+)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -157,8 +162,9 @@ def run_label_join(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         pipeline_options=beam_args,
     )
     print_summary(found.summary)
+    files = plural(len(found.rows), "file")
     print(
-        f"labeled rows in {found.output} ({len(found.rows)} files), summary in {found.summary_path}"
+        f"labeled rows: {found.output}/labeled-*.parquet ({files}); summary: {found.summary_path}"
     )
     for problem in found.problems:
         print(f"problem: {problem}", file=sys.stderr)
