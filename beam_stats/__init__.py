@@ -40,14 +40,17 @@ from beam_stats.jobs import (
     CheckResult,
     CheckSpec,
     ExamplesResult,
+    LabelJoinResult,
     SkewResult,
     StatisticsResult,
     check,
     compute_statistics,
     feature_skew,
+    label_join,
     validate_examples,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
+from beam_stats.pipelines.label_join import JoinLabels
 from beam_stats.pipelines.skew import DetectFeatureSkew
 from beam_stats.report import render_report
 from beam_stats.schema import (
@@ -109,6 +112,8 @@ __all__ = [
     "GenerateStatistics",
     "IncompatibleMergeError",
     "InvalidInputError",
+    "JoinLabels",
+    "LabelJoinResult",
     "MergeStatistics",
     "OutputError",
     "QuantilesSpec",
@@ -143,6 +148,7 @@ __all__ = [
     "get_slice_stats",
     "get_statistics_html",
     "infer_schema",
+    "label_join",
     "load_anomalies_text",
     "load_schema",
     "load_schema_text",

@@ -29,6 +29,7 @@ from beam_stats.cli import (
     compare,
     demo,
     examples,
+    label_join,
     merge,
     report,
     run,
@@ -57,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     debug = "show the traceback of an unexpected failure (also BEAM_STATS_TRACEBACK=1)"
     root.add_argument("--debug", action="store_true", help=debug)
-    for module in (stats, merge, schema, examples, compare, skew, report, run, demo):
+    for module in (stats, merge, schema, examples, compare, skew, label_join, report, run, demo):
         module.add_parsers(commands)
     for command in commands.choices.values():  # also after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)

@@ -1,10 +1,12 @@
 """The jobs users run end to end, as Python functions the command line only parses
 arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_statistics`
-(``beam-stats stats``), :func:`validate_examples` (``beam-stats validate-examples``) and
-:func:`feature_skew` (``beam-stats feature-skew``)."""
+(``beam-stats stats``), :func:`validate_examples` (``beam-stats validate-examples``),
+:func:`feature_skew` (``beam-stats feature-skew``) and :func:`label_join`
+(``beam-stats label-join``)."""
 
 from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
 from beam_stats.jobs.examples import ExamplesResult, validate_examples
+from beam_stats.jobs.label_join import LabelJoinResult, label_join
 from beam_stats.jobs.skew import SkewResult, feature_skew
 from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
 
@@ -13,12 +15,14 @@ __all__ = [
     "CheckResult",
     "CheckSpec",
     "ExamplesResult",
+    "LabelJoinResult",
     "SkewResult",
     "StatisticsResult",
     "check",
     "compute_statistics",
     "feature_skew",
     "inferred_schema",
+    "label_join",
     "validate_examples",
     "with_schema",
 ]
