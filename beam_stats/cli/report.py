@@ -36,6 +36,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--anomalies", help="anomalies file, text or binary (as `beam-stats validate` writes)"
     )
+    report.add_argument(
+        "--label-join",
+        metavar="SUMMARY",
+        help="a label-join summary (as `beam-stats label-join` writes): the labeling loop",
+    )
     report.add_argument("--output", required=True, help="HTML file to write")
     report.add_argument("--title", help="page title (default: the statistics file names)")
     report.add_argument(
@@ -51,15 +56,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
+    from beam_stats.pipelines.label_join import load_label_join
     from beam_stats.report import render_report
 
     no_pipeline(beam_args)
-    check_outputs([args.statistics, args.other, args.anomalies], [args.output])
+    check_outputs([args.statistics, args.other, args.anomalies, args.label_join], [args.output])
     if args.other_dataset is not None and args.other is None:
         raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")
     statistics = _named(load_statistics(args.statistics), args.statistics)
     other = _named(load_statistics(args.other), args.other) if args.other is not None else None
     anomalies = load_anomalies(args.anomalies) if args.anomalies else None
+    label_join = load_label_join(args.label_join) if args.label_join else None
     title = args.title
     if title is None:
         names = [PurePosixPath(p).name for p in (args.statistics, args.other) if p is not None]
@@ -71,6 +78,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         title=title,
         dataset=args.dataset,
         other_dataset=args.other_dataset,
+        label_join=label_join,
     )
     write_report(page, args.output)
     print(f"wrote the report ({len(page.encode('utf-8')):,} bytes) to {args.output}")

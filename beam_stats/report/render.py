@@ -11,6 +11,7 @@ from beam_stats.errors import InvalidInputError
 from beam_stats.report import page
 from beam_stats.report.charts import chart
 from beam_stats.report.findings import Finding, Measure, findings, measures
+from beam_stats.report.label_loop import label_loop_section
 from beam_stats.report.labels import label_section
 from beam_stats.report.model import (
     Selection,
@@ -35,6 +36,7 @@ def render_report(
     title: str = DEFAULT_TITLE,
     dataset: str | None = None,
     other_dataset: str | None = None,
+    label_join: Any | None = None,
 ) -> str:
     """A self-contained HTML report of one dataset's statistics, or of two side by side.
 
@@ -53,6 +55,8 @@ def render_report(
         dataset: which dataset of `statistics` to show, by name, when it holds several
             (slices); by default the first (the whole dataset). The others are listed.
         other_dataset: the same for `other`.
+        label_join: a ``beam_stats.LabelJoinSummary`` (``beam-stats label-join``): the
+            labeling loop's coverage, delays and calibration, in their own section.
 
     Returns:
         The HTML document.
@@ -111,6 +115,7 @@ def render_report(
         page.findings_section(found, anomalies is not None),
         page.measures_section(measured),
         label_section([s.dataset for s in selections], found),
+        label_loop_section(label_join),
         _features_section(rows, len(names), labels, compared),
     ]
     data = {"d": labels, "f": features_data}
