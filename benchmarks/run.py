@@ -12,7 +12,9 @@ imports are part of the wall time and memory is measured per run:
 * ``baseline``: ``python benchmarks/baseline_pyarrow.py FILE.parquet``;
 * ``beam``: ``python -m beam_stats.cli stats FILE.parquet --output OUT.pb`` (DirectRunner
   defaults, in-process);
-* ``beam-mp``: the same plus ``--direct_num_workers=2 --direct_running_mode=multi_processing``.
+* ``beam-mp``: the same plus ``--direct_num_workers=2 --direct_running_mode=multi_processing``;
+* ``beam-label``: ``beam`` with label-aware statistics, ``--label b_flag`` (a boolean label:
+  lift, mutual information and the label-conditional state of every other feature).
 
 How it is measured:
 
@@ -53,8 +55,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "benchmarks"
-RUNS = ("baseline", "beam", "beam-mp")
-BEAM_RUNS = ("beam", "beam-mp")
+RUNS = ("baseline", "beam", "beam-mp", "beam-label")
+BEAM_RUNS = ("beam", "beam-mp", "beam-label")
+LABEL = "b_flag"  # the label of the beam-label run
 MB = 10**6  # memory and sizes are reported in MB (10^6 bytes); the RSS target is 1 GB
 
 
@@ -308,7 +311,7 @@ def targets(results: list[Result]) -> list[tuple[str, str]]:
         ratio = got[0].wall / got[1].wall
         out.append((label, _pass(ratio <= 3, f"{ratio:.2f}x")))
 
-    for run in BEAM_RUNS:
+    for run in ("beam", "beam-mp"):
         label = f"5M: {run} >= 300,000 rows/s"
         got = _need(by, [(m5, run)])
         if isinstance(got, str):
@@ -333,6 +336,15 @@ def targets(results: list[Result]) -> list[tuple[str, str]]:
     else:
         mp, one = got
         out.append((label, _pass(mp.wall < one.wall, f"{mp.wall:.1f} s vs {one.wall:.1f} s")))
+
+    for size in (m1, m5):
+        label = f"{size // m1}M: beam --label <= 1.5x beam"
+        got = _need(by, [(size, "beam-label"), (size, "beam")])
+        if isinstance(got, str):
+            out.append((label, got))
+        else:
+            ratio = got[0].wall / got[1].wall
+            out.append((label, _pass(ratio <= 1.5, f"{ratio:.2f}x")))
     return out
 
 
@@ -393,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
                 if run == "beam-mp":
                     cmd += [f"--direct_num_workers={args.workers}",
                             "--direct_running_mode=multi_processing"]  # fmt: skip
+                if run == "beam-label":
+                    cmd += ["--label", LABEL]
             best: Result | None = None
             for _ in range(args.repeat):
                 output.unlink(missing_ok=True)
