@@ -243,6 +243,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_schema, load_statistics, numbered_path
     from beam_stats.beam.writing import check_outputs
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
+    from beam_stats.validation.catalogue import CUSTOM_NAMES
 
     no_pipeline(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
@@ -276,7 +277,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         for row in anomaly_rows(anomalies, spec):
             feature = row.feature or "(dataset)"
             kind = row.type
-            if kind == "CUSTOM_VALIDATION" and row.short_description.startswith("COMPARATOR_"):
+            if kind == "CUSTOM_VALIDATION" and row.short_description in CUSTOM_NAMES:
                 kind = row.short_description  # the stable name of a beam-stats comparator
             table.append((*prefix, feature, kind, row.severity, row.description))
             levels.append(row.severity)

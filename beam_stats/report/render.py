@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
 from beam_stats.report import page
 from beam_stats.report.charts import chart
 from beam_stats.report.findings import Finding, Measure, findings, measures
+from beam_stats.report.groups import groups_section
 from beam_stats.report.model import (
     Selection,
     Statistics,
@@ -34,6 +37,7 @@ def render_report(
     title: str = DEFAULT_TITLE,
     dataset: str | None = None,
     other_dataset: str | None = None,
+    groups: Sequence[str | FeaturePath] | None = None,
 ) -> str:
     """A self-contained HTML report of one dataset's statistics, or of two side by side.
 
@@ -52,6 +56,9 @@ def render_report(
         dataset: which dataset of `statistics` to show, by name, when it holds several
             (slices); by default the first (the whole dataset). The others are listed.
         other_dataset: the same for `other`.
+        groups: the group features shown in the groups section, a table each (share,
+            label distribution and disparity per group, :mod:`beam_stats.report.groups`);
+            by default those the statistics were computed with (``StatisticsSpec.groups``).
 
     Returns:
         The HTML document.
@@ -109,6 +116,7 @@ def render_report(
     sections = [
         page.findings_section(found, anomalies is not None),
         page.measures_section(measured),
+        groups_section([s.dataset for s in selections], labels, groups),
         _features_section(rows, len(names), labels, compared),
     ]
     data = {"d": labels, "f": features_data}

@@ -340,6 +340,9 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
     )),
 )
 # fmt: on
+#: The short descriptions that name beam-stats' own CUSTOM_VALIDATION anomalies (shown in
+#: tables in place of the type).
+CUSTOM_NAMES = frozenset(e.name for e in CATALOGUE if e.anomaly_type == _CUSTOM)
 
 
 def _source(function: str) -> str:
