@@ -293,7 +293,7 @@ def _group_share(base: FeatureData | None, test: FeatureData | None) -> tuple[Di
         return None, f"only in the {'test' if base is None else 'base'} statistics"
     accs = (base.accumulator, test.accumulator)
     if not any(acc is not None and base.path in acc.spec.groups for acc in accs):
-        return None, "not a group feature (--group) in either dataset"
+        return None, "not applicable: not a group feature (--group) in either dataset"
     a = group_table(base, None, base.num_examples)
     b = group_table(test, None, test.num_examples)
     found = group_share_shift(a, b)
