@@ -283,7 +283,7 @@ def _concept(base: FeatureData | None, test: FeatureData | None) -> tuple[Distan
     a = base.accumulator.label if base.accumulator is not None else None
     b = test.accumulator.label if test.accumulator is not None else None
     if a is None or b is None:
-        return None, "no label-aware statistics (--label) in a dataset"
+        return None, "not applicable: no label-aware statistics (--label) in a dataset"
     found = concept_shift(a, b, numeric=base.kind == "numeric")
     return found, "" if found else "no labeled values in a dataset"
 
