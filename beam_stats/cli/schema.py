@@ -98,7 +98,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
             help=f"a {kind} threshold (vs {against}) for every feature, e.g. psi=0.25; "
             "measures: l_infinity, jensen_shannon, normalized_abs_difference, psi, ks, "
             "wasserstein, hellinger, chi_squared (minimum p-value), missing_fraction, "
-            "concept_shift (repeatable)",
+            "concept_shift, group_share (repeatable)",
         )
     infer.add_argument(
         "--num-examples-drift",
