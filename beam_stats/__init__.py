@@ -25,7 +25,9 @@ from beam_stats.beam import (
 from beam_stats.drift import (
     DistanceSpec,
     compare_statistics,
+    group_tables,
     set_drift_thresholds,
+    set_group_thresholds,
     set_skew_thresholds,
 )
 from beam_stats.errors import (
@@ -147,6 +149,7 @@ __all__ = [
     "get_feature_stats",
     "get_slice_stats",
     "get_statistics_html",
+    "group_tables",
     "infer_schema",
     "label_join",
     "load_anomalies_text",
@@ -159,6 +162,7 @@ __all__ = [
     "render_report",
     "set_domain",
     "set_drift_thresholds",
+    "set_group_thresholds",
     "set_skew_thresholds",
     "update_schema",
     "validate_examples",

@@ -33,6 +33,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="a feature present in training only (not expected in SERVING); repeatable",
     )
     run.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="a group feature: each group's share, label distribution and disparity in the "
+        "report; the inferred schema checks them (beam_stats.drift.defaults); repeatable",
+    )
+    run.add_argument(
         "--infer-ranges", action="store_true", help="infer numeric ranges (10%% margin)"
     )
     run.add_argument(
@@ -45,6 +53,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.cli._common import plural, print_table
     from beam_stats.jobs import CheckSpec, check
     from beam_stats.schema import RangeInferenceSpec, SchemaInferenceSpec
+    from beam_stats.validation.catalogue import CUSTOM_NAMES
 
     progress = logging.getLogger("beam_stats.progress")
     if not progress.handlers:
@@ -55,6 +64,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         progress.propagate = False
     spec = CheckSpec(
         labels=tuple(args.label),
+        groups=tuple(args.group),
         inference=SchemaInferenceSpec(
             ranges=RangeInferenceSpec() if args.infer_ranges else None,
             disallow_nan=args.disallow_nan,
@@ -76,7 +86,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         (
             row.feature or "(dataset)",
             row.short_description
-            if row.type == "CUSTOM_VALIDATION" and row.short_description.startswith("COMPARATOR_")
+            if row.type == "CUSTOM_VALIDATION" and row.short_description in CUSTOM_NAMES
             else row.type,
             row.severity,
             row.description,

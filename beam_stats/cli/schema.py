@@ -98,7 +98,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
             help=f"a {kind} threshold (vs {against}) for every feature, e.g. psi=0.25; "
             "measures: l_infinity, jensen_shannon, normalized_abs_difference, psi, ks, "
             "wasserstein, hellinger, chi_squared (minimum p-value), missing_fraction, "
-            "concept_shift (repeatable)",
+            "concept_shift, group_share (repeatable)",
         )
     infer.add_argument(
         "--num-examples-drift",
@@ -243,6 +243,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_schema, load_statistics, numbered_path
     from beam_stats.beam.writing import check_outputs
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
+    from beam_stats.validation.catalogue import CUSTOM_NAMES
 
     no_pipeline(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
@@ -276,7 +277,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         for row in anomaly_rows(anomalies, spec):
             feature = row.feature or "(dataset)"
             kind = row.type
-            if kind == "CUSTOM_VALIDATION" and row.short_description.startswith("COMPARATOR_"):
+            if kind == "CUSTOM_VALIDATION" and row.short_description in CUSTOM_NAMES:
                 kind = row.short_description  # the stable name of a beam-stats comparator
             table.append((*prefix, feature, kind, row.severity, row.description))
             levels.append(row.severity)

@@ -66,6 +66,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="with --label: the most label classes kept (default 20)",
     )
     stats.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="a group feature: counted per value (as categorical) and recorded, for each "
+        "group's share, label distribution and disparity in reports and validation; "
+        "repeatable",
+    )
+    stats.add_argument(
         "--schema",
         metavar="SCHEMA",
         help="a schema whose sparse and weighted features get TFDV's statistics "
@@ -107,6 +116,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             categorical_features=frozenset(args.categorical),
             weight_feature=args.weight,
             label=label,
+            groups=tuple(args.group),
         ),
         slicing=slicing,
         schema=args.schema,

@@ -8,8 +8,10 @@ aligned on common bins and what happens with empty or one-sided categories:
 :mod:`~beam_stats.drift.hellinger`, :mod:`~beam_stats.drift.chi_square`. What they read is
 in :mod:`~beam_stats.drift.categorical` and :mod:`~beam_stats.drift.numeric`: the features'
 sketch state when the statistics carry it, else the finished histograms and value lists.
-Thresholds live in the schema (:mod:`~beam_stats.drift.thresholds`); validation turns
-breaches into anomalies (:func:`beam_stats.validate_statistics`).
+Groups of a group feature (share, label distribution, disparity) are read by
+:mod:`~beam_stats.drift.groups`. Thresholds live in the schema
+(:mod:`~beam_stats.drift.thresholds`); validation turns breaches into anomalies
+(:func:`beam_stats.validate_statistics`).
 """
 
 from beam_stats.drift.compare import (
@@ -19,11 +21,16 @@ from beam_stats.drift.compare import (
     Measured,
     compare_statistics,
 )
+from beam_stats.drift.group_tables import group_tables, groups_of
+from beam_stats.drift.groups import GroupRow, GroupTable, group_share_shift
 from beam_stats.drift.measure import Distance, DistanceSpec
 from beam_stats.drift.schema_skew import schema_differences
 from beam_stats.drift.thresholds import (
+    GroupThresholds,
     Thresholds,
+    group_thresholds,
     set_drift_thresholds,
+    set_group_thresholds,
     set_skew_thresholds,
     thresholds,
 )
@@ -34,11 +41,19 @@ __all__ = [
     "Distance",
     "DistanceSpec",
     "FeatureComparison",
+    "GroupRow",
+    "GroupTable",
+    "GroupThresholds",
     "Measured",
     "Thresholds",
     "compare_statistics",
+    "group_share_shift",
+    "group_tables",
+    "group_thresholds",
+    "groups_of",
     "schema_differences",
     "set_drift_thresholds",
+    "set_group_thresholds",
     "set_skew_thresholds",
     "thresholds",
 ]

@@ -6,6 +6,8 @@ Which measures apply (the others are listed as not applicable):
   ``l_infinity``, ``jensen_shannon``, ``normalized_abs_difference``, ``psi``, ``hellinger``,
   ``chi_squared``;
 * numeric features: ``jensen_shannon``, ``psi``, ``ks``, ``wasserstein``, ``hellinger``;
+* group features (``StatisticsSpec.groups``): ``group_share``, the largest change of a
+  group's share of examples (:mod:`beam_stats.drift.groups`);
 * every feature: ``missing_fraction``, ``|m_test - m_base|`` where ``m`` is the fraction of
   examples without the feature (``num_missing / (num_missing + num_non_missing)``; a feature
   absent from a dataset's statistics is missing from all of its examples). Exact.
@@ -42,6 +44,7 @@ from beam_stats.drift import categorical, numeric
 from beam_stats.drift.chi_square import chi_squared
 from beam_stats.drift.concept import concept_shift
 from beam_stats.drift.defaults import applicable
+from beam_stats.drift.groups import group_share_shift, group_table
 from beam_stats.drift.hellinger import hellinger_categorical, hellinger_numeric
 from beam_stats.drift.infinity_norm import l_infinity
 from beam_stats.drift.jensen_shannon import jensen_shannon_categorical, jensen_shannon_numeric
@@ -90,6 +93,7 @@ MEASURES = (
     "chi_squared",
     "missing_fraction",
     "concept_shift",
+    "group_share",
 )
 
 
@@ -129,6 +133,11 @@ class FeatureData:
             except IncompatibleMergeError:  # no state: fall back to the finished statistics
                 self._accumulator = None
         return self._accumulator
+
+    @property
+    def num_examples(self) -> int:
+        """The examples of the feature's dataset."""
+        return int(self._dataset.num_examples)
 
     @property
     def kind(self) -> str:
@@ -253,6 +262,8 @@ def compare_feature(
             if threshold.get(name) is None and not (_labeled(base) or _labeled(test)):
                 continue  # nothing to say: no labels anywhere, and no threshold asks for one
             distance, note = _concept(base, test)
+        elif name == "group_share":
+            distance, note = _group_share(base, test)
         else:
             distance, note = _distribution(name, base, test, spec)
         measured.append(Measured(name, distance, threshold.get(name), note))
@@ -285,9 +296,21 @@ def _concept(base: FeatureData | None, test: FeatureData | None) -> tuple[Distan
     a = base.accumulator.label if base.accumulator is not None else None
     b = test.accumulator.label if test.accumulator is not None else None
     if a is None or b is None:
-        return None, "no label-aware statistics (--label) in a dataset"
+        return None, "not applicable: no label-aware statistics (--label) in a dataset"
     found = concept_shift(a, b, numeric=base.kind == "numeric")
     return found, "" if found else "no labeled values in a dataset"
+
+
+def _group_share(base: FeatureData | None, test: FeatureData | None) -> tuple[Distance | None, str]:
+    if base is None or test is None:
+        return None, f"only in the {'test' if base is None else 'base'} statistics"
+    accs = (base.accumulator, test.accumulator)
+    if not any(acc is not None and base.path in acc.spec.groups for acc in accs):
+        return None, "not applicable: not a group feature (--group) in either dataset"
+    a = group_table(base, None, base.num_examples)
+    b = group_table(test, None, test.num_examples)
+    found = group_share_shift(a, b)
+    return found, "" if found else (a.note or b.note or "no groups in a dataset")
 
 
 def _distribution(

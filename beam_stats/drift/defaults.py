@@ -15,13 +15,27 @@ One policy, used by every command that puts thresholds on many features at once:
   maximum (a ``user_id`` had a PSI of 10.5). An id-like feature keeps ``missing_fraction``,
   which means the same for it as for any other. A threshold set on one feature by name is
   always kept.
+- Group features (``StatisticsSpec.groups``) get :data:`DEFAULT_GROUP_THRESHOLDS` and a
+  ``group_share`` threshold of :data:`DEFAULT_GROUP_SHARE` (:func:`with_group_thresholds`):
+  a group under 1% of the examples, a group whose label distribution is 0.2 away from the
+  whole dataset's beyond 3 standard errors, or a group share that moved by 0.1 is an
+  anomaly; balanced data (up to 100 groups, labeled alike) raises nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from beam_stats.drift.thresholds import Kind, Thresholds, set_thresholds
+from beam_stats._types import FeaturePath
+from beam_stats.drift.thresholds import (
+    GroupThresholds,
+    Kind,
+    Thresholds,
+    set_group_thresholds,
+    set_thresholds,
+)
 from beam_stats.schema.features import iter_features
 from beam_stats.schema.view import dataset_views
 
@@ -41,6 +55,10 @@ DEFAULT_THRESHOLDS = Thresholds(
 #: bucket, see :mod:`beam_stats.drift.concept`), so 0.1 - the label's distribution moving by
 #: 10 points of total variation on average over the feature's values - is a real change.
 DEFAULT_CONCEPT_SHIFT = 0.1
+#: A group feature's thresholds when the user gives none (see the module docstring).
+DEFAULT_GROUP_THRESHOLDS = GroupThresholds(min_share=0.01, max_label_disparity=0.2)
+#: The largest change of a group's share between two datasets when the user gives none.
+DEFAULT_GROUP_SHARE = 0.1
 
 #: A string feature is id-like when its distinct values are more than this share of its
 #: values (TFDV's ``unique`` over ``tot_num_values``).
@@ -87,4 +105,34 @@ def with_thresholds_for_all(
         values = wanted if view is None else applicable(view.stats, wanted)
         if not values.empty:
             set_thresholds(feature, kind, values)
+    return result
+
+
+def with_group_thresholds(
+    schema: schema_pb2.Schema,
+    groups: Iterable[str | FeaturePath],
+    kind: Kind,
+    wanted: GroupThresholds = DEFAULT_GROUP_THRESHOLDS,
+    share: float | None = DEFAULT_GROUP_SHARE,
+) -> schema_pb2.Schema:
+    """A copy of `schema` whose group features check `wanted` and, as their `kind`
+    (``"drift"`` or ``"skew"``) threshold, ``group_share`` = `share` (None: not set).
+    Features the schema lacks are skipped.
+    """
+    result = schema_pb2.Schema()
+    result.CopyFrom(schema)
+    known = {path: feature for path, feature in iter_features(result)}
+    for group in groups:
+        path = tuple(group.split(".")) if isinstance(group, str) else tuple(group)
+        if path not in known:
+            continue
+        result = set_group_thresholds(
+            result,
+            path,
+            min_share=wanted.min_share,
+            max_label_disparity=wanted.max_label_disparity,
+        )
+        if share is not None:
+            feature = next(f for p, f in iter_features(result) if p == path)
+            set_thresholds(feature, kind, Thresholds(group_share=share))
     return result

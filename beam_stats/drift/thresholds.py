@@ -17,7 +17,12 @@ measure (Python name)           schema field
 ``chi_squared``                 ``... .chi_squared.min_p_value`` (an anomaly *below* it)
 ``missing_fraction``            ``... .missing_fraction.threshold``
 ``concept_shift``               ``... .concept_shift.threshold``
+``group_share``                 ``... .group_share.threshold``
 ==============================  ===============================================================
+
+A group feature's own thresholds (one dataset, :class:`GroupThresholds`) are in the same
+``beam_stats.FeatureComparators`` message, field ``groups``: ``min_share.threshold`` (an
+anomaly *below* it) and ``max_label_disparity.threshold``.
 
 The first three are tensorflow-metadata's ``FeatureComparator`` fields, so TFDV reads and
 applies them too. The others are in a ``beam_stats.FeatureComparators`` message packed in
@@ -59,6 +64,7 @@ OWN_FIELDS = {
     "chi_squared": "chi_squared",
     "missing_fraction": "missing_fraction",
     "concept_shift": "concept_shift",
+    "group_share": "group_share",
 }
 
 
@@ -79,6 +85,8 @@ class Thresholds:
             without the feature (every feature).
         concept_shift: the largest acceptable change of P(label | feature)
             (:mod:`beam_stats.drift.concept`; features with label-aware statistics).
+        group_share: the largest acceptable change of a group's share of examples
+            (:mod:`beam_stats.drift.groups`; group features).
     """
 
     l_infinity: float | None = None
@@ -91,6 +99,7 @@ class Thresholds:
     chi_squared: float | None = None
     missing_fraction: float | None = None
     concept_shift: float | None = None
+    group_share: float | None = None
 
     def __post_init__(self) -> None:
         for name, value in self.items():
@@ -233,3 +242,80 @@ def set_skew_thresholds(
     """A copy of `schema` whose feature checks these skew thresholds (training vs serving);
     arguments as :func:`set_drift_thresholds`."""
     return _with_thresholds(schema, feature, "skew", Thresholds.from_mapping(thresholds))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GroupThresholds:
+    """What one dataset of a group feature must show (:mod:`beam_stats.drift.groups`);
+    None: not checked.
+
+    Args:
+        min_share: the smallest acceptable share of examples of a group (GROUP_SHARE_LOW).
+        max_label_disparity: the largest acceptable ``max_y |p(y | group) - p(y)|``
+            beyond sampling noise (GROUP_LABEL_DISPARITY_HIGH).
+    """
+
+    min_share: float | None = None
+    max_label_disparity: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("min_share", "max_label_disparity"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidInputError(f"group threshold {name} must be a number, got {value!r}")
+            if not 0 <= value <= 1:
+                raise InvalidInputError(f"group threshold {name} must be in [0, 1], got {value}")
+            object.__setattr__(self, name, float(value))
+
+    @property
+    def empty(self) -> bool:
+        return self.min_share is None and self.max_label_disparity is None
+
+
+def group_thresholds(feature: schema_pb2.Feature) -> GroupThresholds:
+    """The group thresholds a schema feature sets (none: not a checked group feature).
+
+    Raises:
+        SchemaError: the feature's FeatureComparators annotation is unreadable or invalid.
+    """
+    groups = _own(feature)[1].groups
+    values = {
+        name: getattr(groups, name).threshold
+        for name in ("min_share", "max_label_disparity")
+        if groups.HasField(name)
+    }
+    try:
+        return GroupThresholds(**values)
+    except InvalidInputError as e:
+        raise SchemaError(f"feature {feature.name}: group thresholds: {e}") from e
+
+
+def set_group_thresholds(
+    schema: schema_pb2.Schema,
+    feature: str | FeaturePath,
+    *,
+    min_share: float | None = None,
+    max_label_disparity: float | None = None,
+) -> schema_pb2.Schema:
+    """A copy of `schema` whose group feature `feature` checks these thresholds (those left
+    None are kept as they were).
+
+    Raises:
+        InvalidInputError: a bad value, or no such feature.
+    """
+    values = GroupThresholds(min_share=min_share, max_label_disparity=max_label_disparity)
+    result = schema_pb2.Schema()
+    result.CopyFrom(schema)
+    target = get_feature(result, as_path(feature))
+    index, message = _own(target)
+    for name in ("min_share", "max_label_disparity"):
+        value = getattr(values, name)
+        if value is not None:
+            getattr(message.groups, name).threshold = value
+    if message.ByteSize() and index is None:
+        target.annotation.extra_metadata.add().Pack(message)
+    elif message.ByteSize():
+        target.annotation.extra_metadata[index].Pack(message)
+    return result

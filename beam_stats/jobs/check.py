@@ -47,10 +47,13 @@ from beam_stats.beam.writing import (
 )
 from beam_stats.drift.defaults import (
     DEFAULT_CONCEPT_SHIFT,
+    DEFAULT_GROUP_SHARE,
+    DEFAULT_GROUP_THRESHOLDS,
     DEFAULT_THRESHOLDS,
+    with_group_thresholds,
     with_thresholds_for_all,
 )
-from beam_stats.drift.thresholds import Thresholds
+from beam_stats.drift.thresholds import GroupThresholds, Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs.statistics import count_problems, with_schema
 from beam_stats.report import render_report
@@ -93,6 +96,11 @@ class CheckSpec:
             to change one feature's).
         concept_shift: with `labels`, the concept-shift skew threshold of an inferred
             schema (where `skew_thresholds` sets none); None: not checked.
+        groups: group features (``statistics.groups``, added to those): each group's share,
+            label distribution and disparity in the report, checked in both datasets.
+        group_thresholds: what an inferred schema asks of every group feature, with a skew
+            threshold ``group_share`` of ``group_share`` (None: not set)
+            (:mod:`beam_stats.drift.defaults`).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         statistics: statistics options; a given schema adds to them
             (:func:`~beam_stats.jobs.statistics.with_schema`).
@@ -102,6 +110,9 @@ class CheckSpec:
     inference: SchemaInferenceSpec = SchemaInferenceSpec()
     skew_thresholds: Thresholds = DEFAULT_THRESHOLDS
     concept_shift: float | None = DEFAULT_CONCEPT_SHIFT
+    groups: tuple[str, ...] = ()
+    group_thresholds: GroupThresholds = DEFAULT_GROUP_THRESHOLDS
+    group_share: float | None = DEFAULT_GROUP_SHARE
     input_format: str | None = None
     statistics: StatisticsSpec = StatisticsSpec()
 
@@ -114,6 +125,13 @@ class CheckSpec:
                 self.statistics, label=LabelSpec(feature=self.labels[0])
             )
             object.__setattr__(self, "statistics", with_label)
+        if isinstance(self.groups, str):
+            raise InvalidInputError(f"groups must be a sequence of names, got {self.groups!r}")
+        object.__setattr__(self, "groups", tuple(self.groups))
+        if self.groups:
+            groups = (*self.statistics.groups, *(tuple(g.split(".")) for g in self.groups))
+            with_groups = dataclasses.replace(self.statistics, groups=groups)
+            object.__setattr__(self, "statistics", with_groups)
         if self.input_format is not None and self.input_format not in FORMATS:
             raise InvalidInputError(
                 f"input_format must be one of {', '.join(FORMATS)}, got {self.input_format!r}"
@@ -226,8 +244,9 @@ def inferred_schema(
     training: statistics_pb2.DatasetFeatureStatistics, spec: CheckSpec | None = None
 ) -> schema_pb2.Schema:
     """The schema :func:`check` infers from training statistics: TFDV's inference, the
-    environments ``TRAINING`` and ``SERVING`` (labels not in ``SERVING``) and the default
-    skew thresholds (with a label, concept shift's too)."""
+    environments ``TRAINING`` and ``SERVING`` (labels not in ``SERVING``), the default
+    skew thresholds (with a label, concept shift's too), and the group thresholds on the
+    group features."""
     spec = spec or CheckSpec()
     schema = infer_schema(training, spec.inference)
     not_in = {label: [SERVING] for label in spec.labels}
@@ -235,7 +254,9 @@ def inferred_schema(
     thresholds = spec.skew_thresholds
     if spec.labels and spec.concept_shift is not None and thresholds.concept_shift is None:
         thresholds = dataclasses.replace(thresholds, concept_shift=spec.concept_shift)
-    return with_thresholds_for_all(schema, training, "skew", thresholds)
+    schema = with_thresholds_for_all(schema, training, "skew", thresholds)
+    groups = spec.statistics.groups
+    return with_group_thresholds(schema, groups, "skew", spec.group_thresholds, spec.group_share)
 
 
 def _patterns(given: str | Sequence[str]) -> list[str]:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62\x65\x61m_stats/proto/drift.proto\x12\nbeam_stats\"&\n\x11\x44istanceThreshold\x12\x11\n\tthreshold\x18\x01 \x01(\x01\"*\n\x13\x43hiSquaredThreshold\x12\x13\n\x0bmin_p_value\x18\x01 \x01(\x01\"\xaa\x03\n\x14\x43omparatorThresholds\x12\x41\n\x1apopulation_stability_index\x18\x01 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x39\n\x12kolmogorov_smirnov\x18\x02 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12=\n\x16normalized_wasserstein\x18\x03 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x30\n\thellinger\x18\x04 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x34\n\x0b\x63hi_squared\x18\x05 \x01(\x0b\x32\x1f.beam_stats.ChiSquaredThreshold\x12\x37\n\x10missing_fraction\x18\x06 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x34\n\rconcept_shift\x18\x07 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\"u\n\x12\x46\x65\x61tureComparators\x12.\n\x04skew\x18\x01 \x01(\x0b\x32 .beam_stats.ComparatorThresholds\x12/\n\x05\x64rift\x18\x02 \x01(\x0b\x32 .beam_stats.ComparatorThresholdsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62\x65\x61m_stats/proto/drift.proto\x12\nbeam_stats\"&\n\x11\x44istanceThreshold\x12\x11\n\tthreshold\x18\x01 \x01(\x01\"*\n\x13\x43hiSquaredThreshold\x12\x13\n\x0bmin_p_value\x18\x01 \x01(\x01\"\xde\x03\n\x14\x43omparatorThresholds\x12\x41\n\x1apopulation_stability_index\x18\x01 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x39\n\x12kolmogorov_smirnov\x18\x02 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12=\n\x16normalized_wasserstein\x18\x03 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x30\n\thellinger\x18\x04 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x34\n\x0b\x63hi_squared\x18\x05 \x01(\x0b\x32\x1f.beam_stats.ChiSquaredThreshold\x12\x37\n\x10missing_fraction\x18\x06 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x34\n\rconcept_shift\x18\x07 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12\x32\n\x0bgroup_share\x18\x08 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\"\x7f\n\x0fGroupThresholds\x12\x30\n\tmin_share\x18\x01 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\x12:\n\x13max_label_disparity\x18\x02 \x01(\x0b\x32\x1d.beam_stats.DistanceThreshold\"\xa2\x01\n\x12\x46\x65\x61tureComparators\x12.\n\x04skew\x18\x01 \x01(\x0b\x32 .beam_stats.ComparatorThresholds\x12/\n\x05\x64rift\x18\x02 \x01(\x0b\x32 .beam_stats.ComparatorThresholds\x12+\n\x06groups\x18\x03 \x01(\x0b\x32\x1b.beam_stats.GroupThresholdsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,7 +36,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHISQUAREDTHRESHOLD']._serialized_start=84
   _globals['_CHISQUAREDTHRESHOLD']._serialized_end=126
   _globals['_COMPARATORTHRESHOLDS']._serialized_start=129
-  _globals['_COMPARATORTHRESHOLDS']._serialized_end=555
-  _globals['_FEATURECOMPARATORS']._serialized_start=557
-  _globals['_FEATURECOMPARATORS']._serialized_end=674
+  _globals['_COMPARATORTHRESHOLDS']._serialized_end=607
+  _globals['_GROUPTHRESHOLDS']._serialized_start=609
+  _globals['_GROUPTHRESHOLDS']._serialized_end=736
+  _globals['_FEATURECOMPARATORS']._serialized_start=739
+  _globals['_FEATURECOMPARATORS']._serialized_end=901
 # @@protoc_insertion_point(module_scope)

@@ -18,7 +18,7 @@ class ChiSquaredThreshold(_message.Message):
     def __init__(self, min_p_value: _Optional[float] = ...) -> None: ...
 
 class ComparatorThresholds(_message.Message):
-    __slots__ = ("population_stability_index", "kolmogorov_smirnov", "normalized_wasserstein", "hellinger", "chi_squared", "missing_fraction", "concept_shift")
+    __slots__ = ("population_stability_index", "kolmogorov_smirnov", "normalized_wasserstein", "hellinger", "chi_squared", "missing_fraction", "concept_shift", "group_share")
     POPULATION_STABILITY_INDEX_FIELD_NUMBER: _ClassVar[int]
     KOLMOGOROV_SMIRNOV_FIELD_NUMBER: _ClassVar[int]
     NORMALIZED_WASSERSTEIN_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class ComparatorThresholds(_message.Message):
     CHI_SQUARED_FIELD_NUMBER: _ClassVar[int]
     MISSING_FRACTION_FIELD_NUMBER: _ClassVar[int]
     CONCEPT_SHIFT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SHARE_FIELD_NUMBER: _ClassVar[int]
     population_stability_index: DistanceThreshold
     kolmogorov_smirnov: DistanceThreshold
     normalized_wasserstein: DistanceThreshold
@@ -33,12 +34,23 @@ class ComparatorThresholds(_message.Message):
     chi_squared: ChiSquaredThreshold
     missing_fraction: DistanceThreshold
     concept_shift: DistanceThreshold
-    def __init__(self, population_stability_index: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., kolmogorov_smirnov: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., normalized_wasserstein: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., hellinger: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., chi_squared: _Optional[_Union[ChiSquaredThreshold, _Mapping]] = ..., missing_fraction: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., concept_shift: _Optional[_Union[DistanceThreshold, _Mapping]] = ...) -> None: ...
+    group_share: DistanceThreshold
+    def __init__(self, population_stability_index: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., kolmogorov_smirnov: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., normalized_wasserstein: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., hellinger: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., chi_squared: _Optional[_Union[ChiSquaredThreshold, _Mapping]] = ..., missing_fraction: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., concept_shift: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., group_share: _Optional[_Union[DistanceThreshold, _Mapping]] = ...) -> None: ...
+
+class GroupThresholds(_message.Message):
+    __slots__ = ("min_share", "max_label_disparity")
+    MIN_SHARE_FIELD_NUMBER: _ClassVar[int]
+    MAX_LABEL_DISPARITY_FIELD_NUMBER: _ClassVar[int]
+    min_share: DistanceThreshold
+    max_label_disparity: DistanceThreshold
+    def __init__(self, min_share: _Optional[_Union[DistanceThreshold, _Mapping]] = ..., max_label_disparity: _Optional[_Union[DistanceThreshold, _Mapping]] = ...) -> None: ...
 
 class FeatureComparators(_message.Message):
-    __slots__ = ("skew", "drift")
+    __slots__ = ("skew", "drift", "groups")
     SKEW_FIELD_NUMBER: _ClassVar[int]
     DRIFT_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
     skew: ComparatorThresholds
     drift: ComparatorThresholds
-    def __init__(self, skew: _Optional[_Union[ComparatorThresholds, _Mapping]] = ..., drift: _Optional[_Union[ComparatorThresholds, _Mapping]] = ...) -> None: ...
+    groups: GroupThresholds
+    def __init__(self, skew: _Optional[_Union[ComparatorThresholds, _Mapping]] = ..., drift: _Optional[_Union[ComparatorThresholds, _Mapping]] = ..., groups: _Optional[_Union[GroupThresholds, _Mapping]] = ...) -> None: ...

@@ -321,18 +321,20 @@ class CompositeState(_message.Message):
     def __init__(self, path: _Optional[_Union[PathSteps, _Mapping]] = ..., num_present: _Optional[int] = ..., missing_value: _Optional[int] = ..., missing: _Optional[_Iterable[int]] = ..., min_length_diff: _Optional[_Iterable[int]] = ..., max_length_diff: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ResultOptions(_message.Message):
-    __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets")
+    __slots__ = ("num_histogram_buckets", "num_quantiles_histogram_buckets", "num_values_histogram_buckets", "num_top_values", "num_rank_histogram_buckets", "groups")
     NUM_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
     NUM_QUANTILES_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
     NUM_VALUES_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
     NUM_TOP_VALUES_FIELD_NUMBER: _ClassVar[int]
     NUM_RANK_HISTOGRAM_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
     num_histogram_buckets: int
     num_quantiles_histogram_buckets: int
     num_values_histogram_buckets: int
     num_top_values: int
     num_rank_histogram_buckets: int
-    def __init__(self, num_histogram_buckets: _Optional[int] = ..., num_quantiles_histogram_buckets: _Optional[int] = ..., num_values_histogram_buckets: _Optional[int] = ..., num_top_values: _Optional[int] = ..., num_rank_histogram_buckets: _Optional[int] = ...) -> None: ...
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, num_histogram_buckets: _Optional[int] = ..., num_quantiles_histogram_buckets: _Optional[int] = ..., num_values_histogram_buckets: _Optional[int] = ..., num_top_values: _Optional[int] = ..., num_rank_histogram_buckets: _Optional[int] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StoredFeatureState(_message.Message):
     __slots__ = ("format_version", "settings", "options", "state", "composites", "checksum")

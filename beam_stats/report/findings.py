@@ -18,6 +18,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from beam_stats._types import path_str
 from beam_stats.errors import BeamStatsError
 from beam_stats.validation import ValidationSpec
+from beam_stats.validation.catalogue import CUSTOM_NAMES
 
 AnomalyInfo = anomalies_pb2.AnomalyInfo
 Measurement = anomalies_pb2.DriftSkewInfo.Measurement
@@ -82,8 +83,8 @@ def findings(anomalies: Any) -> Iterator[Finding]:
         for reason in reasons:
             level = severities.get(reason.type, fallback)
             kind = AnomalyInfo.Type.Name(reason.type)
-            if kind == "CUSTOM_VALIDATION" and reason.short_description.startswith("COMPARATOR_"):
-                kind = reason.short_description  # beam-stats' own comparators (PSI, KS, ...)
+            if kind == "CUSTOM_VALIDATION" and reason.short_description in CUSTOM_NAMES:
+                kind = reason.short_description  # beam-stats' own (PSI, KS, groups, ...)
             yield Finding(
                 feature,
                 kind,

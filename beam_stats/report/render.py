@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
 from beam_stats.report import page
 from beam_stats.report.charts import chart
 from beam_stats.report.findings import Finding, Measure, findings, measures
+from beam_stats.report.groups import groups_section
 from beam_stats.report.label_loop import label_loop_section
 from beam_stats.report.labels import label_section
 from beam_stats.report.model import (
@@ -37,6 +40,7 @@ def render_report(
     dataset: str | None = None,
     other_dataset: str | None = None,
     label_join: Any | None = None,
+    groups: Sequence[str | FeaturePath] | None = None,
 ) -> str:
     """A self-contained HTML report of one dataset's statistics, or of two side by side.
 
@@ -57,6 +61,9 @@ def render_report(
         other_dataset: the same for `other`.
         label_join: a ``beam_stats.LabelJoinSummary`` (``beam-stats label-join``): the
             labeling loop's coverage, delays and calibration, in their own section.
+        groups: the group features shown in the groups section, a table each (share,
+            label distribution and disparity per group, :mod:`beam_stats.report.groups`);
+            by default those the statistics were computed with (``StatisticsSpec.groups``).
 
     Returns:
         The HTML document.
@@ -116,6 +123,7 @@ def render_report(
         page.measures_section(measured),
         label_section([s.dataset for s in selections], found),
         label_loop_section(label_join),
+        groups_section([s.dataset for s in selections], labels, groups),
         _features_section(rows, len(names), labels, compared),
     ]
     data = {"d": labels, "f": features_data}

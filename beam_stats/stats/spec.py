@@ -82,6 +82,12 @@ class StatisticsSpec:
         label: the label, for what each feature says about it (lift, mutual information,
             covariance with a numeric label; :mod:`beam_stats.stats.labels`); states merge
             only when made with the same label spec.
+        groups: group features (dotted names or tuples), for the table of each group's
+            share of examples, label distribution and disparity
+            (:mod:`beam_stats.drift.groups`). A group feature is summarised like a
+            categorical feature (its ints as strings, so its values are counted exactly up
+            to the frequent-items ``capacity``); the list is written with the results
+            (``ResultOptions.groups``) so reports and validation find it.
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -101,6 +107,7 @@ class StatisticsSpec:
     composites: tuple[CompositeFeatureSpec, ...] = ()
     statistics: tuple[CustomStatisticSpec, ...] = ()
     label: LabelSpec | None = None
+    groups: tuple[FeaturePath, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -120,7 +127,12 @@ class StatisticsSpec:
                     f"{name} ({getattr(self, name)}) cannot exceed the frequent-items "
                     f"capacity ({capacity})"
                 )
-        object.__setattr__(self, "categorical_features", _paths(self.categorical_features))
+        if isinstance(self.groups, str):
+            raise InvalidInputError(f"groups must be a sequence of features, got {self.groups!r}")
+        groups = tuple(sorted(_paths(self.groups)))
+        object.__setattr__(self, "groups", groups)
+        categorical = _paths(self.categorical_features) | frozenset(groups)
+        object.__setattr__(self, "categorical_features", categorical)
         object.__setattr__(self, "bytes_features", _paths(self.bytes_features))
         if self.weight_feature is not None:
             (weight,) = _paths([self.weight_feature])
@@ -163,6 +175,7 @@ class StatisticsSpec:
             num_values_histogram_buckets=self.num_values_histogram_buckets,
             num_top_values=self.num_top_values,
             num_rank_histogram_buckets=self.num_rank_histogram_buckets,
+            groups=[".".join(path) for path in self.groups],
         )
 
     @classmethod
@@ -191,6 +204,7 @@ class StatisticsSpec:
             num_rank_histogram_buckets=options.num_rank_histogram_buckets,
             composites=tuple(CompositeFeatureSpec.from_proto(c) for c in settings.composites),
             label=LabelSpec.from_proto(settings.label) if settings.HasField("label") else None,
+            groups=tuple(tuple(g.split(".")) for g in options.groups),
         )
 
     def settings(self) -> sketches_pb2.SketchSettings:

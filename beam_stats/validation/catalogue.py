@@ -6,7 +6,7 @@ tests, which check it against the source (every anomaly name the checks use is h
 the module that uses it) and against validation (what validation reports, and at which
 severity). An entry is named by its ``AnomalyInfo.Type`` name, or, for the comparators
 tensorflow-metadata has no type for (``CUSTOM_VALIDATION``), by the stable short
-description that tells them apart (``COMPARATOR_PSI_HIGH``, ...).
+description that tells them apart (``COMPARATOR_PSI_HIGH``, ``GROUP_SHARE_LOW``, ...).
 
 Severity: validation gives every anomaly type ERROR unless overridden, first by the
 schema's ``AnomalySeverities`` annotation (:func:`beam_stats.with_severity_overrides`,
@@ -65,6 +65,11 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "Drift and skew comparators",
         "distances to previous (drift) or serving (skew) statistics against the schema's "
         "thresholds",
+    ),
+    "beam_stats.validation.groups": (
+        "Groups",
+        "each group of a group feature against the schema's group thresholds: its share of "
+        "the examples and how its labels differ from the whole dataset's",
     ),
     "beam_stats.drift.schema_skew": (
         "Schema skew",
@@ -316,6 +321,17 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
          _breach("change of the fraction of examples missing the feature")),
         ("COMPARATOR_CONCEPT_SHIFT_HIGH", "distribution_comparators", "", False,
          _breach("concept shift (change of the label's distribution given the feature)")),
+        ("GROUP_SHARE_MOVED", "distribution_comparators", "", False,
+         _breach("largest change of a group's share of examples (group features)")),
+    ), anomaly_type=_CUSTOM),
+    *_family("validation.groups", (
+        ("GROUP_SHARE_LOW", "check_groups", "", False,
+         "A group of a group feature has a share of the examples below the feature's "
+         "min_share."),
+        ("GROUP_LABEL_DISPARITY_HIGH", "check_groups", "", False,
+         "A group's label distribution differs from the whole dataset's by more than the "
+         "feature's max_label_disparity (largest difference of a class share) and by more "
+         "than 3 standard errors."),
     ), anomaly_type=_CUSTOM),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,
@@ -324,6 +340,9 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
     )),
 )
 # fmt: on
+#: The short descriptions that name beam-stats' own CUSTOM_VALIDATION anomalies (shown in
+#: tables in place of the type).
+CUSTOM_NAMES = frozenset(e.name for e in CATALOGUE if e.anomaly_type == _CUSTOM)
 
 
 def _source(function: str) -> str:

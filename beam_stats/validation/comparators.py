@@ -23,9 +23,10 @@ measure                        anomaly type (short description)
                                (``COMPARATOR_MISSING_FRACTION_HIGH``)
 ``concept_shift``              CUSTOM_VALIDATION
                                (``COMPARATOR_CONCEPT_SHIFT_HIGH``)
+``group_share``                CUSTOM_VALIDATION (``GROUP_SHARE_MOVED``)
 =============================  ================================================
 
-tensorflow-metadata has no anomaly type for the last seven, so they share
+tensorflow-metadata has no anomaly type for the last eight, so they share
 ``CUSTOM_VALIDATION`` and are told apart by their short description, a stable name. The
 long description gives the value (with its error bound where one exists), the threshold
 and what was read (sketch state or finished statistics).
@@ -124,6 +125,12 @@ ANOMALIES: dict[str, tuple[int, int | None, str, str]] = {
         None,
         "COMPARATOR_CONCEPT_SHIFT_HIGH",
         "concept shift (change of the label's distribution given the feature)",
+    ),
+    "group_share": (
+        AnomalyType.CUSTOM_VALIDATION,
+        None,
+        "GROUP_SHARE_MOVED",
+        "largest change of a group's share of examples",
     ),
 }
 #: (treatment, control) names of each comparison, as TFDV writes them.

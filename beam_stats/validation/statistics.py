@@ -17,7 +17,8 @@ which returns one ``Anomalies`` per dataset, keyed by dataset name.
 Comparisons with other statistics, drift against ``previous_statistics`` and skew against
 ``serving_statistics``, add their reasons to the same messages and record the measured
 distances in ``drift_skew_info``: :mod:`beam_stats.validation.comparators` lists the
-anomaly types and names, :mod:`beam_stats.drift` the measures.
+anomaly types and names, :mod:`beam_stats.drift` the measures. Group features' shares and
+label disparities are checked by :mod:`beam_stats.validation.groups`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from beam_stats.schema.features import SERVING, check_environment, environment_i
 from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
 from beam_stats.validation import comparators
+from beam_stats.validation.groups import check_groups
 
 AnomalyInfo = anomalies_pb2.AnomalyInfo
 Statistics: TypeAlias = (
@@ -223,6 +225,8 @@ def _validate(
         path: list(violations) for path, violations in found.features.items()
     }
     for path, violations in compared.features.items():
+        features.setdefault(path, []).extend(violations)
+    for path, violations in check_groups(dataset, schema).items():
         features.setdefault(path, []).extend(violations)
     for path, violations in sorted(features.items()):
         info = anomalies.anomaly_info[path_str(path)]

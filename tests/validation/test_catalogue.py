@@ -19,6 +19,7 @@ from test_validation_anomalies import CASES
 
 import beam_stats
 from beam_stats import set_drift_thresholds, set_skew_thresholds
+from beam_stats.drift.thresholds import set_group_thresholds
 from beam_stats.stats import StatisticsSpec
 from beam_stats.validation import ValidationSpec, anomaly_rows, validate_statistics
 from beam_stats.validation.catalogue import CATALOGUE, FAMILIES, AnomalyEntry, main, render_markdown
@@ -31,7 +32,7 @@ BY_NAME = {entry.name: entry for entry in CATALOGUE}
 #: Modules that read anomaly names (to print or count them) without raising any.
 READERS = ("beam_stats.cli.", "beam_stats.report.", "beam_stats.proto.")
 READERS_EXACT = {"beam_stats.validation.catalogue"}
-CUSTOM_NAME = re.compile(r"COMPARATOR_[A-Z0-9_]+")
+CUSTOM_NAME = re.compile(r"(COMPARATOR|GROUP)_[A-Z0-9_]+")
 
 
 def test_docs_anomalies_md_is_fresh() -> None:
@@ -63,7 +64,7 @@ def test_entries_are_well_formed() -> None:
     for entry in CATALOGUE:
         assert entry.anomaly_type in TYPE_NAMES, entry
         if entry.anomaly_type == "CUSTOM_VALIDATION":
-            assert entry.name not in TYPE_NAMES and re.fullmatch(r"COMPARATOR_[A-Z_]+", entry.name)
+            assert entry.name not in TYPE_NAMES and CUSTOM_NAME.fullmatch(entry.name)
         else:
             assert entry.name == entry.anomaly_type
         assert entry.family in FAMILIES
@@ -364,6 +365,25 @@ TRIGGERS["COMPARATOR_CONCEPT_SHIFT_HIGH"] = Trigger(
     {"previous_statistics": stats({"x": ["a", "b"] * 40, "y": [0, 1] * 40}, _LABELED)},
     spec=_LABELED,
 )
+# Groups of x: "b" is 5% of the examples; "a" is all labeled 1, "b" all 0 (the whole: half).
+_GROUPED = StatisticsSpec(groups=("x",))
+_GROUPED_LABELED = StatisticsSpec(groups=("x",), label="y")
+TRIGGERS["GROUP_SHARE_LOW"] = Trigger(
+    set_group_thresholds(schema(BYTES + "}"), "x", min_share=0.1),
+    {"x": ["a"] * 95 + ["b"] * 5},
+    spec=_GROUPED,
+)
+TRIGGERS["GROUP_LABEL_DISPARITY_HIGH"] = Trigger(
+    set_group_thresholds(schema(BYTES + "}"), "x", max_label_disparity=0.2),
+    {"x": ["a"] * 50 + ["b"] * 50, "y": [1] * 50 + [0] * 50},
+    spec=_GROUPED_LABELED,
+)
+TRIGGERS["GROUP_SHARE_MOVED"] = Trigger(
+    set_drift_thresholds(schema(BYTES + "}"), "x", group_share=0.1),
+    {"x": ["a"] * 50 + ["b"] * 50},
+    {"previous_statistics": stats({"x": ["a"] * 80 + ["b"] * 20}, _GROUPED)},
+    spec=_GROUPED,
+)
 #: Entries no cheap statistics trigger: none left.
 UNTRIGGERED: set[str] = set()
 
@@ -384,7 +404,7 @@ def test_coverage_of_the_triggers() -> None:
     """Which entries the validation test below triggers (a count the report quotes)."""
     assert set(TRIGGERS) <= set(BY_NAME)
     assert set(BY_NAME) - set(TRIGGERS) == UNTRIGGERED
-    assert len(TRIGGERS) == len(CATALOGUE) == 68
+    assert len(TRIGGERS) == len(CATALOGUE) == 71
 
 
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
