@@ -22,9 +22,10 @@ State per feature (:class:`LabelAccumulator`):
       Misra-Gries summary of the pairs (:mod:`beam_stats.sketches.frequent`; exact while at
       most ``pair_capacity`` distinct pairs were seen, else each count is low by at most
       ``offset <= pairs / (pair_capacity + 1)``);
-    - for numeric features: a quantiles sketch of the values of each class
+    - for numeric features: a quantiles sketch of the finite values of each class
       (:mod:`beam_stats.sketches.quantiles`), so the buckets are chosen when the result is
-      written, from the merged data, not fixed in advance.
+      written, from the merged data, not fixed in advance (NaN and +-inf are left out, as
+      the feature's ``num_nan``, ``num_pos_inf`` and ``num_neg_inf`` count them).
     Merging adds the class counts and merges the sketches: associative and commutative, and
     while the sketches are exact, any split of the data gives the same state.
 
@@ -325,6 +326,9 @@ class LabelAccumulator:
             self._add_pairs(values, owner, value_class, names)
         else:
             numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            finite = np.isfinite(numbers)  # NaN and +-inf: the feature's own counts
+            if not finite.all():
+                numbers, value_class = numbers[finite], value_class[finite]
             for j in np.unique(value_class).tolist():
                 sketch = self.quantiles.setdefault(names[j], CLASS_QUANTILES.create())
                 sketch.add(numbers[value_class == j])

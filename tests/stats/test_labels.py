@@ -136,6 +136,21 @@ def test_numeric_buckets_count_what_pandas_counts() -> None:
     np.testing.assert_array_equal(table.counts, expected)
 
 
+def test_nan_and_infinities_are_left_out_of_the_numeric_buckets() -> None:
+    # The benchmark's f_uniform holds NaN and +-inf: the label state keeps the finite values
+    # only (the feature's own statistics count the others), so it equals the state of the
+    # finite rows.
+    frame = _frame(3)
+    odd = frame.copy()
+    odd.loc[:9, "num"] = [np.nan, np.inf, -np.inf] * 3 + [np.inf]
+    classes = sorted(_accumulate(frame)[("y",)].class_counts)
+    got = joint_table(_accumulate(odd)[("num",)], classes, numeric=True)
+    expected = joint_table(_accumulate(odd.iloc[10:])[("num",)], classes, numeric=True)
+    assert got is not None and expected is not None
+    np.testing.assert_array_equal(got.counts, expected.counts)
+    assert got.bounds == expected.bounds
+
+
 @pytest.mark.parametrize("cuts", [(1000,), (1, 700, 1500), (999, 1000, 1001)])
 def test_any_split_merges_to_the_whole(cuts: tuple[int, ...]) -> None:
     frame = _frame(3)
