@@ -79,7 +79,7 @@ class CommonAccumulator:
         for weighted statistics, the examples' weights."""
         if weights is not None:
             self.weighted_num_non_missing += float(weights[present].sum())
-            self.weighted_tot_num_values += float(np.dot(weights, num_values))
+            self.weighted_tot_num_values += float((weights * num_values).sum())
         counts = num_values[present] if not present.all() else num_values
         if counts.size == 0:
             return

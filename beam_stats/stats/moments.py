@@ -201,9 +201,9 @@ class WeightedMomentsAccumulator:
         other = WeightedMomentsAccumulator()
         other.weight = weight
         scaled, other.m2_exponent = _scaled(finite, float(np.abs(finite).max()))
-        mean = float(np.dot(weights, scaled) / weight)
+        mean = float((weights * scaled).sum() / weight)  # no BLAS (see stats/labels.py)
         other.mean = math.ldexp(mean, other.m2_exponent)
-        other.m2 = float(np.dot(weights, np.square(scaled - mean)))
+        other.m2 = float((weights * np.square(scaled - mean)).sum())
         self.merge(other)
 
     def merge(self, other: WeightedMomentsAccumulator) -> None:
