@@ -153,7 +153,20 @@ def _describe(settings: sketches_pb2.SketchSettings) -> str:
         f"distinct precision={settings.distinct_precision}, "
         f"distinct exact limit={settings.distinct_exact_limit}, sparse and weighted "
         f"features=[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}], "
-        f"custom statistics=[{', '.join(settings.custom_statistics)}]"
+        f"custom statistics=[{', '.join(settings.custom_statistics)}], "
+        f"label={_describe_label(settings)}"
+    )
+
+
+def _describe_label(settings: sketches_pb2.SketchSettings) -> str:
+    if not settings.HasField("label"):
+        return "none"
+    label = settings.label
+    bins = ", ".join(f"{edge!r}" for edge in label.bins)
+    return (
+        f"{label.feature} (bins=[{bins}], max classes={label.max_classes}, top values="
+        f"{label.top_values}, feature bins={label.feature_bins}, pair capacity="
+        f"{label.pair_capacity})"
     )
 
 
