@@ -109,7 +109,9 @@ class CheckSpec:
             (:mod:`beam_stats.drift.defaults`).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         statistics: statistics options; a given schema adds to them
-            (:func:`~beam_stats.jobs.statistics.with_schema`).
+            (:func:`~beam_stats.jobs.statistics.with_schema`). A label with
+            ``quantile_bins`` gets its edges from training (one more read of training) and
+            both datasets use them.
     """
 
     labels: tuple[str, ...] = ()
