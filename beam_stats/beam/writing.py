@@ -194,6 +194,12 @@ def _temporary_name(path: str) -> str:
     return f"{folder}/{temporary}" if folder else temporary
 
 
+def temporary_path(path: str) -> str:
+    """A unique hidden name in `path`'s folder (``.NAME.<hex>.tmp``), for a file a job
+    writes, reads back and deletes (as the label bins of a first pass)."""
+    return _temporary_name(path)
+
+
 def write_file(path: str, data: bytes | Iterable[bytes]) -> str:
     """Writes `data` (bytes, or chunks of bytes) to `path` atomically and returns the path.
 

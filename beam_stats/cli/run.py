@@ -33,6 +33,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="a feature present in training only (not expected in SERVING); repeatable",
     )
     run.add_argument(
+        "--label-quantile-bins",
+        type=int,
+        metavar="N",
+        help="with --label: N classes of a numeric (first) label of about equal size, from "
+        "the quantiles of the training label, used for both datasets (one more read of "
+        "training)",
+    )
+    run.add_argument(
         "--group",
         action="append",
         default=[],
@@ -62,8 +70,19 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         progress.addHandler(handler)
         progress.setLevel(logging.INFO)
         progress.propagate = False
+    from beam_stats.errors import InvalidInputError
+    from beam_stats.stats import StatisticsSpec
+    from beam_stats.stats.labels import LabelSpec
+
+    statistics = StatisticsSpec()
+    if args.label_quantile_bins is not None:
+        if not args.label:
+            raise InvalidInputError("--label-quantile-bins needs --label")
+        label = LabelSpec.from_text(args.label[0], quantile_bins=args.label_quantile_bins)
+        statistics = StatisticsSpec(label=label)
     spec = CheckSpec(
         labels=tuple(args.label),
+        statistics=statistics,
         groups=tuple(args.group),
         inference=SchemaInferenceSpec(
             ranges=RangeInferenceSpec() if args.infer_ranges else None,

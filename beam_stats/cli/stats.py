@@ -60,6 +60,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="with --label: increasing edges that make classes of a numeric label",
     )
     stats.add_argument(
+        "--label-quantile-bins",
+        type=int,
+        metavar="N",
+        help="with --label: N classes of a numeric label of about equal size, from its "
+        "quantiles (one more read of the inputs); instead of --label-bins",
+    )
+    stats.add_argument(
         "--label-max-classes",
         type=int,
         metavar="N",
@@ -98,9 +105,16 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         raise InvalidInputError("--max-slices needs --slice")
     label = None
     if args.label is not None:
-        label = LabelSpec.from_text(args.label, args.label_bins, args.label_max_classes)
-    elif args.label_bins is not None or args.label_max_classes is not None:
-        raise InvalidInputError("--label-bins and --label-max-classes need --label")
+        label = LabelSpec.from_text(
+            args.label, args.label_bins, args.label_max_classes, args.label_quantile_bins
+        )
+    elif any(
+        flag is not None
+        for flag in (args.label_bins, args.label_max_classes, args.label_quantile_bins)
+    ):
+        raise InvalidInputError(
+            "--label-bins, --label-quantile-bins and --label-max-classes need --label"
+        )
     slicing = (
         SlicingSpec(
             features=tuple(tuple(s.split(",")) for s in args.slice),

@@ -13,6 +13,11 @@
    thresholds;
 4. one self-contained HTML report shows both datasets side by side with every anomaly.
 
+A label with ``quantile_bins`` gets its edges from training alone, by a first pipeline over
+the training files (:mod:`beam_stats.jobs.label_bins`: one more read of training); both
+datasets' statistics use those edges, so their label classes are the same and concept
+shift compares like with like.
+
 Everything lands in one folder (:data:`OUTPUTS`); an output that is an input is refused
 before anything is read, and every file is written atomically.
 """
@@ -55,6 +60,7 @@ from beam_stats.drift.defaults import (
 )
 from beam_stats.drift.thresholds import GroupThresholds, Thresholds
 from beam_stats.errors import InvalidInputError
+from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.jobs.statistics import count_problems, with_schema
 from beam_stats.report import render_report
 from beam_stats.schema import (
@@ -103,7 +109,9 @@ class CheckSpec:
             (:mod:`beam_stats.drift.defaults`).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         statistics: statistics options; a given schema adds to them
-            (:func:`~beam_stats.jobs.statistics.with_schema`).
+            (:func:`~beam_stats.jobs.statistics.with_schema`). A label with
+            ``quantile_bins`` gets its edges from training (one more read of training) and
+            both datasets use them.
     """
 
     labels: tuple[str, ...] = ()
@@ -199,6 +207,15 @@ def check(
     check_outputs([*patterns["train"], *patterns["serving"], schema_path], paths.values())
     given = load_schema(schema) if isinstance(schema, str) else schema
     statistics_spec = spec.statistics if given is None else with_schema(spec.statistics, given)
+    if statistics_spec.needs_label_pass:
+        say("[1/4] label bins: quantiles of the training label (a first pass over training)")
+        statistics_spec = resolve_label_bins(
+            patterns["train"],
+            statistics_spec,
+            paths["train_stats"],
+            input_format=spec.input_format,
+            pipeline_options=pipeline_options,
+        )
 
     say(f"[1/4] statistics of training and serving data (Beam) -> {out}/")
     _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)

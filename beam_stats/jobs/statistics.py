@@ -6,6 +6,10 @@ with the rows or files it could not read (with file and line) in the errors file
 ``<output>.errors.jsonl`` unless given (the one naming rule of every command). Nothing is
 read before the outputs are checked (an output that is an input is refused); every file is
 written atomically.
+
+A label with ``quantile_bins`` (``--label-quantile-bins``) first gets its edges from a
+pipeline of its own over the same inputs (:mod:`beam_stats.jobs.label_bins`): one more read
+of the inputs.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.transforms import GenerateAndWriteStatistics
 from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
+from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.schema import composite_specs
 from beam_stats.schema.features import iter_features
 from beam_stats.stats import SlicingSpec, StatisticsSpec
@@ -96,7 +101,8 @@ def compute_statistics(
         inputs: file paths or globs, on any Beam file system.
         output: the statistics file; text format when `text`, or by default when its
             suffix is ``.pbtxt``, ``.textproto`` or ``.txt``.
-        spec: what to compute; TFDV's defaults.
+        spec: what to compute; TFDV's defaults. A label with ``quantile_bins`` costs one
+            more read of the inputs, for its edges (:mod:`beam_stats.jobs.label_bins`).
         slicing: slices to compute beside the whole dataset.
         schema: a schema (or its path) to compute with (:func:`with_schema`).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
@@ -120,6 +126,9 @@ def compute_statistics(
     spec = spec or StatisticsSpec()
     if schema is not None:
         spec = with_schema(spec, load_schema(schema) if isinstance(schema, str) else schema)
+    spec = resolve_label_bins(
+        patterns, spec, output, input_format=input_format, pipeline_options=pipeline_options
+    )
     pipeline = make_pipeline(pipeline_options)
     read = pipeline | "Read" >> ReadRecordBatches(
         [input_pattern(p) for p in patterns], input_format

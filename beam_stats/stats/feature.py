@@ -246,6 +246,15 @@ class DatasetAccumulator:
     """Every feature of one dataset: the state a statistics run combines."""
 
     def __init__(self, spec: StatisticsSpec) -> None:
+        """Raises InvalidInputError for a spec whose label bins are still to be found
+        (``LabelSpec.quantile_bins``: see :mod:`beam_stats.stats.label_bins`)."""
+        if spec.label is not None and spec.label.quantile_bins:
+            raise InvalidInputError(
+                f"the label's quantile_bins={spec.label.quantile_bins} need a first pass over "
+                "the label before the statistics: compute_statistics, check and "
+                "generate_statistics_from_table make it; else give "
+                "spec.with_label_bins(LabelBinsAccumulator(...).result(...))"
+            )
         self.spec = spec
         self.num_examples = 0
         self.weighted_num_examples = 0.0

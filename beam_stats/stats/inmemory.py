@@ -9,6 +9,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.feature import DatasetAccumulator
+from beam_stats.stats.label_bins import label_bins
 from beam_stats.stats.slicing import WHOLE_DATASET, SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 
@@ -25,7 +26,9 @@ def generate_statistics_from_table(
 
     Args:
         data: the examples, one per row; list-valued columns are multivalent features.
-        spec: what to compute; TFDV's defaults when omitted.
+        spec: what to compute; TFDV's defaults when omitted. A label with
+            ``quantile_bins`` gets its edges from a first pass over the table's label
+            column (:mod:`beam_stats.stats.label_bins`).
         name: the dataset name written in the output.
         batch_size: rows added at a time (bounds the working memory, not the result).
         include_state: keep each feature's sketch state, so the result merges later.
@@ -57,8 +60,11 @@ def generate_statistics_from_table(
             f"expected a pyarrow Table or RecordBatch or a pandas DataFrame, got {type(data)}"
         )
     spec = spec or StatisticsSpec()
-    accumulator = DatasetAccumulator(spec)
     batches = table.to_batches(max_chunksize=batch_size)
+    if spec.label is not None and spec.label.quantile_bins:
+        edges = label_bins(batches, spec.label.path, spec.label.quantile_bins)
+        spec = spec.with_label_bins(edges)
+    accumulator = DatasetAccumulator(spec)
     if not batches:  # no rows: the columns still appear, with zero counts
         batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
     slices: dict[str, DatasetAccumulator] = {}

@@ -11,7 +11,9 @@ Label classes:
     ``[edge_i, edge_i+1)`` it falls in (below the first or from the last edge: the open
     buckets). An example without a label, with several label values, or with a float
     label and no bins has no class and is left out of every label statistic (counted in
-    the label feature's ``label_unclassified`` custom statistic). More than
+    the label feature's ``label_unclassified`` custom statistic). ``LabelSpec.quantile_bins``
+    gives a numeric label bins of about equal size, found by a first pass over the label
+    (:mod:`beam_stats.stats.label_bins`); the statistics are then made with those bins. More than
     ``max_classes`` classes over the whole data (not per partition) turn the label
     statistics off, with the reason written, rather than keeping an unbounded state.
 
@@ -62,6 +64,9 @@ class LabelSpec:
         feature: the label's dotted path (e.g. ``"clicked"``).
         max_classes: the most classes kept; more turn the label statistics off.
         bins: edges (increasing) that make classes of a numeric label.
+        quantile_bins: instead of `bins`, that many classes of a numeric label of about
+            equal size, from a first pass over the label alone
+            (:mod:`beam_stats.stats.label_bins`; 0: off).
         top_values: values of a categorical feature listed in its lift series.
         feature_bins: quantile buckets of a numeric feature for lift and mutual information.
         pair_capacity: distinct (class, value) pairs kept exactly per categorical feature.
@@ -70,6 +75,7 @@ class LabelSpec:
     feature: str
     max_classes: int = 20
     bins: tuple[float, ...] = ()
+    quantile_bins: int = 0
     top_values: int = 10
     feature_bins: int = 10
     pair_capacity: int = 1024
@@ -96,6 +102,16 @@ class LabelSpec:
                 f"LabelSpec.bins must be finite and increasing, got {self.bins!r}"
             )
         object.__setattr__(self, "bins", edges)
+        q = self.quantile_bins
+        if isinstance(q, bool) or not isinstance(q, int) or q < 0 or q == 1:
+            raise InvalidInputError(
+                f"LabelSpec.quantile_bins must be 0 (off) or an int >= 2, got {q!r}"
+            )
+        if q and edges:
+            raise InvalidInputError(
+                f"LabelSpec takes bins or quantile_bins, not both: got bins={edges!r} and "
+                f"quantile_bins={q}"
+            )
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -103,7 +119,11 @@ class LabelSpec:
 
     @classmethod
     def from_text(
-        cls, feature: str, bins: str | None = None, max_classes: int | None = None
+        cls,
+        feature: str,
+        bins: str | None = None,
+        max_classes: int | None = None,
+        quantile_bins: int | None = None,
     ) -> LabelSpec:
         """A spec from command-line text: `bins` as comma-separated numbers.
 
@@ -118,9 +138,16 @@ class LabelSpec:
                 raise InvalidInputError(
                     f"label bins are numbers separated by commas, got {bins!r}"
                 ) from e
-        if max_classes is None:
-            return cls(feature=feature, bins=edges)
-        return cls(feature=feature, bins=edges, max_classes=max_classes)
+        return cls(
+            feature=feature,
+            bins=edges,
+            max_classes=cls.max_classes if max_classes is None else max_classes,
+            quantile_bins=quantile_bins or 0,
+        )
+
+    def with_bins(self, edges: Sequence[float]) -> LabelSpec:
+        """This spec with `edges` as its bins (those a first pass found for `quantile_bins`)."""
+        return dataclasses.replace(self, bins=tuple(edges), quantile_bins=0)
 
     def to_proto(self) -> sketches_pb2.LabelSettings:
         """The spec as stored in the sketch settings (states merge only when it agrees)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from beam_stats._types import FeaturePath
@@ -166,6 +166,22 @@ class StatisticsSpec:
             (LabelFamily(self.label),) if self.label is not None else ()
         )
         return builtins + label + tuple(sorted(self.statistics, key=lambda s: s.name))
+
+    @property
+    def needs_label_pass(self) -> bool:
+        """Whether the label's bins come from a first pass over it
+        (``LabelSpec.quantile_bins``; :mod:`beam_stats.stats.label_bins`)."""
+        return self.label is not None and self.label.quantile_bins > 0
+
+    def with_label_bins(self, edges: Sequence[float]) -> StatisticsSpec:
+        """This spec with `edges` as the label's bins, in place of its ``quantile_bins``.
+
+        Raises:
+            InvalidInputError: the spec has no label, or the edges do not increase.
+        """
+        if self.label is None:
+            raise InvalidInputError("with_label_bins needs a spec with a label")
+        return dataclasses.replace(self, label=self.label.with_bins(edges))
 
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""

@@ -16,6 +16,7 @@ finished statistics still load, validate and compare.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from google.protobuf.message import DecodeError
@@ -126,8 +127,8 @@ def accumulator_from_statistics(
     for feature, state in zip(dataset.features, stored, strict=True):
         if state.settings != spec.settings():
             raise IncompatibleMergeError(
-                f"{where}: feature {path_str(tuple(feature.path.step))!r} was made with sketch "
-                f"settings ({_describe(state.settings)}), expected ({_describe(spec.settings())})"
+                f"{where}: feature {path_str(tuple(feature.path.step))!r} was made with "
+                f"{_describe(state.settings, spec.settings())}"
             )
         try:
             if state.HasField("state"):  # else the entry of a composite only
@@ -146,14 +147,41 @@ def accumulator_from_statistics(
     return accumulator
 
 
-def _describe(settings: sketches_pb2.SketchSettings) -> str:
+def _settings_items(settings: sketches_pb2.SketchSettings) -> list[str]:
+    items = [
+        f"quantiles capacity={settings.quantiles_capacity}",
+        f"quantiles exact limit={settings.quantiles_exact_limit}",
+        f"top values capacity={settings.top_k_capacity}",
+        f"distinct precision={settings.distinct_precision}",
+        f"distinct exact limit={settings.distinct_exact_limit}",
+        "sparse and weighted features="
+        f"[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}]",
+        f"custom statistics=[{', '.join(settings.custom_statistics)}]",
+    ]
+    if not settings.HasField("label"):
+        return [*items, "label=none"]
+    label = settings.label
+    return [
+        *items,
+        f"label={label.feature}",
+        f"label bins=[{', '.join(repr(edge) for edge in label.bins)}]",
+        f"label max classes={label.max_classes}",
+        f"label top values={label.top_values}",
+        f"label feature bins={label.feature_bins}",
+        f"label pair capacity={label.pair_capacity}",
+    ]
+
+
+def _describe(settings: sketches_pb2.SketchSettings, expected: sketches_pb2.SketchSettings) -> str:
+    """The settings that differ: this state's, then the expected ones (all if none differ
+    as text, e.g. a field this version does not describe)."""
+    got, want = _settings_items(settings), _settings_items(expected)
+    differ = [(a, b) for a, b in itertools.zip_longest(got, want, fillvalue="") if a != b] or [
+        (", ".join(got), ", ".join(want))
+    ]
     return (
-        f"quantiles capacity={settings.quantiles_capacity} exact limit="
-        f"{settings.quantiles_exact_limit}, top values capacity={settings.top_k_capacity}, "
-        f"distinct precision={settings.distinct_precision}, "
-        f"distinct exact limit={settings.distinct_exact_limit}, sparse and weighted "
-        f"features=[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}], "
-        f"custom statistics=[{', '.join(settings.custom_statistics)}]"
+        f"sketch settings ({'; '.join(a for a, _ in differ if a)}), expected "
+        f"({'; '.join(b for _, b in differ if b)})"
     )
 
 

@@ -141,8 +141,11 @@ def test_files_with_another_label_spec_refuse_to_merge() -> None:
         table, StatisticsSpec(label=LabelSpec(feature="clicked", max_classes=5))
     )
     c = generate_statistics_from_table(table)
-    for other in (b, c):
-        with pytest.raises(IncompatibleMergeError):
+    for other, message in (
+        (b, r"\(label max classes=5\), expected \(label max classes=20\)"),
+        (c, r"\(label=none\), expected \(label=clicked; label bins=\[\];"),
+    ):
+        with pytest.raises(IncompatibleMergeError, match=message):
             merge_statistics(a, other)
 
 
