@@ -72,7 +72,7 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         progress.propagate = False
     from beam_stats.errors import InvalidInputError
     from beam_stats.stats import StatisticsSpec
-    from beam_stats.stats.labels import LabelSpec
+    from beam_stats.stats.label_spec import LabelSpec
 
     statistics = StatisticsSpec()
     if args.label_quantile_bins is not None:

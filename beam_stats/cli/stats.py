@@ -99,7 +99,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.jobs.statistics import compute_statistics
     from beam_stats.stats import SlicingSpec, StatisticsSpec
-    from beam_stats.stats.labels import LabelSpec
+    from beam_stats.stats.label_spec import LabelSpec
 
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")

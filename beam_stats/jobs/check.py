@@ -70,7 +70,7 @@ from beam_stats.schema import (
 )
 from beam_stats.schema.features import SERVING, TRAINING, environment_if_declared
 from beam_stats.stats import StatisticsSpec
-from beam_stats.stats.labels import LabelSpec
+from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
 
 #: The files :func:`check` writes into its folder, by role.

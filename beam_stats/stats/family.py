@@ -31,6 +31,8 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.arrow import FeatureColumn, Kind
@@ -39,6 +41,18 @@ from beam_stats.proto import sketches_pb2
 if TYPE_CHECKING:
     from beam_stats.stats.label_tables import LabelContext
     from beam_stats.stats.labels import LabelBatch
+
+
+def as_text(values: pa.Array) -> pa.Array:
+    """Values as the string statistics count them: a categorical feature's numbers as their
+    text, fixed-size binaries as binaries, strings and bytes as they are."""
+    t = values.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        return pc.cast(values, pa.string())
+    if pa.types.is_fixed_size_binary(t):
+        return values.cast(pa.binary())
+    return values
+
 
 #: The kinds of numbers and of strings (a categorical feature's numbers count as strings).
 NUMBERS = frozenset({Kind.INT, Kind.FLOAT})
@@ -55,6 +69,9 @@ class FeatureBatch:
         value_weights: each value's weight, its example's (None: unweighted).
         categorical: the feature's numbers are summarised like strings.
         label: each example's label (``StatisticsSpec.label``; None without one).
+        encoded: the values as text, dictionary-encoded, when two families read them (the
+            strings statistics and the label state of a string or categorical feature);
+            None: each family encodes what it needs.
     """
 
     column: FeatureColumn
@@ -62,6 +79,7 @@ class FeatureBatch:
     value_weights: np.ndarray | None
     categorical: bool
     label: LabelBatch | None = None
+    encoded: pa.Array | None = None
 
 
 @dataclasses.dataclass(slots=True)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import FeaturePath
@@ -43,7 +44,7 @@ from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import CompositeAccumulator, add_composite
 from beam_stats.stats.counts import CommonAccumulator, PresenceFamily
 from beam_stats.stats.custom import check_stored
-from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
+from beam_stats.stats.family import NUMBERS, STRINGS, FeatureBatch, FeatureReport, as_text
 from beam_stats.stats.integrity import seal
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
 from beam_stats.stats.label_tables import LabelContext, LabelFamily
@@ -132,7 +133,14 @@ class FeatureAccumulator:
         labels if the spec has one."""
         # Values are in example order, so each takes its example's weight.
         value_weights = None if weights is None else np.repeat(weights, column.num_values)
-        batch = FeatureBatch(column, weights, value_weights, self.categorical, label)
+        encoded = None
+        if (
+            label is not None
+            and len(column.values)
+            and (column.kind in STRINGS or (self.categorical and column.kind in NUMBERS))
+        ):
+            encoded = pc.dictionary_encode(as_text(column.values))
+        batch = FeatureBatch(column, weights, value_weights, self.categorical, label, encoded)
         states = self.states
         for i, family in enumerate(self.families):
             if family.takes(batch):

@@ -37,13 +37,8 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.arrow import Kind
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.family import FeatureBatch, FeatureReport
-from beam_stats.stats.labels import (
-    CLASS_QUANTILES,
-    LabelAccumulator,
-    LabelSpec,
-    bucket_name,
-    split_pair,
-)
+from beam_stats.stats.label_spec import LabelSpec
+from beam_stats.stats.labels import CLASS_QUANTILES, LabelAccumulator, bucket_name, split_pair
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,7 +264,7 @@ class LabelFamily:
         label = batch.label
         assert label is not None  # takes() said so
         column = batch.column
-        state.add(column, label, categorical=batch.categorical)
+        state.add(column, label, categorical=batch.categorical, encoded=batch.encoded)
         if column.path == self.spec.path:  # the label itself: count what has no class
             valued = (column.num_values > 0) & (label.classes < 0)
             state.unclassified += int(np.count_nonzero(valued))

@@ -26,8 +26,8 @@ from beam_stats.stats.counts import PresenceFamily
 from beam_stats.stats.custom import CustomStatisticSpec, check_statistics
 from beam_stats.stats.family import StatisticFamily
 from beam_stats.stats.kinds import ValueKindsFamily
+from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.stats.label_tables import LabelFamily
-from beam_stats.stats.labels import LabelSpec
 from beam_stats.stats.numeric import NumericFamily
 from beam_stats.stats.strings import StringFamily
 

@@ -232,6 +232,9 @@ class StringFamily:
         return StringAccumulator(self.frequent_items, self.distinct)
 
     def add(self, state: StringAccumulator, batch: FeatureBatch) -> None:
+        if batch.encoded is not None:  # made once for this family and the label state
+            state.add(batch.encoded, batch.value_weights)
+            return
         values = batch.column.values
         if batch.column.kind in NUMBERS:
             values = pc.cast(values, pa.string())
