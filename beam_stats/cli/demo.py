@@ -24,16 +24,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    job = argparse.Namespace(
-        train=[TRAIN],
-        serving=[SERVING],
-        out=args.out,
-        format=None,
-        schema=None,
-        label=[LABEL],
-        infer_ranges=True,
-        disallow_nan=True,
-    )
+    from beam_stats.cli import parser  # the run command's own parser: its defaults, always
+
+    job = parser().parse_args(
+        ["run", "--train", TRAIN, "--serving", SERVING, "--out", args.out, "--label", LABEL,
+         "--infer-ranges", "--disallow-nan"]
+    )  # fmt: skip
     found = run_main_job(job, beam_args)
     print(f"demo: open {args.out.rstrip('/')}/report.html in a browser")
     return 0 if found in (0, 1) else found  # finding the planted anomalies is the point

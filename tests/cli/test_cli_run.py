@@ -45,3 +45,15 @@ def test_run_on_the_sample_pair(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_run_with_a_missing_input_exits_2(tmp_path: Path) -> None:
     args = ["run", "--train", str(tmp_path / "none*.parquet"), "--serving", SERVING]
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
+
+
+def test_demo_runs_the_main_job_on_the_sample_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)  # `make demo` runs from the repository
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0  # the planted anomalies are its point
+    anomalies = text_format.Parse((out / "anomalies.pbtxt").read_text(), anomalies_pb2.Anomalies())
+    assert {"device", "session_minutes", "promo_code"} <= set(anomalies.anomaly_info)
+    assert (out / "report.html").stat().st_size > 0
+    assert f"open {out}/report.html" in capsys.readouterr().out
