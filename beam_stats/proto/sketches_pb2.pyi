@@ -157,7 +157,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom", "label")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom", "label", "pii")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +184,7 @@ class FeatureState(_message.Message):
     POSITION_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    PII_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -196,7 +197,23 @@ class FeatureState(_message.Message):
     position: int
     custom: _containers.ScalarMap[str, bytes]
     label: LabelState
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ...) -> None: ...
+    pii: PiiState
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ..., pii: _Optional[_Union[PiiState, _Mapping]] = ...) -> None: ...
+
+class PiiState(_message.Message):
+    __slots__ = ("checked", "matches")
+    class MatchesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    checked: int
+    matches: _containers.ScalarMap[str, int]
+    def __init__(self, checked: _Optional[int] = ..., matches: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class LabelState(_message.Message):
     __slots__ = ("off", "class_counts", "pairs", "quantiles", "unclassified", "moments")

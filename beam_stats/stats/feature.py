@@ -134,11 +134,11 @@ class FeatureAccumulator:
         # Values are in example order, so each takes its example's weight.
         value_weights = None if weights is None else np.repeat(weights, column.num_values)
         encoded = None
-        if (
-            label is not None
-            and len(column.values)
-            and (column.kind in STRINGS or (self.categorical and column.kind in NUMBERS))
-        ):
+        # Encoded once when several families read the text: strings and personal-data
+        # detection, or strings and the label state.
+        strings = column.kind in STRINGS and (label is not None or self.spec.detect_pii)
+        categorical = label is not None and self.categorical and column.kind in NUMBERS
+        if len(column.values) and (strings or categorical):
             encoded = pc.dictionary_encode(as_text(column.values))
         batch = FeatureBatch(column, weights, value_weights, self.categorical, label, encoded)
         states = self.states

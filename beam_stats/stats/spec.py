@@ -29,6 +29,7 @@ from beam_stats.stats.kinds import ValueKindsFamily
 from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.stats.label_tables import LabelFamily
 from beam_stats.stats.numeric import NumericFamily
+from beam_stats.stats.pii import PiiFamily
 from beam_stats.stats.strings import StringFamily
 
 #: The built-in statistic families, in the order they report (the order of their
@@ -36,7 +37,7 @@ from beam_stats.stats.strings import StringFamily
 #: configured from the spec by its ``from_spec``. A new built-in family is a module with its
 #: accumulator and its entry (see :class:`~beam_stats.stats.family.StatisticFamily`), a
 #: field of ``FeatureState`` for its state, and a line here.
-BUILTIN_STATISTICS = (PresenceFamily, NumericFamily, StringFamily, ValueKindsFamily)
+BUILTIN_STATISTICS = (PresenceFamily, NumericFamily, StringFamily, ValueKindsFamily, PiiFamily)
 
 
 def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
@@ -79,6 +80,9 @@ class StatisticsSpec:
             merge only when they count the same composites.
         statistics: custom statistics computed beside the built-ins
             (:mod:`beam_stats.stats.custom`); states merge only when made with the same.
+        detect_pii: count the values of string features that look like personal data
+            (e-mail, phone, card, IP, IBAN, US SSN; :mod:`beam_stats.stats.pii`), written as
+            the custom statistics ``pii_<kind>``.
         label: the label, for what each feature says about it (lift, mutual information,
             covariance with a numeric label; :mod:`beam_stats.stats.labels`); states merge
             only when made with the same label spec.
@@ -108,6 +112,7 @@ class StatisticsSpec:
     statistics: tuple[CustomStatisticSpec, ...] = ()
     label: LabelSpec | None = None
     groups: tuple[FeaturePath, ...] = ()
+    detect_pii: bool = True
 
     def __post_init__(self) -> None:
         for name in (

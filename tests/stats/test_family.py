@@ -116,7 +116,7 @@ def test_each_family_takes_the_values_it_summarises() -> None:
     always = {"presence", "value_kinds"}
     assert taken["i"] == always | {"numeric"}
     assert taken["cat"] == always | {"string"}  # categorical numbers are summarised as text
-    assert taken["s"] == always | {"string", "alpha", "zeta"}
+    assert taken["s"] == always | {"string", "pii", "alpha", "zeta"}  # text: checked for PII
     # a column of nulls only: a string state (its declared type), no custom statistic
     assert taken["e"] == always | {"string"}
 
