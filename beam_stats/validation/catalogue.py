@@ -71,6 +71,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "each group of a group feature against the schema's group thresholds: its share of "
         "the examples and how its labels differ from the whole dataset's",
     ),
+    "beam_stats.validation.pii": (
+        "Personal data",
+        "string features whose values look like personal data (a warning)",
+    ),
     "beam_stats.drift.schema_skew": (
         "Schema skew",
         "a feature typed, shaped or present differently in training and serving",
@@ -117,7 +121,9 @@ _CUSTOM = "CUSTOM_VALIDATION"
 _Row = tuple[str, str, str, bool, str]  # name, checks, per-example checks, TFDV, description
 
 
-def _family(module: str, rows: tuple[_Row, ...], anomaly_type: str = "") -> list[AnomalyEntry]:
+def _family(
+    module: str, rows: tuple[_Row, ...], anomaly_type: str = "", severity: str = "ERROR"
+) -> list[AnomalyEntry]:
     """Entries of one family; checks without ``module:`` are functions of `module`."""
     module = f"beam_stats.{module}"
     return [
@@ -127,7 +133,7 @@ def _family(module: str, rows: tuple[_Row, ...], anomaly_type: str = "") -> list
             family=module,
             checks=tuple(c if ":" in c else f"{module}:{c}" for c in checks.split()),
             example_checks=tuple(example.split()),
-            severity="ERROR",
+            severity=severity,
             tfdv=tfdv,
             description=description,
         )
@@ -333,6 +339,12 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
          "feature's max_label_disparity (largest difference of a class share) and by more "
          "than 3 standard errors."),
     ), anomaly_type=_CUSTOM),
+    *_family("validation.pii", (
+        ("PII_SUSPECTED", "check_pii", "", False,
+         "At least 1% of a string feature's values look like one kind of personal data "
+         "(e-mail, phone, card, IP address, IBAN, US SSN); the reason names the kinds and "
+         "fractions, never a value."),
+    ), anomaly_type=_CUSTOM, severity="WARNING"),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,
          "A feature has another type or fixed valency in serving than in training, or is in "
@@ -340,6 +352,20 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
     )),
 )
 # fmt: on
+#: The custom reasons whose default severity is not ERROR, by short description.
+_CUSTOM_SEVERITIES = {
+    e.name: e.severity for e in CATALOGUE if e.anomaly_type == _CUSTOM and e.severity != "ERROR"
+}
+
+
+def default_severity(anomaly_type: str, short_description: str) -> str:
+    """The severity validation gives a reason unless overridden: ERROR, or for a custom
+    reason its entry's (``PII_SUSPECTED`` is a WARNING)."""
+    if anomaly_type == _CUSTOM:
+        return _CUSTOM_SEVERITIES.get(short_description, "ERROR")
+    return "ERROR"
+
+
 #: The short descriptions that name beam-stats' own CUSTOM_VALIDATION anomalies (shown in
 #: tables in place of the type).
 CUSTOM_NAMES = frozenset(e.name for e in CATALOGUE if e.anomaly_type == _CUSTOM)

@@ -39,6 +39,7 @@ from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
 from beam_stats.validation import comparators
 from beam_stats.validation.groups import check_groups
+from beam_stats.validation.pii import check_pii
 
 AnomalyInfo = anomalies_pb2.AnomalyInfo
 Statistics: TypeAlias = (
@@ -228,6 +229,8 @@ def _validate(
         features.setdefault(path, []).extend(violations)
     for path, violations in check_groups(dataset, schema).items():
         features.setdefault(path, []).extend(violations)
+    for path, violations in check_pii(dataset).items():
+        features.setdefault(path, []).extend(violations)
     for path, violations in sorted(features.items()):
         info = anomalies.anomaly_info[path_str(path)]
         info.path.step.extend(path)
@@ -239,6 +242,17 @@ def _validate(
     return anomalies
 
 
+def _level(anomaly_type: int, short: str, severities: Mapping[int, int]) -> int:
+    """A reason's severity: its type's override, else its default (the catalogue's)."""
+    # Imported here: `python -m beam_stats.validation.catalogue` imports this package first.
+    from beam_stats.validation.catalogue import default_severity
+
+    if anomaly_type in severities:
+        return severities[anomaly_type]
+    default = default_severity(AnomalyInfo.Type.Name(anomaly_type), short)
+    return int(AnomalyInfo.Severity.Value(default))
+
+
 def _fill(
     info: anomalies_pb2.AnomalyInfo, violations: list[Violation], severities: Mapping[int, int]
 ) -> None:
@@ -248,7 +262,7 @@ def _fill(
             short_description=violation.short,
             description=violation.long,
         )
-    info.severity = max(severities.get(v.type, AnomalyInfo.ERROR) for v in violations)
+    info.severity = max(_level(v.type, v.short, severities) for v in violations)
     if len(violations) == 1:
         info.short_description = violations[0].short
         info.description = violations[0].long
@@ -279,7 +293,7 @@ def anomaly_rows(
 
     def rows(feature: str, info: anomalies_pb2.AnomalyInfo) -> Iterator[AnomalyRow]:
         for reason in info.reason:
-            level = severities.get(reason.type, AnomalyInfo.ERROR)
+            level = _level(reason.type, reason.short_description, severities)
             yield AnomalyRow(
                 feature,
                 AnomalyInfo.Type.Name(reason.type),

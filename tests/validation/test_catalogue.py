@@ -32,7 +32,7 @@ BY_NAME = {entry.name: entry for entry in CATALOGUE}
 #: Modules that read anomaly names (to print or count them) without raising any.
 READERS = ("beam_stats.cli.", "beam_stats.report.", "beam_stats.proto.")
 READERS_EXACT = {"beam_stats.validation.catalogue"}
-CUSTOM_NAME = re.compile(r"(COMPARATOR|GROUP)_[A-Z0-9_]+")
+CUSTOM_NAME = re.compile(r"(COMPARATOR|GROUP|PII)_[A-Z0-9_]+")
 
 
 def test_docs_anomalies_md_is_fresh() -> None:
@@ -384,6 +384,8 @@ TRIGGERS["GROUP_SHARE_MOVED"] = Trigger(
     {"previous_statistics": stats({"x": ["a"] * 80 + ["b"] * 20}, _GROUPED)},
     spec=_GROUPED,
 )
+# Half of x's values are e-mail addresses.
+TRIGGERS["PII_SUSPECTED"] = Trigger(schema(BYTES + "}"), {"x": ["a@example.com", "b"] * 20})
 #: Entries no cheap statistics trigger: none left.
 UNTRIGGERED: set[str] = set()
 
@@ -404,7 +406,7 @@ def test_coverage_of_the_triggers() -> None:
     """Which entries the validation test below triggers (a count the report quotes)."""
     assert set(TRIGGERS) <= set(BY_NAME)
     assert set(BY_NAME) - set(TRIGGERS) == UNTRIGGERED
-    assert len(TRIGGERS) == len(CATALOGUE) == 71
+    assert len(TRIGGERS) == len(CATALOGUE) == 72
 
 
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
