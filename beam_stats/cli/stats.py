@@ -67,6 +67,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "quantiles (one more read of the inputs); instead of --label-bins",
     )
     stats.add_argument(
+        "--no-pii-detection",
+        dest="detect_pii",
+        action="store_false",
+        help="do not look for personal data in string features (the pii_<kind> statistics)",
+    )
+    stats.add_argument(
         "--label-max-classes",
         type=int,
         metavar="N",
@@ -131,6 +137,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             weight_feature=args.weight,
             label=label,
             groups=tuple(args.group),
+            detect_pii=args.detect_pii,
         ),
         slicing=slicing,
         schema=args.schema,
