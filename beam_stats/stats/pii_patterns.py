@@ -99,19 +99,20 @@ class _Profile:
         data = data[int(offsets[0]) : int(offsets[-1])] if n else data[:0]
         start, end = start - (offsets[0] if n else 0), end - (offsets[0] if n else 0)
 
-        def count(mask: Mask) -> npt.NDArray[np.int64]:
-            # From the positions of the matching bytes: cheap when they are few (text).
-            at = np.flatnonzero(mask)
-            return np.searchsorted(at, end) - np.searchsorted(at, start)
+        bounds = offsets - offsets[0] if n else offsets[:1] * 0  # values are contiguous
 
-        self.digits = count((data - np.uint8(48)) < 10)  # wraps below '0'
+        def count(positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            # Each value's share of the positions of the matching bytes (few, mostly).
+            return np.diff(np.searchsorted(positions, bounds))
+
+        self.digits = count(np.flatnonzero((data - np.uint8(48)) < 10))  # wraps below '0'
+        self.at = count(np.flatnonzero(data == 64))
+        self.dots = count(np.flatnonzero(data == 46))
+        self.colons = count(np.flatnonzero(data == 58))
         lead = data[np.minimum(start, max(len(data) - 1, 0))] if len(data) else start * 0
         lead = np.where(self.length > 0, lead, 0)
         #: Whether the value starts with a digit, "+" or "(" (what numbers start with).
         self.numeric_start = ((lead - np.uint8(48)) < 10) | (lead == 43) | (lead == 40)
-        self.at = count(data == 64)
-        self.dots = count(data == 46)
-        self.colons = count(data == 58)
 
     def matching(self, candidates: Mask, pattern: str) -> Mask:
         """Which values are candidates and match `pattern` (RE2) in full."""
