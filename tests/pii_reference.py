@@ -14,14 +14,20 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+#: (prefix, length) of numbers the networks issue: Visa, Mastercard (both ranges), Amex,
+#: Discover, JCB, UnionPay.
+_NETWORKS = (("4", 16), ("4", 13), ("52", 16), ("2500", 16), ("37", 15), ("6011", 16),
+             ("3530", 16), ("62", 19))  # fmt: skip
+
+
 def _card(rng: random.Random) -> str:
-    body = str(rng.choice([4, 5, 3, 6])) + "".join(rng.choice(string.digits) for _ in range(14))
+    prefix, length = rng.choice(_NETWORKS)
+    body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
     check = next(d for d in "0123456789" if luhn_ok(body + d))
     number = body + check
-    style = rng.randrange(3)
-    if style == 0:
+    if length != 16 or rng.random() < 0.4:
         return number
-    sep = " " if style == 1 else "-"
+    sep = rng.choice(" -")
     return sep.join(number[i : i + 4] for i in range(0, 16, 4))
 
 
@@ -105,8 +111,13 @@ def lookalikes(rng: random.Random, n: int) -> list[str]:
         elif kind == 8:
             out.append(":".join(f"{rng.randrange(256):02X}" for _ in range(6)))
         elif kind == 9:
-            body = "4" + d(15)
-            out.append(body if not luhn_ok(body) else body[:-1] + str((int(body[-1]) + 1) % 10))
+            if rng.random() < 0.5:  # a Visa-like number failing the checksum
+                body = "4" + d(15)
+                out.append(body if not luhn_ok(body) else body[:-1] + str((int(body[-1]) + 1) % 10))
+            else:  # an id passing the checksum, outside every network's range
+                body = rng.choice(["59", "63", "29", "56", "1", "9"]) + d(13)
+                body += d(15 - len(body))
+                out.append(body + next(c for c in "0123456789" if luhn_ok(body + c)))
         else:
             out.append(f"meet me @ {d(2)}:{d(2)}")
     return out

@@ -14,7 +14,8 @@ kind          rule
               separated by single spaces, dots or dashes (at least one separator or a leading
               ``+``); values shaped like dates (``2024-01-05``) are not phones
 ``card``      13 to 19 digits, optionally in groups separated by spaces or dashes, passing the
-              Luhn checksum (ISO/IEC 7812) with a known issuer prefix (2-6)
+              Luhn checksum (ISO/IEC 7812), in a card network's number range and length
+              (Visa, Mastercard, American Express, Discover, Diners Club, JCB, UnionPay)
 ``ipv4``      four decimal octets 0-255 separated by dots
 ``ipv6``      RFC 4291 text: eight groups of 1-4 hex digits, or fewer around one ``::``
 ``iban``      ISO 13616: a country code, two check digits and 11-30 letters or digits (spaces
@@ -192,13 +193,41 @@ def _card(p: _Profile) -> Mask:
     if index.size == 0:
         return shaped
     numbers = pc.replace_substring_regex(p.values.take(pa.array(index)), r"[ \-]", b"")
-    first = np.asarray(
-        pc.utf8_slice_codeunits(numbers.cast(pa.large_string()), 0, 1).cast(pa.int64())
-    )
-    ok = _luhn(numbers) & (first >= 2) & (first <= 6)
+    ok = _luhn(numbers) & _issued(numbers)
     out = np.zeros(len(shaped), dtype=bool)
     out[index[ok]] = True
     return out
+
+
+#: Card networks' number ranges (leading digits, inclusive, as 4-digit prefixes) and lengths:
+#: Visa, Mastercard (51-55, 2221-2720), American Express, Discover, Diners Club, JCB,
+#: UnionPay. A number outside them is not taken for a card, whatever its checksum (one random
+#: number in ten passes Luhn).
+_NETWORKS = (
+    (4000, 4999, (13, 16, 19)),
+    (5100, 5599, (16,)),
+    (2221, 2720, (16,)),
+    (3400, 3499, (15,)),
+    (3700, 3799, (15,)),
+    (6011, 6011, (16, 17, 18, 19)),
+    (6440, 6599, (16, 17, 18, 19)),
+    (3000, 3059, (14, 15, 16, 17, 18, 19)),
+    (3600, 3699, (14, 15, 16, 17, 18, 19)),
+    (3800, 3999, (16, 17, 18, 19)),
+    (3528, 3589, (16, 17, 18, 19)),
+    (6200, 6299, (16, 17, 18, 19)),
+)
+
+
+def _issued(numbers: pa.Array) -> Mask:
+    """Which digit strings (no separators) are in a card network's range and length."""
+    text = numbers.cast(pa.large_string())
+    prefix = np.asarray(pc.utf8_slice_codeunits(text, 0, 4).cast(pa.int64()))
+    length = np.asarray(pc.utf8_length(text))
+    ok = np.zeros(len(prefix), dtype=bool)
+    for low, high, lengths in _NETWORKS:
+        ok |= (prefix >= low) & (prefix <= high) & np.isin(length, lengths)
+    return ok
 
 
 def _ipv4(p: _Profile) -> Mask:
