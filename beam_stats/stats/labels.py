@@ -247,7 +247,7 @@ class LabelAccumulator:
         values = values.filter(pa.array(keep)) if not keep.all() else values
         owner, value_class = owner[keep], value_class[keep]
         if column.kind in (Kind.STRING, Kind.BYTES) or categorical:
-            self._add_pairs(values, owner, value_class, classes, names)
+            self._add_pairs(values, owner, classes, names)
         else:
             numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
             finite = np.isfinite(numbers)  # NaN and +-inf: the feature's own counts
@@ -261,12 +261,11 @@ class LabelAccumulator:
         self,
         values: pa.Array,
         owner: np.ndarray,
-        value_class: np.ndarray,
         classes: np.ndarray,
         names: Sequence[str],
     ) -> None:
         """Adds the (class, value) pairs of `values`, each value's example in `owner` (in
-        order) and its class in `value_class`; `classes`: every example's class."""
+        order); `classes`: every example's class."""
         if pa.types.is_dictionary(values.type):
             encoded = values
         else:
@@ -280,9 +279,8 @@ class LabelAccumulator:
             codes = np.sort(owner * size + index)  # (a sort: faster than a hash here)
             codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
             owner, index = codes // size, codes % size
-            value_class = classes[owner]
         # Counted per (class, value) first: the keys are made once per distinct pair.
-        pair_counts = np.bincount(value_class * size + index, minlength=len(names) * size)
+        pair_counts = np.bincount(classes[owner] * size + index, minlength=len(names) * size)
         pairs = np.flatnonzero(pair_counts)
         prefixes = _pair_prefixes(names).take(pa.array(pairs // size))
         distinct = encoded.dictionary.take(pa.array(pairs % size)).cast(pa.binary())

@@ -98,7 +98,7 @@ class _Profile:
         valid = np.ones(n, dtype=bool) if raw.null_count == 0 else raw.is_valid().to_numpy(False)
         self.valid = valid
         data = data[int(offsets[0]) : int(offsets[-1])] if n else data[:0]
-        start, end = start - (offsets[0] if n else 0), end - (offsets[0] if n else 0)
+        start = start - (offsets[0] if n else 0)  # into `data`, cut to these values
 
         bounds = offsets - offsets[0] if n else offsets[:1] * 0  # values are contiguous
 

@@ -3,28 +3,16 @@ only, and sampling noise raises nothing."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from concept_reference import concept_data
 
 from beam_stats.arrow import flatten_batch
 from beam_stats.drift.concept import concept_shift
 from beam_stats.stats.labels import LabelAccumulator, LabelSpec, label_batch
 
 SPEC = LabelSpec(feature="y")
-
-
-def _data(seed: int, reversed_effect: bool, n: int = 20_000) -> pd.DataFrame:
-    """x1 drives the label (reversed on request); x2 and x3 do not. P(x) and the label
-    rate (1/2) are the same either way."""
-    rng = np.random.default_rng(seed)
-    x1 = rng.choice(["a", "b"], size=n)
-    high = (x1 == "a") != reversed_effect
-    y = np.where(rng.random(n) < np.where(high, 0.8, 0.2), "pos", "neg")
-    return pd.DataFrame(
-        {"x1": x1, "x2": rng.normal(size=n), "x3": rng.choice(list("pqrs"), n), "y": y}
-    )
 
 
 def _state(frame: pd.DataFrame) -> dict[str, LabelAccumulator]:
@@ -49,7 +37,7 @@ def _shifts(base: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
 
 
 def test_a_reversed_effect_is_found_on_its_feature_only() -> None:
-    base, test = _data(0, False), _data(1, True)
+    base, test = concept_data(0, False), concept_data(1, True)
     # The premise, on the raw data: same P(x1), same label rate, reversed P(y | x1).
     assert abs((base.x1 == "a").mean() - (test.x1 == "a").mean()) < 0.02
     assert abs((base.y == "pos").mean() - (test.y == "pos").mean()) < 0.02
@@ -72,7 +60,7 @@ def test_a_reversed_effect_is_found_on_its_feature_only() -> None:
 def test_an_unshifted_pair_raises_nothing(seed: int) -> None:
     """Categorical buckets are exact: nothing survives the noise margin. Numeric buckets
     of 20,000 values are estimated from the quantiles sketch: at most a trace."""
-    shifts = _shifts(_data(0, False), _data(seed, False))
+    shifts = _shifts(concept_data(0, False), concept_data(seed, False))
     assert shifts["x1"] == 0.0 and shifts["x3"] == 0.0 and shifts["x2"] < 0.005
 
 
@@ -107,11 +95,11 @@ def test_validation_raises_it_on_the_reversed_feature_only() -> None:
             pa.Table.from_pandas(frame, preserve_index=False), spec
         )
 
-    previous = stats(_data(0, False))
+    previous = stats(concept_data(0, False))
     schema = infer_schema(previous)
     for name in ("x1", "x2", "x3"):
         schema = set_drift_thresholds(schema, name, concept_shift=0.1)
-    for current, expected in ((_data(1, True), {"x1"}), (_data(2, False), set())):
+    for current, expected in ((concept_data(1, True), {"x1"}), (concept_data(2, False), set())):
         found = validate_statistics(stats(current), schema, previous_statistics=previous)
         rows = [
             r for r in anomaly_rows(found) if r.short_description == "COMPARATOR_CONCEPT_SHIFT_HIGH"
