@@ -86,7 +86,7 @@ def from_state(accumulator: FeatureAccumulator) -> Categorical | None:
     for value, lower, _ in summary.result(summary.spec.capacity):
         label = value.decode("utf-8", errors="backslashreplace")
         counts[label] = counts.get(label, 0.0) + lower
-    return Categorical(counts, float(summary.total), float(summary.offset), "sketch")
+    return Categorical(counts, float(summary.total), float(summary.max_error), "sketch")
 
 
 def from_statistics(stats: statistics_pb2.FeatureNameStatistics) -> Categorical | None:

@@ -76,5 +76,5 @@ def concept_shift(
 
 
 def _exact(acc: LabelAccumulator) -> bool:
-    pairs_exact = acc.pairs is None or acc.pairs.offset == 0
+    pairs_exact = acc.pairs is None or acc.pairs.max_error == 0
     return pairs_exact and all(q.is_exact for q in acc.quantiles.values())

@@ -210,7 +210,7 @@ def _label_counts(
         return {}, {}, ""
     if state.off or whole.off:
         return {}, {}, f"no label columns: {state.off or whole.off}"
-    if state.pairs is not None and state.pairs.offset > 0:
+    if state.pairs is not None and state.pairs.max_error > 0:
         return (
             {},
             {},

@@ -43,18 +43,20 @@ class CellCounts(_message.Message):
     def __init__(self, max_cells: _Optional[int] = ..., exponent: _Optional[int] = ..., index: _Optional[_Iterable[int]] = ..., count: _Optional[_Iterable[int]] = ..., low: _Optional[_Iterable[float]] = ..., high: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class FrequentItemsState(_message.Message):
-    __slots__ = ("capacity", "values", "counts", "offset", "total")
+    __slots__ = ("capacity", "values", "counts", "offset", "total", "folded")
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FOLDED_FIELD_NUMBER: _ClassVar[int]
     capacity: int
     values: _containers.RepeatedScalarFieldContainer[bytes]
     counts: _containers.RepeatedScalarFieldContainer[float]
     offset: float
     total: float
-    def __init__(self, capacity: _Optional[int] = ..., values: _Optional[_Iterable[bytes]] = ..., counts: _Optional[_Iterable[float]] = ..., offset: _Optional[float] = ..., total: _Optional[float] = ...) -> None: ...
+    folded: float
+    def __init__(self, capacity: _Optional[int] = ..., values: _Optional[_Iterable[bytes]] = ..., counts: _Optional[_Iterable[float]] = ..., offset: _Optional[float] = ..., total: _Optional[float] = ..., folded: _Optional[float] = ...) -> None: ...
 
 class DistinctCountState(_message.Message):
     __slots__ = ("precision", "registers", "exact_limit", "hashes")
@@ -157,7 +159,7 @@ class StringState(_message.Message):
     def __init__(self, top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ..., distinct: _Optional[_Union[DistinctCountState, _Mapping]] = ..., num_values: _Optional[int] = ..., total_length: _Optional[int] = ..., invalid_utf8_count: _Optional[int] = ..., min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., weighted_top_values: _Optional[_Union[FrequentItemsState, _Mapping]] = ...) -> None: ...
 
 class FeatureState(_message.Message):
-    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom", "label", "pii")
+    __slots__ = ("path", "common", "numeric", "string", "kind_counts", "num_invalid_values", "categorical", "declared_bytes", "num_invalid_weights", "position", "custom", "label", "pii", "values_hashed")
     class KindCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +187,7 @@ class FeatureState(_message.Message):
     CUSTOM_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     PII_FIELD_NUMBER: _ClassVar[int]
+    VALUES_HASHED_FIELD_NUMBER: _ClassVar[int]
     path: _containers.RepeatedScalarFieldContainer[str]
     common: CommonState
     numeric: NumericState
@@ -198,7 +201,8 @@ class FeatureState(_message.Message):
     custom: _containers.ScalarMap[str, bytes]
     label: LabelState
     pii: PiiState
-    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ..., pii: _Optional[_Union[PiiState, _Mapping]] = ...) -> None: ...
+    values_hashed: bool
+    def __init__(self, path: _Optional[_Iterable[str]] = ..., common: _Optional[_Union[CommonState, _Mapping]] = ..., numeric: _Optional[_Union[NumericState, _Mapping]] = ..., string: _Optional[_Union[StringState, _Mapping]] = ..., kind_counts: _Optional[_Mapping[str, int]] = ..., num_invalid_values: _Optional[int] = ..., categorical: _Optional[bool] = ..., declared_bytes: _Optional[bool] = ..., num_invalid_weights: _Optional[int] = ..., position: _Optional[int] = ..., custom: _Optional[_Mapping[str, bytes]] = ..., label: _Optional[_Union[LabelState, _Mapping]] = ..., pii: _Optional[_Union[PiiState, _Mapping]] = ..., values_hashed: _Optional[bool] = ...) -> None: ...
 
 class PiiState(_message.Message):
     __slots__ = ("checked", "matches")
@@ -262,7 +266,7 @@ class DatasetState(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., num_examples: _Optional[int] = ..., weighted_num_examples: _Optional[float] = ..., features: _Optional[_Iterable[_Union[FeatureState, _Mapping]]] = ..., settings: _Optional[_Union[SketchSettings, _Mapping]] = ..., composites: _Optional[_Iterable[_Union[CompositeState, _Mapping]]] = ...) -> None: ...
 
 class SketchSettings(_message.Message):
-    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites", "custom_statistics", "label")
+    __slots__ = ("quantiles_k", "quantiles_capacity", "quantiles_exact_limit", "top_k_capacity", "distinct_precision", "weight_feature", "weighted_quantiles_capacity", "distinct_exact_limit", "composites", "custom_statistics", "label", "privacy")
     QUANTILES_K_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     QUANTILES_EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +278,7 @@ class SketchSettings(_message.Message):
     COMPOSITES_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    PRIVACY_FIELD_NUMBER: _ClassVar[int]
     quantiles_k: int
     quantiles_capacity: int
     quantiles_exact_limit: int
@@ -285,7 +290,22 @@ class SketchSettings(_message.Message):
     composites: _containers.RepeatedCompositeFieldContainer[CompositeSpec]
     custom_statistics: _containers.RepeatedScalarFieldContainer[str]
     label: LabelSettings
-    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ..., label: _Optional[_Union[LabelSettings, _Mapping]] = ...) -> None: ...
+    privacy: PrivacyPolicy
+    def __init__(self, quantiles_k: _Optional[int] = ..., quantiles_capacity: _Optional[int] = ..., quantiles_exact_limit: _Optional[int] = ..., top_k_capacity: _Optional[int] = ..., distinct_precision: _Optional[int] = ..., weight_feature: _Optional[str] = ..., weighted_quantiles_capacity: _Optional[int] = ..., distinct_exact_limit: _Optional[int] = ..., composites: _Optional[_Iterable[_Union[CompositeSpec, _Mapping]]] = ..., custom_statistics: _Optional[_Iterable[str]] = ..., label: _Optional[_Union[LabelSettings, _Mapping]] = ..., privacy: _Optional[_Union[PrivacyPolicy, _Mapping]] = ...) -> None: ...
+
+class PrivacyPolicy(_message.Message):
+    __slots__ = ("redact", "redact_pii", "hash", "hash_key_id", "min_count")
+    REDACT_FIELD_NUMBER: _ClassVar[int]
+    REDACT_PII_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    HASH_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    redact: _containers.RepeatedScalarFieldContainer[str]
+    redact_pii: bool
+    hash: _containers.RepeatedScalarFieldContainer[str]
+    hash_key_id: str
+    min_count: int
+    def __init__(self, redact: _Optional[_Iterable[str]] = ..., redact_pii: _Optional[bool] = ..., hash: _Optional[_Iterable[str]] = ..., hash_key_id: _Optional[str] = ..., min_count: _Optional[int] = ...) -> None: ...
 
 class LabelSettings(_message.Message):
     __slots__ = ("feature", "max_classes", "bins", "top_values", "feature_bins", "pair_capacity")

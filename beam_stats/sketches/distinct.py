@@ -179,6 +179,15 @@ class DistinctCountAccumulator:
     def _hashes_or_empty(self) -> U64:
         return self._hashes if self._hashes is not None else np.zeros(0, dtype=np.uint64)
 
+    def densify(self) -> None:
+        """Turns sparse hashes into HyperLogLog registers, so the state no longer lists the
+        hashes of its values (for a privacy policy): the count becomes an estimate, with
+        ``exact_limit`` 0 (a state so made may hold fewer values than the limit).
+        """
+        if self._hashes is not None:
+            self._densify()
+            self._limit = 0
+
     def _densify(self) -> None:
         registers = np.zeros(2**self.spec.precision, dtype=np.uint8)
         _rank_update(registers, self._hashes_or_empty(), self.spec.precision)

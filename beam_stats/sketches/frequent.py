@@ -26,10 +26,14 @@ Error bound:
     ``x`` is listed, ``w(x) <= offset`` when it is not, and
     ``offset <= (total - sum(counts)) / (capacity + 1) <= total / (capacity + 1)``. While at most
     ``capacity`` distinct values were seen, ``offset == 0`` and the counts are exact.
+    A privacy policy (:mod:`beam_stats.stats.privacy`) may remove listed values afterwards
+    (in the stored state): ``folded``, the largest count removed, then widens
+    every bound above from ``offset`` to ``max_error = offset + folded``.
 
 Merge:
     ``counts = counts_a + counts_b`` per value (values missing on one side count 0 there),
-    ``offset = offset_a + offset_b``, ``total = total_a + total_b``, then the reduction above.
+    ``offset = offset_a + offset_b``, ``folded = folded_a + folded_b``,
+    ``total = total_a + total_b``, then the reduction above.
     The result only depends on the two states, not on their order (exactly commutative). While
     the union has at most ``capacity`` distinct values no reduction ever happens (each state
     holds a subset of the union), so the state is the exact counts of the union: adds and
@@ -113,11 +117,17 @@ class FrequentItemsAccumulator:
         self._counts: F64 = np.zeros(0, dtype=np.float64)
         self._offset = 0.0
         self._total = 0.0
+        self._folded = 0.0
 
     @property
     def offset(self) -> float:
-        """The largest possible undercount of any listed count (and bound on unlisted values)."""
+        """Misra-Gries' part of the undercount: > 0 once a value was dropped for room."""
         return self._offset
+
+    @property
+    def folded(self) -> float:
+        """The privacy policy's part of the undercount (see :meth:`fold`)."""
+        return self._folded
 
     @property
     def total(self) -> float:
@@ -126,13 +136,14 @@ class FrequentItemsAccumulator:
 
     @property
     def max_error(self) -> float:
-        """Same as :attr:`offset`: the largest error of any count."""
-        return self._offset
+        """The largest undercount of any listed count, and the most weight any unlisted
+        value may have: ``offset + folded``."""
+        return self._offset + self._folded
 
     @property
     def is_empty(self) -> bool:
         """True when nothing has been added."""
-        return len(self._values) == 0 and self._total == 0.0 and self._offset == 0.0
+        return len(self._values) == 0 and self._total == 0.0 and self.max_error == 0.0
 
     def add(self, values: pa.Array) -> None:
         """Adds raw values, each with weight 1; nulls are ignored.
@@ -199,6 +210,7 @@ class FrequentItemsAccumulator:
             )
         self._total += other._total
         self._offset += other._offset
+        self._folded += other._folded
         self._combine(other._values, other._counts)
 
     def _combine(self, values: pa.Array, counts: F64) -> None:
@@ -261,7 +273,8 @@ class FrequentItemsAccumulator:
                 does; falls back to bytes when a value is not a number.
 
         Returns:
-            ``(value, lower_bound, upper_bound)`` tuples, ``upper_bound = lower_bound + offset``,
+            ``(value, lower_bound, upper_bound)`` tuples, ``upper_bound = lower_bound +
+            max_error``,
             sorted by lower bound descending, then value descending.
 
         Raises:
@@ -272,7 +285,8 @@ class FrequentItemsAccumulator:
         values, counts = self._canonical(numeric)
         top_values = values.slice(0, k).to_pylist()
         top_counts = counts[:k].tolist()
-        return [(v, c, c + self._offset) for v, c in zip(top_values, top_counts, strict=True)]
+        error = self.max_error
+        return [(v, c, c + error) for v, c in zip(top_values, top_counts, strict=True)]
 
     def to_proto(self) -> sketches_pb2.FrequentItemsState:
         """The lossless state, entries in :meth:`result` order."""
@@ -283,6 +297,7 @@ class FrequentItemsAccumulator:
             counts=counts.tolist(),
             offset=self._offset,
             total=self._total,
+            folded=self._folded,
         )
 
     @classmethod
@@ -307,7 +322,7 @@ class FrequentItemsAccumulator:
                 f"FrequentItemsState lists {n} values, more than its capacity {spec.capacity}"
             )
         counts = np.array(msg.counts, dtype=np.float64)
-        scalars = (msg.offset, msg.total)
+        scalars = (msg.offset, msg.total, msg.folded)
         if not all(math.isfinite(x) and x >= 0.0 for x in scalars) or (
             n and not (np.isfinite(counts).all() and counts.min() >= 0.0)
         ):
@@ -320,12 +335,14 @@ class FrequentItemsAccumulator:
         acc._counts = counts
         acc._offset = float(msg.offset)
         acc._total = float(msg.total)
+        acc._folded = float(msg.folded)
         return acc
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FrequentItemsAccumulator):
             return NotImplemented
-        if (self.spec, self._offset, self._total) != (other.spec, other._offset, other._total):
+        mine = (self.spec, self._offset, self._total, self._folded)
+        if mine != (other.spec, other._offset, other._total, other._folded):
             return False
         values_a, counts_a = self._canonical()
         values_b, counts_b = other._canonical()
@@ -337,7 +354,8 @@ class FrequentItemsAccumulator:
     def __repr__(self) -> str:
         return (
             f"FrequentItemsAccumulator(capacity={self.spec.capacity}, "
-            f"listed={len(self._values)}, offset={self._offset}, total={self._total})"
+            f"listed={len(self._values)}, offset={self._offset}, total={self._total}, "
+            f"folded={self._folded})"
         )
 
 

@@ -50,6 +50,7 @@ from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
 from beam_stats.stats.label_tables import LabelContext, LabelFamily
 from beam_stats.stats.labels import LabelAccumulator, LabelBatch, label_batch
 from beam_stats.stats.numeric import NumericAccumulator, NumericFamily
+from beam_stats.stats.privacy import Treatment, note_privacy, protect_state
 from beam_stats.stats.spec import BUILTIN_STATISTICS, StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator, StringFamily
 from beam_stats.stats.weights import weight_values
@@ -76,7 +77,16 @@ class FeatureAccumulator:
     the spec's registry of statistic families (:mod:`beam_stats.stats.family`), and the
     feature's own flags."""
 
-    __slots__ = ("categorical", "declared_bytes", "families", "path", "position", "spec", "states")
+    __slots__ = (
+        "categorical",
+        "declared_bytes",
+        "families",
+        "path",
+        "position",
+        "spec",
+        "states",
+        "values_hashed",
+    )
 
     def __init__(self, path: FeaturePath, spec: StatisticsSpec) -> None:
         self.path = path
@@ -89,6 +99,8 @@ class FeatureAccumulator:
         # Smallest column position over the batches the feature was in (None: never a
         # column); the canonical, merge-order-free version of "the data's column order".
         self.position: int | None = None
+        # The values in the state are keyed hashes already (a privacy policy's).
+        self.values_hashed = False
 
     @property
     def common(self) -> CommonAccumulator:
@@ -150,6 +162,17 @@ class FeatureAccumulator:
                 family.add(state, batch)
 
     def merge(self, other: FeatureAccumulator) -> None:
+        """Merges `other` (same feature) into this one.
+
+        Raises:
+            IncompatibleMergeError: one state holds keyed hashes of the values, the other
+                the values (a privacy policy applied to one of them only).
+        """
+        if self.values_hashed != other.values_hashed:
+            raise IncompatibleMergeError(
+                f"feature {'.'.join(self.path)!r}: one state holds keyed hashes of its "
+                "values, the other the values themselves"
+            )
         states = self.states
         for i, theirs in enumerate(other.states):
             if theirs is not None:
@@ -177,6 +200,7 @@ class FeatureAccumulator:
                 family.write(state, msg)
         msg.categorical = self.categorical
         msg.declared_bytes = self.declared_bytes
+        msg.values_hashed = self.values_hashed
         if self.position is not None:
             msg.position = self.position
         return msg
@@ -198,6 +222,7 @@ class FeatureAccumulator:
                 states[i] = state
         acc.categorical = msg.categorical
         acc.declared_bytes = msg.declared_bytes
+        acc.values_hashed = msg.values_hashed
         acc.position = msg.position if msg.HasField("position") else None
         return acc
 
@@ -225,6 +250,27 @@ class FeatureAccumulator:
         registry order."""
         stats = statistics_pb2.FeatureNameStatistics()
         stats.path.step.extend(self.path)
+        privacy = self.spec.privacy
+        state = self.to_proto() if include_state or privacy.active else None
+        source, treatment = self, Treatment.KEEP
+        if state is not None and privacy.active:
+            treatment = protect_state(state, privacy)
+            if treatment is not Treatment.KEEP:  # reported from the protected state
+                source = FeatureAccumulator.from_proto(state, self.spec)
+        return source._result(
+            stats, state, treatment, num_examples, include_state, weighted_num_examples, label
+        )
+
+    def _result(
+        self,
+        stats: statistics_pb2.FeatureNameStatistics,
+        state: sketches_pb2.FeatureState | None,
+        treatment: Treatment,
+        num_examples: int,
+        include_state: bool,
+        weighted_num_examples: float | None,
+        label: LabelContext | None,
+    ) -> statistics_pb2.FeatureNameStatistics:
         kind = self.reported_kind()
         if kind is Kind.STRUCT:
             stats.type, section = FeatureType.STRUCT, "struct_stats"
@@ -237,14 +283,16 @@ class FeatureAccumulator:
             stats.type = FeatureType.INT if kind in NUMBERS else FeatureType.STRING
             section = "string_stats"
         out = FeatureReport(stats, section, kind, num_examples, weighted_num_examples, label=label)
-        for family, state in zip(self.families, self.states, strict=True):
-            family.report(state, out)
+        for family, family_state in zip(self.families, self.states, strict=True):
+            family.report(family_state, out)
+        if state is not None and treatment is not Treatment.KEEP:
+            note_privacy(out, treatment, self.spec.privacy, state)
         if include_state:
             stored = sketches_pb2.StoredFeatureState(
                 format_version=FORMAT_VERSION,
                 settings=self.spec.settings(),
                 options=self.spec.options(),
-                state=self.to_proto(),
+                state=state,
             )
             stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
         return stats
@@ -336,7 +384,11 @@ class DatasetAccumulator:
         self.num_examples += other.num_examples
         self.weighted_num_examples += other.weighted_num_examples
         for path, feature in other.features.items():
-            self._feature(path).merge(feature)
+            mine = self.features.get(path)
+            if mine is None:  # takes the other's values as they are, hashed or not
+                mine = self._feature(path)
+                mine.values_hashed = feature.values_hashed
+            mine.merge(feature)
         for composite, theirs in zip(self.composites, other.composites, strict=True):
             composite.merge(theirs)
 

@@ -32,6 +32,16 @@ if TYPE_CHECKING:
 #: The custom statistic of a kind is this prefix and the kind's name.
 PREFIX = "pii_"
 KINDS = tuple(DETECTORS)
+#: The least fraction of a feature's values of one kind that makes it personal data: the
+#: ``PII_SUSPECTED`` warning, and what ``PrivacySpec(redact_pii=True)`` redacts. It keeps the
+#: rare look-alike (an id that happens to pass a card checksum) quiet.
+MIN_FRACTION = 0.01
+
+
+def suspected(state: sketches_pb2.PiiState, min_fraction: float = MIN_FRACTION) -> bool:
+    """Whether at least `min_fraction` of the checked values of a state look like one kind."""
+    threshold = state.checked * min_fraction
+    return state.checked > 0 and any(n >= threshold for n in state.matches.values())
 
 
 class PiiAccumulator:

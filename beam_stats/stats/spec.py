@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from beam_stats._types import FeaturePath
+from beam_stats._types import FeaturePath, feature_paths
 from beam_stats.errors import InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import (
@@ -30,6 +30,7 @@ from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.stats.label_tables import LabelFamily
 from beam_stats.stats.numeric import NumericFamily
 from beam_stats.stats.pii import PiiFamily
+from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.strings import StringFamily
 
 #: The built-in statistic families, in the order they report (the order of their
@@ -38,20 +39,6 @@ from beam_stats.stats.strings import StringFamily
 #: accumulator and its entry (see :class:`~beam_stats.stats.family.StatisticFamily`), a
 #: field of ``FeatureState`` for its state, and a line here.
 BUILTIN_STATISTICS = (PresenceFamily, NumericFamily, StringFamily, ValueKindsFamily, PiiFamily)
-
-
-def _paths(features: Iterable[str | FeaturePath]) -> frozenset[FeaturePath]:
-    paths = set()
-    for feature in features:
-        if isinstance(feature, str):
-            paths.add(tuple(feature.split(".")))
-        elif isinstance(feature, tuple) and feature and all(isinstance(s, str) for s in feature):
-            paths.add(feature)
-        else:
-            raise InvalidInputError(
-                f"a feature is a dotted name or a tuple of names, got {feature!r}"
-            )
-    return frozenset(paths)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -92,6 +79,11 @@ class StatisticsSpec:
             categorical feature (its ints as strings, so its values are counted exactly up
             to the frequent-items ``capacity``); the list is written with the results
             (``ResultOptions.groups``) so reports and validation find it.
+        privacy: what the statistics keep of the values (redaction, keyed hashes, folding
+            of rare values; :mod:`beam_stats.stats.privacy`); recorded in the state, and
+            states merge only when made with the same policy. The label and the group
+            features cannot be redacted or hashed: their values name the label and group
+            statistics.
     """
 
     quantiles: QuantilesSpec = dataclasses.field(default_factory=QuantilesSpec)
@@ -113,6 +105,7 @@ class StatisticsSpec:
     label: LabelSpec | None = None
     groups: tuple[FeaturePath, ...] = ()
     detect_pii: bool = True
+    privacy: PrivacySpec = dataclasses.field(default_factory=PrivacySpec)
 
     def __post_init__(self) -> None:
         for name in (
@@ -134,13 +127,13 @@ class StatisticsSpec:
                 )
         if isinstance(self.groups, str):
             raise InvalidInputError(f"groups must be a sequence of features, got {self.groups!r}")
-        groups = tuple(sorted(_paths(self.groups)))
+        groups = tuple(sorted(feature_paths(self.groups)))
         object.__setattr__(self, "groups", groups)
-        categorical = _paths(self.categorical_features) | frozenset(groups)
+        categorical = feature_paths(self.categorical_features) | frozenset(groups)
         object.__setattr__(self, "categorical_features", categorical)
-        object.__setattr__(self, "bytes_features", _paths(self.bytes_features))
+        object.__setattr__(self, "bytes_features", feature_paths(self.bytes_features))
         if self.weight_feature is not None:
-            (weight,) = _paths([self.weight_feature])
+            (weight,) = feature_paths([self.weight_feature])
             object.__setattr__(self, "weight_feature", weight)
         composites = tuple(self.composites)
         for composite in composites:
@@ -159,6 +152,20 @@ class StatisticsSpec:
             raise InvalidInputError(
                 f"label must be a LabelSpec or a feature name, got {self.label!r}"
             )
+        self._check_privacy()
+
+    def _check_privacy(self) -> None:
+        if not isinstance(self.privacy, PrivacySpec):
+            raise InvalidInputError(f"privacy must be a PrivacySpec, got {self.privacy!r}")
+        hidden = self.privacy.redact | self.privacy.hash
+        named = [("the label", self.label.path)] if self.label is not None else []
+        named += [("the group feature", path) for path in self.groups]
+        for what, path in named:
+            if path in hidden:
+                raise InvalidInputError(
+                    f"{what} {'.'.join(path)!r} cannot be redacted or hashed: its values name "
+                    "the label and group statistics"
+                )
 
     @functools.cached_property
     def families(self) -> tuple[StatisticFamily[Any], ...]:
@@ -226,6 +233,7 @@ class StatisticsSpec:
             composites=tuple(CompositeFeatureSpec.from_proto(c) for c in settings.composites),
             label=LabelSpec.from_proto(settings.label) if settings.HasField("label") else None,
             groups=tuple(tuple(g.split(".")) for g in options.groups),
+            privacy=PrivacySpec.from_proto(settings.privacy),
         )
 
     def settings(self) -> sketches_pb2.SketchSettings:
@@ -243,4 +251,5 @@ class StatisticsSpec:
             composites=[c.to_proto() for c in self.composites],
             custom_statistics=[s.fingerprint() for s in self.statistics],
             label=self.label.to_proto() if self.label is not None else None,
+            privacy=self.privacy.to_proto() if self.privacy.active else None,
         )

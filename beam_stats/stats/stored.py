@@ -33,6 +33,7 @@ from beam_stats.stats.feature import (
     FeatureAccumulator,
 )
 from beam_stats.stats.integrity import is_intact
+from beam_stats.stats.privacy import describe_policy
 from beam_stats.stats.spec import StatisticsSpec
 
 FIRST_READABLE_FORMAT = 2  # format 1 held randomized KLL quantiles, which cannot merge with 2
@@ -157,6 +158,7 @@ def _settings_items(settings: sketches_pb2.SketchSettings) -> list[str]:
         "sparse and weighted features="
         f"[{', '.join(path_str(tuple(c.path.step)) for c in settings.composites)}]",
         f"custom statistics=[{', '.join(settings.custom_statistics)}]",
+        f"privacy policy={describe_policy(settings.privacy)}",
     ]
     if not settings.HasField("label"):
         return [*items, "label=none"]

@@ -128,7 +128,7 @@ class StringAccumulator:
     def unique_is_exact(self) -> bool:
         """True when :attr:`unique` is exact (an exact distinct state, or a frequent-items
         sketch that never dropped a value)."""
-        return self.distinct.is_exact or self.top_values.offset == 0
+        return self.distinct.is_exact or self.top_values.max_error == 0
 
     @property
     def unique(self) -> int:
@@ -143,9 +143,12 @@ class StringAccumulator:
         if self.distinct.is_exact:
             return self.distinct.result()
         capacity = self.top_values.spec.capacity
-        if self.top_values.offset == 0:
-            return len(self.top_values.result(capacity))
-        return int(min(max(self.distinct.result(), capacity + 1), self.num_values))
+        listed = len(self.top_values.result(capacity))
+        if self.top_values.max_error == 0:
+            return listed
+        # Values folded by a privacy policy were not dropped for room: only the listed are sure.
+        floor = capacity + 1 if self.top_values.offset > 0 else listed
+        return int(min(max(self.distinct.result(), floor), self.num_values))
 
     def top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
         """The k most frequent values, printable, with their lower-bound counts, ties by value
@@ -278,5 +281,5 @@ class StringFamily:
                 histograms.rank(weighted, self.num_rank_histogram_buckets)
             )
         rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
-        out.note("top_values_max_error", string.top_values.offset)
+        out.note("top_values_max_error", string.top_values.max_error)
         out.note("distinct_relative_standard_error", rse)

@@ -15,10 +15,8 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
 from beam_stats.schema.violations import Violation, pct
-from beam_stats.stats.pii import KINDS, PREFIX
+from beam_stats.stats.pii import KINDS, MIN_FRACTION, PREFIX
 
-#: The least fraction of a feature's values of one kind that raises the warning.
-MIN_FRACTION = 0.01
 SHORT = "PII_SUSPECTED"
 
 
