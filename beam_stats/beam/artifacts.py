@@ -48,6 +48,7 @@ from beam_stats.errors import DeserializationError, InvalidInputError
 from beam_stats.proto import schema_pb2 as bs_schema_pb2
 from beam_stats.stats import wire
 from beam_stats.stats.composite import is_composite_entry
+from beam_stats.stats.privacy import MIN_KEY_BYTES
 
 #: Suffixes of the protobuf text format.
 TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
@@ -103,6 +104,24 @@ def read_file(path: PathLike, what: str) -> bytes:
     if not data:
         raise DeserializationError(f"{path} is empty, not a {what} file")
     return data
+
+
+def read_hash_key(path: PathLike) -> bytes:
+    """The key in a hash key file (any Beam file system), trailing whitespace dropped (a key
+    made with ``openssl rand -hex 32 > key`` ends with a newline).
+
+    Raises:
+        InvalidInputError: no such file, unreadable, or a key too short
+            (``beam_stats.stats.privacy.MIN_KEY_BYTES``).
+        DeserializationError: the file is empty.
+    """
+    key = read_file(path, "hash key").rstrip()
+    if len(key) < MIN_KEY_BYTES:
+        raise InvalidInputError(
+            f"the hash key in {os.fspath(path)} has {len(key)} bytes; at least "
+            f"{MIN_KEY_BYTES} are needed (e.g. openssl rand -hex 32)"
+        )
+    return key
 
 
 def parse_message(data: bytes, msg: M, source: str) -> M:

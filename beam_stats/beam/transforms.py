@@ -64,6 +64,8 @@ class GenerateStatistics(beam.PTransform):
         self._name = name
         self._include_state = include_state
         self._slicing = slicing
+        if slicing is not None:
+            slicing.check_privacy(self._spec.privacy)
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         if self._slicing is None:
@@ -123,6 +125,8 @@ class GenerateAndWriteStatistics(beam.PTransform):
         self._path, self._text = path, text
         self._spec = spec or StatisticsSpec()
         self._name, self._include_state, self._slicing = name, include_state, slicing
+        if slicing is not None:
+            slicing.check_privacy(self._spec.privacy)
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
         if self._slicing is None:

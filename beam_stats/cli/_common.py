@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.report.model import visible
+from beam_stats.stats.privacy import PrivacySpec
 
 # How a beam-stats error raised in a worker process reaches the runner: as text, the last
 # line of its traceback inside the runner's RuntimeError (the type does not cross processes).
@@ -24,6 +25,62 @@ def add_errors_argument(parser: argparse.ArgumentParser, output: str = "OUTPUT")
         "--errors",
         metavar="FILE",
         help=f"JSON-lines file of the input problems (default: {output}.errors.jsonl)",
+    )
+
+
+def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of a privacy policy (``beam_stats.stats.privacy``), for every command whose
+    outputs carry values; :func:`privacy_spec` reads them."""
+    group = parser.add_argument_group("privacy (what outputs keep of the values)")
+    group.add_argument(
+        "--redact",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="no value of FEATURE appears in any output; counts, presence, lengths and "
+        "distinct counts remain (repeatable)",
+    )
+    group.add_argument(
+        "--redact-pii",
+        action="store_true",
+        help="redact every feature detected as personal data (e-mail, phone, card, ...)",
+    )
+    group.add_argument(
+        "--hash",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="values of FEATURE appear only as keyed hashes (HMAC-SHA256; needs "
+        "--hash-key-file; repeatable)",
+    )
+    group.add_argument(
+        "--hash-key-file",
+        metavar="FILE",
+        help="file holding the hash key (at least 16 bytes, e.g. openssl rand -hex 32); "
+        "never written anywhere",
+    )
+    group.add_argument(
+        "--min-count",
+        type=int,
+        default=1,
+        metavar="K",
+        help="show a value only if at least K examples have it; rarer ones are folded into "
+        "one count (default 1: all)",
+    )
+
+
+def privacy_spec(args: argparse.Namespace) -> PrivacySpec:
+    """The policy the flags of :func:`add_privacy_arguments` give."""
+    from beam_stats.beam.artifacts import read_hash_key
+
+    if args.hash_key_file and not args.hash:
+        raise InvalidInputError("--hash-key-file needs --hash FEATURE")
+    return PrivacySpec(
+        redact=frozenset(args.redact),
+        redact_pii=args.redact_pii,
+        hash=frozenset(args.hash),
+        hash_key=read_hash_key(args.hash_key_file) if args.hash_key_file else None,
+        min_count=args.min_count,
     )
 
 

@@ -6,7 +6,12 @@ import argparse
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import add_errors_argument, report_input_problems
+from beam_stats.cli._common import (
+    add_errors_argument,
+    add_privacy_arguments,
+    privacy_spec,
+    report_input_problems,
+)
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
@@ -99,6 +104,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         action="store_false",
         help="write the finished statistics only (smaller; cannot be merged later)",
     )
+    add_privacy_arguments(stats)
     stats.set_defaults(run=run_stats)
 
 
@@ -138,6 +144,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             label=label,
             groups=tuple(args.group),
             detect_pii=args.detect_pii,
+            privacy=privacy_spec(args),
         ),
         slicing=slicing,
         schema=args.schema,

@@ -60,6 +60,8 @@ def generate_statistics_from_table(
             f"expected a pyarrow Table or RecordBatch or a pandas DataFrame, got {type(data)}"
         )
     spec = spec or StatisticsSpec()
+    if slicing is not None:
+        slicing.check_privacy(spec.privacy)
     batches = table.to_batches(max_chunksize=batch_size)
     if spec.label is not None and spec.label.quantile_bins:
         edges = label_bins(batches, spec.label.path, spec.label.quantile_bins)

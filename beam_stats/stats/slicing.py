@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.privacy import PrivacySpec
 
 SliceFunction = Callable[[pa.RecordBatch], Iterable[tuple[str, pa.RecordBatch]]]
 MISSING = "<missing>"
@@ -85,6 +86,28 @@ class SlicingSpec:
         limit = self.max_slices
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError(f"max_slices must be a positive int, got {limit!r}")
+
+    def check_privacy(self, privacy: PrivacySpec) -> None:
+        """Refuses slicings that would name slices by values the policy keeps out: a
+        redacted or hashed feature, or any feature under ``min_count`` (a slice of fewer
+        examples would be named by its value).
+
+        Raises:
+            InvalidInputError: such a slicing.
+        """
+        hidden = {path[0] for path in privacy.redact | privacy.hash if len(path) == 1}
+        for names in self.features:
+            named = ",".join(names)
+            if hidden.intersection(names):
+                raise InvalidInputError(
+                    f"cannot slice by {named!r}: slices are named by values the privacy "
+                    "policy redacts or hashes"
+                )
+            if privacy.min_count > 1:
+                raise InvalidInputError(
+                    f"cannot slice by {named!r} with min_count={privacy.min_count}: a slice "
+                    "of fewer examples would be named by its value"
+                )
 
     def describe(self) -> str:
         """The slicings, as messages name them: ``'country', 'country,device', f()``."""
