@@ -19,6 +19,7 @@ from beam_stats.beam import (
     WriteStatistics,
     load_schema,
     load_statistics,
+    read_hash_key,
     write_schema,
     write_statistics,
 )
@@ -71,10 +72,12 @@ from beam_stats.sketches import (
     WeightedQuantilesSpec,
 )
 from beam_stats.stats import (
+    PrivacySpec,
     SlicingSpec,
     StatisticsSpec,
     generate_statistics_from_table,
     merge_statistics,
+    protect_statistics,
 )
 from beam_stats.tfdv import (
     StatsOptions,
@@ -118,6 +121,7 @@ __all__ = [
     "LabelJoinResult",
     "MergeStatistics",
     "OutputError",
+    "PrivacySpec",
     "QuantilesSpec",
     "RangeInferenceSpec",
     "ReadRecordBatches",
@@ -159,6 +163,8 @@ __all__ = [
     "load_stats_binary",
     "load_stats_text",
     "merge_statistics",
+    "protect_statistics",
+    "read_hash_key",
     "render_report",
     "set_domain",
     "set_drift_thresholds",

@@ -4,6 +4,7 @@ from beam_stats.beam import _quiet  # noqa: F401  (before apache_beam is importe
 from beam_stats.beam.artifacts import (
     load_schema,
     load_statistics,
+    read_hash_key,
     write_schema,
     write_statistics,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "WriteStatistics",
     "load_schema",
     "load_statistics",
+    "read_hash_key",
     "write_schema",
     "write_statistics",
 ]

@@ -48,7 +48,8 @@ from beam_stats.errors import DeserializationError, InvalidInputError
 from beam_stats.proto import schema_pb2 as bs_schema_pb2
 from beam_stats.stats import wire
 from beam_stats.stats.composite import is_composite_entry
-from beam_stats.stats.privacy import MIN_KEY_BYTES
+from beam_stats.stats.privacy import MIN_KEY_BYTES, PrivacySpec
+from beam_stats.stats.stored import protect_statistics
 
 #: Suffixes of the protobuf text format.
 TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
@@ -187,8 +188,13 @@ def load_anomalies(path: PathLike) -> anomalies_pb2.Anomalies:
     return load_message(path, anomalies_pb2.Anomalies(), "anomalies")
 
 
-def load_statistics(path: PathLike) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """Loads a statistics file: binary, text, or TFRecord (as TFDV and TFX write it).
+def load_statistics(
+    path: PathLike, privacy: PrivacySpec | None = None
+) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """Loads a statistics file: binary, text, or TFRecord (as TFDV and TFX write it), with
+    `privacy` applied on top of the policy it records
+    (:func:`~beam_stats.stats.stored.protect_statistics`), so nothing made from it shows
+    what the policy removes.
 
     A file is statistics only if it holds at least one dataset, and not only datasets
     with nothing in them but a name that is not text: that is what other protobuf data
@@ -206,6 +212,8 @@ def load_statistics(path: PathLike) -> statistics_pb2.DatasetFeatureStatisticsLi
     else:
         statistics = parse_message(data, statistics_pb2.DatasetFeatureStatisticsList(), path)
     _check_statistics(statistics, data, path)
+    if privacy is not None and privacy.active:
+        statistics = protect_statistics(statistics, privacy, source=path)
     return statistics
 
 

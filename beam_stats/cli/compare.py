@@ -24,7 +24,13 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from beam_stats.cli._common import no_pipeline, plural, print_table
+from beam_stats.cli._common import (
+    add_privacy_arguments,
+    no_pipeline,
+    plural,
+    print_table,
+    privacy_spec,
+)
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -58,6 +64,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     compare.add_argument(
         "--all", action="store_true", help="also list the measures that do not apply"
     )
+    add_privacy_arguments(compare)
     compare.set_defaults(run=run_compare)
 
 
@@ -71,8 +78,9 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     spec = DistanceSpec(num_bins=args.bins)
     limits = _thresholds(args.threshold)
     schema = load_schema(args.schema) if args.schema else None
-    base = one_dataset(load_statistics(args.base), args.dataset, args.base)
-    test = one_dataset(load_statistics(args.test), args.dataset, args.test)
+    privacy = privacy_spec(args)
+    base = one_dataset(load_statistics(args.base, privacy), args.dataset, args.base)
+    test = one_dataset(load_statistics(args.test, privacy), args.dataset, args.test)
     comparison = compare_statistics(
         base,
         test,

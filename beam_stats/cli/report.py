@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
-from beam_stats.cli._common import no_pipeline
+from beam_stats.cli._common import add_privacy_arguments, no_pipeline, privacy_spec
 from beam_stats.errors import InvalidInputError
 
 
@@ -51,6 +51,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="dataset (slice) of STATS2 to show (default: the first)",
     )
+    add_privacy_arguments(report)
     report.set_defaults(run=run_report)
 
 
@@ -63,8 +64,11 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     check_outputs([args.statistics, args.other, args.anomalies, args.label_join], [args.output])
     if args.other_dataset is not None and args.other is None:
         raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")
-    statistics = _named(load_statistics(args.statistics), args.statistics)
-    other = _named(load_statistics(args.other), args.other) if args.other is not None else None
+    privacy = privacy_spec(args)
+    statistics = _named(load_statistics(args.statistics, privacy), args.statistics)
+    other = (
+        _named(load_statistics(args.other, privacy), args.other) if args.other is not None else None
+    )
     anomalies = load_anomalies(args.anomalies) if args.anomalies else None
     label_join = load_label_join(args.label_join) if args.label_join else None
     title = args.title

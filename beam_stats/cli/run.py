@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import report_input_problems
+from beam_stats.cli._common import add_privacy_arguments, privacy_spec, report_input_problems
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -54,6 +54,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--disallow-nan", action="store_true", help="infer that NaN is allowed only where seen"
     )
+    add_privacy_arguments(run)
     run.set_defaults(run=run_main_job)
 
 
@@ -74,12 +75,12 @@ def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.stats import StatisticsSpec
     from beam_stats.stats.label_spec import LabelSpec
 
-    statistics = StatisticsSpec()
+    statistics = StatisticsSpec(privacy=privacy_spec(args))
     if args.label_quantile_bins is not None:
         if not args.label:
             raise InvalidInputError("--label-quantile-bins needs --label")
         label = LabelSpec.from_text(args.label[0], quantile_bins=args.label_quantile_bins)
-        statistics = StatisticsSpec(label=label)
+        statistics = StatisticsSpec(label=label, privacy=statistics.privacy)
     spec = CheckSpec(
         labels=tuple(args.label),
         statistics=statistics,

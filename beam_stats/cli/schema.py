@@ -19,7 +19,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from beam_stats.cli._common import no_pipeline, plural, print_table
+from beam_stats.cli._common import (
+    add_privacy_arguments,
+    no_pipeline,
+    plural,
+    print_table,
+    privacy_spec,
+)
 from beam_stats.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -107,6 +113,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         metavar=("MIN", "MAX"),
         help="bounds of the ratio of example counts, current over previous statistics",
     )
+    add_privacy_arguments(infer)
     infer.set_defaults(run=run_infer_schema)
 
     validate = commands.add_parser("validate", help="validate statistics against a schema")
@@ -140,6 +147,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         default="warning",
         help="lowest severity that makes the exit status 1 (default: warning)",
     )
+    add_privacy_arguments(validate)
     validate.set_defaults(run=run_validate)
 
 
@@ -197,7 +205,7 @@ def run_infer_schema(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     for environment, feature in _pairs(args.not_in, "--not-in"):
         not_in.setdefault(feature, []).append(environment)
     severities = dict(_pairs(args.severity, "--severity"))
-    statistics = load_statistics(args.statistics)
+    statistics = load_statistics(args.statistics, privacy_spec(args))
     dataset = one_dataset(statistics, args.dataset, args.statistics)
     schema = infer_schema(dataset, spec)
     schema = add_environments(schema, args.environment, not_in=not_in)
@@ -251,9 +259,10 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         check_outputs(inputs, [args.output, numbered_path(args.output, "*")])
     spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
     schema = load_schema(args.schema)
-    statistics = load_statistics(args.statistics)
-    previous = load_statistics(args.previous) if args.previous else None
-    serving = load_statistics(args.serving) if args.serving else None
+    privacy = privacy_spec(args)
+    statistics = load_statistics(args.statistics, privacy)
+    previous = load_statistics(args.previous, privacy) if args.previous else None
+    serving = load_statistics(args.serving, privacy) if args.serving else None
     results = validate_slices(
         statistics,
         schema,

@@ -58,6 +58,7 @@ from beam_stats.errors import IncompatibleMergeError
 from beam_stats.schema.features import find_feature
 from beam_stats.schema.view import dataset_views, one_dataset
 from beam_stats.stats import FeatureAccumulator, accumulator_from_statistics
+from beam_stats.stats.stored import check_same_policy
 
 Categorical = categorical.Categorical
 Numeric = numeric.Numeric
@@ -370,9 +371,11 @@ def compare_statistics(
 
     Raises:
         InvalidInputError: a statistics argument holds no dataset or several.
+        IncompatibleMergeError: the two were made with different privacy policies.
         SchemaError: a feature's comparator annotation is unreadable.
         DeserializationError: corrupt sketch state.
     """
+    check_same_policy([one_dataset(base), one_dataset(test)], ["base", "test"])
     base_features, test_features = features_of(base), features_of(test)
     features = []
     for path in sorted(set(base_features) | set(test_features)):

@@ -8,9 +8,14 @@ from beam_stats.stats.custom import (
 )
 from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
+from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.slicing import SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
-from beam_stats.stats.stored import accumulator_from_statistics, merge_statistics
+from beam_stats.stats.stored import (
+    accumulator_from_statistics,
+    merge_statistics,
+    protect_statistics,
+)
 
 __all__ = [
     "CompositeAccumulator",
@@ -20,9 +25,11 @@ __all__ = [
     "DatasetAccumulator",
     "FeatureAccumulator",
     "MatchRate",
+    "PrivacySpec",
     "SlicingSpec",
     "StatisticsSpec",
     "accumulator_from_statistics",
     "generate_statistics_from_table",
     "merge_statistics",
+    "protect_statistics",
 ]

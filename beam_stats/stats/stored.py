@@ -16,6 +16,7 @@ finished statistics still load, validate and compare.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 
@@ -33,7 +34,7 @@ from beam_stats.stats.feature import (
     FeatureAccumulator,
 )
 from beam_stats.stats.integrity import is_intact
-from beam_stats.stats.privacy import describe_policy
+from beam_stats.stats.privacy import PrivacySpec, describe_policy
 from beam_stats.stats.spec import StatisticsSpec
 
 FIRST_READABLE_FORMAT = 2  # format 1 held randomized KLL quantiles, which cannot merge with 2
@@ -187,11 +188,77 @@ def _describe(settings: sketches_pb2.SketchSettings, expected: sketches_pb2.Sket
     )
 
 
+def recorded_policy(dataset: statistics_pb2.DatasetFeatureStatistics) -> str:
+    """The privacy policy a dataset's sketch state records, in words ("none" without one
+    or without state); every feature of a dataset records the same."""
+    for feature in dataset.features:
+        custom = next((c for c in feature.custom_stats if c.name == STATE_NAME), None)
+        stored = sketches_pb2.StoredFeatureState()
+        if custom is not None and custom.any.Unpack(stored):
+            return describe_policy(stored.settings.privacy)
+    return describe_policy(sketches_pb2.PrivacyPolicy())
+
+
+def check_same_policy(
+    datasets: Sequence[statistics_pb2.DatasetFeatureStatistics], sources: Sequence[str]
+) -> None:
+    """Refuses to compare statistics made with different privacy policies (a hashed value
+    never equals its plain text, and a redacted feature lists nothing).
+
+    Raises:
+        IncompatibleMergeError: two of `datasets` record different policies.
+    """
+    policies = [recorded_policy(d) for d in datasets]
+    if len(set(policies)) > 1:
+        made = "; ".join(f"{s}: {p}" for s, p in zip(sources, policies, strict=True))
+        raise IncompatibleMergeError(
+            f"the statistics were made with different privacy policies ({made}); give each "
+            "the same policy (e.g. beam-stats redact, or the same flags) to compare them"
+        )
+
+
+def _with_privacy(accumulator: DatasetAccumulator, privacy: PrivacySpec) -> DatasetAccumulator:
+    """`accumulator` with `privacy` on top of its own policy (applied when its result is
+    written)."""
+    spec = dataclasses.replace(accumulator.spec, privacy=accumulator.spec.privacy.union(privacy))
+    state = accumulator.to_proto()
+    state.settings.CopyFrom(spec.settings())
+    return DatasetAccumulator.from_proto(state, spec)
+
+
+def protect_statistics(
+    statistics: statistics_pb2.DatasetFeatureStatisticsList,
+    privacy: PrivacySpec,
+    *,
+    spec: StatisticsSpec | None = None,
+    source: str = "statistics",
+) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """Statistics written before, with `privacy` applied on top of the policy they record
+    (``beam-stats redact``: retention and deletion requests; or before showing them).
+
+    Args:
+        statistics: beam-stats statistics with sketch state.
+        privacy: what to remove; a feature to hash that is not hashed yet needs its key.
+        spec: the specs of the file's custom statistics, as for :func:`merge_statistics`.
+        source: the file's name, for error messages.
+
+    Raises:
+        IncompatibleMergeError: a dataset without sketch state (nothing to rebuild from).
+        InvalidInputError: the policies hash with different keys, or no key to hash.
+    """
+    datasets = []
+    for dataset in statistics.datasets:
+        accumulator = accumulator_from_statistics(dataset, spec, source)
+        datasets.append(_with_privacy(accumulator, privacy).result(dataset.name))
+    return statistics_pb2.DatasetFeatureStatisticsList(datasets=datasets)
+
+
 def merge_statistics(
     *statistics: statistics_pb2.DatasetFeatureStatisticsList,
     spec: StatisticsSpec | None = None,
     sources: Sequence[str] | None = None,
     include_state: bool = True,
+    privacy: PrivacySpec | None = None,
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Merges statistics files of disjoint data into the statistics of their union.
 
@@ -200,6 +267,8 @@ def merge_statistics(
         spec: the options of the result; by default the first file's.
         sources: a name per element of `statistics` (file names), for error messages.
         include_state: keep the merged sketch state in the result, so it merges again.
+        privacy: a policy applied to the result on top of the one the files record (they
+            must record the same).
 
     Returns:
         One dataset per dataset name, in order of first appearance.
@@ -226,6 +295,8 @@ def merge_statistics(
                 merged[dataset.name] = part
             else:
                 first.merge(part)
+    if privacy is not None and privacy.active:
+        merged = {name: _with_privacy(acc, privacy) for name, acc in merged.items()}
     return statistics_pb2.DatasetFeatureStatisticsList(
         datasets=[acc.result(name, include_state) for name, acc in merged.items()]
     )

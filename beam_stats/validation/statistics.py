@@ -37,6 +37,7 @@ from beam_stats.schema.extras import anomaly_type, severity, severity_overrides
 from beam_stats.schema.features import SERVING, check_environment, environment_if_declared
 from beam_stats.schema.view import datasets, one_dataset
 from beam_stats.schema.violations import Violation
+from beam_stats.stats.stored import check_same_policy
 from beam_stats.validation import comparators
 from beam_stats.validation.groups import check_groups
 from beam_stats.validation.pii import check_pii
@@ -122,6 +123,11 @@ def validate_statistics(
         None if serving_statistics is None else one_dataset(serving_statistics),
         _serving_environment(schema, serving_environment),
     )
+    others = {"previous": controls.previous, "serving": controls.serving}
+    named = {name: d for name, d in others.items() if d is not None}
+    if named:
+        datasets = [one_dataset(statistics), *named.values()]
+        check_same_policy(datasets, ["statistics", *named])
     return _validate(
         one_dataset(statistics), schema, environment, spec or ValidationSpec(), controls
     )
