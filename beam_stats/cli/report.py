@@ -59,6 +59,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
     from beam_stats.pipelines.label_join import load_label_join
     from beam_stats.report import render_report
+    from beam_stats.validation.pii import withhold_values
 
     no_pipeline(beam_args)
     check_outputs([args.statistics, args.other, args.anomalies, args.label_join], [args.output])
@@ -70,6 +71,9 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         _named(load_statistics(args.other, privacy), args.other) if args.other is not None else None
     )
     anomalies = load_anomalies(args.anomalies) if args.anomalies else None
+    if anomalies is not None and privacy.active:  # it may have been made without the policy
+        shown = [*statistics.datasets, *(other.datasets if other is not None else [])]
+        anomalies = withhold_values(anomalies, *shown)
     label_join = load_label_join(args.label_join) if args.label_join else None
     title = args.title
     if title is None:

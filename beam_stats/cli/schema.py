@@ -252,6 +252,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
     from beam_stats.validation.catalogue import CUSTOM_NAMES
+    from beam_stats.validation.pii import withhold_values
 
     no_pipeline(beam_args)
     inputs = [args.statistics, args.schema, args.previous, args.serving]
@@ -274,6 +275,9 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     )
     if not results:
         raise InvalidInputError(f"{args.statistics} holds no dataset")
+    if privacy.active:  # descriptions and the baseline may quote the schema's values
+        shown = [*statistics.datasets, *(serving.datasets if serving is not None else [])]
+        results = {name: withhold_values(a, *shown, folded=False) for name, a in results.items()}
     sliced = len(results) > 1
     table: list[tuple[str, ...]] = []
     levels: list[str] = []

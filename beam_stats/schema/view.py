@@ -19,6 +19,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats._types import FeaturePath
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.composite import is_composite_entry
+from beam_stats.stats.privacy import PRIVACY_NAME, Treatment
 from beam_stats.stats.slicing import WHOLE_DATASET as DEFAULT_SLICE
 
 StatsType = statistics_pb2.FeatureNameStatistics.Type
@@ -120,8 +121,20 @@ class FeatureView:
 
     @property
     def has_finite(self) -> bool:
-        """Whether some value is finite, so that min and max are set."""
-        return self.has_numbers and self.common.tot_num_values > self.num_nan + self.num_inf
+        """Whether some value is finite, so that min and max are set (they are not when a
+        privacy policy removed the numbers)."""
+        return (
+            self.has_numbers
+            and self.common.tot_num_values > self.num_nan + self.num_inf
+            and not self.values_hidden
+        )
+
+    @property
+    def values_hidden(self) -> bool:
+        """Whether a privacy policy redacted or hashed the feature's values
+        (:mod:`beam_stats.stats.privacy`): no number of it is shown."""
+        privacy = self.custom_str(PRIVACY_NAME) or ""
+        return privacy.startswith((Treatment.REDACT.value, Treatment.HASH.value))
 
     @property
     def min(self) -> float:

@@ -139,10 +139,10 @@ class PrivacySpec:
         text = treatment.value
         if treatment is Treatment.HASH:
             text = f"hashed (HMAC-SHA256, key {self.hash_key_id})"
-        if treatment in (Treatment.HASH, Treatment.FOLD) and self.min_count > 1:
-            folded = f"values in fewer than {self.min_count} examples folded"
-            text = folded if treatment is Treatment.FOLD else f"{text}; {folded}"
-        return text
+        folded = f"{Treatment.FOLD.value} (in fewer than {self.min_count} examples)"
+        if treatment is Treatment.FOLD:
+            return folded
+        return f"{text}; {folded}" if treatment is Treatment.HASH and self.min_count > 1 else text
 
     def hash_values(self, values: Iterable[bytes]) -> list[bytes]:
         """Each value's keyed hash (32 hex digits, as ASCII bytes).

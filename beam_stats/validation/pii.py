@@ -1,4 +1,5 @@
-"""Personal data suspected in a feature: the ``PII_SUSPECTED`` warning.
+"""Personal data suspected in a feature: the ``PII_SUSPECTED`` warning; and anomalies made
+before a privacy policy applied, withheld where they may quote protected values.
 
 Raised by validation for every feature whose statistics say that at least
 :data:`MIN_FRACTION` of its values look like a kind of personal data (the custom statistics
@@ -14,10 +15,14 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
+from beam_stats.schema.features import iter_features
 from beam_stats.schema.violations import Violation, pct
 from beam_stats.stats.pii import KINDS, MIN_FRACTION, PREFIX
+from beam_stats.stats.privacy import PRIVACY_NAME, Treatment
 
 SHORT = "PII_SUSPECTED"
+#: What replaces a description that may quote values a privacy policy removes.
+WITHHELD = "description withheld: the privacy policy protects this feature's values"
 
 
 def check_pii(
@@ -43,3 +48,44 @@ def check_pii(
         path = tuple(feature.path.step) or (feature.name,)
         found[path] = [Violation(anomalies_pb2.AnomalyInfo.CUSTOM_VALIDATION, SHORT, long)]
     return found
+
+
+def withhold_values(
+    anomalies: anomalies_pb2.Anomalies,
+    *datasets: statistics_pb2.DatasetFeatureStatistics,
+    folded: bool = True,
+) -> anomalies_pb2.Anomalies:
+    """`anomalies` as they may be shown under a privacy policy, beside the protected
+    `datasets`: for every feature the policy redacts or hashes in one of them (the custom
+    statistic ``privacy``; also those whose rare values it folds, if `folded`: anomalies
+    made before the policy may quote them), descriptions become their short descriptions
+    (they may quote values, from the statistics or the schema) and the baseline schema keeps
+    no value of it (string domain values, int and float domain bounds)."""
+    kept = (Treatment.REDACT.value, Treatment.HASH.value) + (
+        (Treatment.FOLD.value,) if folded else ()
+    )
+    treated = {
+        tuple(f.path.step) or (f.name,)
+        for dataset in datasets
+        for f in dataset.features
+        if any(c.name == PRIVACY_NAME and c.str.startswith(kept) for c in f.custom_stats)
+    }
+    shown = anomalies_pb2.Anomalies()
+    shown.CopyFrom(anomalies)
+    for name, info in shown.anomaly_info.items():
+        if (tuple(info.path.step) or tuple(name.split("."))) not in treated:
+            continue
+        info.description = info.short_description = WITHHELD
+        for reason in info.reason:
+            reason.description = f"{reason.short_description} ({WITHHELD})"
+    domains = {d.name: d for d in shown.baseline.string_domain}
+    for path, feature in iter_features(shown.baseline):
+        if path not in treated:
+            continue
+        if feature.HasField("domain") and feature.domain in domains:
+            del domains[feature.domain].value[:]
+        del feature.string_domain.value[:]
+        for bounded in (feature.int_domain, feature.float_domain):
+            bounded.ClearField("min")
+            bounded.ClearField("max")
+    return shown

@@ -130,3 +130,32 @@ def test_hash_needs_its_key_and_a_short_key_is_refused(
     arguments = ["--hash", "plan", "--hash-key-file", str(short)]
     assert main(["stats", str(data / "train.csv"), "--output", out, *arguments]) == 2
     assert "has 4 bytes; at least 16" in capsys.readouterr().err
+
+
+def test_anomalies_and_schemas_made_without_the_policy_are_withheld(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    known = ["ana@example.com", "bo@example.org", "cy@example.net"]
+    new = ["dee@example.com", "ed@example.org"]
+    (tmp_path / "train.csv").write_text("email\n" + "\n".join(known * 30) + "\n")
+    (tmp_path / "serving.csv").write_text("email\n" + "\n".join((known + new) * 20) + "\n")
+    values = {"email": known + new}
+    out = {name: str(tmp_path / name) for name in ("t.pb", "s.pb", "schema.pbtxt")}
+    for data, stats in (("train.csv", "t.pb"), ("serving.csv", "s.pb")):
+        assert main(["stats", str(tmp_path / data), "--output", out[stats]]) == 0
+    assert main(["infer-schema", out["t.pb"], "--output", out["schema.pbtxt"]]) == 0
+    validate = ["validate", out["s.pb"], "--schema", out["schema.pbtxt"], "--output"]
+    assert main([*validate, str(tmp_path / "plain.pbtxt")]) == 1
+    plain = (tmp_path / "plain.pbtxt").read_bytes()
+    assert leaks(plain, {"email": new}) and leaks(plain, {"email": known})  # reason, baseline
+    capfd.readouterr()
+    private = tmp_path / "private" / "anomalies.pbtxt"
+    private.parent.mkdir()
+    assert main([*validate, str(private), "--redact-pii"]) == 1
+    report = private.parent / "report.html"
+    arguments = ["--anomalies", str(tmp_path / "plain.pbtxt"), "--output", str(report)]
+    assert main(["report", out["t.pb"], out["s.pb"], *arguments, "--redact-pii"]) == 0
+    captured = capfd.readouterr()
+    assert leaks_in(private.parent, values) == {}
+    assert leaks((captured.out + captured.err).encode(), values) == []
+    assert "description withheld" in captured.out  # validate says why it shows no text
