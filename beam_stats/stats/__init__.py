@@ -6,7 +6,8 @@ from beam_stats.stats.custom import (
     CustomStatisticSpec,
     MatchRate,
 )
-from beam_stats.stats.feature import DatasetAccumulator, FeatureAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.feature import FeatureAccumulator
 from beam_stats.stats.inmemory import generate_statistics_from_table
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.slicing import SlicingSpec

@@ -1,8 +1,5 @@
-"""The fused accumulators: every statistic of one feature, and of every feature of a dataset.
-
-:class:`DatasetAccumulator` is what the Beam ``CombineFn`` holds: ``add`` takes an Arrow
-record batch, ``merge`` combines partitions, ``to_proto``/``from_proto`` are its lossless wire
-format, and ``result`` writes a tensorflow-metadata ``DatasetFeatureStatistics``.
+"""The fused accumulator of one feature: every statistic of it (the dataset's, which holds
+one per feature, is :mod:`beam_stats.stats.dataset`).
 
 A :class:`FeatureAccumulator` holds one state per entry of the spec's registry of statistic
 families (``StatisticsSpec.families``, :mod:`beam_stats.stats.family`): the built-ins
@@ -21,39 +18,34 @@ batches or files (an INT column that is STRING in one file), each kind is summar
 own accumulator, the majority kind is reported, and the custom statistic ``type_conflict``
 says how many values of each kind were seen: nothing is dropped silently.
 
-Features are reported in the data's column order (TFDV's too): by the smallest position a
-feature had among a batch's flattened columns, ties by path, so the order does not depend on
-how batches or states were merged.
+A privacy policy (``StatisticsSpec.privacy``, :mod:`beam_stats.stats.privacy`) is applied to
+the feature's state when its result is written: the statistics are reported from the
+protected state, which is the one stored.
 """
 
 from __future__ import annotations
 
-import collections
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import FeaturePath
-from beam_stats.arrow import FeatureColumn, Kind, flatten_batch
-from beam_stats.errors import IncompatibleMergeError, InvalidInputError
+from beam_stats.arrow import FeatureColumn, Kind
+from beam_stats.errors import IncompatibleMergeError
 from beam_stats.proto import sketches_pb2
-from beam_stats.stats.composite import CompositeAccumulator, add_composite
 from beam_stats.stats.counts import CommonAccumulator, PresenceFamily
 from beam_stats.stats.custom import check_stored
 from beam_stats.stats.family import NUMBERS, STRINGS, FeatureBatch, FeatureReport, as_text
 from beam_stats.stats.integrity import seal
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
 from beam_stats.stats.label_tables import LabelContext, LabelFamily
-from beam_stats.stats.labels import LabelAccumulator, LabelBatch, label_batch
+from beam_stats.stats.labels import LabelAccumulator, LabelBatch
 from beam_stats.stats.numeric import NumericAccumulator, NumericFamily
 from beam_stats.stats.privacy import Treatment, note_privacy, protect_state
 from beam_stats.stats.spec import BUILTIN_STATISTICS, StatisticsSpec
 from beam_stats.stats.strings import StringAccumulator, StringFamily
-from beam_stats.stats.weights import weight_values
 
 #: 2: deterministic quantiles (QuantilesState fields 3-8), distinct counts with exact hashes
 #: (DistinctCountState.hashes), features with a position.
@@ -296,221 +288,3 @@ class FeatureAccumulator:
             )
             stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
         return stats
-
-
-class DatasetAccumulator:
-    """Every feature of one dataset: the state a statistics run combines."""
-
-    def __init__(self, spec: StatisticsSpec) -> None:
-        """Raises InvalidInputError for a spec whose label bins are still to be found
-        (``LabelSpec.quantile_bins``: see :mod:`beam_stats.stats.label_bins`)."""
-        if spec.label is not None and spec.label.quantile_bins:
-            raise InvalidInputError(
-                f"the label's quantile_bins={spec.label.quantile_bins} need a first pass over "
-                "the label before the statistics: compute_statistics, check and "
-                "generate_statistics_from_table make it; else give "
-                "spec.with_label_bins(LabelBinsAccumulator(...).result(...))"
-            )
-        self.spec = spec
-        self.num_examples = 0
-        self.weighted_num_examples = 0.0
-        self.features: dict[FeaturePath, FeatureAccumulator] = {}
-        self.composites: list[CompositeAccumulator] = [c.create() for c in spec.composites]
-        self.released = False  # spent by result(release=True)
-        # The label's cross statistics, made with the features' results (feature_results).
-        self.cross_features: list[statistics_pb2.CrossFeatureStatistics] = []
-
-    def _feature(self, path: FeaturePath) -> FeatureAccumulator:
-        feature = self.features.get(path)
-        if feature is None:
-            feature = self.features[path] = FeatureAccumulator(path, self.spec)
-        return feature
-
-    def add(self, batch: pa.RecordBatch) -> None:
-        """Adds one record batch (one example per row).
-
-        Raises:
-            InvalidInputError: two columns of `batch` have the same name (their values would
-                fold into one feature).
-        """
-        names = batch.schema.names
-        if len(set(names)) != len(names):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            raise InvalidInputError(
-                f"column names {twice} appear more than once in a record batch; each column "
-                "needs its own name (their values would fold into one feature)"
-            )
-        self.num_examples += batch.num_rows
-        weights = self._weights(batch)
-        columns = list(flatten_batch(batch))
-        label = None
-        if self.spec.label is not None:
-            path = self.spec.label.path
-            found = next((c for c in columns if c.path == path), None)
-            label = label_batch(found, self.spec.label, batch.num_rows)
-        for position, column in enumerate(columns):
-            feature = self._feature(column.path)
-            feature.note_position(position)
-            feature.add(column, weights, label)
-        for composite in self.composites:
-            composite.add(batch)
-
-    def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
-        """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
-        path = self.spec.weight_feature
-        if path is None:
-            return None
-        index = batch.schema.get_field_index(path[0]) if len(path) == 1 else -1
-        if index < 0:
-            weights = np.zeros(batch.num_rows)
-        else:
-            weights = weight_values(batch.column(index), path)
-        invalid = ~(np.isfinite(weights) & (weights >= 0))
-        if invalid.any():
-            weights[invalid] = 0.0
-            self._feature(path).value_kinds.num_invalid_weights += int(np.count_nonzero(invalid))
-        self.weighted_num_examples += float(weights.sum())
-        return weights
-
-    def add_all(self, batches: Iterable[pa.RecordBatch]) -> None:
-        for batch in batches:
-            self.add(batch)
-
-    def merge(self, other: DatasetAccumulator) -> None:
-        if other.spec.settings() != self.spec.settings():
-            raise IncompatibleMergeError(
-                f"sketch settings differ: {self.spec.settings()} vs {other.spec.settings()}"
-            )
-        self.num_examples += other.num_examples
-        self.weighted_num_examples += other.weighted_num_examples
-        for path, feature in other.features.items():
-            mine = self.features.get(path)
-            if mine is None:  # takes the other's values as they are, hashed or not
-                mine = self._feature(path)
-                mine.values_hashed = feature.values_hashed
-            mine.merge(feature)
-        for composite, theirs in zip(self.composites, other.composites, strict=True):
-            composite.merge(theirs)
-
-    def to_proto(self) -> sketches_pb2.DatasetState:
-        return sketches_pb2.DatasetState(
-            format_version=FORMAT_VERSION,
-            num_examples=self.num_examples,
-            weighted_num_examples=self.weighted_num_examples,
-            features=[feature.to_proto() for feature in self.ordered_features()],
-            settings=self.spec.settings(),
-            composites=[composite.to_proto() for composite in self.composites],
-        )
-
-    @classmethod
-    def from_proto(cls, msg: sketches_pb2.DatasetState, spec: StatisticsSpec) -> DatasetAccumulator:
-        if msg.settings != spec.settings():
-            raise IncompatibleMergeError(
-                f"state made with sketch settings {msg.settings}, expected {spec.settings()}"
-            )
-        acc = cls(spec)
-        acc.num_examples = msg.num_examples
-        acc.weighted_num_examples = msg.weighted_num_examples
-        for feature in msg.features:
-            acc.features[tuple(feature.path)] = FeatureAccumulator.from_proto(feature, spec)
-        acc.composites = [
-            CompositeAccumulator.from_proto(state, composite)
-            for state, composite in zip(msg.composites, spec.composites, strict=True)
-        ]
-        return acc
-
-    def result(
-        self,
-        name: str = "",
-        include_state: bool = True,
-        release: bool = False,
-        into: statistics_pb2.DatasetFeatureStatistics | None = None,
-    ) -> statistics_pb2.DatasetFeatureStatistics:
-        """The finished statistics of every feature (with their state, see FeatureAccumulator).
-
-        With `release` each feature's accumulator is dropped once its statistics are
-        written, so the two are not held at once (the accumulator is spent: its features
-        are gone, and a later ``result`` raises). With `into` (an empty message, e.g.
-        ``statistics_list.datasets.add()``) the statistics are written there and it is
-        returned: putting a finished message in a list would copy it.
-
-        Raises:
-            ValueError: the accumulator was spent by an earlier ``result(release=True)``.
-        """
-        stats = statistics_pb2.DatasetFeatureStatistics() if into is None else into
-        results = self.feature_results(include_state, release)  # raises if spent
-        stats.name, stats.num_examples = name, self.num_examples
-        if self.spec.weight_feature is not None:
-            stats.weighted_num_examples = self.weighted_num_examples
-        for feature in results:
-            stats.features.append(feature)
-        stats.cross_features.extend(self.cross_features)
-        return stats
-
-    def feature_results(
-        self, include_state: bool = True, release: bool = False
-    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
-        """Each entry of :meth:`result`'s ``features``, in order, made one at a time: the
-        features' statistics (with those of a sparse or weighted feature at the same path),
-        then the sparse and weighted features' own entries. `release` as in ``result``.
-
-        Raises:
-            ValueError: the accumulator was spent by an earlier ``result(release=True)``.
-        """
-        if self.released:
-            raise ValueError("this DatasetAccumulator was spent by result(release=True)")
-        label = self._label_context()
-        # Filled in as the features' results are made: complete once they all are.
-        self.cross_features = label.cross_features if label is not None else []
-        features = collections.deque(self.ordered_features())
-        if release:
-            self.features, self.released = {}, True
-        return self._feature_results(features, include_state, label)
-
-    def _feature_results(
-        self,
-        features: collections.deque[FeatureAccumulator],
-        include_state: bool,
-        label: LabelContext | None,
-    ) -> Iterator[statistics_pb2.FeatureNameStatistics]:
-        weighted = self.weighted_num_examples if self.spec.weight_feature is not None else None
-        stored = sketches_pb2.StoredFeatureState(
-            format_version=COMPOSITE_FORMAT_VERSION,
-            settings=self.spec.settings(),
-            options=self.spec.options(),
-        )
-        stored_or_none = stored if include_state else None
-        by_path: dict[FeaturePath, list[CompositeAccumulator]] = {}
-        for composite in self.composites:  # applied in this order
-            by_path.setdefault(composite.spec.path, []).append(composite)
-        while features:
-            feature = features.popleft()
-            entry = feature.result(self.num_examples, include_state, weighted, label)
-            for composite in by_path.pop(feature.path, ()):
-                add_composite(entry, composite, stored_or_none, STATE_NAME)
-            yield entry
-        for path, composites in by_path.items():
-            entry = statistics_pb2.FeatureNameStatistics()
-            entry.path.step.extend(path)
-            for composite in composites:
-                add_composite(entry, composite, stored_or_none, STATE_NAME)
-            yield entry
-
-    def _label_context(self) -> LabelContext | None:
-        """The label's path, kind and examples per class, for every feature's report."""
-        spec = self.spec.label
-        if spec is None:
-            return None
-        feature = self.features.get(spec.path)
-        state: LabelAccumulator | None = None
-        if feature is not None:
-            state = feature.states[feature.families.index(LabelFamily(spec))]
-        if feature is None or state is None:
-            return LabelContext(spec.path, Kind.NULL, {})
-        return LabelContext(spec.path, feature.reported_kind(), dict(state.class_counts), state.off)
-
-    def ordered_features(self) -> list[FeatureAccumulator]:
-        """The features in the data's column order: by smallest column position over every
-        batch (a feature's position in the flattened columns of a batch), ties by path. Unlike
-        first appearance this does not depend on the order batches and states are merged."""
-        return sorted(self.features.values(), key=FeatureAccumulator.order_key)

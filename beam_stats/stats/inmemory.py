@@ -8,7 +8,7 @@ import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
-from beam_stats.stats.feature import DatasetAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.label_bins import label_bins
 from beam_stats.stats.slicing import WHOLE_DATASET, SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec

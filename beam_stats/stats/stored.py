@@ -27,12 +27,8 @@ from beam_stats._types import path_str
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import CompositeAccumulator
-from beam_stats.stats.feature import (
-    COMPOSITE_FORMAT_VERSION,
-    STATE_NAME,
-    DatasetAccumulator,
-    FeatureAccumulator,
-)
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.feature import COMPOSITE_FORMAT_VERSION, STATE_NAME, FeatureAccumulator
 from beam_stats.stats.integrity import is_intact
 from beam_stats.stats.privacy import PrivacySpec, describe_policy
 from beam_stats.stats.spec import StatisticsSpec

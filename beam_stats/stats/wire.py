@@ -28,7 +28,8 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.errors import DeserializationError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import is_composite_entry
-from beam_stats.stats.feature import FORMAT_VERSION, DatasetAccumulator, FeatureAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.feature import FORMAT_VERSION, FeatureAccumulator
 from beam_stats.stats.spec import StatisticsSpec
 
 _FEATURES = sketches_pb2.DatasetState.DESCRIPTOR.fields_by_name["features"].number
