@@ -72,13 +72,14 @@ def run_compare(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_schema, load_statistics
     from beam_stats.drift import DistanceSpec, Thresholds, compare_statistics
     from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
+    from beam_stats.schema.privacy import effective_privacy
     from beam_stats.schema.view import one_dataset
 
     no_pipeline(beam_args)
     spec = DistanceSpec(num_bins=args.bins)
     limits = _thresholds(args.threshold)
     schema = load_schema(args.schema) if args.schema else None
-    privacy = privacy_spec(args)
+    privacy = effective_privacy(privacy_spec(args), schema)
     base = one_dataset(load_statistics(args.base, privacy), args.dataset, args.base)
     test = one_dataset(load_statistics(args.test, privacy), args.dataset, args.test)
     comparison = compare_statistics(

@@ -250,6 +250,7 @@ def _with_comparators(
 def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.artifacts import load_schema, load_statistics, numbered_path
     from beam_stats.beam.writing import check_outputs
+    from beam_stats.schema.privacy import effective_privacy
     from beam_stats.validation import ValidationSpec, anomaly_rows, validate_slices
     from beam_stats.validation.catalogue import CUSTOM_NAMES
     from beam_stats.validation.pii import withhold_values
@@ -260,7 +261,7 @@ def run_validate(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         check_outputs(inputs, [args.output, numbered_path(args.output, "*")])
     spec = ValidationSpec(severity_overrides=dict(_pairs(args.severity, "--severity")))
     schema = load_schema(args.schema)
-    privacy = privacy_spec(args)
+    privacy = effective_privacy(privacy_spec(args), schema)
     statistics = load_statistics(args.statistics, privacy)
     previous = load_statistics(args.previous, privacy) if args.previous else None
     serving = load_statistics(args.serving, privacy) if args.serving else None

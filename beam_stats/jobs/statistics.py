@@ -38,6 +38,7 @@ from beam_stats.errors import InvalidInputError
 from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.schema import composite_specs
 from beam_stats.schema.features import iter_features
+from beam_stats.schema.privacy import effective_privacy
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.wire import Summary
 
@@ -45,7 +46,9 @@ from beam_stats.stats.wire import Summary
 def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSpec:
     """`spec` with what a schema says about computing statistics, as TFDV does when its
     ``StatsOptions`` hold a schema: INT features with ``int_domain.is_categorical`` are
-    summarised like strings, and the sparse and weighted features get their statistics."""
+    summarised like strings, and the sparse and weighted features get their statistics;
+    and the schema's privacy policy on top of the spec's (:mod:`beam_stats.schema.privacy`).
+    """
     categorical = {
         path
         for path, feature in iter_features(schema)
@@ -55,6 +58,7 @@ def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSp
         spec,
         categorical_features=spec.categorical_features | categorical,
         composites=(*spec.composites, *composite_specs(schema)),
+        privacy=effective_privacy(spec.privacy, schema),
     )
 
 

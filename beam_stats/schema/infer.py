@@ -39,6 +39,7 @@ from beam_stats.schema import extras
 from beam_stats.schema.checks.domains import int64
 from beam_stats.schema.checks.semantic import apply_domain_info, mark_derived
 from beam_stats.schema.features import add_feature
+from beam_stats.schema.privacy import with_privacy
 from beam_stats.schema.spec import SchemaInferenceSpec
 from beam_stats.schema.view import (
     FeatureView,
@@ -48,6 +49,7 @@ from beam_stats.schema.view import (
     one_dataset,
     parse_int,
 )
+from beam_stats.stats.stored import recorded_privacy
 
 #: TFDV's spellings of true and false (the empty string counts as true there too).
 TRUE_STRINGS = frozenset({"TRUE", "true", "SET", "set", "1", ""})
@@ -67,7 +69,8 @@ def infer_schema(
 
     Returns:
         A tensorflow-metadata ``Schema``; its annotation records the options and the
-        dataset (read back by :func:`update_schema`).
+        dataset (read back by :func:`update_schema`), and its tags the privacy policy the
+        statistics were made with (:mod:`beam_stats.schema.privacy`).
 
     Raises:
         InvalidInputError: `statistics` holds no dataset or several.
@@ -81,7 +84,8 @@ def infer_schema(
     extras.set_provenance(
         schema, extras.provenance_of(spec, dataset.name, int(dataset.num_examples))
     )
-    return schema
+    privacy = recorded_privacy(dataset)
+    return with_privacy(schema, privacy) if privacy.active else schema
 
 
 def infer_feature(

@@ -184,15 +184,24 @@ def _describe(settings: sketches_pb2.SketchSettings, expected: sketches_pb2.Sket
     )
 
 
-def recorded_policy(dataset: statistics_pb2.DatasetFeatureStatistics) -> str:
-    """The privacy policy a dataset's sketch state records, in words ("none" without one
-    or without state); every feature of a dataset records the same."""
+def _recorded(dataset: statistics_pb2.DatasetFeatureStatistics) -> sketches_pb2.PrivacyPolicy:
     for feature in dataset.features:
         custom = next((c for c in feature.custom_stats if c.name == STATE_NAME), None)
         stored = sketches_pb2.StoredFeatureState()
         if custom is not None and custom.any.Unpack(stored):
-            return describe_policy(stored.settings.privacy)
-    return describe_policy(sketches_pb2.PrivacyPolicy())
+            return stored.settings.privacy
+    return sketches_pb2.PrivacyPolicy()
+
+
+def recorded_policy(dataset: statistics_pb2.DatasetFeatureStatistics) -> str:
+    """The privacy policy a dataset's sketch state records, in words ("none" without one
+    or without state); every feature of a dataset records the same."""
+    return describe_policy(_recorded(dataset))
+
+
+def recorded_privacy(dataset: statistics_pb2.DatasetFeatureStatistics) -> PrivacySpec:
+    """The privacy policy a dataset's sketch state records (without the hash key)."""
+    return PrivacySpec.from_proto(_recorded(dataset))
 
 
 def check_same_policy(
