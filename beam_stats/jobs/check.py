@@ -69,6 +69,7 @@ from beam_stats.schema import (
     infer_schema,
 )
 from beam_stats.schema.features import SERVING, TRAINING, environment_if_declared
+from beam_stats.schema.privacy import treated_paths, without_values
 from beam_stats.stats import StatisticsSpec
 from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.validation import AnomalyRow, anomaly_rows, validate_statistics
@@ -226,7 +227,10 @@ def check(
         used = inferred_schema(train_stats.datasets[0], spec)
     else:
         say(f"[2/4] schema from {schema_path or 'the caller'}")
-        used = given
+        # Under a privacy policy the schema keeps no value of a redacted or hashed feature
+        # (its domain may list them, and cannot be compared with what statistics show).
+        hidden = treated_paths(train_stats.datasets[0], serving_stats.datasets[0], folded=False)
+        used = without_values(given, hidden) if hidden else given
     write_schema(used, paths["schema"])
 
     say("[3/4] validating serving and comparing it with training")

@@ -15,12 +15,14 @@ a schema applies its policy on top of its flags (:func:`effective_privacy`).
 
 from __future__ import annotations
 
-from tensorflow_metadata.proto.v0 import schema_pb2
+from collections.abc import Collection
+
+from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.errors import SchemaError
 from beam_stats.schema.features import iter_features
-from beam_stats.stats.privacy import PrivacySpec
+from beam_stats.stats.privacy import PRIVACY_NAME, PrivacySpec, Treatment
 
 #: The prefix of every privacy tag.
 TAG = "beam_stats.privacy: "
@@ -105,3 +107,46 @@ def effective_privacy(privacy: PrivacySpec, schema: schema_pb2.Schema | None) ->
     if schema is None:
         return privacy
     return privacy.union(schema_privacy(schema, privacy.hash_key))
+
+
+def treated_paths(
+    *datasets: statistics_pb2.DatasetFeatureStatistics, folded: bool = True
+) -> set[FeaturePath]:
+    """The features a privacy policy redacts or hashes in one of `datasets` (the custom
+    statistic ``privacy``), and those whose rare values it folds if `folded`."""
+    treatments = (Treatment.REDACT.value, Treatment.HASH.value) + (
+        (Treatment.FOLD.value,) if folded else ()
+    )
+    return {
+        tuple(f.path.step) or (f.name,)
+        for dataset in datasets
+        for f in dataset.features
+        if any(c.name == PRIVACY_NAME and c.str.startswith(treatments) for c in f.custom_stats)
+    }
+
+
+def without_values(schema: schema_pb2.Schema, paths: Collection[FeaturePath]) -> schema_pb2.Schema:
+    """A copy of `schema` that keeps no value of the features at `paths`: they lose their
+    string domains (a named one goes too when no other feature uses it; an empty domain
+    would refuse every value) and their int and float bounds."""
+    result = schema_pb2.Schema()
+    result.CopyFrom(schema)
+    dropped = set()
+    for path, feature in iter_features(result):
+        if path not in paths:
+            continue
+        which = feature.WhichOneof("domain_info")  # touch only the domain that is set
+        if which == "domain":
+            dropped.add(feature.domain)
+        if which in ("domain", "string_domain"):
+            feature.ClearField(which)
+        elif which in ("int_domain", "float_domain"):
+            bounded = getattr(feature, which)
+            bounded.ClearField("min")
+            bounded.ClearField("max")
+    used = {f.domain for _, f in iter_features(result) if f.WhichOneof("domain_info") == "domain"}
+    kept = [d for d in result.string_domain if d.name in used or d.name not in dropped]
+    if len(kept) < len(result.string_domain):
+        del result.string_domain[:]
+        result.string_domain.extend(kept)
+    return result

@@ -343,7 +343,8 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
         ("PII_SUSPECTED", "check_pii", "", False,
          "At least 1% of a string feature's values look like one kind of personal data "
          "(e-mail, phone, card, IP address, IBAN, US SSN); the reason names the kinds and "
-         "fractions, never a value."),
+         "fractions, never a value. Not raised for a feature a privacy policy redacts or "
+         "hashes."),
     ), anomaly_type=_CUSTOM, severity="WARNING"),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,

@@ -15,10 +15,9 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
-from beam_stats.schema.features import iter_features
+from beam_stats.schema.privacy import treated_paths, without_values
 from beam_stats.schema.violations import Violation, pct
 from beam_stats.stats.pii import KINDS, MIN_FRACTION, PREFIX
-from beam_stats.stats.privacy import PRIVACY_NAME, Treatment
 
 SHORT = "PII_SUSPECTED"
 #: What replaces a description that may quote values a privacy policy removes.
@@ -28,9 +27,14 @@ WITHHELD = "description withheld: the privacy policy protects this feature's val
 def check_pii(
     dataset: statistics_pb2.DatasetFeatureStatistics, min_fraction: float = MIN_FRACTION
 ) -> dict[FeaturePath, list[Violation]]:
-    """The ``PII_SUSPECTED`` reason of each feature of `dataset` that has one."""
+    """The ``PII_SUSPECTED`` reason of each feature of `dataset` that has one; none for a
+    feature a privacy policy already redacts or hashes."""
     found: dict[FeaturePath, list[Violation]] = {}
+    protected = treated_paths(dataset, folded=False)
     for feature in dataset.features:
+        path = tuple(feature.path.step) or (feature.name,)
+        if path in protected:
+            continue
         fractions = {
             c.name[len(PREFIX) :]: c.num
             for c in feature.custom_stats
@@ -45,7 +49,6 @@ def check_pii(
             f"Values of this feature look like personal data: {kinds}. Check that the data may "
             "hold it, and keep its values out of shared statistics and reports."
         )
-        path = tuple(feature.path.step) or (feature.name,)
         found[path] = [Violation(anomalies_pb2.AnomalyInfo.CUSTOM_VALIDATION, SHORT, long)]
     return found
 
@@ -56,20 +59,12 @@ def withhold_values(
     folded: bool = True,
 ) -> anomalies_pb2.Anomalies:
     """`anomalies` as they may be shown under a privacy policy, beside the protected
-    `datasets`: for every feature the policy redacts or hashes in one of them (the custom
-    statistic ``privacy``; also those whose rare values it folds, if `folded`: anomalies
-    made before the policy may quote them), descriptions become their short descriptions
-    (they may quote values, from the statistics or the schema) and the baseline schema keeps
-    no value of it (string domain values, int and float domain bounds)."""
-    kept = (Treatment.REDACT.value, Treatment.HASH.value) + (
-        (Treatment.FOLD.value,) if folded else ()
-    )
-    treated = {
-        tuple(f.path.step) or (f.name,)
-        for dataset in datasets
-        for f in dataset.features
-        if any(c.name == PRIVACY_NAME and c.str.startswith(kept) for c in f.custom_stats)
-    }
+    `datasets`: for every feature the policy redacts or hashes in one of them (also those
+    whose rare values it folds, if `folded`: anomalies made before the policy may quote
+    them), descriptions become their short descriptions (they may quote values, from the
+    statistics or the schema) and the baseline schema keeps no value of it
+    (:func:`~beam_stats.schema.privacy.without_values`)."""
+    treated = treated_paths(*datasets, folded=folded)
     shown = anomalies_pb2.Anomalies()
     shown.CopyFrom(anomalies)
     for name, info in shown.anomaly_info.items():
@@ -78,14 +73,6 @@ def withhold_values(
         info.description = info.short_description = WITHHELD
         for reason in info.reason:
             reason.description = f"{reason.short_description} ({WITHHELD})"
-    domains = {d.name: d for d in shown.baseline.string_domain}
-    for path, feature in iter_features(shown.baseline):
-        if path not in treated:
-            continue
-        if feature.HasField("domain") and feature.domain in domains:
-            del domains[feature.domain].value[:]
-        del feature.string_domain.value[:]
-        for bounded in (feature.int_domain, feature.float_domain):
-            bounded.ClearField("min")
-            bounded.ClearField("max")
+    if shown.HasField("baseline"):
+        shown.baseline.CopyFrom(without_values(shown.baseline, treated))
     return shown

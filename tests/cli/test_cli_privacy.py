@@ -159,3 +159,19 @@ def test_anomalies_and_schemas_made_without_the_policy_are_withheld(
     assert leaks_in(private.parent, values) == {}
     assert leaks((captured.out + captured.err).encode(), values) == []
     assert "description withheld" in captured.out  # validate says why it shows no text
+
+
+def test_run_with_a_schema_that_lists_the_values(tmp_path: Path) -> None:
+    known = ["ana@example.com", "bo@example.org", "cy@example.net"]
+    rows = "\n".join(f"{email},{i % 3}" for i, email in enumerate(known * 30))
+    (tmp_path / "train.csv").write_text("email,n\n" + rows + "\n")
+    (tmp_path / "serving.csv").write_text("email,n\n" + rows + "\n")
+    stats, schema = str(tmp_path / "t.pb"), tmp_path / "schema.pbtxt"
+    assert main(["stats", str(tmp_path / "train.csv"), "--output", stats]) == 0
+    assert main(["infer-schema", stats, "--output", str(schema)]) == 0
+    assert all(value in schema.read_text() for value in known)  # a string domain
+    out = tmp_path / "run"
+    train, serving = str(tmp_path / "train.csv"), str(tmp_path / "serving.csv")
+    command = ["run", "--train", train, "--serving", serving, "--schema", str(schema)]
+    assert main([*command, "--out", str(out), "--redact", "email"]) == 0  # no anomaly
+    assert leaks_in(out, {"email": known}) == {}
