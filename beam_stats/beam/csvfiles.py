@@ -38,6 +38,7 @@ from beam_stats.arrow import INVALID_VALUES_KEY
 from beam_stats.beam._inputs import open_stream
 from beam_stats.beam._utf8 import EscapedStream, quoted, unescape, unescape_text
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record, unique_names
+from beam_stats.stats.row_privacy import REDACTED
 
 _INTEGER = r"^[-+]?\d{1,18}$"
 _NUMBER = r"^[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
@@ -138,8 +139,11 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
     try:
         names, given, messages = _header(path)
     except pa.ArrowInvalid as e:
-        kind = "empty_file" if "Empty CSV file" in str(e) else "unreadable_file"
-        yield error_record(path, kind, str(e))
+        empty = "Empty CSV file" in str(e)
+        without = None if empty else f"ArrowInvalid: {REDACTED}"  # Arrow may quote the row
+        yield error_record(
+            path, "empty_file" if empty else "unreadable_file", str(e), without_values=without
+        )
         return
     for message in messages:
         kind = "duplicate_column" if "repeats the name" in message else "bad_header"
@@ -174,8 +178,14 @@ def read_csv(path: str, block_size: int) -> Iterator[Item]:
                 block_size *= 4  # a row longer than a block: start after the rows read
                 continue  # the bad rows of the unread batch are found again
             yield from bad_rows.take()
-            if "Empty CSV file" not in str(e):
-                yield error_record(path, "unreadable_file", f"after data row {rows}: {e}")
+            if "Empty CSV file" not in str(e):  # Arrow's message may quote the row
+                where = f"after data row {rows}"
+                yield error_record(
+                    path,
+                    "unreadable_file",
+                    f"{where}: {e}",
+                    without_values=f"{where}: ArrowInvalid: {REDACTED}",
+                )
             break
     if held is not None:
         raw, converted = held
@@ -230,11 +240,12 @@ class _InvalidRows:
         self.records: list[dict[str, Any]] = []
 
     def __call__(self, row: Any) -> str:
-        message = (
-            f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-            f"{quoted(row.text, MAX_EXAMPLE)}"
+        why = f"expected {row.expected_columns} fields, got {row.actual_columns}"
+        message, without = f"{why}: {quoted(row.text, MAX_EXAMPLE)}", f"{why}: {REDACTED}"
+        record = error_record(
+            self._path, "malformed_row", message, row.number, without_values=without
         )
-        self.records.append(error_record(self._path, "malformed_row", message, row.number))
+        self.records.append(record)
         return "skip"
 
     def take(self) -> list[dict[str, Any]]:
@@ -292,13 +303,17 @@ def _convert(
         if num_bad:
             first = int(np.argmax(bad))
             value = str(raw[first].as_py())[:MAX_EXAMPLE]
+            head = (
+                f"column {name!r}: {num_bad} values in data rows {row + 1}-"
+                f"{row + batch.num_rows} are not {types[name]} (first: "
+            )
+            tail = f" in data row {row + first + 1}); read as missing"
             problems.append(
                 error_record(
                     path,
                     "wrong_type",
-                    f"column {name!r}: {num_bad} values in data rows {row + 1}-"
-                    f"{row + batch.num_rows} are not {types[name]} (first: {value} "
-                    f"in data row {row + first + 1}); read as missing",
+                    f"{head}{value}{tail}",
+                    without_values=f"{head}{REDACTED}{tail}",
                 )
             )
     return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields)), problems

@@ -43,6 +43,7 @@ import pyarrow.json as pjson
 from beam_stats.arrow import MAX_DEPTH
 from beam_stats.beam._inputs import open_stream
 from beam_stats.beam.problems import MAX_EXAMPLE, error_record
+from beam_stats.stats.row_privacy import REDACTED
 from beam_stats.stats.utf8 import invalid_utf8_mask
 
 Item: TypeAlias = pa.RecordBatch | dict[str, Any]
@@ -285,17 +286,18 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse_line(text: bytes) -> tuple[dict[str, Any] | None, str]:
-    """The line as a dict, or None and why it is not one JSON object."""
+    """The line as a dict, or None and why it is not one JSON object (the line not quoted:
+    the parser's messages name a position, not the text)."""
     try:
         row = json.loads(text, object_pairs_hook=_distinct_keys)
         if _SURROGATE.search(text):  # "\ud800": JSON, but not Unicode, so not Arrow
             json.dumps(row, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError) as e:  # also invalid UTF-8, nesting too deep
-        return None, f"{type(e).__name__}: {str(e)[:MAX_EXAMPLE]}: {text[:MAX_EXAMPLE]!r}"
+        return None, f"{type(e).__name__}: {str(e)[:MAX_EXAMPLE]}"
     if not isinstance(row, dict):
-        return None, f"a line is not a JSON object: {text[:MAX_EXAMPLE]!r}"
+        return None, "a line is not a JSON object"
     if _depth(row) > MAX_DEPTH:
-        return None, f"nested deeper than {MAX_DEPTH} levels: {text[:MAX_EXAMPLE]!r}"
+        return None, f"nested deeper than {MAX_DEPTH} levels"
     return row, ""
 
 
@@ -317,9 +319,11 @@ def _python_lines(path: str, lines: _Lines, indices: list[int], line: int) -> It
     """Parses the given lines one by one; the objects become one batch."""
     rows, numbers = [], []
     for index in indices:
-        row, why = _parse_line(lines.text(index, index + 1).rstrip(b"\r\n"))
+        text = lines.text(index, index + 1).rstrip(b"\r\n")
+        row, why = _parse_line(text)
         if row is None:
-            yield error_record(path, "malformed_row", why, line + index)
+            message, without = f"{why}: {text[:MAX_EXAMPLE]!r}", f"{why}: {REDACTED}"
+            yield error_record(path, "malformed_row", message, line + index, without_values=without)
         else:
             rows.append(row)
             numbers.append(line + index)

@@ -2,6 +2,13 @@
 
 Every reader yields record batches and these records; a row is either in a batch or named by
 a record (with its file, and its line or record number where known), never dropped silently.
+
+A message that quotes the input (a line that does not parse, a value of the wrong type, an
+exception's text, which may quote either) is made with its form without those quotes
+(``error_record(..., without_values=...)``, the quotes as
+:data:`~beam_stats.stats.row_privacy.REDACTED`). :func:`published` is the one place that
+chooses between them: ``ReadRecordBatches`` passes every reader's record through it, so
+under a privacy policy no errors file, printed problem or log carries a value.
 """
 
 from __future__ import annotations
@@ -12,12 +19,40 @@ import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
 
 MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
+# The key of a record's message without the values it quotes (dropped by `published`).
+_WITHOUT_VALUES = "message_without_values"
 
 
-def error_record(path: str, kind: str, message: str, line: int | None = None) -> dict[str, Any]:
-    """One problem with the input, as the ``errors`` output carries it."""
+def error_record(
+    path: str,
+    kind: str,
+    message: str,
+    line: int | None = None,
+    *,
+    without_values: str | None = None,
+) -> dict[str, Any]:
+    """One problem with the input, as the ``errors`` output carries it.
+
+    Args:
+        without_values: when `message` quotes the input, the message with the quotes left
+            out (what :func:`published` shows under a privacy policy).
+    """
     Metrics.counter("beam_stats.input", kind).inc()
-    return {"file": path, "line": line, "kind": kind, "message": message}
+    record: dict[str, Any] = {"file": path, "line": line, "kind": kind, "message": message}
+    if without_values is not None:
+        record[_WITHOUT_VALUES] = without_values
+    return record
+
+
+def published(record: dict[str, Any], hide_values: bool) -> dict[str, Any]:
+    """`record` as the ``errors`` output carries it: with its message without the values it
+    quotes when `hide_values` (a privacy policy is active), else as made."""
+    if _WITHOUT_VALUES not in record:
+        return record
+    out = {k: v for k, v in record.items() if k != _WITHOUT_VALUES}
+    if hide_values:
+        out["message"] = record[_WITHOUT_VALUES]
+    return out
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[str]]:

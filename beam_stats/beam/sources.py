@@ -19,6 +19,9 @@ way no reader foresaw is one ``unreadable_file`` record (after the rows already 
   also carry ``record``, the record's number in the file (from 0).
 * Repeated column names become distinct features (``name (2)``), with a
   ``duplicate_column`` record.
+* Under an active privacy policy (``privacy=``), no error message quotes the input: a
+  line that does not parse, a value of the wrong type or an exception's text is shown as
+  ``<redacted>``; file, line, kind and column names stay.
 """
 
 from __future__ import annotations
@@ -40,9 +43,11 @@ from beam_stats.beam._inputs import open_input
 from beam_stats.beam._outputs import ParDoWithTaggedOutput
 from beam_stats.beam.csvfiles import read_csv
 from beam_stats.beam.jsonlines import read_jsonl
-from beam_stats.beam.problems import error_record, with_unique_names
+from beam_stats.beam.problems import error_record, published, with_unique_names
 from beam_stats.beam.writing import input_pattern
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.privacy import PrivacySpec
+from beam_stats.stats.row_privacy import REDACTED
 
 __all__ = ["ERRORS", "FORMATS", "ReadRecordBatches", "ReadResult", "error_record", "format_of"]
 
@@ -159,8 +164,9 @@ class _WorkUnits(beam.DoFn):
 class _ReadUnit(beam.DoFn):
     """Reads one work unit; whatever goes wrong is an error record, never a failed run."""
 
-    def __init__(self, batch_size: int, block_size: int) -> None:
+    def __init__(self, batch_size: int, block_size: int, hide_values: bool = False) -> None:
         self._batch_size, self._block_size = batch_size, block_size
+        self._hide_values = hide_values
 
     def process(self, unit: tuple[str, str, int, int]) -> Iterator[Any]:
         path, file_format, first, last = unit
@@ -168,7 +174,7 @@ class _ReadUnit(beam.DoFn):
         try:
             for item in self._items(path, file_format, first, last):
                 if isinstance(item, dict):
-                    yield beam.pvalue.TaggedOutput(ERRORS, item)
+                    yield beam.pvalue.TaggedOutput(ERRORS, published(item, self._hide_values))
                     continue
                 if file_format != "csv":  # CSV renames from the header, once
                     item, problems = with_unique_names(path, item)
@@ -179,7 +185,9 @@ class _ReadUnit(beam.DoFn):
                 yield item
         except Exception as e:  # noqa: BLE001 - one bad file must not end the run
             where = f"row groups {first}-{last}: " if file_format == "parquet" else ""
-            message = f"{where}{type(e).__name__}: {e}"[:1000]
+            # The exception's text may quote the file: left out under a privacy policy.
+            text = REDACTED if self._hide_values else str(e)
+            message = f"{where}{type(e).__name__}: {text}"[:1000]
             kind = "unreadable_row_group" if file_format == "parquet" else "unreadable_file"
             yield _error(path, kind, message)
 
@@ -229,6 +237,8 @@ class ReadRecordBatches(beam.PTransform):
             every pattern; by default each pattern's own suffix, so formats can be mixed.
         batch_size: rows per Parquet batch, records per TFRecord batch.
         block_size: bytes per CSV or JSON-lines block, and at most per TFRecord batch.
+        privacy: when active, error messages leave out what they would quote of the input
+            (a line, a value, an exception's text) (:func:`~beam_stats.beam.problems.published`).
 
     Returns (from ``expand``): a :class:`ReadResult` with ``.batches`` and ``.errors``.
     """
@@ -239,8 +249,11 @@ class ReadRecordBatches(beam.PTransform):
         file_format: str | None = None,
         batch_size: int = 131072,
         block_size: int = 4 << 20,
+        *,
+        privacy: PrivacySpec | None = None,
     ) -> None:
         super().__init__()
+        self._hide_values = privacy is not None and privacy.active
         given = [patterns] if isinstance(patterns, str) else list(patterns)
         self._patterns = [input_pattern(p) for p in given]  # "*.csv" matches in "./"
         if not self._patterns:
@@ -282,7 +295,10 @@ class ReadRecordBatches(beam.PTransform):
         batches, read_errors = (
             units
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> ParDoWithTaggedOutput(_ReadUnit(self._batch_size, self._block_size), ERRORS)
+            | "Read"
+            >> ParDoWithTaggedOutput(
+                _ReadUnit(self._batch_size, self._block_size, self._hide_values), ERRORS
+            )
         )
         errors = (match_errors, unit_errors, read_errors) | "Errors" >> beam.Flatten()
         return ReadResult(batches, errors)

@@ -12,7 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import add_errors_argument, report_input_problems
+from beam_stats.cli._common import (
+    add_errors_argument,
+    add_privacy_arguments,
+    privacy_spec,
+    report_input_problems,
+)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -32,6 +37,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.add_argument(
         "--environment", help="the data's environment (e.g. SERVING); default: all features"
     )
+    add_privacy_arguments(command)
     command.set_defaults(run=run_validate_examples)
 
 
@@ -48,6 +54,7 @@ def run_validate_examples(args: argparse.Namespace, beam_args: Sequence[str]) ->
         output_format=args.output_format,
         errors=args.errors,
         pipeline_options=beam_args,
+        privacy=privacy_spec(args),
     )
     for problem in result.schema_problems:
         where = f"feature {problem.feature}" if problem.feature else "dataset"

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from beam_stats.beam.sources import FORMATS
-from beam_stats.cli._common import add_errors_argument, report_input_problems
+from beam_stats.cli._common import (
+    add_errors_argument,
+    add_privacy_arguments,
+    privacy_spec,
+    report_input_problems,
+)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -44,6 +49,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     skew.add_argument("--format", choices=FORMATS, help="input format (default: by suffix)")
     add_errors_argument(skew)
+    add_privacy_arguments(skew)
     skew.set_defaults(run=run_feature_skew)
 
 
@@ -107,6 +113,7 @@ def run_feature_skew(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         input_format=args.format,
         errors=args.errors,
         pipeline_options=beam_args,
+        privacy=privacy_spec(args),
     )
     print_result(found.result)
     where = found.output + (f", samples in {found.samples}" if found.samples else "")

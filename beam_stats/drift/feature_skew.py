@@ -36,16 +36,17 @@ so all rows of an identifier, from either side, meet in one shard.
 groups) and compares each feature column of the pairs at once. Samples are the mismatches of
 the smallest keys, ``sample_size`` per feature, kept through merges (a bounded top), so they
 do not depend on the order of shards. Memory: one shard, ``rows / num_shards`` of each side.
+
+Privacy (``FeatureSkewSpec.privacy``): values are compared as read; the samples keep only
+what the policy lets through (:mod:`beam_stats.drift.skew_samples`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import heapq
-import json
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,22 +54,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from google.protobuf.descriptor import FieldDescriptor
 
+from beam_stats.drift.skew_samples import Sample, json_text, kept_samples, make_samples
 from beam_stats.drift.skew_types import TEMPORAL, common_temporal, kind, micros
 from beam_stats.errors import InvalidInputError
 from beam_stats.proto import skew_pb2
 from beam_stats.sketches.hashing import hash_array
-from beam_stats.validation.examples import escape_bytes
+from beam_stats.stats.privacy import PrivacySpec
+from beam_stats.stats.row_privacy import row_policy
 
 Bools = npt.NDArray[np.bool_]
 #: The identifier keys of some rows and the rows (columns: identifiers and features).
 Part = tuple[pa.Array, pa.RecordBatch]
-Sample = tuple[bytes, str, str, str]  # key, identifier JSON, base value JSON, test value JSON
 
 _INT, _FLOAT, _BYTES, _TEXT = (pa.scalar(bytes([t]), pa.large_binary()) for t in (1, 2, 3, 4))
 _TEMPORAL_TAGS = {k: pa.scalar(bytes([5 + i]), pa.large_binary()) for i, k in enumerate(TEMPORAL)}
 _END, _EMPTY = pa.scalar(b"\x00\x00", pa.large_binary()), pa.scalar(b"", pa.large_binary())
 _SIGN = np.uint64(1 << 63)
-_MAX_CHARS, _MAX_ITEMS = 200, 20  # of a sample value: longer strings and lists are shortened
 _RESULT_COUNTS = [
     f.name
     for f in skew_pb2.FeatureSkewResult.DESCRIPTOR.fields
@@ -89,6 +90,7 @@ class FeatureSkewSpec:
         relative_tolerance, absolute_tolerance: of float comparisons.
         sample_size: mismatched pairs kept per feature (those of the smallest identifiers).
         num_shards: hash partitions of the join; a shard's rows are held in memory at once.
+        privacy: what the samples keep of the values (see the module docstring).
     """
 
     identifier_features: tuple[str, ...]
@@ -97,8 +99,10 @@ class FeatureSkewSpec:
     absolute_tolerance: float = 1e-6
     sample_size: int = 10
     num_shards: int = 512
+    privacy: PrivacySpec = dataclasses.field(default_factory=PrivacySpec)
 
     def __post_init__(self) -> None:
+        row_policy(self.privacy)
         if isinstance(self.identifier_features, str):  # one name, not its letters
             object.__setattr__(self, "identifier_features", (self.identifier_features,))
         if self.features is not None:
@@ -176,7 +180,7 @@ def _encode_plain(values: pa.Array) -> pa.Array:
     try:
         raw = values.cast(pa.large_binary() if tag is _BYTES else pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested: Python, rare
-        raw = pa.array([None if v is None else _json(v) for v in values.to_pylist()])
+        raw = pa.array([None if v is None else json_text(v) for v in values.to_pylist()])
     escaped = pc.replace_substring(raw.cast(pa.large_binary()), b"\x00", b"\x00\xff")
     return pc.binary_join_element_wise(tag, escaped, _END, _EMPTY)
 
@@ -238,7 +242,7 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
             chunks = [c.cast(target) for c in chunks]
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             # Types that do not unify (a string in one file, a list in another): JSON text.
-            text = [None if v is None else _json(v) for c in chunks for v in c.to_pylist()]
+            text = [None if v is None else json_text(v) for c in chunks for v in c.to_pylist()]
             return pa.array(text, pa.large_string())
     elif types:
         chunks = [c.cast(types[0]) for c in chunks]
@@ -314,27 +318,6 @@ def _elements_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
     return values_equal(a, b, spec) | (_filled(a.is_null()) & _filled(b.is_null()))
 
 
-def _plain(value: Any) -> Any:
-    """A value of ``to_pylist()`` as plain, shortened JSON data (see MismatchSample)."""
-    if isinstance(value, bytes):
-        value = escape_bytes(value)
-    if isinstance(value, str):
-        return value if len(value) <= _MAX_CHARS else value[:_MAX_CHARS] + "…"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        more = [f"… {len(value) - _MAX_ITEMS} more"] if len(value) > _MAX_ITEMS else []
-        return [_plain(v) for v in value[:_MAX_ITEMS]] + more
-    return value
-
-
-def _json(value: Any) -> str:
-    """JSON text; dates, times, decimals and durations as their ``str``."""
-    return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False, default=str)
-
-
 def _groups(keys: pa.Array, side: str) -> pa.Table:
     """Per distinct key: its number of rows and its first row (columns k, SIDEn, SIDEi)."""
     rows = pa.table({"k": keys, "i": pa.array(np.arange(len(keys), dtype=np.int64))})
@@ -397,14 +380,13 @@ class FeatureSkewAccumulator:
             feature = self._feature(name)
             for i, mask in enumerate(counts):
                 feature[i] += int(np.count_nonzero(mask))
-            picked = pa.array(np.flatnonzero(differ)[: self.spec.sample_size])
+            kept = kept_samples(self.spec.privacy, self.spec.sample_size, name)
+            picked = pa.array(np.flatnonzero(differ)[:kept])
             if len(picked):  # the pairs are sorted by key: these are the smallest
                 in_base = b_index.take(picked)
-                id_columns = [_column(base_rows, i).take(in_base) for i in ids]
-                identifiers = pa.Table.from_arrays(id_columns, names=list(ids)).to_pylist()
-                columns = (pairs["k"].take(picked), b.take(picked), t.take(picked))
-                new = zip(identifiers, *(c.to_pylist() for c in columns), strict=True)
-                self._keep(name, [(k, _json(i), _json(x), _json(y)) for i, k, x, y in new])
+                id_columns = {i: _column(base_rows, i).take(in_base) for i in ids}
+                pair = (pairs["k"].take(picked), b.take(picked), t.take(picked))
+                self._keep(name, make_samples(self.spec.privacy, name, id_columns, *pair))
 
     def _keep(self, name: str, new: Iterable[Sample]) -> None:
         self.samples[name] = heapq.nsmallest(self.spec.sample_size, [*self.samples[name], *new])

@@ -299,7 +299,7 @@ def _compute_statistics(
     for name in _DATASETS:
         match_inputs(patterns[name])
         read = pipeline | f"Read {name}" >> ReadRecordBatches(
-            [input_pattern(p) for p in patterns[name]], input_format
+            [input_pattern(p) for p in patterns[name]], input_format, privacy=spec.privacy
         )
         written.append(
             read.batches

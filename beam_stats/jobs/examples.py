@@ -9,6 +9,10 @@ files) in ``bad-rows.errors.jsonl`` unless given (the one naming rule of every c
 the output being the bad rows). With `good_rows`, the good rows go to ``good-rows-*`` files
 there. Row files are written aside and moved into place when the run has succeeded; files
 of those names left by an earlier run are replaced, nothing else in the folders is touched.
+
+With a privacy policy (`privacy`), the rows, their reasons and the errors file keep only
+the values it lets through (:mod:`beam_stats.validation.example_privacy`,
+:mod:`beam_stats.stats.row_privacy`); every row is still written and counted.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from beam_stats.beam.writing import (
 from beam_stats.errors import LostOutputError
 from beam_stats.jobs.statistics import count_problems
 from beam_stats.pipelines.examples import ValidateExamples, WriteExamples, to_json_line
+from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.validation import ExampleChecks
 from beam_stats.validation.examples import ColumnAnomaly
 
@@ -87,6 +92,7 @@ def validate_examples(
     output_format: str = "jsonl",
     errors: str | None = None,
     pipeline_options: PipelineOptions | Sequence[str] | None = None,
+    privacy: PrivacySpec | None = None,
 ) -> ExamplesResult:
     """Checks every row of the files `inputs` match against `schema`.
 
@@ -100,6 +106,7 @@ def validate_examples(
         output_format: rows written as ``jsonl`` or ``parquet``.
         errors: the errors file; default ``<bad_rows>/bad-rows.errors.jsonl``.
         pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
+        privacy: what the rows, reasons and error messages keep of the values (None: all).
 
     Raises:
         InvalidInputError: no file matches a pattern, an output is an input, a bad option.
@@ -115,7 +122,7 @@ def validate_examples(
     check_outputs([*patterns, schema if isinstance(schema, str) else None], outputs)
     match_inputs(patterns)
     schema = load_schema(schema) if isinstance(schema, str) else schema
-    validate = ValidateExamples(schema, environment)
+    validate = ValidateExamples(schema, environment, privacy=privacy)
     pipeline = make_pipeline(pipeline_options)
     staged = {bad_dir: staging_folder(bad_dir)}
     if good_dir is not None:
@@ -129,7 +136,7 @@ def validate_examples(
         )
 
     read = pipeline | "Read" >> ReadRecordBatches(
-        [input_pattern(p) for p in patterns], input_format
+        [input_pattern(p) for p in patterns], input_format, privacy=privacy
     )
     result = read.batches | "Validate" >> validate
     written = [

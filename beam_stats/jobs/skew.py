@@ -6,6 +6,9 @@ It writes the ``FeatureSkewResult`` (text when the name ends in ``.pbtxt``), the
 pairs kept (JSON lines, when asked) and the rows or files of either side it could not read
 in ``<output>.errors.jsonl`` unless given (the one naming rule of every command). Every
 file is written atomically; an output that is an input is refused before anything is read.
+With a privacy policy, the samples (in the result and its JSON lines) and the errors file
+keep only the values it lets through (:mod:`beam_stats.drift.skew_samples`); the counts
+are those of the values as read.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from beam_stats.pipelines.skew import (
     load_feature_skew,
 )
 from beam_stats.proto import skew_pb2
+from beam_stats.stats.privacy import PrivacySpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +73,7 @@ def feature_skew(
     input_format: str | None = None,
     errors: str | None = None,
     pipeline_options: PipelineOptions | Sequence[str] | None = None,
+    privacy: PrivacySpec | None = None,
 ) -> SkewResult:
     """Compares the values of the same examples (by identifier) in `base` and `test`.
 
@@ -83,6 +88,7 @@ def feature_skew(
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         errors: the errors file; default ``<output>.errors.jsonl``.
         pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
+        privacy: what the samples and error messages keep of the values (None: all).
 
     Raises:
         InvalidInputError: no file matches, an output is an input, a bad option or value.
@@ -99,14 +105,15 @@ def feature_skew(
         float_tolerance,
         sample_size,
         absolute_tolerance=absolute_tolerance,
+        privacy=privacy,
         **shards,
     )
     pipeline = make_pipeline(pipeline_options)
     read_base = pipeline | "ReadBase" >> ReadRecordBatches(
-        [input_pattern(p) for p in base_patterns], input_format
+        [input_pattern(p) for p in base_patterns], input_format, privacy=privacy
     )
     read_test = pipeline | "ReadTest" >> ReadRecordBatches(
-        [input_pattern(p) for p in test_patterns], input_format
+        [input_pattern(p) for p in test_patterns], input_format, privacy=privacy
     )
     result = (read_base.batches, read_test.batches) | "FeatureSkew" >> detect
     written = [result | "WriteResult" >> WriteFeatureSkew(output)]

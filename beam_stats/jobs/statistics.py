@@ -3,7 +3,8 @@
 One Beam pipeline reads every file (Parquet, CSV, JSON lines, TFRecord; any Beam file
 system), computes the statistics of the whole dataset and of its slices, and writes them
 with the rows or files it could not read (with file and line) in the errors file,
-``<output>.errors.jsonl`` unless given (the one naming rule of every command). Nothing is
+``<output>.errors.jsonl`` unless given (the one naming rule of every command; under the
+spec's privacy policy its messages quote no value of the input). Nothing is
 read before the outputs are checked (an output that is an input is refused); every file is
 written atomically.
 
@@ -135,7 +136,7 @@ def compute_statistics(
     )
     pipeline = make_pipeline(pipeline_options)
     read = pipeline | "Read" >> ReadRecordBatches(
-        [input_pattern(p) for p in patterns], input_format
+        [input_pattern(p) for p in patterns], input_format, privacy=spec.privacy
     )
     # Without slicing, written a feature at a time: the statistics never exist whole.
     written_statistics = read.batches | "Statistics" >> GenerateAndWriteStatistics(

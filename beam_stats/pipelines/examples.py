@@ -5,6 +5,8 @@
 
 * ``good``: the rows that satisfy the schema, as record batches with the columns as read;
 * ``bad``: the other rows, with a last column of reasons (feature, anomaly type, value);
+  with a privacy policy, rows and reasons keep only the values it lets through
+  (:mod:`beam_stats.validation.example_privacy`);
 * ``new_columns``: columns the schema does not know (or excludes from the environment), one
   dict per column over the whole input: ``feature``, ``anomaly``, ``description``,
   ``num_rows`` (rows in which it is present). A schema problem: it makes no row bad;
@@ -42,6 +44,9 @@ from apache_beam.typehints.decorators import no_annotations
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.privacy import PrivacySpec
+from beam_stats.stats.row_privacy import row_policy
+from beam_stats.validation.example_privacy import protect_check
 from beam_stats.validation.examples import ExampleChecks, escape_bytes
 
 NAMESPACE = "beam_stats.validate_examples"
@@ -60,16 +65,17 @@ class _CheckBatches(beam.DoFn):
     ``setup``, which not every runner calls.
     """
 
-    def __init__(self, schema: bytes, environment: str | None) -> None:
+    def __init__(self, schema: bytes, environment: str | None, privacy: PrivacySpec) -> None:
         self._schema = schema
         self._environment = environment
+        self._privacy = privacy
         self._checks: ExampleChecks | None = None
 
     def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, Any]]:
         if self._checks is None:
             schema = schema_pb2.Schema.FromString(self._schema)
             self._checks = ExampleChecks(schema, self._environment)
-        result = self._checks.check(batch)
+        result = protect_check(self._checks.check(batch), self._privacy)
         good, bad = result.good.num_rows, result.bad.num_rows
         Metrics.counter(NAMESPACE, "good_rows").inc(good)
         Metrics.counter(NAMESPACE, "bad_rows").inc(bad)
@@ -139,23 +145,33 @@ class ValidateExamples(beam.PTransform):
         schema: a ``tensorflow_metadata`` ``Schema``.
         environment: the data's environment (``TRAINING``, ``SERVING``, ...): features not in
             it are not checked; None checks every feature.
+        privacy: what the rows and reasons keep of the values, applied after the checks
+            (:mod:`beam_stats.validation.example_privacy`); None keeps them all.
 
     Returns (from ``expand``): a :class:`ValidationResult`.
 
     Raises:
-        InvalidInputError: an environment the schema does not name. The schema's own
-            problems (such as a string domain it names but does not define) are fixed as
-            validation fixes them (:attr:`ExampleChecks.schema_problems`).
+        InvalidInputError: an environment the schema does not name; features to hash and no
+            key. The schema's own problems (such as a string domain it names but does not
+            define) are fixed as validation fixes them (:attr:`ExampleChecks.schema_problems`).
     """
 
-    def __init__(self, schema: schema_pb2.Schema, environment: str | None = None) -> None:
+    def __init__(
+        self,
+        schema: schema_pb2.Schema,
+        environment: str | None = None,
+        *,
+        privacy: PrivacySpec | None = None,
+    ) -> None:
         super().__init__()
         ExampleChecks(schema, environment)  # schema problems raise here, not on a worker
         self._schema = schema.SerializeToString()
         self._environment = environment
+        self._privacy = row_policy(privacy)
 
     def expand(self, batches: beam.pvalue.PCollection) -> ValidationResult:
-        pairs = batches | "Check" >> beam.ParDo(_CheckBatches(self._schema, self._environment))
+        check = _CheckBatches(self._schema, self._environment, self._privacy)
+        pairs = batches | "Check" >> beam.ParDo(check)
         good, bad, new_columns, summary = (
             pairs | f"Select{name.title()}" >> beam.FlatMap(_select, name)
             for name in (_GOOD, _BAD, _NEW_COLUMNS, _SUMMARY)

@@ -42,6 +42,7 @@ from beam_stats.drift.feature_skew import (
 from beam_stats.errors import InvalidInputError
 from beam_stats.pipelines.examples import to_json_line
 from beam_stats.proto import skew_pb2
+from beam_stats.stats.privacy import PrivacySpec
 
 NAMESPACE = "beam_stats.feature_skew"
 NULL_SHARD = -1
@@ -102,6 +103,8 @@ class DetectFeatureSkew(beam.PTransform):
             floats match when ``|a - b| <= max(absolute, relative * max(|a|, |b|))``.
         num_shards: hash partitions of the join; one shard (``rows / num_shards`` of each
             side) is held in a worker's memory at once.
+        privacy: what the samples keep of the values (:mod:`beam_stats.drift.skew_samples`);
+            None keeps them all.
 
     Returns (from ``expand``): a PCollection of one ``beam_stats.FeatureSkewResult``.
 
@@ -118,6 +121,7 @@ class DetectFeatureSkew(beam.PTransform):
         *,
         absolute_tolerance: float | None = None,
         num_shards: int = 512,
+        privacy: PrivacySpec | None = None,
     ) -> None:
         super().__init__()
         ids = [identifier_features] if isinstance(identifier_features, str) else identifier_features
@@ -129,6 +133,7 @@ class DetectFeatureSkew(beam.PTransform):
             absolute_tolerance=absolute,
             sample_size=sample_size,
             num_shards=num_shards,
+            privacy=privacy or PrivacySpec(),
         )
 
     def expand(self, pcolls: Any) -> beam.pvalue.PCollection:
