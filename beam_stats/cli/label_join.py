@@ -20,8 +20,10 @@ from typing import Any
 from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import (
     add_errors_argument,
+    add_privacy_arguments,
     plural,
     print_table,
+    privacy_spec,
     report_input_problems,
 )
 
@@ -59,6 +61,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     command.add_argument("--num-shards", type=int, help="join partitions (default 512)")
     command.add_argument("--format", choices=FORMATS, help="input format (default: by suffix)")
     add_errors_argument(command, "DIR/labeled")
+    add_privacy_arguments(command)
     command.set_defaults(run=run_label_join)
 
 
@@ -159,6 +162,7 @@ def run_label_join(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         num_shards=args.num_shards,
         input_format=args.format,
         errors=args.errors,
+        privacy=privacy_spec(args),
         pipeline_options=beam_args,
     )
     print_summary(found.summary)

@@ -45,6 +45,8 @@ from beam_stats.jobs.statistics import count_problems
 from beam_stats.pipelines.examples import WriteExamples, to_json_line
 from beam_stats.pipelines.label_join import JoinLabels, WriteLabelJoinSummary, load_label_join
 from beam_stats.proto import label_join_pb2
+from beam_stats.stats.privacy import PrivacySpec
+from beam_stats.stats.row_privacy import covers, protect_batch, row_policy
 
 #: The rows files of the output folder this job owns (replaced by each run).
 ROWS_FILES = "labeled-*"
@@ -115,6 +117,7 @@ def label_join(
     num_shards: int | None = None,
     input_format: str | None = None,
     errors: str | None = None,
+    privacy: PrivacySpec | None = None,
     pipeline_options: PipelineOptions | Sequence[str] | None = None,
 ) -> LabelJoinResult:
     """Joins served examples with the labels that came back, and summarises the join.
@@ -134,6 +137,10 @@ def label_join(
         num_shards: partitions of the join (None: the transform's default).
         input_format: one of ``beam_stats.beam.sources.FORMATS``; None: by file suffix.
         errors: the errors file; default ``<output>/labeled.errors.jsonl``.
+        privacy: what the labeled rows and the error messages keep of the values
+            (:mod:`beam_stats.stats.row_privacy`; None: all). The identifiers, prediction,
+            label and group features may not be redacted or hashed: the join and the
+            summary are made of their values.
         pipeline_options: Beam pipeline options, or flags such as ``["--runner=..."]``.
 
     Raises:
@@ -147,6 +154,18 @@ def label_join(
     errors = errors or errors_path(f"{folder}/labeled")
     if not (isinstance(min_coverage, float | int) and 0.0 <= min_coverage <= 1.0):
         raise InvalidInputError(f"min_coverage must be in [0, 1], got {min_coverage!r}")
+    policy = row_policy(privacy)
+    identifiers = (
+        [identifier_features] if isinstance(identifier_features, str) else identifier_features
+    )
+    named = [*identifiers, *groups, prediction, label]
+    hidden = [name for name in named if covers(policy.redact | policy.hash, name)]
+    if hidden:
+        raise InvalidInputError(
+            f"the feature {hidden[0]!r} cannot be redacted or hashed in a label join: the "
+            "join and its summary are made of its values (the identifiers, prediction, label "
+            "and groups)"
+        )
     inputs = [*served_patterns, *feedback_patterns]
     check_outputs(inputs, [f"{folder}/{ROWS_FILES}", summary, errors])
     match_inputs(inputs)
@@ -165,15 +184,17 @@ def label_join(
     )
     pipeline = make_pipeline(pipeline_options)
     read_served = pipeline | "ReadServed" >> ReadRecordBatches(
-        [input_pattern(p) for p in served_patterns], input_format
+        [input_pattern(p) for p in served_patterns], input_format, privacy=policy
     )
     read_feedback = pipeline | "ReadFeedback" >> ReadRecordBatches(
-        [input_pattern(p) for p in feedback_patterns], input_format
+        [input_pattern(p) for p in feedback_patterns], input_format, privacy=policy
     )
     joined = (read_served.batches, read_feedback.batches) | "LabelJoin" >> join
     staging = staging_folder(folder)
     written = [
-        joined.rows | "WriteRows" >> WriteExamples(staging, "parquet", "labeled"),
+        joined.rows
+        | "ProtectRows" >> beam.Map(protect_batch, policy)
+        | "WriteRows" >> WriteExamples(staging, "parquet", "labeled"),
         joined.summary | "WriteSummary" >> WriteLabelJoinSummary(summary),
         (read_served.errors, read_feedback.errors)
         | "AllErrors" >> beam.Flatten()
