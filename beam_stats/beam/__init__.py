@@ -9,6 +9,7 @@ from beam_stats.beam.artifacts import (
     write_statistics,
 )
 from beam_stats.beam.combine import StatisticsCombineFn
+from beam_stats.beam.history import SpanEntry, StatisticsStore
 from beam_stats.beam.sources import ReadRecordBatches
 from beam_stats.beam.transforms import GenerateStatistics, MergeStatistics, WriteStatistics
 
@@ -16,7 +17,9 @@ __all__ = [
     "GenerateStatistics",
     "MergeStatistics",
     "ReadRecordBatches",
+    "SpanEntry",
     "StatisticsCombineFn",
+    "StatisticsStore",
     "WriteStatistics",
     "load_schema",
     "load_statistics",

@@ -29,6 +29,7 @@ from beam_stats.cli import (
     compare,
     demo,
     examples,
+    history,
     label_join,
     merge,
     report,
@@ -58,11 +59,23 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     debug = "show the traceback of an unexpected failure (also BEAM_STATS_TRACEBACK=1)"
     root.add_argument("--debug", action="store_true", help=debug)
-    for module in (stats, merge, schema, examples, compare, skew, label_join, report, run, demo):
+    modules = (stats, merge, history, schema, examples, compare, skew, label_join, report, run)
+    for module in (*modules, demo):
         module.add_parsers(commands)
-    for command in commands.choices.values():  # also after the command's name
+    for command in _commands(commands):  # also after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
     return root
+
+
+def _commands(commands: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    """Every command's parser, those of a family's commands (``history add``) included."""
+    found = []
+    for command in commands.choices.values():
+        found.append(command)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                found += _commands(action)
+    return found
 
 
 def _worker_processes(beam_args: Sequence[str]) -> bool:

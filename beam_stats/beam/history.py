@@ -1,0 +1,400 @@
+"""A statistics history: one statistics file per span, in a folder on any Beam file system.
+
+A *store* is a folder (local, ``gs://``, ``s3://``, any registered scheme) holding one
+binary statistics file per *span* and a manifest, ``manifest.json``, listing them. A span is
+a text key that sorts: a date (``2026-11-23``), an hour (``2026-11-23T10``), a zero-padded
+run number. Spans sort as text (code point order), so dates are written year first and
+numbers padded; a span is non-empty, printable, without ``/`` and without surrounding
+spaces, at most 256 characters.
+
+Layout::
+
+    STORE/manifest.json                  {"format": ..., "version": 1, "spans": [...]}
+    STORE/2026-11-23.3f9a1c2b0d4e.pb     the span's statistics (binary, with sketch state)
+
+Each entry of the manifest (:class:`SpanEntry`) names the span, its file (relative to the
+store; the span's characters outside ``A-Z a-z 0-9 . _ = -`` become ``_``, and a random
+suffix makes each name unique), the examples and features of its first dataset, the file's
+size and SHA-256, and when it was added (UTC). :meth:`StatisticsStore.load` checks the size
+and checksum before it parses: a file changed or lost after it was added raises an error
+naming the span and the file; no span is ever skipped.
+
+Adding (:meth:`StatisticsStore.add`) writes the statistics under a new name (atomically,
+:func:`~beam_stats.beam.writing.write_file`), then the manifest (atomically), then deletes
+the file the span had before, if any. A reader sees the old manifest and the old file, or
+the new manifest and the new file. A run killed between the steps leaves a file that no
+entry names (harmless, never read), never a manifest naming a partial file.
+
+Baselines: :meth:`StatisticsStore.baseline` merges the statistics of the spans given,
+:meth:`StatisticsStore.rolling_baseline` those of the last N spans before a span, with
+:func:`beam_stats.stats.merge_statistics`: the exact merge of the sketch state, identical to
+one run over the spans' data for exact statistics. So every file added must carry sketch
+state; files made with other sketch settings or privacy policies refuse to merge
+(:class:`~beam_stats.errors.IncompatibleMergeError`, naming the span).
+
+Concurrency: one writer at a time. Readers may run beside the writer (a reader that read
+the manifest just before a span was replaced may find that span's old file deleted: it gets
+the missing-file error, and reads again). Two writers at once are not supported: each
+rewrites the manifest from the one it read, so the last rename wins and the other's span is
+lost from the manifest (its file stays, unnamed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+
+from apache_beam.io.filesystems import FileSystems
+from google.protobuf import message
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from beam_stats.beam.artifacts import PathLike, load_statistics, read_file
+from beam_stats.beam.spans import (
+    SpanEntry,
+    check_span,
+    file_name,
+    manifest_from_json,
+    manifest_to_json,
+    now,
+)
+from beam_stats.beam.writing import check_outputs, write_file
+from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
+from beam_stats.stats import merge_statistics, wire
+from beam_stats.stats.composite import is_composite_entry
+from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.spec import StatisticsSpec
+
+#: The manifest's file name inside a store.
+MANIFEST = "manifest.json"
+
+__all__ = ["MANIFEST", "SpanEntry", "StatisticsStore", "check_span"]
+
+
+def _check_state(statistics: statistics_pb2.DatasetFeatureStatisticsList, source: str) -> None:
+    for dataset in statistics.datasets:
+        for feature in dataset.features:
+            if not any(c.name == STATE_NAME and c.HasField("any") for c in feature.custom_stats):
+                name = ".".join(feature.path.step) or feature.name
+                raise IncompatibleMergeError(
+                    f"{source}: feature {name!r} has no sketch state (the file was written "
+                    "without it, or by another tool such as TFDV), so it could never merge "
+                    "into a baseline: compute the statistics with their sketch state"
+                )
+
+
+class StatisticsStore:
+    """A folder of statistics, one file per span, and its manifest (see the module's notes).
+
+    Every method reads the manifest afresh, so a store object never shows a stale list. A
+    folder without a manifest is an empty store; the first :meth:`add` creates both.
+
+    Args:
+        path: the folder, on any Beam file system.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        text = os.fspath(path)
+        if not text:
+            raise InvalidInputError("the statistics store's path is empty")
+        self.path = text.rstrip("/") or "/"
+
+    def __repr__(self) -> str:
+        return f"StatisticsStore({self.path!r})"
+
+    @property
+    def manifest_path(self) -> str:
+        """Where the manifest is: ``STORE/manifest.json``."""
+        return self._join(MANIFEST)
+
+    def _join(self, name: str) -> str:
+        return f"{self.path}/{name}" if self.path != "/" else f"/{name}"
+
+    def file_path(self, span: str | SpanEntry) -> str:
+        """The path of a span's statistics file.
+
+        Raises:
+            InvalidInputError: no such span in the store.
+        """
+        entry = span if isinstance(span, SpanEntry) else self.entry(span)
+        return self._join(entry.file)
+
+    # --- the manifest ------------------------------------------------------------------
+
+    def spans(self) -> list[SpanEntry]:
+        """Every span of the store, sorted by span key (empty when there is no manifest).
+
+        Raises:
+            DeserializationError: the manifest is damaged or of a newer version.
+        """
+        path = self.manifest_path
+        if not FileSystems.exists(path):
+            return []
+        return manifest_from_json(read_file(path, "statistics store manifest"), path)
+
+    def _write_manifest(self, entries: Iterable[SpanEntry]) -> None:
+        write_file(self.manifest_path, manifest_to_json(entries))
+
+    def __contains__(self, span: object) -> bool:
+        return any(e.span == span for e in self.spans())
+
+    def entry(self, span: str) -> SpanEntry:
+        """The manifest's entry of `span`.
+
+        Raises:
+            InvalidInputError: no such span in the store (or not a valid span key).
+        """
+        return self._find(self.spans(), check_span(span))
+
+    def _find(self, entries: list[SpanEntry], span: str) -> SpanEntry:
+        found = next((e for e in entries if e.span == span), None)
+        if found is None:
+            held = (
+                f"its {len(entries)} spans run from {entries[0].span!r} to {entries[-1].span!r}"
+                if entries
+                else "it is empty"
+            )
+            raise InvalidInputError(
+                f"no span {span!r} in the statistics store {self.path} ({held})"
+            )
+        return found
+
+    # --- adding ------------------------------------------------------------------------
+
+    def add(
+        self,
+        statistics: statistics_pb2.DatasetFeatureStatisticsList | PathLike,
+        span: str,
+        *,
+        replace: bool = True,
+    ) -> SpanEntry:
+        """Adds the statistics of `span` to the store; an existing span is replaced.
+
+        Args:
+            statistics: statistics with sketch state, or the path of a statistics file
+                (binary, text or TFRecord, any Beam file system); stored in binary.
+            span: the span's key (see :func:`check_span`).
+            replace: replace the span's statistics if the store has them; when False, such
+                a span is refused.
+
+        Returns:
+            The span's new entry.
+
+        Raises:
+            InvalidInputError: a bad span key, the span is there and `replace` is False, or
+                the file cannot be read.
+            OutputError: the store cannot be written, or the file to add is the one the span
+                has (it would be deleted).
+            IncompatibleMergeError: the statistics have no sketch state.
+            DeserializationError: the file or the manifest is damaged.
+        """
+        check_span(span)
+        entries = self.spans()
+        old = next((e for e in entries if e.span == span), None)
+        if old is not None and not replace:
+            raise InvalidInputError(
+                f"the statistics store {self.path} has span {span!r} already (added "
+                f"{old.added}); replace it, or choose another span"
+            )
+        source = "the statistics"
+        if not isinstance(statistics, statistics_pb2.DatasetFeatureStatisticsList):
+            if not isinstance(statistics, str | os.PathLike):
+                raise InvalidInputError(
+                    "expected a DatasetFeatureStatisticsList or a path, got "
+                    f"{type(statistics).__name__}"
+                )
+            source = os.fspath(statistics)
+            replaced = self._join(old.file) if old is not None else None
+            check_outputs([source], [self.manifest_path, replaced])
+            statistics = load_statistics(source)
+        if not statistics.datasets:
+            raise InvalidInputError(f"no dataset in {source}; nothing to add")
+        _check_state(statistics, source)
+        entry = self._write_span(statistics, span)
+        try:
+            self._write_manifest([*(e for e in entries if e.span != span), entry])
+        except BaseException:
+            with contextlib.suppress(Exception):  # the manifest's error is the one to see
+                FileSystems.delete([self._join(entry.file)])
+            raise
+        if old is not None and old.file != entry.file:
+            # The manifest no longer names it: a file left behind is never read.
+            with contextlib.suppress(Exception):
+                FileSystems.delete([self._join(old.file)])
+        return entry
+
+    def _write_span(
+        self, statistics: statistics_pb2.DatasetFeatureStatisticsList, span: str
+    ) -> SpanEntry:
+        name = file_name(span)
+        digest = hashlib.sha256()
+        size = 0
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in wire.statistics_chunks(statistics):
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+
+        write_file(self._join(name), chunks())
+        first = statistics.datasets[0]
+        return SpanEntry(
+            span=span,
+            file=name,
+            num_examples=first.num_examples,
+            num_features=sum(not is_composite_entry(f) for f in first.features),
+            size=size,
+            sha256=digest.hexdigest(),
+            added=now(),
+        )
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _fetch(self, entry: SpanEntry) -> tuple[bytes, str | None]:
+        """The bytes of `entry`'s file and None, or no bytes and what is wrong with it."""
+        path = self._join(entry.file)
+        if not FileSystems.exists(path):
+            return b"", "missing"
+        try:
+            data = read_file(path, "statistics")
+        except DeserializationError:  # an empty file
+            data = b""
+        except InvalidInputError as e:
+            return b"", f"unreadable ({e})"
+        if len(data) != entry.size:
+            return b"", f"damaged ({len(data)} bytes, the manifest records {entry.size})"
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            return b"", "damaged (its SHA-256 differs from the manifest's)"
+        return data, None
+
+    def _read(self, entry: SpanEntry) -> bytes:
+        data, problem = self._fetch(entry)
+        if problem is None:
+            return data
+        where = f"span {entry.span!r} of the statistics store {self.path}: its file"
+        where = f"{where} {self._join(entry.file)} is {problem}"
+        if problem.startswith("damaged"):
+            raise DeserializationError(
+                f"{where}: it changed after it was added; add the span again"
+            )
+        raise InvalidInputError(f"{where}; add the span again")
+
+    def load(self, span: str) -> statistics_pb2.DatasetFeatureStatisticsList:
+        """The statistics of `span`, after checking its file's size and checksum.
+
+        Raises:
+            InvalidInputError: no such span, or its file is missing or unreadable.
+            DeserializationError: the file is damaged (it differs from what was added) or
+                the manifest is; the message names the span and the file.
+        """
+        return self._load(self.entry(span))
+
+    def _load(self, entry: SpanEntry) -> statistics_pb2.DatasetFeatureStatisticsList:
+        data = self._read(entry)
+        statistics = statistics_pb2.DatasetFeatureStatisticsList()
+        # The checksum says these are the bytes add() wrote: no need for parse_message's
+        # look for foreign fields (a tenth of the load time of large files).
+        try:
+            statistics.ParseFromString(data)
+        except (message.DecodeError, RecursionError) as e:
+            raise DeserializationError(
+                f"span {entry.span!r}: {self._join(entry.file)} is not a statistics file"
+            ) from e
+        return statistics
+
+    def verify(self, span: str) -> None:
+        """Checks `span`'s file against the manifest, raising as :meth:`load` does."""
+        self._read(self.entry(span))
+
+    def damaged(self) -> dict[str, str]:
+        """The spans whose file is missing, unreadable or damaged, each with what is wrong
+        (``"missing"``, ``"damaged (...)"``, ``"unreadable (...)"``); empty when every file
+        is as it was added.
+
+        Raises:
+            DeserializationError: the manifest is damaged.
+        """
+        found = {}
+        for entry in self.spans():
+            _, problem = self._fetch(entry)
+            if problem is not None:
+                found[entry.span] = problem
+        return found
+
+    # --- baselines ---------------------------------------------------------------------
+
+    def window(self, last_n: int, *, before: str | None = None) -> list[SpanEntry]:
+        """The last `last_n` spans before `before` (all spans when None), oldest first;
+        fewer when the history is shorter.
+
+        Raises:
+            InvalidInputError: `last_n` is not a positive integer, or `before` is not a
+                valid span key.
+        """
+        if isinstance(last_n, bool) or not isinstance(last_n, int) or last_n < 1:
+            raise InvalidInputError(f"last_n must be a positive integer, got {last_n!r}")
+        entries = self.spans()
+        if before is not None:
+            check_span(before)
+            entries = [e for e in entries if e.span < before]
+        return entries[-last_n:]
+
+    def baseline(
+        self,
+        spans: Iterable[str],
+        *,
+        spec: StatisticsSpec | None = None,
+        include_state: bool = True,
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        """The statistics of the spans' data together: their exact merge
+        (:func:`beam_stats.stats.merge_statistics`).
+
+        Args:
+            spans: the spans to merge, each once.
+            spec: the specs of the files' custom statistics, as for ``merge_statistics``.
+            include_state: keep the merged sketch state, so the baseline merges again.
+
+        Raises:
+            InvalidInputError: no span given, a span twice, a span not in the store, or a
+                missing file.
+            DeserializationError: a damaged file (never skipped) or manifest.
+            IncompatibleMergeError: spans made with other sketch settings or privacy
+                policies; the message names the span.
+        """
+        wanted = [check_span(s) for s in spans]
+        if not wanted:
+            raise InvalidInputError("no span to merge into a baseline")
+        twice = sorted({s for s in wanted if wanted.count(s) > 1})
+        if twice:
+            raise InvalidInputError(f"spans given more than once (they would count twice): {twice}")
+        entries = self.spans()
+        return self._merge([self._find(entries, s) for s in wanted], spec, include_state)
+
+    def rolling_baseline(
+        self,
+        last_n: int,
+        *,
+        before: str | None = None,
+        spec: StatisticsSpec | None = None,
+        include_state: bool = True,
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        """The :meth:`baseline` of the :meth:`window` of the last `last_n` spans before
+        `before` (the newest spans when None); fewer when the history is shorter.
+
+        Raises:
+            InvalidInputError: no span before `before`, and as :meth:`baseline`.
+        """
+        entries = self.window(last_n, before=before)
+        if not entries:
+            where = f"before {before!r} " if before is not None else ""
+            raise InvalidInputError(f"no span {where}in the statistics store {self.path}")
+        return self._merge(entries, spec, include_state)
+
+    def _merge(
+        self, entries: list[SpanEntry], spec: StatisticsSpec | None, include_state: bool
+    ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        loaded = [self._load(e) for e in entries]
+        sources = [f"span {e.span!r} ({self._join(e.file)})" for e in entries]
+        return merge_statistics(*loaded, spec=spec, sources=sources, include_state=include_state)
