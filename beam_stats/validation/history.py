@@ -50,10 +50,9 @@ from beam_stats.schema.view import one_dataset
 from beam_stats.schema.violations import Violation, num
 from beam_stats.stats import merge_statistics
 from beam_stats.validation import comparators
-from beam_stats.validation.statistics import ValidationSpec, _fill
+from beam_stats.validation.statistics import Statistics, ValidationSpec, _fill
 
 AnomalyType = anomalies_pb2.AnomalyInfo.Type
-Statistics = statistics_pb2.DatasetFeatureStatisticsList | statistics_pb2.DatasetFeatureStatistics
 #: The rolling baseline's length when the user gives none.
 DEFAULT_BASELINE_SPANS = 28
 
@@ -132,7 +131,7 @@ def monitor_statistics(
         raise InvalidInputError(f"spans not in the history: {unknown} (it has {len(keys)})")
     metrics = [span_metrics(statistics) for _, statistics in history]
     found = {}
-    for index, (span, statistics) in enumerate(history):
+    for index, (span, _) in enumerate(history):
         if span not in wanted:
             continue
         baseline = (baselines or {}).get(span)

@@ -34,7 +34,8 @@ OUTAGE, MISSING = "2026-01-15", "2026-01-22"
 def _day(day: int, rng: np.random.Generator) -> pa.Table:
     date = START + datetime.timedelta(days=day)
     rows = 1000 if date.isoformat() == OUTAGE else 5000
-    country = rng.choice(np.array(["de", "fr", "it", "es", "nl"]), rows, p=[0.3, 0.25, 0.2, 0.15, 0.1])
+    shares = [0.3, 0.25, 0.2, 0.15, 0.1]
+    country = rng.choice(np.array(["de", "fr", "it", "es", "nl"]), rows, p=shares)
     missing = rng.random(rows) < (0.3 if date.isoformat() == MISSING else 0.01)
     weekend = date.weekday() >= 5
     return pa.table(
