@@ -27,6 +27,7 @@ from beam_stats.beam import (
 )
 from beam_stats.drift import (
     DistanceSpec,
+    SeriesLimits,
     compare_statistics,
     group_tables,
     set_drift_thresholds,
@@ -46,12 +47,14 @@ from beam_stats.jobs import (
     CheckSpec,
     ExamplesResult,
     LabelJoinResult,
+    MonitorResult,
     SkewResult,
     StatisticsResult,
     check,
     compute_statistics,
     feature_skew,
     label_join,
+    monitor,
     validate_examples,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
@@ -99,7 +102,13 @@ from beam_stats.tfdv import (
     write_schema_text,
     write_stats_text,
 )
-from beam_stats.validation import ValidationSpec, validate_slices, validate_statistics
+from beam_stats.validation import (
+    MonitorSpec,
+    ValidationSpec,
+    monitor_statistics,
+    validate_slices,
+    validate_statistics,
+)
 
 try:
     __version__ = version("beam-stats")
@@ -122,6 +131,8 @@ __all__ = [
     "JoinLabels",
     "LabelJoinResult",
     "MergeStatistics",
+    "MonitorResult",
+    "MonitorSpec",
     "OutputError",
     "PrivacySpec",
     "QuantilesSpec",
@@ -129,6 +140,7 @@ __all__ = [
     "ReadRecordBatches",
     "SchemaError",
     "SchemaInferenceSpec",
+    "SeriesLimits",
     "SkewResult",
     "SlicingSpec",
     "SpanEntry",
@@ -167,6 +179,8 @@ __all__ = [
     "load_stats_binary",
     "load_stats_text",
     "merge_statistics",
+    "monitor",
+    "monitor_statistics",
     "protect_statistics",
     "read_hash_key",
     "render_report",

@@ -1,5 +1,6 @@
 """``beam-stats history add`` and ``history list``: a statistics store, one file per span
-(:mod:`beam_stats.beam.history`)."""
+(:mod:`beam_stats.beam.history`); ``beam-stats monitor``: its spans checked over time
+(:mod:`beam_stats.jobs.monitor`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 from beam_stats.beam.history import StatisticsStore
 from beam_stats.cli._common import no_pipeline, plural, print_table
+from beam_stats.validation.history import DEFAULT_BASELINE_SPANS
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -45,6 +47,31 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     listing.add_argument("store", metavar="STORE", help="the store's folder")
     listing.set_defaults(run=run_list)
+    check = commands.add_parser(
+        "monitor",
+        help="check the newest span of a store (or every span) against its history; "
+        "exit 1 on anomalies",
+        description="Checks a span of STORE against the previous span (drift thresholds of "
+        "the schema, else the defaults), against the rolling baseline (the exact merge of "
+        "the last N spans) and along its metric series (examples, missing fraction, mean, "
+        "std, distinct values, top value share).",
+    )
+    check.add_argument("store", metavar="STORE", help="the store's folder")
+    check.add_argument("--schema", help="schema with drift thresholds (default: the defaults)")
+    check.add_argument(
+        "--output",
+        metavar="ANOMALIES",
+        help="write the Anomalies (one file per span with --all-spans: NAME-SPAN.pbtxt)",
+    )
+    check.add_argument("--all-spans", action="store_true", help="check every span")
+    check.add_argument(
+        "--baseline-spans",
+        type=int,
+        default=DEFAULT_BASELINE_SPANS,
+        metavar="N",
+        help=f"the rolling baseline's length in spans (default {DEFAULT_BASELINE_SPANS})",
+    )
+    check.set_defaults(run=run_monitor)
 
 
 def run_add(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
@@ -83,3 +110,37 @@ def run_list(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     print_table(rows)
     print(f"{plural(len(entries), 'span')}, {plural(len(damaged), 'file')} damaged or missing")
     return 1 if damaged else 0
+
+
+def run_monitor(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.jobs.monitor import monitor
+    from beam_stats.validation import anomaly_rows
+    from beam_stats.validation.catalogue import CUSTOM_NAMES
+
+    no_pipeline(beam_args)
+    result = monitor(
+        args.store,
+        schema=args.schema,
+        all_spans=args.all_spans,
+        baseline_spans=args.baseline_spans,
+        output=args.output,
+    )
+    table: list[tuple[str, ...]] = []
+    for span, anomalies in result.anomalies.items():
+        if anomalies.data_missing:
+            table.append((span, "(dataset)", "DATA_MISSING", "ERROR", "The span has no examples."))
+        for row in anomaly_rows(anomalies):
+            kind = row.type
+            if kind == "CUSTOM_VALIDATION" and row.short_description in CUSTOM_NAMES:
+                kind = row.short_description
+            table.append((span, row.feature or "(dataset)", kind, row.severity, row.description))
+    checked = plural(len(result.anomalies), "span")
+    if not table:
+        print(f"no anomalies ({checked} checked)")
+        return result.exit_status
+    print_table([("span", "feature", "anomaly", "severity", "description"), *table])
+    print(
+        f"\n{plural(len(table), 'anomaly', 'anomalies')} in "
+        f"{plural(len(result.flagged), 'span')} ({checked} checked)"
+    )
+    return result.exit_status

@@ -25,6 +25,7 @@ from beam_stats.drift.group_tables import group_tables, groups_of
 from beam_stats.drift.groups import GroupRow, GroupTable, group_share_shift
 from beam_stats.drift.measure import Distance, DistanceSpec
 from beam_stats.drift.schema_skew import schema_differences
+from beam_stats.drift.series import SeriesLimits
 from beam_stats.drift.thresholds import (
     GroupThresholds,
     Thresholds,
@@ -45,6 +46,7 @@ __all__ = [
     "GroupTable",
     "GroupThresholds",
     "Measured",
+    "SeriesLimits",
     "Thresholds",
     "compare_statistics",
     "group_share_shift",

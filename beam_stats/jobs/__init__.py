@@ -1,12 +1,13 @@
 """The jobs users run end to end, as Python functions the command line only parses
 arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_statistics`
 (``beam-stats stats``), :func:`validate_examples` (``beam-stats validate-examples``),
-:func:`feature_skew` (``beam-stats feature-skew``) and :func:`label_join`
-(``beam-stats label-join``)."""
+:func:`feature_skew` (``beam-stats feature-skew``), :func:`label_join`
+(``beam-stats label-join``) and :func:`monitor` (``beam-stats monitor``)."""
 
 from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
 from beam_stats.jobs.examples import ExamplesResult, validate_examples
 from beam_stats.jobs.label_join import LabelJoinResult, label_join
+from beam_stats.jobs.monitor import MonitorResult, monitor
 from beam_stats.jobs.skew import SkewResult, feature_skew
 from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
 
@@ -16,6 +17,7 @@ __all__ = [
     "CheckSpec",
     "ExamplesResult",
     "LabelJoinResult",
+    "MonitorResult",
     "SkewResult",
     "StatisticsResult",
     "check",
@@ -23,6 +25,7 @@ __all__ = [
     "feature_skew",
     "inferred_schema",
     "label_join",
+    "monitor",
     "validate_examples",
     "with_schema",
 ]

@@ -1,6 +1,7 @@
 """Validation against a schema: statistics -> ``Anomalies`` (no Beam)."""
 
 from beam_stats.validation.examples import ExampleChecks, check_batch
+from beam_stats.validation.history import MonitorSpec, monitor_statistics
 from beam_stats.validation.statistics import (
     AnomalyRow,
     ValidationSpec,
@@ -12,9 +13,11 @@ from beam_stats.validation.statistics import (
 __all__ = [
     "AnomalyRow",
     "ExampleChecks",
+    "MonitorSpec",
     "ValidationSpec",
     "anomaly_rows",
     "check_batch",
+    "monitor_statistics",
     "validate_slices",
     "validate_statistics",
 ]

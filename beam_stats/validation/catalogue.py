@@ -75,6 +75,12 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "Personal data",
         "string features whose values look like personal data (a warning)",
     ),
+    "beam_stats.validation.history": (
+        "Monitoring over time",
+        "a span of a statistics history against the spans before it (``beam-stats monitor``, "
+        "``monitor_statistics``): its rolling baseline and its metric series; against the "
+        "previous span the comparators above are raised",
+    ),
     "beam_stats.drift.schema_skew": (
         "Schema skew",
         "a feature typed, shaped or present differently in training and serving",
@@ -346,6 +352,19 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
          "fractions, never a value. Not raised for a feature a privacy policy redacts or "
          "hashes."),
     ), anomaly_type=_CUSTOM, severity="WARNING"),
+    *_family("validation.history", (
+        ("HISTORY_ROLLING_DRIFT_HIGH", "monitor_statistics", "", False,
+         "A drift measure between a span and the exact merge of the spans before it (the "
+         "rolling baseline, 28 spans by default) is beyond its threshold (the schema's drift "
+         "thresholds, else the defaults)."),
+        ("HISTORY_NUM_EXAMPLES_DROP", "monitor_statistics", "", False,
+         "A span's number of examples is below its expected range from the spans before it "
+         "(by default more than 3.5 robust standard deviations and 30% below)."),
+        ("HISTORY_METRIC_OUTLIER", "monitor_statistics", "", False,
+         "A feature's missing fraction, mean, standard deviation, distinct count or top value "
+         "share is outside its expected range from the spans before it (median and MAD, "
+         "same weekday for dated spans, z-score or previous span)."),
+    ), anomaly_type=_CUSTOM),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,
          "A feature has another type or fixed valency in serving than in training, or is in "
