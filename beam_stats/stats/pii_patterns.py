@@ -24,13 +24,18 @@ kind          rule
               left out (area 000, 666, 900-999; group 00; serial 0000)
 ============  ==============================================================================
 
-Cost: each detector first selects candidates with numpy over the values' bytes (digit,
-``@``, ``.``, ``:`` counts per value from one cumulative sum each), then runs its RE2
-pattern (``pyarrow.compute.match_substring_regex``) and checksum on the candidates only, so
-values that cannot match (most text, most ids) cost a few byte operations.
+Cost: each detector narrows the values down before any per-byte work, from what one gather
+per value gives: the length, the first and last bytes (a phone number ends in a digit, an
+e-mail address in a letter, an IBAN starts with two capitals) and, for the few values left,
+bytes at fixed positions. Only the values still in the running have their bytes counted
+(digits, ``@``, ``.``, ``:``: one comparison over those values' bytes, then each value's
+share), and only those that pass the counts reach the detector's RE2 pattern
+(``pyarrow.compute.match_substring_regex``) and its checksum. Near-unique ids and free text
+(``user-000123456``, sentences), the costly columns, mostly stop at the first step. Every
+step is a necessary condition of the pattern, so the answers are those of the patterns alone.
 
-Checksums (Luhn, mod 97) are computed on fixed-width digit matrices, one row per candidate:
-no Python loop over values.
+Checksums and registries (:mod:`.pii_checks`) are computed on fixed-width digit matrices, one
+row per candidate: no Python loop over values.
 """
 
 from __future__ import annotations
@@ -42,7 +47,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from beam_stats.stats.pii_checks import digit_matrix, issued, luhn, mod97
+
 Mask = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+Bytes = npt.NDArray[np.uint8]
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _EMAIL = rf"^[A-Za-z0-9._%+\-]{{1,64}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}$"
@@ -68,6 +77,8 @@ _IPV6 = (
 )
 _IBAN = r"^[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}$"
 _SSN = r"^\d{3}-\d{2}-\d{4}$"
+#: What a phone-shaped value is not: a date, an IPv4 address, a US SSN.
+_NOT_PHONE = rf"{_DATE_LIKE}|{_IPV4}|{_SSN}"
 
 
 def _as_text(values: pa.Array) -> pa.Array:
@@ -77,198 +88,208 @@ def _as_text(values: pa.Array) -> pa.Array:
     return values.cast(pa.large_binary())
 
 
+def _bytes_and_bounds(raw: pa.Array) -> tuple[Bytes, Ints]:
+    """The data bytes of large_binary values and each value's start in them (and the end)."""
+    n = len(raw)
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
+    data = raw.buffers()[2]
+    if data is None or n == 0:
+        return np.zeros(0, np.uint8), np.zeros(n + 1, np.int64)
+    first, last = int(offsets[0]), int(offsets[-1])
+    return np.frombuffer(data, dtype=np.uint8)[first:last], offsets - first
+
+
+_DIGITS = b"0123456789"
+_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LETTERS = _UPPER + _UPPER.lower()
+_HEX = _DIGITS + b"abcdefABCDEF"
+
+#: Kind -> (bytes its values can start with, bytes they can end with, shortest and longest
+#: length in bytes): what each pattern below implies, checked before anything else.
+_SHAPES = {
+    "email": (_LETTERS + _DIGITS + b"._%+-", _LETTERS, 6, 254),
+    "phone": (_DIGITS + b"+(", _DIGITS, 7, 24),
+    "card": (_DIGITS, _DIGITS, 13, 23),
+    "ipv4": (_DIGITS, _DIGITS, 7, 15),
+    "ipv6": (_HEX + b":", _HEX + b":", 3, 39),
+    "iban": (_UPPER, _UPPER + _DIGITS, 15, 42),
+    "us_ssn": (_DIGITS, _DIGITS, 11, 11),
+}
+
+
+def _tables() -> tuple[Bytes, Bytes, Bytes]:
+    """Per first byte, last byte and length (up to 255): the bits of the kinds it allows."""
+    first, last, length = (np.zeros(256, np.uint8) for _ in range(3))
+    for bit, (starts, ends, shortest, longest) in enumerate(_SHAPES.values()):
+        first[np.frombuffer(starts, np.uint8)] |= 1 << bit
+        last[np.frombuffer(ends, np.uint8)] |= 1 << bit
+        length[shortest : longest + 1] |= 1 << bit
+    return first, last, length
+
+
+_FIRST, _LAST, _LENGTH = _tables()
+_BIT = {kind: np.uint8(1 << bit) for bit, kind in enumerate(_SHAPES)}
+
+
+def _is_digit(b: Bytes) -> Mask:
+    return np.asarray((b - np.uint8(48)) < 10)  # wraps below '0'
+
+
+def _is_upper(b: Bytes) -> Mask:
+    return np.asarray((b - np.uint8(65)) < 26)
+
+
+def _count(raw: pa.Array, cls: bytes) -> Ints:
+    """How many bytes of class `cls` (`_DIGITS` or one byte) each of `raw` (large_binary)
+    holds."""
+    data, bounds = _bytes_and_bounds(raw)
+    hit = (data - np.uint8(48)) < 10 if cls == _DIGITS else data == cls[0]  # wraps below '0'
+    hits = int(np.count_nonzero(hit))
+    if hits == 0:
+        return np.zeros(len(raw), np.int64)
+    if hits <= len(raw):  # few: each value's share of the hits' positions
+        return np.diff(np.searchsorted(np.flatnonzero(hit), bounds)).astype(np.int64)
+    running = np.zeros(len(data) + 1, np.int64)  # many (the digits of ids): a running count
+    np.cumsum(hit, out=running[1:])
+    return np.diff(running[bounds])
+
+
 class _Profile:
-    """Per value: its length and how many digits, ``@``, ``.`` and ``:`` it has, counted with
-    numpy over the values' bytes (the positions of the matching bytes, then each value's
-    range among them)."""
+    """What the detectors look at. For every value, from its length and its first and last
+    bytes (one gather each, then a table lookup), the kinds whose shape it has
+    (`candidates`); for the candidates of a kind only, bytes at fixed positions (`byte`) and
+    how many bytes of a class they hold (`count`, once per value and class)."""
 
     def __init__(self, values: pa.Array) -> None:
         raw = _as_text(values)
         self.values = raw
-        n = len(raw)
-        buffers = raw.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
-        data = (
-            np.frombuffer(buffers[2], dtype=np.uint8)
-            if buffers[2] is not None
-            else np.zeros(0, np.uint8)
-        )
-        start, end = offsets[:-1], offsets[1:]
-        self.length = end - start
-        valid = np.ones(n, dtype=bool) if raw.null_count == 0 else raw.is_valid().to_numpy(False)
-        self.valid = valid
-        data = data[int(offsets[0]) : int(offsets[-1])] if n else data[:0]
-        start = start - (offsets[0] if n else 0)  # into `data`, cut to these values
+        self.size = n = len(raw)
+        self._data, bounds = _bytes_and_bounds(raw)
+        self._start, self._end = bounds[:-1], bounds[1:]
+        self.length = self._end - self._start
+        kinds = np.zeros(n, np.uint8)
+        if len(self._data):  # (an empty value's bits are 0 whatever bytes it is given)
+            first = self._data.take(self._start, mode="clip")
+            last = self._data.take(self._end - 1, mode="clip")
+            kinds = _FIRST[first] & _LAST[last] & _LENGTH.take(self.length, mode="clip")
+            if raw.null_count:
+                kinds[~raw.is_valid().to_numpy(zero_copy_only=False)] = 0
+        self._kinds = kinds
+        #: The kinds any value has the shape of (one bit each).
+        self._present = int(np.bitwise_or.reduce(kinds)) if n else 0
+        self._counts: dict[bytes, tuple[Mask | None, Ints]] = {}
 
-        bounds = offsets - offsets[0] if n else offsets[:1] * 0  # values are contiguous
+    def candidates(self, kind: str) -> Ints:
+        """The values with the length, first and last byte a value of `kind` can have."""
+        bit = _BIT[kind]
+        if not self._present & bit:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(self._kinds & bit)
 
-        def count(positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-            # Each value's share of the positions of the matching bytes (few, mostly).
-            return np.diff(np.searchsorted(positions, bounds))
+    def byte(self, position: int, index: Ints) -> Bytes:
+        """The byte at `position` (from the end when negative) of values `index`, which are
+        longer than that."""
+        at = self._start[index] + position if position >= 0 else self._end[index] + position
+        return self._data[at]
 
-        self.digits = count(np.flatnonzero((data - np.uint8(48)) < 10))  # wraps below '0'
-        self.at = count(np.flatnonzero(data == 64))
-        self.dots = count(np.flatnonzero(data == 46))
-        self.colons = count(np.flatnonzero(data == 58))
-        lead = data[np.minimum(start, max(len(data) - 1, 0))] if len(data) else start * 0
-        lead = np.where(self.length > 0, lead, 0)
-        #: Whether the value starts with a digit, "+" or "(" (what numbers start with).
-        self.numeric_start = ((lead - np.uint8(48)) < 10) | (lead == 43) | (lead == 40)
+    def count(self, cls: bytes, index: Ints) -> Ints:
+        """How many bytes of class `cls` (`_DIGITS` or one byte) values `index` hold."""
+        n = self.size
+        known, counts = self._counts.get(cls, (np.zeros(n, bool), np.zeros(n, np.int64)))
+        if known is not None:  # (None: every value counted)
+            missing = index[~known[index]]
+            if missing.size * 2 > n:  # most values: over all the bytes, no copy
+                counts, known = _count(self.values, cls), None
+            elif missing.size:
+                counts[missing] = _count(self.values.take(pa.array(missing)), cls)
+                known[missing] = True
+            self._counts[cls] = (known, counts)
+        return counts[index]
 
-    def matching(self, candidates: Mask, pattern: str) -> Mask:
-        """Which values are candidates and match `pattern` (RE2) in full."""
-        candidates = candidates & self.valid
-        out = np.zeros(len(candidates), dtype=bool)
-        index = np.flatnonzero(candidates)
-        if index.size:
-            picked = self.values.take(pa.array(index))
-            hit = pc.match_substring_regex(picked, pattern)
-            out[index] = np.asarray(pc.fill_null(hit, False), dtype=bool)
-        return out
+    def take(self, index: Ints) -> pa.Array:
+        return self.values.take(pa.array(index, pa.int64()))
 
-
-def _digit_matrix(values: pa.Array, width: int) -> npt.NDArray[np.int64]:
-    """Each value's characters, right-aligned in `width` columns (zero-padded on the left), as
-    their code points minus ``'0'`` (digits 0-9; letters 17-42); one row per value."""
-    padded = pc.utf8_lpad(values.cast(pa.large_string()), width, padding="0")
-    raw = padded.cast(pa.large_binary())
-    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8)
-    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[
-        raw.offset : raw.offset + len(raw) + 1
-    ]
-    rows = data[offsets[0] : offsets[-1]].reshape(len(raw), width)
-    return rows.astype(np.int64) - 48
-
-
-def _luhn(numbers: pa.Array) -> Mask:
-    """The Luhn checksum of digit strings (13-19 digits, no separators)."""
-    if len(numbers) == 0:
-        return np.zeros(0, dtype=bool)
-    digits = _digit_matrix(numbers, 19)
-    doubled = digits[:, -2::-2] * 2  # every second digit from the right, check digit last
-    doubled = np.where(doubled > 9, doubled - 9, doubled)
-    total = digits[:, ::-2].sum(axis=1) + doubled.sum(axis=1)
-    return np.asarray(total % 10 == 0)
+    def matching(self, index: Ints, pattern: str) -> Ints:
+        """The values of `index` that match `pattern` (RE2) in full."""
+        if index.size == 0:
+            return index
+        hit = pc.match_substring_regex(self.take(index), pattern)
+        matched: Mask = np.asarray(pc.fill_null(hit, False), dtype=bool)
+        return index[matched]
 
 
-def _mod97(ibans: pa.Array) -> Mask:
-    """ISO 7064 mod 97-10 of IBANs without spaces: the first four characters moved to the end,
-    letters as 10-35, the number mod 97 must be 1."""
-    if len(ibans) == 0:
-        return np.zeros(0, dtype=bool)
-    text = ibans.cast(pa.large_string())
-    head, tail = pc.utf8_slice_codeunits(text, 0, 4), pc.utf8_slice_codeunits(text, 4)
-    moved = pc.binary_join_element_wise(tail, head, pa.scalar("", pa.large_string()))
-    chars = _digit_matrix(moved, 34)  # left padding with '0' leaves the number unchanged
-    letters = chars >= 17  # 'A' - '0' = 17
-    remainder = np.zeros(len(chars), dtype=np.int64)
-    for column in range(chars.shape[1]):
-        c = chars[:, column]
-        value = np.where(letters[:, column], c - 7, c)  # 'A' -> 10
-        scale = np.where(letters[:, column], 100, 10)
-        remainder = (remainder * scale + value) % 97
-    return np.asarray(remainder == 1)
+def _email(p: _Profile) -> Ints:
+    index = p.candidates("email")
+    return p.matching(index[p.count(b"@", index) == 1], _EMAIL)
 
 
-def _email(p: _Profile) -> Mask:
-    return p.matching((p.at == 1) & (p.length >= 6) & (p.length <= 254), _EMAIL)
+def _phone(p: _Profile) -> Ints:
+    index = p.candidates("phone")
+    digits = p.count(_DIGITS, index)
+    index = index[(digits >= 7) & (digits <= 15)]
+    shaped = p.matching(index, _PHONE)
+    # a "+" or a separator: not a bare number; not a date, an IPv4 address or a US SSN
+    separated = shaped[p.length[shaped] > p.count(_DIGITS, shaped)]
+    return np.setdiff1d(separated, p.matching(separated, _NOT_PHONE), assume_unique=True)
 
 
-def _phone(p: _Profile) -> Mask:
-    candidates = p.numeric_start & (p.digits >= 7) & (p.digits <= 15) & (p.length <= 24)
-    shaped = p.matching(candidates, _PHONE)
-    separated = shaped & (p.length > p.digits)  # a "+" or a separator: not a bare number
-    if not separated.any():
-        return separated
-    index = np.flatnonzero(separated)
-    dated = pc.match_substring_regex(p.values.take(pa.array(index)), _DATE_LIKE)
-    separated[index[np.asarray(pc.fill_null(dated, False), dtype=bool)]] = False
-    return separated & ~_ipv4(p) & ~p.matching(p.length == 11, _SSN)
-
-
-def _card(p: _Profile) -> Mask:
-    candidates = p.numeric_start & (p.digits >= 13) & (p.digits <= 19) & (p.length <= 23)
-    shaped = p.matching(candidates, _CARD)
-    index = np.flatnonzero(shaped)
-    if index.size == 0:
+def _card(p: _Profile) -> Ints:
+    index = p.candidates("card")
+    digits = p.count(_DIGITS, index)
+    keep = (digits >= 13) & (digits <= 19)
+    index, digits = index[keep], digits[keep]
+    # The pattern starts with four digits: the network's range is known before it runs.
+    prefix = np.zeros(len(index), np.int64)
+    for i in range(4):
+        prefix = prefix * 10 + (p.byte(i, index).astype(np.int64) - 48)
+    shaped = p.matching(index[issued(prefix, digits)], _CARD)
+    if shaped.size == 0:
         return shaped
-    numbers = pc.replace_substring_regex(p.values.take(pa.array(index)), r"[ \-]", b"")
-    ok = _luhn(numbers) & _issued(numbers)
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+    numbers = pc.replace_substring_regex(p.take(shaped), r"[ \-]", b"")
+    return shaped[luhn(numbers)]
 
 
-#: Card networks' number ranges (leading digits, inclusive, as 4-digit prefixes) and lengths:
-#: Visa, Mastercard (51-55, 2221-2720), American Express, Discover, Diners Club, JCB,
-#: UnionPay. A number outside them is not taken for a card, whatever its checksum (one random
-#: number in ten passes Luhn).
-_NETWORKS = (
-    (4000, 4999, (13, 16, 19)),
-    (5100, 5599, (16,)),
-    (2221, 2720, (16,)),
-    (3400, 3499, (15,)),
-    (3700, 3799, (15,)),
-    (6011, 6011, (16, 17, 18, 19)),
-    (6440, 6599, (16, 17, 18, 19)),
-    (3000, 3059, (14, 15, 16, 17, 18, 19)),
-    (3600, 3699, (14, 15, 16, 17, 18, 19)),
-    (3800, 3999, (16, 17, 18, 19)),
-    (3528, 3589, (16, 17, 18, 19)),
-    (6200, 6299, (16, 17, 18, 19)),
-)
+def _ipv4(p: _Profile) -> Ints:
+    index = p.candidates("ipv4")
+    return p.matching(index[p.count(b".", index) == 3], _IPV4)
 
 
-def _issued(numbers: pa.Array) -> Mask:
-    """Which digit strings (no separators) are in a card network's range and length."""
-    text = numbers.cast(pa.large_string())
-    prefix = np.asarray(pc.utf8_slice_codeunits(text, 0, 4).cast(pa.int64()))
-    length = np.asarray(pc.utf8_length(text))
-    ok = np.zeros(len(prefix), dtype=bool)
-    for low, high, lengths in _NETWORKS:
-        ok |= (prefix >= low) & (prefix <= high) & np.isin(length, lengths)
-    return ok
+def _ipv6(p: _Profile) -> Ints:
+    index = p.candidates("ipv6")
+    return p.matching(index[p.count(b":", index) >= 2], _IPV6)
 
 
-def _ipv4(p: _Profile) -> Mask:
-    return p.matching((p.dots == 3) & (p.digits >= 4) & (p.length <= 15), _IPV4)
-
-
-def _ipv6(p: _Profile) -> Mask:
-    return p.matching((p.colons >= 2) & (p.length <= 39) & (p.length >= 3), _IPV6)
-
-
-def _iban(p: _Profile) -> Mask:
-    shaped = p.matching((p.digits >= 2) & (p.length >= 15) & (p.length <= 42), _IBAN)
-    index = np.flatnonzero(shaped)
-    if index.size == 0:
+def _iban(p: _Profile) -> Ints:
+    index = p.candidates("iban")
+    index = index[_is_upper(p.byte(1, index))]
+    index = index[_is_digit(p.byte(2, index)) & _is_digit(p.byte(3, index))]
+    shaped = p.matching(index, _IBAN)
+    if shaped.size == 0:
         return shaped
-    compact = pc.replace_substring(p.values.take(pa.array(index)), b" ", b"")
+    compact = pc.replace_substring(p.take(shaped), b" ", b"")
     lengths = np.asarray(pc.binary_length(compact))
-    ok = (lengths >= 15) & (lengths <= 34)
-    ok[ok] = _mod97(compact.filter(pa.array(ok)))
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+    ok: Mask = (lengths >= 15) & (lengths <= 34)
+    ok[ok] = mod97(compact.filter(pa.array(ok)))
+    return shaped[ok]
 
 
-def _us_ssn(p: _Profile) -> Mask:
-    shaped = p.matching((p.digits == 9) & (p.length == 11), _SSN)
-    index = np.flatnonzero(shaped)
-    if index.size == 0:
+def _us_ssn(p: _Profile) -> Ints:
+    index = p.candidates("us_ssn")
+    index = index[(p.byte(3, index) == 45) & (p.byte(6, index) == 45)]
+    shaped = p.matching(index, _SSN)
+    if shaped.size == 0:
         return shaped
-    digits = _digit_matrix(p.values.take(pa.array(index)).cast(pa.large_string()), 11)
+    digits = digit_matrix(p.take(shaped).cast(pa.large_string()), 11)
     area = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
     group = digits[:, 4] * 10 + digits[:, 5]
     serial = digits[:, 7] * 1000 + digits[:, 8] * 100 + digits[:, 9] * 10 + digits[:, 10]
-    ok = (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0)
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+    issued_ssn: Mask = (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0)
+    return shaped[issued_ssn]
 
 
-#: Every kind and its detector, in the order they are reported.
-DETECTORS: dict[str, Callable[[_Profile], Mask]] = {
+#: Every kind and its detector (the values of that kind, as positions), in the order they
+#: are reported.
+DETECTORS: dict[str, Callable[[_Profile], Ints]] = {
     "email": _email,
     "phone": _phone,
     "card": _card,
@@ -282,4 +303,9 @@ DETECTORS: dict[str, Callable[[_Profile], Mask]] = {
 def detect(values: pa.Array) -> dict[str, Mask]:
     """Kind -> which of `values` (strings or bytes) look like it (nulls never)."""
     profile = _Profile(values)
-    return {kind: detector(profile) for kind, detector in DETECTORS.items()}
+    out = {}
+    for kind, detector in DETECTORS.items():
+        mask = np.zeros(profile.size, dtype=bool)
+        mask[detector(profile)] = True
+        out[kind] = mask
+    return out
