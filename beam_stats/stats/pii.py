@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.family import STRINGS, FeatureBatch, FeatureReport
-from beam_stats.stats.pii_patterns import DETECTORS, detect
+from beam_stats.stats.pii_patterns import DETECTORS, positions
 
 if TYPE_CHECKING:
     from beam_stats.stats.spec import StatisticsSpec
@@ -69,9 +69,9 @@ class PiiAccumulator:
         )
         counts = counts[used]
         self.checked += int(counts.sum())
-        for kind, mask in detect(distinct).items():
-            if mask.any():
-                self.matches[kind] += int(counts[mask].sum())
+        for kind, index in positions(distinct).items():
+            if index.size:
+                self.matches[kind] += int(counts[index].sum())
 
     def merge(self, other: PiiAccumulator) -> None:
         self.checked += other.checked

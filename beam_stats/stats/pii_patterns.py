@@ -1,36 +1,53 @@
 """Which strings look like personal data: vectorised detectors, one per kind.
 
-Each detector takes a string (or binary) Arrow array and returns a boolean numpy mask of the
-values that *look like* its kind, on the whole value (a value that merely contains an e-mail
-address in a sentence is not matched; free text is the redaction policy's concern):
+`detect` takes a string (or binary) Arrow array and returns, per kind, a boolean numpy mask of
+the values that *look like* it, on the whole value but for whitespace around it (a value that
+merely contains an e-mail address in a sentence is not matched; free text is the redaction
+policy's concern):
 
 ============  ==============================================================================
 kind          rule
 ============  ==============================================================================
 ``email``     ``local@domain.tld``: RFC 5322's common subset (letters, digits, ``._%+-`` in the
-              local part; labels of letters, digits and ``-``; a top-level domain of letters)
-``phone``     7 to 15 digits (E.164's range) written as a phone number: an optional ``+``
-              and country code, an optional area code in parentheses, groups of digits
-              separated by single spaces, dots or dashes (at least one separator or a leading
-              ``+``); values shaped like dates (``2024-01-05``) are not phones
-``card``      13 to 19 digits, optionally in groups separated by spaces or dashes, passing the
-              Luhn checksum (ISO/IEC 7812), in a card network's number range and length
-              (Visa, Mastercard, American Express, Discover, Diners Club, JCB, UnionPay)
-``ipv4``      four decimal octets 0-255 separated by dots
-``ipv6``      RFC 4291 text: eight groups of 1-4 hex digits, or fewer around one ``::``
-``iban``      ISO 13616: a country code, two check digits and 11-30 letters or digits (spaces
-              every four allowed), passing the mod-97 check (ISO 7064)
+              local part; labels of letters, digits and ``-``; a top-level domain of letters,
+              not an image or document file's extension: ``icon@2x.png`` is a file name)
+``phone``     7 to 15 digits (E.164's range, an extension ``ext. 12``, ``x12``, ``#12`` not
+              counted) as written in the US and in countries with a trunk prefix (DIN 5008,
+              France, the UK): ``+`` and a country code then groups of 1-8 digits (a ``(0)``
+              allowed); or a national number starting with the trunk ``0`` (its area code
+              maybe in parentheses or followed by ``/``) then groups of 1-8 digits; or groups
+              of 2-5 digits by spaces or dashes after an optional area code in parentheses;
+              or ``ddd.ddd.dddd``. At least one separator or a ``+``. Not a date, an IPv4
+              address, a US SSN, a ZIP+4 code (``02134-1234``) or a MAC address of digits
+              (``00-12-34-56-78-90``, ``0012.3456.7890``)
+``card``      13 to 19 digits, plain or in groups (4-4-4-4[-3], Amex 4-6-5, Diners 4-6-4) by
+              spaces or dashes, passing the Luhn checksum (ISO/IEC 7812), in a card network's
+              number range and length (Visa, Mastercard, American Express, Discover, Diners
+              Club, JCB, UnionPay); a plain 13 or 14 digit number with a valid GS1 check digit
+              is a barcode (EAN-13, GTIN-14), not a card
+``ipv4``      four decimal octets 0-255 separated by dots, no leading zeros (a version
+              ``1.2.3.4`` is one: nothing in the value tells them apart)
+``ipv6``      RFC 3986's grammar of RFC 4291 text: eight groups of 1-4 hex digits, or fewer
+              around one ``::``, the last two maybe an IPv4 address (``::ffff:192.0.2.1``)
+``iban``      ISO 13616: a country of the IBAN registry, two check digits and the country's
+              length of letters or digits (spaces every four allowed), passing the mod-97
+              check (ISO 7064)
 ``us_ssn``    US social security number ``AAA-GG-SSSS`` with the ranges the SSA never issues
               left out (area 000, 666, 900-999; group 00; serial 0000)
 ============  ==============================================================================
 
-Cost: each detector first selects candidates with numpy over the values' bytes (digit,
-``@``, ``.``, ``:`` counts per value from one cumulative sum each), then runs its RE2
-pattern (``pyarrow.compute.match_substring_regex``) and checksum on the candidates only, so
-values that cannot match (most text, most ids) cost a few byte operations.
+Cost: each detector narrows the values down before any per-byte work (:mod:`.pii_profile`):
+from the length and the first and last bytes (a phone number ends in a digit, an e-mail
+address in a letter, an IBAN starts with two capitals), then for the few values left bytes at
+fixed positions and counts of bytes (digits, letters, ``@``, ``.``, ``:``); only those that
+pass reach the detector's RE2 pattern (``pyarrow.compute.match_substring_regex``) and its
+checksum. Near-unique ids and free text (``user-000123456``, sentences), the costly columns,
+mostly stop at the first step. Every step is a necessary condition of the pattern (the test
+``test_the_detectors_follow_their_rules_on_every_value`` checks it), so the answers are those
+of the patterns and checks alone.
 
-Checksums (Luhn, mod 97) are computed on fixed-width digit matrices, one row per candidate:
-no Python loop over values.
+Checksums and registries (:mod:`.pii_checks`) are computed on fixed-width digit matrices, one
+row per candidate: no Python loop over values.
 """
 
 from __future__ import annotations
@@ -38,237 +55,194 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Mask = npt.NDArray[np.bool_]
+from beam_stats.stats.pii_checks import digit_matrix, gs1, iban_length, issued, luhn, mod97
+from beam_stats.stats.pii_profile import (
+    DIGITS,
+    HEX,
+    LETTERS,
+    UPPER,
+    Ints,
+    Profile,
+    Shape,
+    Shapes,
+    is_digit,
+    is_upper,
+)
+from beam_stats.stats.pii_profile import Mask as Mask  # (what `detect` returns, per kind)
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _EMAIL = rf"^[A-Za-z0-9._%+\-]{{1,64}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}$"
+#: File names' extensions after an "@" (Apple's ``name@2x.png``), none of them a TLD.
+_NOT_EMAIL = r"\.(?i:png|jpe?g|gif|svg|webp|bmp|ico|tiff?|heic|pdf)$"
+_EXT = r"(?:,? ?(?i:ext\.?|x|#) ?\d{1,5})?$"
+_EXTENSION = r"(?i:ext\.?|x|#) ?(?P<ext>\d{1,5})$"
 _PHONE = (
-    r"^(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,5}){1,5}$"
-    r"|^\+\d{7,15}$"
+    # US style: groups of 2-5 digits by spaces or dashes, maybe "+1" or "1" and "(415)"
+    r"^(?:\+\d{1,3}[ \-]?|1[ \-])?(?:\(\d{1,4}\)[ \-]?)?"
+    rf"\d{{2,5}}(?:[ \-]\d{{2,5}}){{1,5}}{_EXT}"
+    rf"|^(?:\+?1[ .\-]?)?\d{{3}}\.\d{{3}}\.\d{{4}}{_EXT}"
+    # international: +49 30 12345678, +49 (0)30 1234567, +33 6 12 34 56 78
+    rf"|^\+\d{{1,3}}(?:[ .\-]?\(0\)[ .\-]?\d{{1,5}})?(?:[ .\-]\d{{1,8}}){{1,6}}{_EXT}"
+    # national with the trunk 0: 030 1234567, 030/1234567, (020) 7946 0958, 01.23.45.67.89
+    rf"|^(?:0[1-9]\d{{0,3}}[ .\-/]|\(0[1-9]\d{{0,3}}\) ?)\d{{1,8}}(?:[ .\-]\d{{1,8}}){{0,4}}{_EXT}"
+    rf"|^\+\d{{7,15}}{_EXT}"
 )
 _DATE_LIKE = r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}|^\d{1,2}[\-./]\d{1,2}[\-./]\d{4}$"
-_CARD = r"^\d{4}(?:[ \-]?\d{4}){2}[ \-]?\d{1,7}$|^\d{13,19}$"
+_CARD = (
+    r"^\d{13,19}$"
+    r"|^\d{4}(?:[ \-]?\d{4}){2,3}(?:[ \-]?\d{1,4})?$"  # 4-4-4-4, 4-4-4-4-3, ...
+    r"|^\d{4}[ \-]?\d{6}[ \-]?\d{4,5}$"  # American Express 4-6-5, Diners Club 4-6-4
+)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
-_H = r"[0-9A-Fa-f]{1,4}"
-_IPV6 = (
-    rf"^(?:(?:{_H}:){{7}}{_H}"
-    rf"|(?:{_H}:){{1,7}}:"
-    rf"|(?:{_H}:){{1,6}}:{_H}"
-    rf"|(?:{_H}:){{1,5}}(?::{_H}){{1,2}}"
-    rf"|(?:{_H}:){{1,4}}(?::{_H}){{1,3}}"
-    rf"|(?:{_H}:){{1,3}}(?::{_H}){{1,4}}"
-    rf"|(?:{_H}:){{1,2}}(?::{_H}){{1,5}}"
-    rf"|{_H}:(?::{_H}){{1,6}}"
-    rf"|:(?::{_H}){{1,7}})$"
-)
+
+
+def _ipv6_pattern() -> str:
+    """RFC 3986's ``IPv6address`` rule."""
+    h16 = r"[0-9A-Fa-f]{1,4}"
+    ls32 = rf"(?:{h16}:{h16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+    forms = [rf"(?:{h16}:){{6}}{ls32}", rf"::(?:{h16}:){{5}}{ls32}"]
+    for before, after in ((0, 4), (1, 3), (2, 2), (3, 1), (4, 0)):
+        forms.append(rf"(?:(?:{h16}:){{0,{before}}}{h16})?::(?:{h16}:){{{after}}}{ls32}")
+    forms.append(rf"(?:(?:{h16}:){{0,5}}{h16})?::{h16}")
+    forms.append(rf"(?:(?:{h16}:){{0,6}}{h16})?::")
+    return "^(?:" + "|".join(forms) + ")$"
+
+
+_IPV6 = _ipv6_pattern()
 _IBAN = r"^[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}$"
 _SSN = r"^\d{3}-\d{2}-\d{4}$"
+#: What a phone-shaped value is not: a date, an IPv4 address, a US SSN, a ZIP+4 code, a MAC
+#: address that happens to have decimal digits only (six pairs, or Cisco's three fours).
+_MAC = r"^\d\d(?:[:\-]\d\d){5}$|^\d{4}\.\d{4}\.\d{4}$"
+_NOT_PHONE = rf"{_DATE_LIKE}|{_IPV4}|{_SSN}|^\d{{5}}-\d{{4}}$|{_MAC}"
 
 
-def _as_text(values: pa.Array) -> pa.Array:
-    """Values as large_binary (their bytes; nulls stay null)."""
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
-    return values.cast(pa.large_binary())
+#: Kind -> (bytes its values can start with, bytes they can end with, shortest and longest
+#: length in bytes): what each pattern above implies, checked before anything else.
+_SHAPES: dict[str, Shape] = {
+    "email": (LETTERS + DIGITS + b"._%+-", LETTERS, 6, 254),
+    "phone": (DIGITS + b"+(", DIGITS, 7, 40),
+    "card": (DIGITS, DIGITS, 13, 23),
+    "ipv4": (DIGITS, DIGITS, 7, 15),
+    "ipv6": (HEX + b":", HEX + b":", 2, 45),
+    "iban": (UPPER, UPPER + DIGITS, 15, 42),
+    "us_ssn": (DIGITS, DIGITS, 11, 11),
+}
 
 
-class _Profile:
-    """Per value: its length and how many digits, ``@``, ``.`` and ``:`` it has, counted with
-    numpy over the values' bytes (the positions of the matching bytes, then each value's
-    range among them)."""
-
-    def __init__(self, values: pa.Array) -> None:
-        raw = _as_text(values)
-        self.values = raw
-        n = len(raw)
-        buffers = raw.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
-        data = (
-            np.frombuffer(buffers[2], dtype=np.uint8)
-            if buffers[2] is not None
-            else np.zeros(0, np.uint8)
-        )
-        start, end = offsets[:-1], offsets[1:]
-        self.length = end - start
-        valid = np.ones(n, dtype=bool) if raw.null_count == 0 else raw.is_valid().to_numpy(False)
-        self.valid = valid
-        data = data[int(offsets[0]) : int(offsets[-1])] if n else data[:0]
-        start = start - (offsets[0] if n else 0)  # into `data`, cut to these values
-
-        bounds = offsets - offsets[0] if n else offsets[:1] * 0  # values are contiguous
-
-        def count(positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-            # Each value's share of the positions of the matching bytes (few, mostly).
-            return np.diff(np.searchsorted(positions, bounds))
-
-        self.digits = count(np.flatnonzero((data - np.uint8(48)) < 10))  # wraps below '0'
-        self.at = count(np.flatnonzero(data == 64))
-        self.dots = count(np.flatnonzero(data == 46))
-        self.colons = count(np.flatnonzero(data == 58))
-        lead = data[np.minimum(start, max(len(data) - 1, 0))] if len(data) else start * 0
-        lead = np.where(self.length > 0, lead, 0)
-        #: Whether the value starts with a digit, "+" or "(" (what numbers start with).
-        self.numeric_start = ((lead - np.uint8(48)) < 10) | (lead == 43) | (lead == 40)
-
-    def matching(self, candidates: Mask, pattern: str) -> Mask:
-        """Which values are candidates and match `pattern` (RE2) in full."""
-        candidates = candidates & self.valid
-        out = np.zeros(len(candidates), dtype=bool)
-        index = np.flatnonzero(candidates)
-        if index.size:
-            picked = self.values.take(pa.array(index))
-            hit = pc.match_substring_regex(picked, pattern)
-            out[index] = np.asarray(pc.fill_null(hit, False), dtype=bool)
-        return out
+_SHAPES_TABLES = Shapes.of(_SHAPES)
 
 
-def _digit_matrix(values: pa.Array, width: int) -> npt.NDArray[np.int64]:
-    """Each value's characters, right-aligned in `width` columns (zero-padded on the left), as
-    their code points minus ``'0'`` (digits 0-9; letters 17-42); one row per value."""
-    padded = pc.utf8_lpad(values.cast(pa.large_string()), width, padding="0")
-    raw = padded.cast(pa.large_binary())
-    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8)
-    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[
-        raw.offset : raw.offset + len(raw) + 1
-    ]
-    rows = data[offsets[0] : offsets[-1]].reshape(len(raw), width)
-    return rows.astype(np.int64) - 48
-
-
-def _luhn(numbers: pa.Array) -> Mask:
-    """The Luhn checksum of digit strings (13-19 digits, no separators)."""
-    if len(numbers) == 0:
-        return np.zeros(0, dtype=bool)
-    digits = _digit_matrix(numbers, 19)
-    doubled = digits[:, -2::-2] * 2  # every second digit from the right, check digit last
-    doubled = np.where(doubled > 9, doubled - 9, doubled)
-    total = digits[:, ::-2].sum(axis=1) + doubled.sum(axis=1)
-    return np.asarray(total % 10 == 0)
-
-
-def _mod97(ibans: pa.Array) -> Mask:
-    """ISO 7064 mod 97-10 of IBANs without spaces: the first four characters moved to the end,
-    letters as 10-35, the number mod 97 must be 1."""
-    if len(ibans) == 0:
-        return np.zeros(0, dtype=bool)
-    text = ibans.cast(pa.large_string())
-    head, tail = pc.utf8_slice_codeunits(text, 0, 4), pc.utf8_slice_codeunits(text, 4)
-    moved = pc.binary_join_element_wise(tail, head, pa.scalar("", pa.large_string()))
-    chars = _digit_matrix(moved, 34)  # left padding with '0' leaves the number unchanged
-    letters = chars >= 17  # 'A' - '0' = 17
-    remainder = np.zeros(len(chars), dtype=np.int64)
-    for column in range(chars.shape[1]):
-        c = chars[:, column]
-        value = np.where(letters[:, column], c - 7, c)  # 'A' -> 10
-        scale = np.where(letters[:, column], 100, 10)
-        remainder = (remainder * scale + value) % 97
-    return np.asarray(remainder == 1)
-
-
-def _email(p: _Profile) -> Mask:
-    return p.matching((p.at == 1) & (p.length >= 6) & (p.length <= 254), _EMAIL)
-
-
-def _phone(p: _Profile) -> Mask:
-    candidates = p.numeric_start & (p.digits >= 7) & (p.digits <= 15) & (p.length <= 24)
-    shaped = p.matching(candidates, _PHONE)
-    separated = shaped & (p.length > p.digits)  # a "+" or a separator: not a bare number
-    if not separated.any():
-        return separated
-    index = np.flatnonzero(separated)
-    dated = pc.match_substring_regex(p.values.take(pa.array(index)), _DATE_LIKE)
-    separated[index[np.asarray(pc.fill_null(dated, False), dtype=bool)]] = False
-    return separated & ~_ipv4(p) & ~p.matching(p.length == 11, _SSN)
-
-
-def _card(p: _Profile) -> Mask:
-    candidates = p.numeric_start & (p.digits >= 13) & (p.digits <= 19) & (p.length <= 23)
-    shaped = p.matching(candidates, _CARD)
-    index = np.flatnonzero(shaped)
+def _email(p: Profile) -> Ints:
+    index = p.candidates("email")
     if index.size == 0:
-        return shaped
-    numbers = pc.replace_substring_regex(p.values.take(pa.array(index)), r"[ \-]", b"")
-    ok = _luhn(numbers) & _issued(numbers)
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+        return index
+    found = p.matching(index[p.count(b"@", index) == 1], _EMAIL)
+    if found.size == 0:
+        return found
+    # (those extensions end in c, f, g, o or p)
+    ending = found[np.isin(p.byte(-1, found) | np.uint8(32), np.frombuffer(b"cfgop", np.uint8))]
+    return np.setdiff1d(found, p.matching(ending, _NOT_EMAIL), assume_unique=True)
 
 
-#: Card networks' number ranges (leading digits, inclusive, as 4-digit prefixes) and lengths:
-#: Visa, Mastercard (51-55, 2221-2720), American Express, Discover, Diners Club, JCB,
-#: UnionPay. A number outside them is not taken for a card, whatever its checksum (one random
-#: number in ten passes Luhn).
-_NETWORKS = (
-    (4000, 4999, (13, 16, 19)),
-    (5100, 5599, (16,)),
-    (2221, 2720, (16,)),
-    (3400, 3499, (15,)),
-    (3700, 3799, (15,)),
-    (6011, 6011, (16, 17, 18, 19)),
-    (6440, 6599, (16, 17, 18, 19)),
-    (3000, 3059, (14, 15, 16, 17, 18, 19)),
-    (3600, 3699, (14, 15, 16, 17, 18, 19)),
-    (3800, 3999, (16, 17, 18, 19)),
-    (3528, 3589, (16, 17, 18, 19)),
-    (6200, 6299, (16, 17, 18, 19)),
-)
-
-
-def _issued(numbers: pa.Array) -> Mask:
-    """Which digit strings (no separators) are in a card network's range and length."""
-    text = numbers.cast(pa.large_string())
-    prefix = np.asarray(pc.utf8_slice_codeunits(text, 0, 4).cast(pa.int64()))
-    length = np.asarray(pc.utf8_length(text))
-    ok = np.zeros(len(prefix), dtype=bool)
-    for low, high, lengths in _NETWORKS:
-        ok |= (prefix >= low) & (prefix <= high) & np.isin(length, lengths)
-    return ok
-
-
-def _ipv4(p: _Profile) -> Mask:
-    return p.matching((p.dots == 3) & (p.digits >= 4) & (p.length <= 15), _IPV4)
-
-
-def _ipv6(p: _Profile) -> Mask:
-    return p.matching((p.colons >= 2) & (p.length <= 39) & (p.length >= 3), _IPV6)
-
-
-def _iban(p: _Profile) -> Mask:
-    shaped = p.matching((p.digits >= 2) & (p.length >= 15) & (p.length <= 42), _IBAN)
-    index = np.flatnonzero(shaped)
+def _phone(p: Profile) -> Ints:
+    index = p.candidates("phone")
     if index.size == 0:
+        return index
+    digits = p.count(DIGITS, index)
+    index = index[(digits >= 7) & (digits <= 20)]
+    index = index[p.count(LETTERS, index) <= 3]  # "ext" at most (UUIDs, hashes: more)
+    shaped = p.matching(index, _PHONE)
+    # a "+" or a separator: not a bare number
+    shaped = shaped[p.length[shaped] > p.count(DIGITS, shaped)]
+    shaped = np.setdiff1d(shaped, p.matching(shaped, _NOT_PHONE), assume_unique=True)
+    if shaped.size == 0:
         return shaped
-    compact = pc.replace_substring(p.values.take(pa.array(index)), b" ", b"")
+    number = p.count(DIGITS, shaped)
+    marked = np.flatnonzero((p.count(LETTERS, shaped) > 0) | (p.count(b"#", shaped) > 0))
+    if marked.size:  # an extension: its digits are not the number's
+        extension = pc.struct_field(pc.extract_regex(p.take(shaped[marked]), _EXTENSION), [0])
+        number[marked] -= np.asarray(pc.fill_null(pc.binary_length(extension), 0))
+    e164: Mask = (number >= 7) & (number <= 15)
+    return shaped[e164]
+
+
+def _card(p: Profile) -> Ints:
+    index = p.candidates("card")
+    if index.size == 0:
+        return index
+    digits = p.count(DIGITS, index)
+    keep = (digits >= 13) & (digits <= 19)
+    index, digits = index[keep], digits[keep]
+    # The pattern starts with four digits: the network's range is known before it runs.
+    prefix = np.zeros(len(index), np.int64)
+    for i in range(4):
+        prefix = prefix * 10 + (p.byte(i, index).astype(np.int64) - 48)
+    shaped = p.matching(index[issued(prefix, digits)], _CARD)
+    if shaped.size == 0:
+        return shaped
+    numbers = pc.replace_substring_regex(p.take(shaped), r"[ \-]", b"")
+    length = p.length[shaped]
+    barcode = (length == p.count(DIGITS, shaped)) & (length <= 14) & gs1(numbers)
+    ok: Mask = luhn(numbers) & ~barcode
+    return shaped[ok]
+
+
+def _ipv4(p: Profile) -> Ints:
+    index = p.candidates("ipv4")
+    if index.size == 0:
+        return index
+    return p.matching(index[p.count(b".", index) == 3], _IPV4)
+
+
+def _ipv6(p: Profile) -> Ints:
+    index = p.candidates("ipv6")
+    if index.size == 0:
+        return index
+    return p.matching(index[p.count(b":", index) >= 2], _IPV6)
+
+
+def _iban(p: Profile) -> Ints:
+    index = p.candidates("iban")
+    if index.size == 0:
+        return index
+    index = index[is_upper(p.byte(1, index))]
+    index = index[is_digit(p.byte(2, index)) & is_digit(p.byte(3, index))]
+    registered = iban_length(p.byte(0, index), p.byte(1, index))
+    index = index[registered > 0]
+    shaped = p.matching(index, _IBAN)
+    if shaped.size == 0:
+        return shaped
+    compact = pc.replace_substring(p.take(shaped), b" ", b"")
     lengths = np.asarray(pc.binary_length(compact))
-    ok = (lengths >= 15) & (lengths <= 34)
-    ok[ok] = _mod97(compact.filter(pa.array(ok)))
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+    ok: Mask = lengths == iban_length(p.byte(0, shaped), p.byte(1, shaped))
+    ok[ok] = mod97(compact.filter(pa.array(ok)))
+    return shaped[ok]
 
 
-def _us_ssn(p: _Profile) -> Mask:
-    shaped = p.matching((p.digits == 9) & (p.length == 11), _SSN)
-    index = np.flatnonzero(shaped)
+def _us_ssn(p: Profile) -> Ints:
+    index = p.candidates("us_ssn")
     if index.size == 0:
+        return index
+    index = index[(p.byte(3, index) == 45) & (p.byte(6, index) == 45)]
+    shaped = p.matching(index, _SSN)
+    if shaped.size == 0:
         return shaped
-    digits = _digit_matrix(p.values.take(pa.array(index)).cast(pa.large_string()), 11)
+    digits = digit_matrix(p.take(shaped).cast(pa.large_string()), 11)
     area = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
     group = digits[:, 4] * 10 + digits[:, 5]
     serial = digits[:, 7] * 1000 + digits[:, 8] * 100 + digits[:, 9] * 10 + digits[:, 10]
-    ok = (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0)
-    out = np.zeros(len(shaped), dtype=bool)
-    out[index[ok]] = True
-    return out
+    issued_ssn: Mask = (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0)
+    return shaped[issued_ssn]
 
 
-#: Every kind and its detector, in the order they are reported.
-DETECTORS: dict[str, Callable[[_Profile], Mask]] = {
+#: Every kind and its detector (the values of that kind, as positions), in the order they
+#: are reported.
+DETECTORS: dict[str, Callable[[Profile], Ints]] = {
     "email": _email,
     "phone": _phone,
     "card": _card,
@@ -279,7 +253,18 @@ DETECTORS: dict[str, Callable[[_Profile], Mask]] = {
 }
 
 
+def positions(values: pa.Array) -> dict[str, Ints]:
+    """Kind -> the positions of the values of `values` (strings or bytes) that look like it
+    (nulls never)."""
+    profile = Profile(values, _SHAPES_TABLES)
+    return {kind: detector(profile) for kind, detector in DETECTORS.items()}
+
+
 def detect(values: pa.Array) -> dict[str, Mask]:
     """Kind -> which of `values` (strings or bytes) look like it (nulls never)."""
-    profile = _Profile(values)
-    return {kind: detector(profile) for kind, detector in DETECTORS.items()}
+    out = {}
+    for kind, index in positions(values).items():
+        mask = np.zeros(len(values), dtype=bool)
+        mask[index] = True
+        out[kind] = mask
+    return out
