@@ -253,7 +253,13 @@ def protect_statistics(
     """
     datasets = []
     for dataset in statistics.datasets:
-        accumulator = accumulator_from_statistics(dataset, spec, source)
+        try:
+            accumulator = accumulator_from_statistics(dataset, spec, source)
+        except IncompatibleMergeError as e:
+            raise IncompatibleMergeError(
+                f"cannot apply a privacy policy: {e} (the policy is applied to the sketch "
+                "state: compute these statistics again with the policy)"
+            ) from e
         datasets.append(_with_privacy(accumulator, privacy).result(dataset.name))
     return statistics_pb2.DatasetFeatureStatisticsList(datasets=datasets)
 

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from privacy_reference import KEY, hashed, leaks, planted_table
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats import StatisticsSpec, generate_statistics_from_table, merge_statistics
+from beam_stats import (
+    StatisticsSpec,
+    generate_statistics_from_table,
+    merge_statistics,
+    protect_statistics,
+)
 from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 from beam_stats.stats.feature import STATE_NAME
 from beam_stats.stats.privacy import MIN_KEY_BYTES, PrivacySpec, key_id
@@ -206,3 +211,10 @@ def test_protecting_then_merging_is_protecting_the_union(a: list[str], b: list[s
             assert _top(got) == _top(want)
             assert got.string_stats.common_stats == want.string_stats.common_stats
             assert got.string_stats.unique == want.string_stats.unique
+
+
+def test_statistics_without_state_cannot_be_protected() -> None:
+    table, _ = planted_table(rows=20)
+    bare = generate_statistics_from_table(table, include_state=False)
+    with pytest.raises(IncompatibleMergeError, match="cannot apply a privacy policy: .*no sketch"):
+        protect_statistics(bare, PrivacySpec(redact=["email"]))
