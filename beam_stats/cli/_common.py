@@ -56,8 +56,8 @@ def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--hash-key-file",
         metavar="FILE",
-        help="file holding the hash key (at least 16 bytes, e.g. openssl rand -hex 32); "
-        "never written anywhere",
+        help="file holding the hash key (at least 16 bytes, e.g. openssl rand -hex 32) of the "
+        "features --hash or the schema names; never written anywhere",
     )
     group.add_argument(
         "--min-count",
@@ -73,8 +73,6 @@ def privacy_spec(args: argparse.Namespace) -> PrivacySpec:
     """The policy the flags of :func:`add_privacy_arguments` give."""
     from beam_stats.beam.artifacts import read_hash_key
 
-    if args.hash_key_file and not args.hash:
-        raise InvalidInputError("--hash-key-file needs --hash FEATURE")
     return PrivacySpec(
         redact=frozenset(args.redact),
         redact_pii=args.redact_pii,

@@ -55,11 +55,15 @@ def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSp
         for path, feature in iter_features(schema)
         if feature.type == schema_pb2.INT and feature.int_domain.is_categorical
     }
+    privacy = effective_privacy(spec.privacy, schema)
+    if privacy.hash and privacy.hash_key is None:  # before any data is read
+        names = ", ".join(sorted(".".join(p) for p in privacy.hash))
+        raise InvalidInputError(f"the schema hashes {names}: give its key (--hash-key-file)")
     return dataclasses.replace(
         spec,
         categorical_features=spec.categorical_features | categorical,
         composites=(*spec.composites, *composite_specs(schema)),
-        privacy=effective_privacy(spec.privacy, schema),
+        privacy=privacy,
     )
 
 

@@ -117,6 +117,8 @@ class PrivacySpec:
                     f"the hash key's id is {derived}, not {self.hash_key_id}: another key"
                 )
             object.__setattr__(self, "hash_key_id", derived)
+        if not self.hash:  # a key that hashes nothing is not part of the policy
+            object.__setattr__(self, "hash_key_id", "")
         if self.hash and not self.hash_key_id:
             names = ", ".join(sorted(path_str(p) for p in self.hash))
             raise InvalidInputError(f"hashing {names} needs a hash key (--hash-key-file)")

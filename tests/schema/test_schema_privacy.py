@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from privacy_reference import KEY, leaks, planted_table
+from privacy_reference import KEY, hashed, leaks, planted_table
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats import (
@@ -98,3 +98,23 @@ def test_commands_given_the_schema_apply_its_policy(tmp_path: Path) -> None:
     validate = ["validate", str(plain), "--schema", schema_path, "--output", str(anomalies)]
     assert main(validate) in (0, 1)
     assert leaks(anomalies.read_bytes(), planted) == []
+
+
+def test_a_schema_that_hashes_takes_the_key_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.csv"
+    pacsv.write_csv(TABLE, data)
+    policy = PrivacySpec(hash=["plan"], hash_key=KEY)
+    schema = with_privacy(infer_schema(generate_statistics_from_table(TABLE)), policy)
+    schema_path, out = str(tmp_path / "schema.pbtxt"), str(tmp_path / "s.pb")
+    write_schema(schema, schema_path)
+    key = tmp_path / "key"
+    key.write_bytes(KEY)
+    arguments = ["stats", str(data), "--output", out, "--schema", schema_path]
+    assert main(arguments) == 2  # the schema hashes plan: no key, no statistics
+    assert "the schema hashes plan: give its key (--hash-key-file)" in capsys.readouterr().err
+    assert main([*arguments, "--hash-key-file", str(key)]) == 0
+    plan = next(f for f in load_statistics(out).datasets[0].features if f.path.step == ["plan"])
+    assert {v.value for v in plan.string_stats.top_values} == {hashed("x"), hashed("y")}
+    assert PrivacySpec(redact=["a"], hash_key=KEY) == PrivacySpec(redact=["a"])  # key unused
