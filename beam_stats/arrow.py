@@ -200,7 +200,7 @@ def _valid_mask(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_valid(), dtype=bool)
 
 
-def _plain(array: pa.Array) -> pa.Array:
+def plain_layout(array: pa.Array) -> pa.Array:
     """`array` in a layout the statistics read: an extension type (uuid, ...) as its
     storage, run-end encoded values decoded, string and binary views as large strings and
     binaries (Arrow's filter has no kernel for views)."""
@@ -226,7 +226,7 @@ def _walk(
     num_examples: int,
 ) -> Iterator[FeatureColumn]:
     """Yields the features of `array`, whose element i belongs to example parent[i]."""
-    array = _plain(array)
+    array = plain_layout(array)
     array_type = array.type
     if pa.types.is_dictionary(array_type) and _is_list(array_type.value_type):
         array = array.dictionary_decode()

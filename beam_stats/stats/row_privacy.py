@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from beam_stats._types import FeaturePath, path_str
+from beam_stats.arrow import plain_layout
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.pii_patterns import Mask, detect
 from beam_stats.stats.privacy import PrivacySpec
@@ -138,22 +139,13 @@ def _nulls(values: pa.Array) -> pa.Array:
 
 
 def _plain(values: pa.Array) -> pa.Array:
-    """An extension array as its storage, run-end encoded values decoded, views as large
-    strings and binaries, a dictionary of lists or structs decoded."""
-    while True:
-        t = values.type
-        if isinstance(t, pa.BaseExtensionType):
-            values = values.storage
-        elif pa.types.is_run_end_encoded(t):
-            values = pc.run_end_decode(values)
-        elif pa.types.is_string_view(t):
-            values = values.cast(pa.large_string())
-        elif pa.types.is_binary_view(t):
-            values = values.cast(pa.large_binary())
-        elif pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type):
-            values = values.dictionary_decode()
-        else:
-            return values
+    """`values` in the layout :func:`~beam_stats.arrow.plain_layout` gives, and a dictionary
+    of lists or structs decoded (rebuilt around its protected children)."""
+    values = plain_layout(values)
+    t = values.type
+    if pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type):
+        return plain_layout(values.dictionary_decode())
+    return values
 
 
 def _mask(values: pa.Array) -> pa.Array | None:
