@@ -28,8 +28,12 @@ docs: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m beam_stats.cli demo --out out/demo
 
+# On every core: each test file runs whole in one worker (its fixtures start once).
+# TEST_WORKERS=0 runs the suite in this process (one core; easier to debug).
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Engines for the runner-equivalence suite: Prism (go install), Beam's Flink and Spark job
 # servers (mvn). Cached in $$BEAM_STATS_RUNNERS_CACHE (default ~/.cache/beam-stats/runners);
