@@ -29,9 +29,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="an HTML report of statistics (two compared side by side) and anomalies",
         description="Writes one self-contained HTML file (no network needed to view it): "
         "a sortable, filterable feature table, a chart per feature with both datasets "
-        "overlaid, the anomalies and the drift/skew measures, breaches highlighted. With --history STORE "
-        "instead of STATS: every feature's metrics over the spans of a statistics store, "
-        "anomalies marked.",
+        "overlaid, the anomalies and the drift/skew measures, breaches highlighted. With "
+        "--history STORE instead of STATS: every feature's metrics over the spans of a "
+        "statistics store, anomalies marked.",
     )
     report.add_argument(
         "statistics",
