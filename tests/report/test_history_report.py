@@ -178,3 +178,45 @@ def test_an_empty_store_a_damaged_file_and_an_output_that_is_an_input(tmp_path: 
     with pytest.raises(DeserializationError, match=SPANS[1]):
         history_report(store, tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    import headless_chromium
+
+    try:
+        return headless_chromium.install()
+    except headless_chromium.CannotInstall as e:
+        pytest.skip(f"no headless Chromium: {e}")
+
+
+def test_the_page_filters_in_a_browser_under_its_policy(
+    made: tuple, chromium: str, tmp_path: Path
+) -> None:
+    import headless_chromium
+
+    path = tmp_path / "history.html"
+    path.write_text(made[2], encoding="utf-8")
+    shown = (
+        "[...document.querySelectorAll('.hfeature')].filter(b => !b.hidden)"
+        ".map(b => b.dataset.name).join('|')"
+    )
+    with headless_chromium.Page(chromium, path.as_uri()) as page:
+        page.wait_for("document.documentElement.dataset.ready === '1'")  # the script ran
+        assert page.evaluate("document.scripts.length") == 2
+        assert page.evaluate(shown) == f"{HOSTILE}|amount|country"
+        page.evaluate(
+            "const f = document.getElementById('filter'); f.value = 'AMO';"
+            "f.dispatchEvent(new Event('input'))"
+        )
+        assert page.evaluate(shown) == "amount"
+        assert page.evaluate("document.getElementById('shown-count').textContent") == "1"
+        page.evaluate(
+            "document.getElementById('filter').value = '';"
+            "const c = document.getElementById('flagged'); c.click()"
+        )
+        assert page.evaluate(shown) == "country"
+        # The charts are in the page (no script builds them): each has its points.
+        assert page.evaluate("document.querySelectorAll('svg.hchart circle.pt').length") == (
+            10 * len(SPANS)
+        )
