@@ -53,14 +53,16 @@ from beam_stats.jobs import (
     check,
     compute_statistics,
     feature_skew,
+    history_report,
     label_join,
     monitor,
+    store_history,
     validate_examples,
 )
 from beam_stats.pipelines import ValidateExamples, WriteExamples
 from beam_stats.pipelines.label_join import JoinLabels
 from beam_stats.pipelines.skew import DetectFeatureSkew
-from beam_stats.report import render_report
+from beam_stats.report import render_history_report, render_report
 from beam_stats.schema import (
     RangeInferenceSpec,
     SchemaInferenceSpec,
@@ -103,7 +105,9 @@ from beam_stats.tfdv import (
     write_stats_text,
 )
 from beam_stats.validation import (
+    HistorySeries,
     MonitorSpec,
+    SeriesMark,
     ValidationSpec,
     monitor_statistics,
     validate_slices,
@@ -126,6 +130,7 @@ __all__ = [
     "ExamplesResult",
     "FrequentItemsSpec",
     "GenerateStatistics",
+    "HistorySeries",
     "IncompatibleMergeError",
     "InvalidInputError",
     "JoinLabels",
@@ -141,6 +146,7 @@ __all__ = [
     "SchemaError",
     "SchemaInferenceSpec",
     "SeriesLimits",
+    "SeriesMark",
     "SkewResult",
     "SlicingSpec",
     "SpanEntry",
@@ -170,6 +176,7 @@ __all__ = [
     "get_slice_stats",
     "get_statistics_html",
     "group_tables",
+    "history_report",
     "infer_schema",
     "label_join",
     "load_anomalies_text",
@@ -183,11 +190,13 @@ __all__ = [
     "monitor_statistics",
     "protect_statistics",
     "read_hash_key",
+    "render_history_report",
     "render_report",
     "set_domain",
     "set_drift_thresholds",
     "set_group_thresholds",
     "set_skew_thresholds",
+    "store_history",
     "update_schema",
     "validate_examples",
     "validate_slices",

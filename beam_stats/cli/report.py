@@ -3,6 +3,10 @@
 A statistics file with several datasets (slices) shows one of them: the first (the whole
 dataset) unless ``--dataset`` / ``--other-dataset`` names another; the page lists the others.
 Giving the same file twice compares two of its slices.
+
+``--history STORE`` draws a statistics store over time instead (no STATS then: giving both
+is refused): each feature's metrics along the spans, with the anomalies ``beam-stats monitor
+--all-spans`` finds marked at their span (:func:`beam_stats.jobs.monitor.history_report`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
 from beam_stats.cli._common import add_privacy_arguments, no_pipeline, privacy_spec
 from beam_stats.errors import InvalidInputError
+from beam_stats.validation.history import DEFAULT_BASELINE_SPANS
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -24,9 +29,16 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="an HTML report of statistics (two compared side by side) and anomalies",
         description="Writes one self-contained HTML file (no network needed to view it): "
         "a sortable, filterable feature table, a chart per feature with both datasets "
-        "overlaid, the anomalies and the drift/skew measures, breaches highlighted.",
+        "overlaid, the anomalies and the drift/skew measures, breaches highlighted. With "
+        "--history STORE instead of STATS: every feature's metrics over the spans of a "
+        "statistics store, anomalies marked.",
     )
-    report.add_argument("statistics", metavar="STATS", help="statistics file (e.g. training)")
+    report.add_argument(
+        "statistics",
+        metavar="STATS",
+        nargs="?",
+        help="statistics file (e.g. training); required unless --history is given",
+    )
     report.add_argument(
         "other",
         metavar="STATS2",
@@ -42,7 +54,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="a label-join summary (as `beam-stats label-join` writes): the labeling loop",
     )
     report.add_argument("--output", required=True, help="HTML file to write")
-    report.add_argument("--title", help="page title (default: the statistics file names)")
+    report.add_argument(
+        "--title", help="page title (default: the statistics file names, or the store's)"
+    )
     report.add_argument(
         "--dataset", metavar="NAME", help="dataset (slice) of STATS to show (default: the first)"
     )
@@ -50,6 +64,23 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--other-dataset",
         metavar="NAME",
         help="dataset (slice) of STATS2 to show (default: the first)",
+    )
+    history = report.add_argument_group("history (a statistics store over time, instead of STATS)")
+    history.add_argument(
+        "--history",
+        metavar="STORE",
+        help="draw every span of a statistics store: each feature's metrics over the spans, "
+        "anomalies (as `beam-stats monitor --all-spans` finds them) marked and listed",
+    )
+    history.add_argument(
+        "--schema", help="with --history: schema with drift thresholds (default: the defaults)"
+    )
+    history.add_argument(
+        "--baseline-spans",
+        type=int,
+        metavar="N",
+        help=f"with --history: the rolling baseline's length in spans "
+        f"(default {DEFAULT_BASELINE_SPANS})",
     )
     add_privacy_arguments(report)
     report.set_defaults(run=run_report)
@@ -62,6 +93,13 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.validation.pii import withhold_values
 
     no_pipeline(beam_args)
+    if args.history is not None:
+        return _run_history(args)
+    if args.statistics is None:
+        raise InvalidInputError("give a statistics file (STATS), or --history STORE")
+    for flag in ("schema", "baseline_spans"):
+        if getattr(args, flag) is not None:
+            raise InvalidInputError(f"--{flag.replace('_', '-')} applies only with --history STORE")
     check_outputs([args.statistics, args.other, args.anomalies, args.label_join], [args.output])
     if args.other_dataset is not None and args.other is None:
         raise InvalidInputError("--other-dataset needs a second statistics file (STATS2)")
@@ -93,6 +131,31 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     _list_other_datasets(statistics, args.dataset, args.statistics)
     if other is not None:
         _list_other_datasets(other, args.other_dataset, args.other)
+    return 0
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from beam_stats.jobs.monitor import history_report
+
+    if args.statistics is not None:
+        given = " ".join(p for p in (args.statistics, args.other) if p is not None)
+        raise InvalidInputError(
+            f"give either statistics files or --history STORE, not both (got {given} and "
+            f"--history {args.history})"
+        )
+    for flag in ("anomalies", "label_join", "dataset", "other_dataset"):
+        if getattr(args, flag) is not None:
+            raise InvalidInputError(f"--{flag.replace('_', '-')} does not apply to --history")
+    if args.redact or args.redact_pii or args.hash or args.hash_key_file or args.min_count != 1:
+        raise InvalidInputError(
+            "the privacy options do not apply to --history: a store's statistics keep the "
+            "policy they were computed with"
+        )
+    baseline = DEFAULT_BASELINE_SPANS if args.baseline_spans is None else args.baseline_spans
+    page = history_report(
+        args.history, args.output, schema=args.schema, baseline_spans=baseline, title=args.title
+    )
+    print(f"wrote the history report ({len(page.encode('utf-8')):,} bytes) to {args.output}")
     return 0
 
 

@@ -254,9 +254,17 @@ def datasets_header(cards: Sequence[tuple[str, str, Sequence[str]]]) -> str:
     return f'<div class="datasets">{"".join(parts)}</div>'
 
 
-def page(title: str, header: str, sections: Sequence[str], data: Any) -> str:
-    """The whole document."""
-    style, script = STYLE, SCRIPT
+def page(
+    title: str,
+    header: str,
+    sections: Sequence[str],
+    data: Any,
+    *,
+    style: str = STYLE,
+    script: str = SCRIPT,
+    noscript: str = "Sorting, filtering and the charts need JavaScript.",
+) -> str:
+    """The whole document (another page's own `style` and `script` replace the report's)."""
     policy = (
         f"default-src 'none'; style-src {_sha256(style)}; script-src {_sha256(script)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -270,8 +278,7 @@ def page(title: str, header: str, sections: Sequence[str], data: Any) -> str:
         f"<body><header><h1>{text(title)}</h1>{header}</header>\n<main>"
         + "\n".join(s for s in sections if s)
         + "</main>\n"
-        '<noscript><p class="empty">Sorting, filtering and the charts need JavaScript.</p>'
-        "</noscript>\n"
+        f'<noscript><p class="empty">{text(noscript)}</p></noscript>\n'
         f'<script type="application/json" id="report-data">{script_json(data)}</script>\n'
         f"<script>{script}</script>\n</body></html>\n"
     )

@@ -56,7 +56,8 @@ AnomalyType = anomalies_pb2.AnomalyInfo.Type
 #: The rolling baseline's length when the user gives none.
 DEFAULT_BASELINE_SPANS = 28
 
-_METRIC_TEXT = {
+#: Each metric of the series in words (descriptions name both).
+METRIC_TEXT = {
     "num_examples": "number of examples",
     "missing_fraction": "fraction of examples missing the feature",
     "mean": "mean",
@@ -254,7 +255,7 @@ def _rolling(span: str, where: str, measured: Measured) -> Violation:
 
 
 def _outlier(span: str, outlier: Outlier) -> Violation:
-    text = _METRIC_TEXT[outlier.metric]
+    text = METRIC_TEXT[outlier.metric]
     if outlier.metric == "num_examples":
         short = "HISTORY_NUM_EXAMPLES_DROP"
         expected = f"expected at least {num(outlier.low)}"

@@ -31,8 +31,13 @@ TYPE_NAMES = set(anomalies_pb2.AnomalyInfo.Type.keys())
 BY_NAME = {entry.name: entry for entry in CATALOGUE}
 #: Modules that read anomaly names (to print or count them) without raising any.
 READERS = ("beam_stats.cli.", "beam_stats.report.", "beam_stats.proto.")
-# Modules that read anomaly names, raising none (example_privacy: which reasons quote values).
-READERS_EXACT = {"beam_stats.validation.catalogue", "beam_stats.validation.example_privacy"}
+# Modules that read anomaly names, raising none (example_privacy: which reasons quote values;
+# history_series: which metric's chart marks an anomaly).
+READERS_EXACT = {
+    "beam_stats.validation.catalogue",
+    "beam_stats.validation.example_privacy",
+    "beam_stats.validation.history_series",
+}
 CUSTOM_NAME = re.compile(r"(COMPARATOR|GROUP|PII|HISTORY)_[A-Z0-9_]+")
 
 
