@@ -129,7 +129,8 @@ class _AddEntries(beam.DoFn):
         super().__init__()
         self._store, self._spans, self._spec, self._name = store, tuple(spans), spec, name
 
-    def process(self, entries: list[SpanEntry]) -> Iterator[str]:
+    def process(self, written: list[SpanEntry]) -> Iterator[str]:
+        entries = list(written)  # an input is never changed in place
         done = {e.span for e in entries}
         for span in self._spans:
             if span not in done:
