@@ -17,6 +17,7 @@ from beam_stats.beam import (
     MergeStatistics,
     ReadRecordBatches,
     SpanEntry,
+    SpanFromPath,
     StatisticsStore,
     WriteStatistics,
     load_schema,
@@ -43,6 +44,7 @@ from beam_stats.errors import (
     SchemaError,
 )
 from beam_stats.jobs import (
+    BackfillResult,
     CheckResult,
     CheckSpec,
     ExamplesResult,
@@ -50,6 +52,7 @@ from beam_stats.jobs import (
     MonitorResult,
     SkewResult,
     StatisticsResult,
+    backfill_history,
     check,
     compute_statistics,
     feature_skew,
@@ -120,6 +123,7 @@ except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "BackfillResult",
     "BeamStatsError",
     "CheckResult",
     "CheckSpec",
@@ -150,6 +154,7 @@ __all__ = [
     "SkewResult",
     "SlicingSpec",
     "SpanEntry",
+    "SpanFromPath",
     "StatisticsResult",
     "StatisticsSpec",
     "StatisticsStore",
@@ -162,6 +167,7 @@ __all__ = [
     "WriteStatistics",
     "__version__",
     "add_environments",
+    "backfill_history",
     "check",
     "compare_statistics",
     "compute_statistics",

@@ -11,6 +11,7 @@ from beam_stats.beam.artifacts import (
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.history import SpanEntry, StatisticsStore
 from beam_stats.beam.sources import ReadRecordBatches
+from beam_stats.beam.spans import SpanFromPath
 from beam_stats.beam.transforms import GenerateStatistics, MergeStatistics, WriteStatistics
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "MergeStatistics",
     "ReadRecordBatches",
     "SpanEntry",
+    "SpanFromPath",
     "StatisticsCombineFn",
     "StatisticsStore",
     "WriteStatistics",

@@ -23,7 +23,10 @@ Adding (:meth:`StatisticsStore.add`) writes the statistics under a new name (ato
 :func:`~beam_stats.beam.writing.write_file`), then the manifest (atomically), then deletes
 the file the span had before, if any. A reader sees the old manifest and the old file, or
 the new manifest and the new file. A run killed between the steps leaves a file that no
-entry names (harmless, never read), never a manifest naming a partial file.
+entry names (harmless, never read), never a manifest naming a partial file. Many spans at
+once (a backfill, :func:`beam_stats.jobs.backfill_history`): each span's file is written
+(:meth:`StatisticsStore.write_span`, in parallel), then one manifest lists them all
+(:meth:`StatisticsStore.add_entries`).
 
 Baselines: :meth:`StatisticsStore.baseline` merges the statistics of the spans given,
 :meth:`StatisticsStore.rolling_baseline` those of the last N spans before a span, with
@@ -190,8 +193,7 @@ class StatisticsStore:
             DeserializationError: the file or the manifest is damaged.
         """
         check_span(span)
-        entries = self.spans()
-        old = next((e for e in entries if e.span == span), None)
+        old = next((e for e in self.spans() if e.span == span), None)
         if old is not None and not replace:
             raise InvalidInputError(
                 f"the statistics store {self.path} has span {span!r} already (added "
@@ -208,25 +210,29 @@ class StatisticsStore:
             replaced = self._join(old.file) if old is not None else None
             check_outputs([source], [self.manifest_path, replaced])
             statistics = load_statistics(source)
+        entry = self.write_span(statistics, span, source)
+        self.add_entries([entry])
+        return entry
+
+    def write_span(
+        self,
+        statistics: statistics_pb2.DatasetFeatureStatisticsList,
+        span: str,
+        source: str = "the statistics",
+    ) -> SpanEntry:
+        """Writes `span`'s statistics (with sketch state) under a new file name, and returns
+        its entry, not yet in the manifest: :meth:`add_entries` lists it (so spans written
+        in parallel, on Beam workers, are listed in one write). `source` names them.
+
+        Raises:
+            InvalidInputError: a bad span key, or no dataset.
+            IncompatibleMergeError: the statistics have no sketch state.
+            OutputError: the file cannot be written.
+        """
+        check_span(span)
         if not statistics.datasets:
             raise InvalidInputError(f"no dataset in {source}; nothing to add")
         _check_state(statistics, source)
-        entry = self._write_span(statistics, span)
-        try:
-            self._write_manifest([*(e for e in entries if e.span != span), entry])
-        except BaseException:
-            with contextlib.suppress(Exception):  # the manifest's error is the one to see
-                FileSystems.delete([self._join(entry.file)])
-            raise
-        if old is not None and old.file != entry.file:
-            # The manifest no longer names it: a file left behind is never read.
-            with contextlib.suppress(Exception):
-                FileSystems.delete([self._join(old.file)])
-        return entry
-
-    def _write_span(
-        self, statistics: statistics_pb2.DatasetFeatureStatisticsList, span: str
-    ) -> SpanEntry:
         name = file_name(span)
         digest = hashlib.sha256()
         size = 0
@@ -249,6 +255,37 @@ class StatisticsStore:
             sha256=digest.hexdigest(),
             added=now(),
         )
+
+    def add_entries(self, entries: Iterable[SpanEntry]) -> None:
+        """Lists the spans :meth:`write_span` wrote in the manifest, in one atomic write
+        that replaces those spans' earlier entries, then deletes the files they replace.
+        When the manifest cannot be written, the new files are deleted.
+
+        Raises:
+            InvalidInputError: a span given twice.
+            OutputError: the manifest cannot be written.
+            DeserializationError: the manifest is damaged.
+        """
+        added = list(entries)
+        spans = [e.span for e in added]
+        twice = sorted({s for s in spans if spans.count(s) > 1})
+        if twice:
+            raise InvalidInputError(f"spans given more than once: {twice}")
+        listed = self.spans()
+        old = [e for e in listed if e.span in set(spans)]
+        kept = [e for e in listed if e.span not in set(spans)]
+        try:
+            self._write_manifest([*kept, *added])
+        except BaseException:
+            with contextlib.suppress(Exception):  # the manifest's error is the one to see
+                FileSystems.delete([self._join(e.file) for e in added])
+            raise
+        new_files = {e.file for e in added}
+        gone = [self._join(e.file) for e in old if e.file not in new_files]
+        if gone:
+            # The manifest no longer names them: a file left behind is never read.
+            with contextlib.suppress(Exception):
+                FileSystems.delete(gone)
 
     # --- reading -----------------------------------------------------------------------
 

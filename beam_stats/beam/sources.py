@@ -164,9 +164,11 @@ class _WorkUnits(beam.DoFn):
 class _ReadUnit(beam.DoFn):
     """Reads one work unit; whatever goes wrong is an error record, never a failed run."""
 
-    def __init__(self, batch_size: int, block_size: int, hide_values: bool = False) -> None:
+    def __init__(
+        self, batch_size: int, block_size: int, hide_values: bool = False, with_paths: bool = False
+    ) -> None:
         self._batch_size, self._block_size = batch_size, block_size
-        self._hide_values = hide_values
+        self._hide_values, self._with_paths = hide_values, with_paths
 
     def process(self, unit: tuple[str, str, int, int]) -> Iterator[Any]:
         path, file_format, first, last = unit
@@ -182,7 +184,7 @@ class _ReadUnit(beam.DoFn):
                         for problem in problems:
                             yield beam.pvalue.TaggedOutput(ERRORS, problem)
                     renamed = renamed or bool(problems)
-                yield item
+                yield (path, item) if self._with_paths else item
         except Exception as e:  # noqa: BLE001 - one bad file must not end the run
             where = f"row groups {first}-{last}: " if file_format == "parquet" else ""
             # The exception's text may quote the file: left out under a privacy policy.
@@ -224,7 +226,7 @@ class _ReadUnit(beam.DoFn):
 class ReadResult(NamedTuple):
     """What :class:`ReadRecordBatches` returns."""
 
-    batches: beam.pvalue.PCollection  # pyarrow.RecordBatch
+    batches: beam.pvalue.PCollection  # pyarrow.RecordBatch, or (path, RecordBatch)
     errors: beam.pvalue.PCollection  # dicts: file, line, kind, message
 
 
@@ -239,6 +241,9 @@ class ReadRecordBatches(beam.PTransform):
         block_size: bytes per CSV or JSON-lines block, and at most per TFRecord batch.
         privacy: when active, error messages leave out what they would quote of the input
             (a line, a value, an exception's text) (:func:`~beam_stats.beam.problems.published`).
+        with_paths: each element of ``batches`` is ``(path, RecordBatch)``, the path of the
+            file the rows come from, as the patterns matched it (a file matched by several
+            paths, e.g. through a link, under the least of them).
 
     Returns (from ``expand``): a :class:`ReadResult` with ``.batches`` and ``.errors``.
     """
@@ -251,9 +256,11 @@ class ReadRecordBatches(beam.PTransform):
         block_size: int = 4 << 20,
         *,
         privacy: PrivacySpec | None = None,
+        with_paths: bool = False,
     ) -> None:
         super().__init__()
         self._hide_values = privacy is not None and privacy.active
+        self._with_paths = with_paths
         given = [patterns] if isinstance(patterns, str) else list(patterns)
         self._patterns = [input_pattern(p) for p in given]  # "*.csv" matches in "./"
         if not self._patterns:
@@ -297,7 +304,8 @@ class ReadRecordBatches(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Read"
             >> ParDoWithTaggedOutput(
-                _ReadUnit(self._batch_size, self._block_size, self._hide_values), ERRORS
+                _ReadUnit(self._batch_size, self._block_size, self._hide_values, self._with_paths),
+                ERRORS,
             )
         )
         errors = (match_errors, unit_errors, read_errors) | "Errors" >> beam.Flatten()

@@ -12,6 +12,9 @@ The manifest (``manifest.json``, UTF-8)::
 
 Spans are listed sorted, each once. A reader refuses a manifest of another version, an
 entry with a missing, extra or ill-typed field, and a span listed twice.
+
+:class:`SpanFromPath` reads a file's span from its path with a regular expression (a
+backfill of many spans in one job, :func:`beam_stats.jobs.backfill_history`).
 """
 
 from __future__ import annotations
@@ -60,6 +63,74 @@ def check_span(span: object) -> str:
     if problem:
         raise InvalidInputError(f"the span {span!r} {problem}; a span is a sortable text key")
     return span
+
+
+@dataclasses.dataclass(frozen=True)
+class SpanFromPath:
+    """Which span a file belongs to, read from its path by a regular expression.
+
+    The span is the text of the group named ``span`` of the first match
+    (:func:`re.search`) of `pattern` in the file's path, or, when the expression has no
+    such group and exactly one group, the text of that group: ``day=(?P<span>[^/]+)`` and
+    ``day=([^/]+)`` both read ``2026-11-23`` from ``data/day=2026-11-23/part-0.parquet``.
+    The text must be a valid span key (:func:`check_span`: no ``/``, so stop the group at
+    one, as ``[^/]+`` does).
+
+    Args:
+        pattern: the regular expression (Python's :mod:`re` syntax).
+
+    Raises:
+        InvalidInputError: `pattern` is not a regular expression, or it has neither a group
+            named ``span`` nor exactly one group.
+    """
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pattern, str) or not self.pattern:
+            raise InvalidInputError(
+                f"the span's regular expression must be non-empty text, got {self.pattern!r}"
+            )
+        try:
+            compiled = re.compile(self.pattern)
+        except re.error as e:
+            raise InvalidInputError(
+                f"the span's regular expression {self.pattern!r} is invalid: {e}"
+            ) from e
+        if "span" not in compiled.groupindex and compiled.groups != 1:
+            raise InvalidInputError(
+                f"the span's regular expression {self.pattern!r} has no group named 'span' "
+                f"and {compiled.groups} groups: name the span's group, as in "
+                "'day=(?P<span>[^/]+)'"
+            )
+
+    @property
+    def _group(self) -> str | int:
+        return "span" if "span" in re.compile(self.pattern).groupindex else 1
+
+    def span_of(self, path: str) -> str:
+        """The span of the file at `path`.
+
+        Raises:
+            InvalidInputError: the expression does not match the path, its group takes no
+                part in the match, or what it reads is no valid span key; the message names
+                the file and the expression.
+        """
+        found = re.search(self.pattern, path)  # compiled once: re caches the pattern
+        span = found.group(self._group) if found else None
+        if span is None:
+            what = "does not match" if found is None else "matches without its span group in"
+            raise InvalidInputError(
+                f"the span's regular expression {self.pattern!r} {what} the path of the "
+                f"input file {path!r}: every file must belong to a span"
+            )
+        try:
+            return check_span(span)
+        except InvalidInputError as e:
+            raise InvalidInputError(
+                f"the span's regular expression {self.pattern!r} reads no valid span from "
+                f"the input file {path!r}: {e}"
+            ) from e
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,25 +1,50 @@
-"""``beam-stats stats``: files in, statistics out, on Beam."""
+"""``beam-stats stats``: files in, statistics out, on Beam; with ``--history``, into a
+statistics store, one file per span (:func:`beam_stats.jobs.backfill_history`)."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import (
     add_errors_argument,
     add_privacy_arguments,
+    plural,
     privacy_spec,
     report_input_problems,
 )
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES
 
+if TYPE_CHECKING:
+    from beam_stats.stats import StatisticsSpec
+
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats = commands.add_parser("stats", help="compute statistics of files")
     stats.add_argument("inputs", nargs="+", metavar="INPUT", help="file paths or globs")
-    stats.add_argument("--output", required=True, help="statistics file to write")
+    stats.add_argument(
+        "--output", help="statistics file to write (required unless --history is given)"
+    )
+    stats.add_argument(
+        "--history",
+        metavar="STORE",
+        help="add the statistics to a statistics store instead, one file per span (spans "
+        "it has are replaced): with --span-from-path, every span of the inputs in one "
+        "pipeline; with --span, the whole input as one span",
+    )
+    stats.add_argument(
+        "--span-from-path",
+        metavar="REGEX",
+        help="with --history: a regular expression that reads each file's span from its "
+        "path, its group named 'span' or its only group, e.g. 'day=(?P<span>[^/]+)'; a file "
+        "it does not match is an error",
+    )
+    stats.add_argument(
+        "--span", metavar="KEY", help="with --history: the one span of every input file"
+    )
     stats.add_argument("--format", choices=FORMATS, help="input format")
     stats.add_argument(
         "--text",
@@ -115,6 +140,27 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     if args.max_slices is not None and not args.slice:
         raise InvalidInputError("--max-slices needs --slice")
+    if args.history is None:
+        if args.span_from_path is not None or args.span is not None:
+            raise InvalidInputError("--span-from-path and --span need --history STORE")
+        if args.output is None:
+            raise InvalidInputError("give --output FILE (or --history STORE)")
+    else:
+        refused = [
+            flag
+            for flag, given in (
+                ("--output", args.output is not None),
+                ("--slice", bool(args.slice)),
+                ("--text", args.text),
+                ("--no-sketch-state", not args.sketch_state),
+            )
+            if given
+        ]
+        if refused:
+            raise InvalidInputError(
+                f"{', '.join(refused)} cannot go with --history: each span's statistics "
+                "(one dataset, with its sketch state) go to the store"
+            )
     label = None
     if args.label is not None:
         label = LabelSpec.from_text(
@@ -135,17 +181,20 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         if args.slice
         else None
     )
+    spec = StatisticsSpec(
+        categorical_features=frozenset(args.categorical),
+        weight_feature=args.weight,
+        label=label,
+        groups=tuple(args.group),
+        detect_pii=args.detect_pii,
+        privacy=privacy_spec(args),
+    )
+    if args.history is not None:
+        return _run_backfill(args, beam_args, spec)
     result = compute_statistics(
         args.inputs,
         args.output,
-        spec=StatisticsSpec(
-            categorical_features=frozenset(args.categorical),
-            weight_feature=args.weight,
-            label=label,
-            groups=tuple(args.group),
-            detect_pii=args.detect_pii,
-            privacy=privacy_spec(args),
-        ),
+        spec=spec,
         slicing=slicing,
         schema=args.schema,
         input_format=args.format,
@@ -162,5 +211,30 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         f"wrote statistics of {summary.num_examples} examples and "
         f"{summary.num_features} features{checked}{slices} to {args.output}"
     )
+    report_input_problems(result.errors)
+    return 0
+
+
+def _run_backfill(args: argparse.Namespace, beam_args: Sequence[str], spec: StatisticsSpec) -> int:
+    from beam_stats.jobs.backfill import backfill_history
+
+    result = backfill_history(
+        args.inputs,
+        args.history,
+        span_from_path=args.span_from_path,
+        span=args.span,
+        spec=spec,
+        schema=args.schema,
+        input_format=args.format,
+        name=args.name,
+        errors=args.errors,
+        pipeline_options=beam_args,
+    )
+    spans = [e.span for e in result.entries]
+    details = [spans[0] if len(spans) == 1 else f"{spans[0]} to {spans[-1]}"]
+    details.append(plural(result.num_examples, "example"))
+    if result.replaced:
+        details.append(f"{len(result.replaced)} replaced")
+    print(f"added {plural(len(spans), 'span')} ({', '.join(details)}) to {result.store.path}")
     report_input_problems(result.errors)
     return 0

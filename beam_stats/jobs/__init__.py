@@ -2,9 +2,11 @@
 arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_statistics`
 (``beam-stats stats``), :func:`validate_examples` (``beam-stats validate-examples``),
 :func:`feature_skew` (``beam-stats feature-skew``), :func:`label_join`
-(``beam-stats label-join``) and :func:`monitor` (``beam-stats monitor``), with
-:func:`store_history` and :func:`history_report` (``beam-stats report --history``)."""
+(``beam-stats label-join``), :func:`monitor` (``beam-stats monitor``), with
+:func:`store_history` and :func:`history_report` (``beam-stats report --history``), and
+:func:`backfill_history` (``beam-stats stats --history``)."""
 
+from beam_stats.jobs.backfill import BackfillResult, backfill_history
 from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
 from beam_stats.jobs.examples import ExamplesResult, validate_examples
 from beam_stats.jobs.label_join import LabelJoinResult, label_join
@@ -14,6 +16,7 @@ from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, wit
 
 __all__ = [
     "OUTPUTS",
+    "BackfillResult",
     "CheckResult",
     "CheckSpec",
     "ExamplesResult",
@@ -21,6 +24,7 @@ __all__ = [
     "MonitorResult",
     "SkewResult",
     "StatisticsResult",
+    "backfill_history",
     "check",
     "compute_statistics",
     "feature_skew",
