@@ -73,13 +73,11 @@ def test_absolute_thresholds_are_in_the_metric_unit_and_keep_their_bounds() -> N
     [found] = series_outliers(spans, near_zero, 4, limits)
     assert (found.low, found.high) == pytest.approx((0.0, 0.02))
     # Its own min_history: one earlier span is enough when it says so.
-    one = SeriesLimits(
-        metrics={"missing_fraction": MetricLimits(strategy="absolute", threshold=0.02, min_history=1)}
-    )
-    assert [o.expected for o in series_outliers(spans[:2], [{key: 0.1}, {key: 0.2}], 1, one)] == [
-        0.1
-    ]
-    assert series_outliers(spans[:2], [{key: 0.1}, {key: 0.2}], 1, limits) == []
+    short = MetricLimits(strategy="absolute", threshold=0.02, min_history=1)
+    one = SeriesLimits(metrics={"missing_fraction": short})
+    two = [{key: 0.1}, {key: 0.2}]
+    assert [o.expected for o in series_outliers(spans[:2], two, 1, one)] == [0.1]
+    assert series_outliers(spans[:2], two, 1, limits) == []
 
 
 def _mixed(seed: int, categories: list[float], shift: float, rows: int = 3000) -> pa.Table:
@@ -97,7 +95,8 @@ def test_drift_previous_is_the_default_distance_of_compare_statistics() -> None:
     a = generate_statistics_from_table(_mixed(1, [0.5, 0.3, 0.2], 0.0))
     b = generate_statistics_from_table(_mixed(2, [0.4, 0.3, 0.3], 0.4))
     found = drift_metrics(features_of(a), features_of(b))
-    compared = {f.path: {m.measure: m for m in f.measured} for f in compare_statistics(a, b).features}
+    features = compare_statistics(a, b).features
+    compared = {f.path: {m.measure: m for m in f.measured} for f in features}
     distance_c = compared[("c",)]["l_infinity"].distance
     distance_x = compared[("x",)]["jensen_shannon"].distance
     assert distance_c is not None and distance_x is not None
