@@ -3,6 +3,8 @@ distance from the previous span) as a metric series."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -12,8 +14,10 @@ from beam_stats import (
     MetricLimits,
     MonitorSpec,
     SeriesLimits,
+    StatisticsStore,
     compare_statistics,
     generate_statistics_from_table,
+    monitor,
     monitor_statistics,
 )
 from beam_stats.drift.compare import features_of
@@ -138,3 +142,20 @@ def test_an_unusual_day_over_day_distance_is_a_metric_outlier() -> None:
     # A floor of 0.1 (the drift threshold) silences the series.
     loose = MonitorSpec(series=SeriesLimits(drift_change=0.1))
     assert not list(anomaly_rows(monitor_statistics(history, spec=loose)["run-11"]))  # type: ignore[arg-type]
+
+
+def test_the_monitor_job_reads_the_span_before_the_window(tmp_path: Path) -> None:
+    store = StatisticsStore(tmp_path / "store")
+    history = _categorical_days([0.5, 0.23, 0.27])
+    for span, statistics in history:
+        store.add(statistics, span)
+    spec = MonitorSpec(series=SeriesLimits(min_history=3))
+    found = monitor(store, baseline_spans=5, spec=spec).anomalies["run-11"]
+    in_memory = monitor_statistics(
+        history,  # type: ignore[arg-type]
+        spec=MonitorSpec(baseline_spans=5, series=SeriesLimits(min_history=3)),
+    )["run-11"]
+    [reason] = found.anomaly_info["c"].reason
+    assert "(drift_previous)" in reason.description
+    assert "from 5 earlier spans" in reason.description  # each of the 5 has its distance
+    assert found == in_memory
