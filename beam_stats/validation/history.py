@@ -49,6 +49,7 @@ from beam_stats.drift.compare import (
 from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
 from beam_stats.drift.measure import DistanceSpec
 from beam_stats.drift.series import (
+    DRIFT_MEASURES,
     Outlier,
     SpanMetrics,
     drift_metrics,
@@ -81,8 +82,7 @@ _METRIC_TEXT = {
     "std": "standard deviation",
     "distinct": "number of distinct values",
     "top_share": "share of the most frequent value",
-    "drift_previous": "drift distance from the previous span (L-infinity of a categorical "
-    "feature, Jensen-Shannon of a numeric one)",
+    "drift_previous": "drift distance from the previous span",
 }
 
 
@@ -236,7 +236,11 @@ def _check(
         overrides=overrides,
     ):
         if outlier.path:
-            features.setdefault(outlier.path, []).append(_outlier(span, outlier))
+            text = None
+            if outlier.metric == "drift_previous":
+                kind = features_of(dataset)[outlier.path].kind
+                text = f"{comparators.ANOMALIES[DRIFT_MEASURES[kind]][3]} from the previous span"
+            features.setdefault(outlier.path, []).append(_outlier(span, outlier, text))
         else:
             dataset_reasons.append(_outlier(span, outlier))
     severities = spec.validation.severities(schema or schema_pb2.Schema())
@@ -302,8 +306,8 @@ def _rolling(span: str, where: str, measured: Measured) -> Violation:
     )
 
 
-def _outlier(span: str, outlier: Outlier) -> Violation:
-    text = _METRIC_TEXT[outlier.metric]
+def _outlier(span: str, outlier: Outlier, text: str | None = None) -> Violation:
+    text = text or _METRIC_TEXT[outlier.metric]
     if outlier.metric == "num_examples":
         short = "HISTORY_NUM_EXAMPLES_DROP"
         expected = f"expected at least {num(outlier.low)}"

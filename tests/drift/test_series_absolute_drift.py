@@ -135,7 +135,10 @@ def test_an_unusual_day_over_day_distance_is_a_metric_outlier() -> None:
     expected = compare_statistics(history[-2][1], history[-1][1]).features
     distance = next(m for f in expected if f.path == ("c",) for m in f.measured)
     assert distance.measure == "l_infinity" and distance.distance is not None
-    assert f"(drift_previous) is {distance.distance.value:.4g}" in reason.description
+    assert reason.description.startswith(
+        "Span run-11: the Linfty distance from the previous span (drift_previous) is "
+        f"{distance.distance.value:.4g}, expected range [0, "
+    )
     # The same data, unchanged: nothing.
     quiet = monitor_statistics(_categorical_days([0.5, 0.3, 0.2]))["run-11"]  # type: ignore[arg-type]
     assert not list(anomaly_rows(quiet))
@@ -159,3 +162,16 @@ def test_the_monitor_job_reads_the_span_before_the_window(tmp_path: Path) -> Non
     assert "(drift_previous)" in reason.description
     assert "from 5 earlier spans" in reason.description  # each of the 5 has its distance
     assert found == in_memory
+
+
+def test_a_numeric_feature_is_measured_with_jensen_shannon() -> None:
+    history = [(f"run-{i:02d}", stats) for i, (_, stats) in enumerate(_days([0.0] * 9 + [1.5]))]
+    found = monitor_statistics(history)["run-09"]  # type: ignore[arg-type]
+    [reason] = [r for r in found.anomaly_info["x"].reason if "(drift_previous)" in r.description]
+    compared = compare_statistics(history[-2][1], history[-1][1]).features
+    distance = next(m for m in compared[0].measured if m.measure == "jensen_shannon").distance
+    assert distance is not None and distance.value > 0.1
+    assert reason.description.startswith(
+        "Span run-09: the approximate Jensen-Shannon divergence from the previous span "
+        f"(drift_previous) is {distance.value:.4g}"
+    )
