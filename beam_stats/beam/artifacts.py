@@ -54,7 +54,11 @@ from beam_stats.stats.stored import protect_statistics
 #: Suffixes of the protobuf text format.
 TEXT_SUFFIXES = (".pbtxt", ".textproto", ".txt")
 #: Beam-stats' annotations of a schema, shown in a comment of its text form.
-_OURS = (bs_schema_pb2.AnomalySeverities, bs_schema_pb2.InferenceProvenance)
+_OURS = (
+    bs_schema_pb2.AnomalySeverities,
+    bs_schema_pb2.InferenceProvenance,
+    bs_schema_pb2.HistoryLimits,
+)
 
 #: A path: a string (any Beam file system) or a local path object.
 PathLike = str | os.PathLike[str]

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from beam_stats.beam.history import StatisticsStore
 from beam_stats.cli._common import no_pipeline, plural, print_table
-from beam_stats.validation.history import DEFAULT_BASELINE_SPANS
+from beam_stats.drift.series_limits import DEFAULT_SERIES_LIMITS, STRATEGIES, SeriesLimits
+from beam_stats.validation.history import DEFAULT_BASELINE_SPANS, MonitorSpec
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -54,10 +55,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         description="Checks a span of STORE against the previous span (drift thresholds of "
         "the schema, else the defaults), against the rolling baseline (the exact merge of "
         "the last N spans) and along its metric series (examples, missing fraction, mean, "
-        "std, distinct values, top value share).",
+        "std, distinct values, top value share, drift distance from the previous span). "
+        "The limits of the series in the schema (beam_stats.HistoryLimits, per metric and "
+        "per feature) take precedence over --strategy, --z and --min-history.",
     )
     check.add_argument("store", metavar="STORE", help="the store's folder")
-    check.add_argument("--schema", help="schema with drift thresholds (default: the defaults)")
+    check.add_argument(
+        "--schema",
+        help="schema: drift thresholds, limits of the metric series (default: the defaults)",
+    )
     check.add_argument(
         "--output",
         metavar="ANOMALIES",
@@ -70,6 +76,26 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_BASELINE_SPANS,
         metavar="N",
         help=f"the rolling baseline's length in spans (default {DEFAULT_BASELINE_SPANS})",
+    )
+    check.add_argument(
+        "--strategy",
+        metavar="NAME",
+        help=f"the metric series' strategy for every metric: {', '.join(STRATEGIES)} "
+        f"(default {DEFAULT_SERIES_LIMITS.strategy}; absolute needs thresholds in the schema)",
+    )
+    check.add_argument(
+        "--z",
+        type=float,
+        metavar="Z",
+        help="the expected range's half-width in (robust) standard deviations "
+        f"(default {DEFAULT_SERIES_LIMITS.z})",
+    )
+    check.add_argument(
+        "--min-history",
+        type=int,
+        metavar="N",
+        help="the fewest earlier spans the rolling baseline and the metric series need "
+        f"(default {DEFAULT_SERIES_LIMITS.min_history})",
     )
     check.set_defaults(run=run_monitor)
 
@@ -118,11 +144,14 @@ def run_monitor(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.validation.catalogue import CUSTOM_NAMES
 
     no_pipeline(beam_args)
+    given = {"strategy": args.strategy, "z": args.z, "min_history": args.min_history}
+    series = SeriesLimits(**{name: value for name, value in given.items() if value is not None})
     result = monitor(
         args.store,
         schema=args.schema,
         all_spans=args.all_spans,
         baseline_spans=args.baseline_spans,
+        spec=MonitorSpec(series=series),
         output=args.output,
     )
     table: list[tuple[str, ...]] = []

@@ -9,7 +9,10 @@ aligned on common bins and what happens with empty or one-sided categories:
 in :mod:`~beam_stats.drift.categorical` and :mod:`~beam_stats.drift.numeric`: the features'
 sketch state when the statistics carry it, else the finished histograms and value lists.
 Groups of a group feature (share, label distribution, disparity) are read by
-:mod:`~beam_stats.drift.groups`. Thresholds live in the schema
+:mod:`~beam_stats.drift.groups`. Monitoring over time: the metric series of a statistics
+history and their strategies (:mod:`~beam_stats.drift.series`), their limits
+(:mod:`~beam_stats.drift.series_limits`) and where a schema keeps them
+(:mod:`~beam_stats.drift.series_schema`). Thresholds live in the schema
 (:mod:`~beam_stats.drift.thresholds`); validation turns breaches into anomalies
 (:func:`beam_stats.validate_statistics`).
 """
@@ -25,7 +28,8 @@ from beam_stats.drift.group_tables import group_tables, groups_of
 from beam_stats.drift.groups import GroupRow, GroupTable, group_share_shift
 from beam_stats.drift.measure import Distance, DistanceSpec
 from beam_stats.drift.schema_skew import schema_differences
-from beam_stats.drift.series import SeriesLimits
+from beam_stats.drift.series_limits import HistoryLimits, MetricLimits, SeriesLimits
+from beam_stats.drift.series_schema import history_limits, with_history_limits
 from beam_stats.drift.thresholds import (
     GroupThresholds,
     Thresholds,
@@ -45,7 +49,9 @@ __all__ = [
     "GroupRow",
     "GroupTable",
     "GroupThresholds",
+    "HistoryLimits",
     "Measured",
+    "MetricLimits",
     "SeriesLimits",
     "Thresholds",
     "compare_statistics",
@@ -53,9 +59,11 @@ __all__ = [
     "group_tables",
     "group_thresholds",
     "groups_of",
+    "history_limits",
     "schema_differences",
     "set_drift_thresholds",
     "set_group_thresholds",
     "set_skew_thresholds",
     "thresholds",
+    "with_history_limits",
 ]

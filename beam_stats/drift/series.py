@@ -5,7 +5,13 @@ Metrics, read from the finished statistics of each span (one dataset):
 * ``num_examples`` (the dataset's);
 * per feature: ``missing_fraction`` (examples without the feature over all examples),
   ``mean`` and ``std`` (numeric features), ``distinct`` (string features' distinct count)
-  and ``top_share`` (string features: the most frequent value's count over all values).
+  and ``top_share`` (string features: the most frequent value's count over all values);
+* per feature, of a span and the one before it (:func:`drift_metrics`): ``drift_previous``,
+  the drift distance between the two, the measure TFDV's drift comparator uses by kind:
+  L-infinity for categorical features, Jensen-Shannon for numeric ones
+  (:data:`DRIFT_MEASURES`, as :func:`beam_stats.drift.compare_statistics` computes them).
+  Not for id-like features (their distances are high every day, see
+  :func:`beam_stats.drift.defaults.is_id_like`) nor a feature whose kind changed.
 
 A span's value is checked against the values of the spans before it (the *window*: at
 most ``baseline_spans`` of them, the same spans as the rolling baseline). Each strategy gives
@@ -16,6 +22,9 @@ an expected value and a half-width; the value is an outlier when it is outside
   absolute deviation (robust: one outage in the window moves neither);
 * ``zscore``: expected = the window's mean, scale = its standard deviation;
 * ``relative``: expected = the previous span's value, no scale (the floor alone);
+* ``absolute``: expected = the previous span's value, half-width = the metric's
+  ``threshold``, a fixed change in the metric's own unit (neither ``z`` nor the floor
+  apply; the strategy needs the threshold, see :mod:`beam_stats.drift.series_limits`);
 * ``seasonal``: when every span key of the window and the target is a date
   (``YYYY-MM-DD``, read with :meth:`datetime.date.fromisoformat` on the whole key) and the
   window holds at least :data:`SEASONAL_MIN_WEEKS` spans on the target's weekday within the
@@ -24,14 +33,29 @@ an expected value and a half-width; the value is an outlier when it is outside
 
 The *floor* is the smallest change that matters, whatever the noise: a fraction of the
 expected value (``num_examples``, ``std``, ``distinct``), an absolute change of a share
-(``missing_fraction``, ``top_share``), or, for ``mean``, a fraction of the feature's typical
-standard deviation (the window's median ``std``). It keeps a metric that barely moves (a
-near-zero MAD) from raising on noise. ``num_examples`` is only checked downwards (a drop).
+(``missing_fraction``, ``top_share``) or of a distance (``drift_previous``), or, for
+``mean``, a fraction of the feature's typical standard deviation (the window's median
+``std``). It keeps a metric that barely moves (a near-zero MAD) from raising on noise.
+``num_examples`` is only checked downwards (a drop), ``drift_previous`` only upwards (a
+small distance is no anomaly).
+
+The floor of ``drift_previous`` (:attr:`SeriesLimits.drift_change`, 0.05) is half the
+default drift thresholds (0.1, :data:`~beam_stats.drift.defaults.DEFAULT_THRESHOLDS`): at
+thousands of examples a day the distance between two days of the same data is sampling
+noise of 0.001 to 0.03, and a day with few examples (an outage) doubles it; without the
+floor that noise would be an outlier of a window that barely moves (the outage, already a
+``num_examples`` drop, and the day after it would raise again). With it, a day-over-day
+distance is an outlier when it is both unusual for the feature and half-way to a drift
+threshold.
 
 No window shorter than ``min_history`` spans is used. The defaults
 (:data:`DEFAULT_SERIES_LIMITS`) raise nothing on stable data: a value must be 3.5 robust
 standard deviations away *and* beyond its floor. A linear trend never raises here (the
 window's spread grows with it); slow drift is the rolling baseline's to find.
+
+Limits per metric and per feature (in the schema, :class:`HistoryLimits`) override these
+field by field; :func:`metric_limits` resolves them (precedence in
+:mod:`beam_stats.drift.series_limits`).
 """
 
 from __future__ import annotations
@@ -40,61 +64,30 @@ import dataclasses
 import datetime
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats._types import FeaturePath
+from beam_stats.drift.compare import FeatureData, compare_feature
+from beam_stats.drift.defaults import is_id_like
+from beam_stats.drift.measure import DistanceSpec
+from beam_stats.drift.series_limits import DEFAULT_SERIES_LIMITS as DEFAULT_SERIES_LIMITS
+from beam_stats.drift.series_limits import METRICS as METRICS
+from beam_stats.drift.series_limits import STRATEGIES as STRATEGIES
+from beam_stats.drift.series_limits import HistoryLimits, metric_limits
+from beam_stats.drift.series_limits import SeriesLimits as SeriesLimits
+from beam_stats.drift.thresholds import Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.view import dataset_views, one_dataset
 
-Strategy = Literal["auto", "mad", "zscore", "relative", "seasonal"]
-STRATEGIES = ("auto", "mad", "zscore", "relative", "seasonal")
-#: Metrics, in display order.
-METRICS = ("num_examples", "missing_fraction", "mean", "std", "distinct", "top_share")
+#: The measure of ``drift_previous`` by kind of feature (TFDV's drift comparator's).
+DRIFT_MEASURES = {"categorical": "l_infinity", "numeric": "jensen_shannon"}
 #: The seasonal strategy looks at most this many weeks back ...
 SEASONAL_WEEKS = 4
 #: ... and needs at least this many spans on the target's weekday.
 SEASONAL_MIN_WEEKS = 3
 _MAD_SCALE = 1.4826  # MAD to standard deviation, for normal data
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SeriesLimits:
-    """How far a metric may move before it is an outlier (see the module docstring).
-
-    Args:
-        strategy: ``auto``, ``mad``, ``zscore``, ``relative`` or ``seasonal``.
-        z: the half-width in scales (robust or plain standard deviations).
-        min_history: the fewest earlier spans a check needs.
-        num_examples_drop: the floor of a drop of ``num_examples``, a fraction of expected.
-        share_change: the floor of ``missing_fraction`` and ``top_share``, absolute.
-        mean_change: the floor of ``mean``, in the feature's typical standard deviations.
-        relative_change: the floor of ``std`` and ``distinct``, a fraction of expected.
-    """
-
-    strategy: Strategy = "auto"
-    z: float = 3.5
-    min_history: int = 7
-    num_examples_drop: float = 0.3
-    share_change: float = 0.05
-    mean_change: float = 0.25
-    relative_change: float = 0.25
-
-    def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise InvalidInputError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
-        if isinstance(self.min_history, bool) or self.min_history < 1:
-            raise InvalidInputError(f"min_history must be >= 1, got {self.min_history!r}")
-        for name in ("z", "num_examples_drop", "share_change", "mean_change", "relative_change"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise InvalidInputError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-#: The limits when the user sets none (see the module docstring).
-DEFAULT_SERIES_LIMITS = SeriesLimits()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +147,34 @@ def span_metrics(
     return found
 
 
+def drift_metrics(
+    previous: Mapping[FeaturePath, FeatureData],
+    current: Mapping[FeaturePath, FeatureData],
+    spec: DistanceSpec | None = None,
+) -> SpanMetrics:
+    """``drift_previous`` of every feature of a span: the distance of :data:`DRIFT_MEASURES`
+    between its previous span's statistics and its own (see the module docstring).
+
+    Args:
+        previous, current: the features of the two spans
+            (:func:`beam_stats.drift.compare.features_of`).
+        spec: binning and reading options of the distances.
+    """
+    found: SpanMetrics = {}
+    for path, test in current.items():
+        base = previous.get(path)
+        measure = DRIFT_MEASURES.get(test.kind)
+        if base is None or measure is None or base.kind != test.kind:
+            continue
+        if is_id_like(base.stats) or is_id_like(test.stats):
+            continue
+        compared = compare_feature(base, test, Thresholds(), measures=(measure,), spec=spec)
+        distance = compared.measured[0].distance
+        if distance is not None:
+            found[path, "drift_previous"] = float(distance.value)
+    return found
+
+
 def _dates(spans: Sequence[str]) -> list[datetime.date] | None:
     try:
         return [datetime.date.fromisoformat(s) for s in spans]
@@ -166,14 +187,13 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
     return median, _MAD_SCALE * float(np.median(np.abs(values - median)))
 
 
-def _floor(metric: str, expected: float, typical_std: float, limits: SeriesLimits) -> float:
-    if metric == "num_examples":
-        return limits.num_examples_drop * abs(expected)
-    if metric in ("missing_fraction", "top_share"):
-        return limits.share_change
+def _floor(metric: str, expected: float, typical_std: float, floor: float) -> float:
+    """The floor in the metric's own unit."""
+    if metric in ("missing_fraction", "top_share", "drift_previous"):
+        return floor
     if metric == "mean":
-        return limits.mean_change * typical_std
-    return limits.relative_change * abs(expected)
+        return floor * typical_std
+    return floor * abs(expected)  # num_examples, std, distinct
 
 
 def series_outliers(
@@ -182,6 +202,8 @@ def series_outliers(
     target: int,
     limits: SeriesLimits = DEFAULT_SERIES_LIMITS,
     window: int = 28,
+    *,
+    overrides: HistoryLimits | None = None,
 ) -> list[Outlier]:
     """The metrics of span `target` outside the range the spans before it give.
 
@@ -189,12 +211,17 @@ def series_outliers(
         spans: the span keys, oldest first.
         metrics: :func:`span_metrics` of each span, aligned with `spans`.
         target: the index of the span checked.
-        limits: strategy and thresholds.
+        limits: strategy and thresholds (the caller's).
         window: the most earlier spans used (the rolling baseline's length).
+        overrides: limits per metric and feature (a schema's), over `limits`.
 
     Returns:
-        The outliers, sorted by feature and metric; empty when the history is shorter than
-        ``limits.min_history``.
+        The outliers, sorted by feature and metric; a metric whose history is shorter than
+        its ``min_history`` is not checked.
+
+    Raises:
+        InvalidInputError: `target` out of range, or an ``absolute`` strategy without a
+            threshold.
     """
     if len(spans) != len(metrics) or not 0 <= target < len(spans):
         raise InvalidInputError(
@@ -202,27 +229,34 @@ def series_outliers(
         )
     first = max(0, target - window)
     earlier = list(range(first, target))
-    if len(earlier) < limits.min_history:
+    if not earlier:
         return []
     dates = _dates([spans[i] for i in [*earlier, target]])
     current = metrics[target]
     found = []
     for key in sorted(current, key=lambda k: (k[0], METRICS.index(k[1]))):
         path, metric = key
+        rule = metric_limits(limits, overrides, path, metric)
         history = [(i, metrics[i][key]) for i in earlier if key in metrics[i]]
-        if len(history) < limits.min_history:
+        if len(history) < rule.min_history:
             continue
         stds = [metrics[i].get((path, "std")) for i in earlier]
         typical_std = float(np.median([s for s in stds if s is not None] or [0.0]))
         value = current[key]
-        expected, scale, strategy = _expected(history, dates, earlier, limits)
-        half = max(limits.z * scale, _floor(metric, expected, typical_std, limits))
+        expected, scale, strategy = _expected(history, dates, earlier, rule.strategy)
+        if strategy == "absolute":
+            assert rule.threshold is not None  # metric_limits refuses an absolute without
+            half = rule.threshold
+        else:
+            half = max(rule.z * scale, _floor(metric, expected, typical_std, rule.floor))
         low, high = expected - half, expected + half
-        low = max(low, 0.0)  # every metric is a count, a share or a spread ...
+        low = max(low, 0.0)  # every metric is a count, a share, a spread or a distance ...
         if metric in ("missing_fraction", "top_share"):
             high = min(high, 1.0)
         elif metric == "num_examples":
             high = math.inf  # only a drop is an anomaly
+        elif metric == "drift_previous":
+            low = 0.0  # only a larger distance is
         if metric == "mean":
             low = expected - half  # ... but a mean
         if not low <= value <= high:
@@ -234,18 +268,17 @@ def _expected(
     history: list[tuple[int, float]],
     dates: list[datetime.date] | None,
     earlier: list[int],
-    limits: SeriesLimits,
+    strategy: str,
 ) -> tuple[float, float, str]:
     """(expected, scale, strategy) of one metric from its earlier values."""
     values = np.array([v for _, v in history], dtype=np.float64)
-    strategy = limits.strategy
     if strategy in ("auto", "seasonal"):
         same = _same_weekday(history, dates, earlier)
         if same is not None:
             expected, scale = _robust(same)
             return expected, scale, "seasonal"
         if strategy == "seasonal":
-            return values[-1], 0.0, "relative"  # no dates: the previous span's value
+            return float(values[-1]), 0.0, "relative"  # no dates: the previous span's value
         strategy = "mad"
     if strategy == "mad":
         expected, scale = _robust(values)
@@ -253,6 +286,8 @@ def _expected(
     if strategy == "zscore":
         scale = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
         return float(np.mean(values)), scale, "zscore"
+    if strategy == "absolute":
+        return float(values[-1]), 0.0, "absolute"
     return float(values[-1]), 0.0, "relative"
 
 

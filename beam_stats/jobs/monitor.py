@@ -145,7 +145,8 @@ def _check(
     """(the spans loaded, oldest first: `checked` and the windows before them; the
     anomalies of each checked span)."""
     first = next(i for i, e in enumerate(entries) if e.span == checked[0])
-    needed = entries[max(0, first - spec.baseline_spans) :]
+    # The window of the first checked span, and the span before it (its drift_previous).
+    needed = entries[max(0, first - spec.baseline_spans - 1) :]
     history = [(e.span, store.load(e.span)) for e in needed]
     baselines: dict[str, statistics_pb2.DatasetFeatureStatisticsList] = {}
     for span in checked:

@@ -57,3 +57,33 @@ class InferenceProvenance(_message.Message):
     disallow_nan: bool
     disallow_inf: bool
     def __init__(self, tool: _Optional[str] = ..., dataset_name: _Optional[str] = ..., num_examples: _Optional[int] = ..., infer_shape: _Optional[bool] = ..., max_string_domain_size: _Optional[int] = ..., infer_ranges: _Optional[bool] = ..., range_margin: _Optional[float] = ..., range_lower_quantile: _Optional[float] = ..., range_upper_quantile: _Optional[float] = ..., infer_unique: _Optional[bool] = ..., unique_margin: _Optional[float] = ..., disallow_nan: _Optional[bool] = ..., disallow_inf: _Optional[bool] = ...) -> None: ...
+
+class HistoryLimits(_message.Message):
+    __slots__ = ("limits", "features")
+    class Limits(_message.Message):
+        __slots__ = ("metric", "strategy", "z", "floor", "min_history", "threshold")
+        METRIC_FIELD_NUMBER: _ClassVar[int]
+        STRATEGY_FIELD_NUMBER: _ClassVar[int]
+        Z_FIELD_NUMBER: _ClassVar[int]
+        FLOOR_FIELD_NUMBER: _ClassVar[int]
+        MIN_HISTORY_FIELD_NUMBER: _ClassVar[int]
+        THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+        metric: str
+        strategy: str
+        z: float
+        floor: float
+        min_history: int
+        threshold: float
+        def __init__(self, metric: _Optional[str] = ..., strategy: _Optional[str] = ..., z: _Optional[float] = ..., floor: _Optional[float] = ..., min_history: _Optional[int] = ..., threshold: _Optional[float] = ...) -> None: ...
+    class FeatureLimits(_message.Message):
+        __slots__ = ("path", "limits")
+        PATH_FIELD_NUMBER: _ClassVar[int]
+        LIMITS_FIELD_NUMBER: _ClassVar[int]
+        path: _containers.RepeatedScalarFieldContainer[str]
+        limits: _containers.RepeatedCompositeFieldContainer[HistoryLimits.Limits]
+        def __init__(self, path: _Optional[_Iterable[str]] = ..., limits: _Optional[_Iterable[_Union[HistoryLimits.Limits, _Mapping]]] = ...) -> None: ...
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.RepeatedCompositeFieldContainer[HistoryLimits.Limits]
+    features: _containers.RepeatedCompositeFieldContainer[HistoryLimits.FeatureLimits]
+    def __init__(self, limits: _Optional[_Iterable[_Union[HistoryLimits.Limits, _Mapping]]] = ..., features: _Optional[_Iterable[_Union[HistoryLimits.FeatureLimits, _Mapping]]] = ...) -> None: ...

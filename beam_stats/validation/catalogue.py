@@ -361,9 +361,11 @@ CATALOGUE: tuple[AnomalyEntry, ...] = (
          "A span's number of examples is below its expected range from the spans before it "
          "(by default more than 3.5 robust standard deviations and 30% below)."),
         ("HISTORY_METRIC_OUTLIER", "monitor_statistics", "", False,
-         "A feature's missing fraction, mean, standard deviation, distinct count or top value "
-         "share is outside its expected range from the spans before it (median and MAD, "
-         "same weekday for dated spans, z-score or previous span)."),
+         "A feature's missing fraction, mean, standard deviation, distinct count, top value "
+         "share or drift distance from the previous span is outside its expected range from "
+         "the spans before it (median and MAD, same weekday for dated spans, z-score, or the "
+         "previous span with a relative or absolute change; limits per metric and feature in "
+         "the schema)."),
     ), anomaly_type=_CUSTOM),
     *_family("drift.schema_skew", (
         ("SCHEMA_TRAINING_SERVING_SKEW", "schema_skew schema_differences", "", False,

@@ -19,11 +19,16 @@ one tensorflow-metadata ``Anomalies`` message (``baseline``: the schema, if any)
    accumulates against it.
 3. **Metric series** (:mod:`beam_stats.drift.series`): a drop of ``num_examples`` is
    ``HISTORY_NUM_EXAMPLES_DROP`` (dataset level), a feature metric out of its range
-   ``HISTORY_METRIC_OUTLIER``.
+   ``HISTORY_METRIC_OUTLIER``; the metrics include ``drift_previous``, each span's drift
+   distance from the span before it, so an unusually large day-over-day change (for that
+   feature's past distances) is an outlier too. Their limits: the schema's
+   (:func:`~beam_stats.drift.series_schema.history_limits`, per metric and per feature)
+   over ``MonitorSpec.series`` (precedence in :mod:`beam_stats.drift.series_limits`).
 
-Checks 2 and 3 need ``series.min_history`` earlier spans (7 by default); before that a span
-is only compared with the previous one. Each description names the span, the metric or
-measure, the value, the expected range or threshold and the strategy or baseline.
+Check 2 needs ``series.min_history`` earlier spans (7 by default), check 3 each metric's
+``min_history``; before that a span is only compared with the previous one. Each
+description names the span, the metric or measure, the value, the expected range or
+threshold and the strategy or baseline.
 """
 
 from __future__ import annotations
@@ -34,16 +39,30 @@ from collections.abc import Collection, Mapping, Sequence
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath, path_str
-from beam_stats.drift.compare import DatasetComparison, Measured, compare_statistics
+from beam_stats.drift.compare import (
+    DatasetComparison,
+    FeatureData,
+    Measured,
+    compare_statistics,
+    features_of,
+)
 from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
 from beam_stats.drift.measure import DistanceSpec
 from beam_stats.drift.series import (
-    DEFAULT_SERIES_LIMITS,
+    DRIFT_MEASURES,
     Outlier,
-    SeriesLimits,
+    SpanMetrics,
+    drift_metrics,
     series_outliers,
     span_metrics,
 )
+from beam_stats.drift.series_limits import (
+    DEFAULT_SERIES_LIMITS,
+    HistoryLimits,
+    SeriesLimits,
+    check_limits,
+)
+from beam_stats.drift.series_schema import history_limits
 from beam_stats.drift.thresholds import Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.view import one_dataset
@@ -64,6 +83,7 @@ METRIC_TEXT = {
     "std": "standard deviation",
     "distinct": "number of distinct values",
     "top_share": "share of the most frequent value",
+    "drift_previous": "drift distance from the previous span",
 }
 
 
@@ -73,7 +93,8 @@ class MonitorSpec:
 
     Args:
         baseline_spans: the rolling baseline's (and the metric window's) length in spans.
-        series: the metric series' strategy and thresholds.
+        series: the metric series' strategy and thresholds, under the schema's limits
+            (:class:`~beam_stats.drift.series_limits.HistoryLimits`) when it keeps some.
         thresholds: drift thresholds for every feature, over the schema's or the defaults.
         validation: severity overrides and distance options, as for validation.
     """
@@ -105,8 +126,9 @@ def monitor_statistics(
 
     Args:
         history: (span key, statistics of one dataset) of every span, oldest first.
-        schema: drift thresholds (and ``num_examples_drift_comparator``); without one the
-            library's default thresholds apply to every feature.
+        schema: drift thresholds (and ``num_examples_drift_comparator``) and the limits of
+            the metric series it keeps; without one the library's default thresholds apply
+            to every feature.
         spans: the spans to check; by default the newest.
         baselines: the rolling baseline of a checked span, when the caller has it (a
             store merges its files); otherwise the window's statistics are merged here.
@@ -116,8 +138,9 @@ def monitor_statistics(
         span -> its ``Anomalies`` (see the module docstring), in history order.
 
     Raises:
-        InvalidInputError: an empty history, spans out of order or twice, or a span to check
-            that the history lacks.
+        InvalidInputError: an empty history, spans out of order or twice, a span to check
+            that the history lacks, or an ``absolute`` strategy without a threshold.
+        SchemaError: the schema's limits of the metric series are unreadable or invalid.
         IncompatibleMergeError: spans made with other sketch settings or privacy policies.
     """
     spec = spec or MonitorSpec()
@@ -130,21 +153,42 @@ def monitor_statistics(
     unknown = sorted(set(wanted) - set(keys))
     if unknown:
         raise InvalidInputError(f"spans not in the history: {unknown} (it has {len(keys)})")
+    overrides = history_limits(schema) if schema is not None else None
+    check_limits(spec.series, overrides)
     metrics = [span_metrics(statistics) for _, statistics in history]
+    _add_drift_metrics(history, [keys.index(s) for s in wanted], metrics, spec)
     found = {}
     for index, (span, _) in enumerate(history):
         if span not in wanted:
             continue
         baseline = (baselines or {}).get(span)
-        found[span] = _check(history, index, metrics, schema, baseline, spec)
+        found[span] = _check(history, index, metrics, schema, overrides, baseline, spec)
     return found
+
+
+def _add_drift_metrics(
+    history: Sequence[tuple[str, Statistics]],
+    checked: list[int],
+    metrics: list[SpanMetrics],
+    spec: MonitorSpec,
+) -> None:
+    """Adds ``drift_previous`` to the metrics of the spans the checks of `checked` read
+    (each checked span and its window), each span's features read once."""
+    needed = sorted({i for t in checked for i in range(max(1, t - spec.baseline_spans), t + 1)})
+    features: dict[int, dict[FeaturePath, FeatureData]] = {}
+    for i in needed:
+        for j in (i - 1, i):
+            if j not in features:
+                features[j] = features_of(history[j][1])
+        metrics[i].update(drift_metrics(features[i - 1], features[i], spec.distances))
 
 
 def _check(
     history: Sequence[tuple[str, Statistics]],
     index: int,
-    metrics: list[dict[tuple[FeaturePath, str], float]],
+    metrics: list[SpanMetrics],
     schema: schema_pb2.Schema | None,
+    overrides: HistoryLimits | None,
     baseline: Statistics | None,
     spec: MonitorSpec,
 ) -> anomalies_pb2.Anomalies:
@@ -185,10 +229,19 @@ def _check(
                 violation = Violation(found.type, found.short, prefix + found.long)
                 features.setdefault(feature.path, []).append(violation)
     for outlier in series_outliers(
-        [key for key, _ in history], metrics, index, spec.series, spec.baseline_spans
+        [key for key, _ in history],
+        metrics,
+        index,
+        spec.series,
+        spec.baseline_spans,
+        overrides=overrides,
     ):
         if outlier.path:
-            features.setdefault(outlier.path, []).append(_outlier(span, outlier))
+            text = None
+            if outlier.metric == "drift_previous":
+                kind = features_of(dataset)[outlier.path].kind
+                text = f"{comparators.ANOMALIES[DRIFT_MEASURES[kind]][3]} from the previous span"
+            features.setdefault(outlier.path, []).append(_outlier(span, outlier, text))
         else:
             dataset_reasons.append(_outlier(span, outlier))
     severities = spec.validation.severities(schema or schema_pb2.Schema())
@@ -254,8 +307,8 @@ def _rolling(span: str, where: str, measured: Measured) -> Violation:
     )
 
 
-def _outlier(span: str, outlier: Outlier) -> Violation:
-    text = METRIC_TEXT[outlier.metric]
+def _outlier(span: str, outlier: Outlier, text: str | None = None) -> Violation:
+    text = text or METRIC_TEXT[outlier.metric]
     if outlier.metric == "num_examples":
         short = "HISTORY_NUM_EXAMPLES_DROP"
         expected = f"expected at least {num(outlier.low)}"
