@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class QuantilesState(_message.Message):
-    __slots__ = ("k", "kll", "capacity", "exact_limit", "exact_values", "exact_counts", "summary", "cells")
+    __slots__ = ("k", "kll", "capacity", "exact_limit", "exact_values", "exact_counts", "summary", "cells", "packed_values", "packed_counts", "packed_count_bytes")
     K_FIELD_NUMBER: _ClassVar[int]
     KLL_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +16,9 @@ class QuantilesState(_message.Message):
     EXACT_COUNTS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     CELLS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_VALUES_FIELD_NUMBER: _ClassVar[int]
+    PACKED_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_COUNT_BYTES_FIELD_NUMBER: _ClassVar[int]
     k: int
     kll: bytes
     capacity: int
@@ -24,7 +27,10 @@ class QuantilesState(_message.Message):
     exact_counts: _containers.RepeatedScalarFieldContainer[int]
     summary: WeightedQuantilesState
     cells: CellCounts
-    def __init__(self, k: _Optional[int] = ..., kll: _Optional[bytes] = ..., capacity: _Optional[int] = ..., exact_limit: _Optional[int] = ..., exact_values: _Optional[_Iterable[float]] = ..., exact_counts: _Optional[_Iterable[int]] = ..., summary: _Optional[_Union[WeightedQuantilesState, _Mapping]] = ..., cells: _Optional[_Union[CellCounts, _Mapping]] = ...) -> None: ...
+    packed_values: bytes
+    packed_counts: bytes
+    packed_count_bytes: int
+    def __init__(self, k: _Optional[int] = ..., kll: _Optional[bytes] = ..., capacity: _Optional[int] = ..., exact_limit: _Optional[int] = ..., exact_values: _Optional[_Iterable[float]] = ..., exact_counts: _Optional[_Iterable[int]] = ..., summary: _Optional[_Union[WeightedQuantilesState, _Mapping]] = ..., cells: _Optional[_Union[CellCounts, _Mapping]] = ..., packed_values: _Optional[bytes] = ..., packed_counts: _Optional[bytes] = ..., packed_count_bytes: _Optional[int] = ...) -> None: ...
 
 class CellCounts(_message.Message):
     __slots__ = ("max_cells", "exponent", "index", "count", "low", "high")

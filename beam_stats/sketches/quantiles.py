@@ -52,7 +52,7 @@ from beam_stats.sketches.weighted_quantiles import (
     split_points_array,
 )
 
-__all__ = ["QuantilesAccumulator", "QuantilesSpec", "split_points_array"]
+__all__ = ["QuantilesAccumulator", "QuantilesSpec", "exact_part", "split_points_array"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -363,9 +363,11 @@ class QuantilesAccumulator:
         if self._summary is not None and self._cells is not None:
             msg.summary.CopyFrom(self._summary.to_proto())
             msg.cells.CopyFrom(self._cells.to_proto())
-        else:
-            msg.exact_values.extend(self._values.tolist())
-            msg.exact_counts.extend(self._counts.tolist())
+        elif self._values.size:
+            width = _count_bytes(int(self._counts.max()))
+            msg.packed_values = self._values.astype("<f8", copy=False).tobytes()
+            msg.packed_counts = self._counts.astype(f"<u{width}").tobytes()
+            msg.packed_count_bytes = width
         return msg
 
     @classmethod
@@ -385,8 +387,7 @@ class QuantilesAccumulator:
             acc = cls(QuantilesSpec(capacity=msg.capacity, exact_limit=msg.exact_limit))
         except InvalidInputError as e:
             raise DeserializationError(f"bad QuantilesState: {e}") from e
-        values = np.array(msg.exact_values, dtype=np.float64)
-        counts = np.array(msg.exact_counts, dtype=np.uint64)
+        values, counts = exact_part(msg)
         if (
             values.size != counts.size
             or values.size > acc.spec.exact_limit
@@ -431,3 +432,35 @@ class QuantilesAccumulator:
 
 def _quantiles_from_bytes(data: bytes) -> QuantilesAccumulator:
     return QuantilesAccumulator.from_proto(sketches_pb2.QuantilesState.FromString(data))
+
+
+def _count_bytes(largest: int) -> int:
+    """The fewest bytes (1, 2, 4 or 8) of an unsigned integer that holds `largest`."""
+    return next(width for width in (1, 2, 4, 8) if largest < 1 << (8 * width))
+
+
+def exact_part(msg: sketches_pb2.QuantilesState) -> tuple[F64, npt.NDArray[np.uint64]]:
+    """The exact values (float64) and their counts (uint64) of a state, from either form:
+    the packed arrays of format 3 or the repeated fields written before it.
+
+    Raises:
+        DeserializationError: both forms in one state, or packed arrays that do not decode.
+    """
+    packed = bool(msg.packed_values or msg.packed_counts or msg.packed_count_bytes)
+    if not packed:
+        return (
+            np.fromiter(msg.exact_values, dtype=np.float64, count=len(msg.exact_values)),
+            np.fromiter(msg.exact_counts, dtype=np.uint64, count=len(msg.exact_counts)),
+        )
+    width = msg.packed_count_bytes
+    if (
+        len(msg.exact_values)
+        or len(msg.exact_counts)
+        or width not in (1, 2, 4, 8)
+        or len(msg.packed_values) % 8
+        or len(msg.packed_counts) % width
+    ):
+        raise DeserializationError("corrupt QuantilesState: bad packed exact values or counts")
+    values = np.frombuffer(msg.packed_values, dtype="<f8").astype(np.float64)
+    counts = np.frombuffer(msg.packed_counts, dtype=f"<u{width}").astype(np.uint64)
+    return values, counts

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesAccumulator, QuantilesSpec
+from beam_stats.sketches.quantiles import exact_part
 from beam_stats.stats.histograms import equal_width_edges
 
 SPEC = QuantilesSpec()
@@ -310,9 +311,20 @@ def test_format_1_kll_state_is_refused_clearly() -> None:
         QuantilesAccumulator.from_proto(sketches_pb2.QuantilesState(k=200, kll=b"\x05" * 40))
 
 
+def _repeated(msg: sketches_pb2.QuantilesState) -> sketches_pb2.QuantilesState:
+    """`msg` with its exact part in the repeated fields written before format 3."""
+    values, counts = exact_part(msg)
+    old = sketches_pb2.QuantilesState()
+    old.CopyFrom(msg)
+    for field in ("packed_values", "packed_counts", "packed_count_bytes"):
+        old.ClearField(field)
+    old.exact_values.extend(values.tolist())
+    old.exact_counts.extend(counts.tolist())
+    return old
+
+
 def _damaged(msg: sketches_pb2.QuantilesState, field: str) -> sketches_pb2.QuantilesState:
-    bad = sketches_pb2.QuantilesState()
-    bad.CopyFrom(msg)
+    bad = _repeated(msg)
     if field == "unsorted":
         bad.exact_values[0], bad.exact_values[1] = bad.exact_values[1], bad.exact_values[0]
     elif field == "zero_count":
@@ -350,3 +362,45 @@ def test_from_proto_rejects_corrupt_summary_state(field: str) -> None:
     assert msg.HasField("summary")
     with pytest.raises(DeserializationError):
         QuantilesAccumulator.from_proto(_damaged(msg, field))
+
+
+def test_the_exact_part_is_written_packed_and_read_in_either_form() -> None:
+    rng = np.random.default_rng(7)
+    values = np.repeat(rng.normal(size=300), rng.integers(1, 5, size=300))
+    acc = sketch(values)
+    msg = acc.to_proto()
+    assert not msg.exact_values and msg.packed_count_bytes == 1
+    distinct, counts = np.unique(values, return_counts=True)
+    got_values, got_counts = exact_part(msg)
+    np.testing.assert_array_equal(got_values, distinct)
+    np.testing.assert_array_equal(got_counts, counts)
+    # A state written before format 3 (repeated fields) loads to the same sketch.
+    assert QuantilesAccumulator.from_proto(_repeated(msg)) == acc
+    assert QuantilesAccumulator.from_proto(_repeated(msg)).to_proto() == msg
+
+
+@pytest.mark.parametrize(("largest", "width"), [(255, 1), (256, 2), (70_000, 4), (2**40, 8)])
+def test_counts_take_the_fewest_bytes_that_hold_the_largest(largest: int, width: int) -> None:
+    acc = QuantilesSpec(exact_limit=1000).create()
+    acc.add_constant(1.0, 1)
+    acc.add_constant(2.0, largest)
+    msg = sketches_pb2.QuantilesState.FromString(acc.to_proto().SerializeToString())
+    assert msg.packed_count_bytes == width
+    assert exact_part(msg)[1].tolist() == [1, largest]
+    assert QuantilesAccumulator.from_proto(msg).n == largest + 1
+
+
+@pytest.mark.parametrize("damage", ["width", "values_length", "counts_length", "both_forms"])
+def test_corrupt_packed_exact_part_is_refused(damage: str) -> None:
+    bad = sketch(np.arange(50.0)).to_proto()
+    if damage == "width":
+        bad.packed_count_bytes = 3
+    elif damage == "values_length":
+        bad.packed_values += b"\x00"
+    elif damage == "counts_length":
+        bad.packed_counts = bad.packed_counts[:-1]
+    else:
+        bad.exact_values.append(100.0)
+        bad.exact_counts.append(1)
+    with pytest.raises(DeserializationError, match="corrupt QuantilesState"):
+        QuantilesAccumulator.from_proto(bad)

@@ -12,6 +12,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.errors import DeserializationError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesSpec
+from beam_stats.sketches.quantiles import exact_part
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
 
 SPEC = StatisticsSpec()
@@ -88,8 +89,7 @@ def test_constant_valency_merged_with_varying_valency() -> None:
     histogram = single.result().features[0].num_stats.common_stats.num_values_histogram
     assert sum(b.sample_count for b in histogram.buckets) == pytest.approx(6)
     state = single.to_proto().features[0].common
-    assert list(state.num_values.exact_values) == [1.0, 2.0, 3.0]
-    assert list(state.num_values.exact_counts) == [4, 1, 1]
+    assert [a.tolist() for a in exact_part(state.num_values)] == [[1.0, 2.0, 3.0], [4, 1, 1]]
     # The constant side alone writes no valency sketch (as before lazy creation).
     assert not _accumulate(constant).to_proto().features[0].common.HasField("num_values")
 
@@ -107,14 +107,13 @@ def test_first_value_of_a_quantiles_sketch_is_settled_like_any_other() -> None:
         assert lazy.n == eager.n
     single = spec.create()
     single.add([5.0])
-    assert list(single.to_proto().exact_values) == [5.0]
-    assert list(single.to_proto().exact_counts) == [1]
+    assert [a.tolist() for a in exact_part(single.to_proto())] == [[5.0], [1]]
     # A sketch holding one value stays unchanged when another is merged into it.
     other = spec.create()
     other.add([4.0])
     single.merge(other)
-    assert list(other.to_proto().exact_values) == [4.0]
-    assert list(single.to_proto().exact_values) == [4.0, 5.0]
+    assert exact_part(other.to_proto())[0].tolist() == [4.0]
+    assert exact_part(single.to_proto())[0].tolist() == [4.0, 5.0]
 
 
 def _wide(seed: int, spec: StatisticsSpec = SPEC) -> DatasetAccumulator:
