@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Collection
+from typing import cast
 
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
@@ -98,6 +99,9 @@ MEASURES = (
 )
 
 
+_UNREAD = object()  # a FeatureData's distribution not read yet
+
+
 class FeatureData:
     """One feature of one dataset: its finished statistics, and its sketch state if any."""
 
@@ -112,6 +116,8 @@ class FeatureData:
         self._dataset = dataset
         self._loaded = False
         self._accumulator: FeatureAccumulator | None = None
+        self._categorical: object = _UNREAD
+        self._numeric: object = _UNREAD
 
     @property
     def accumulator(self) -> FeatureAccumulator | None:
@@ -147,15 +153,23 @@ class FeatureData:
         return {"string_stats": "categorical", "num_stats": "numeric"}.get(which or "", "other")
 
     def categorical(self) -> Categorical | None:
-        acc = self.accumulator
-        found = categorical.from_state(acc) if acc is not None else None
-        return found or categorical.from_statistics(self.stats)
+        """The value counts (from the sketch state, else the finished statistics); read once,
+        as every categorical measure of the feature takes them."""
+        if self._categorical is _UNREAD:
+            acc = self.accumulator
+            found = categorical.from_state(acc) if acc is not None else None
+            self._categorical = found or categorical.from_statistics(self.stats)
+        return cast(Categorical | None, self._categorical)
 
     def numeric(self) -> Numeric | None:
-        acc = self.accumulator
-        if acc is not None and acc.numeric is not None and acc.numeric.moments.count:
-            return numeric.from_state(acc)
-        return numeric.from_statistics(self.stats)
+        """The numeric distribution, read once (see :meth:`categorical`)."""
+        if self._numeric is _UNREAD:
+            acc = self.accumulator
+            if acc is not None and acc.numeric is not None and acc.numeric.moments.count:
+                self._numeric = numeric.from_state(acc)
+            else:
+                self._numeric = numeric.from_statistics(self.stats)
+        return cast(Numeric | None, self._numeric)
 
     @property
     def missing_fraction(self) -> float | None:

@@ -31,6 +31,7 @@ from beam_stats.beam.history import SpanEntry, StatisticsStore
 from beam_stats.beam.writing import check_outputs
 from beam_stats.errors import InvalidInputError
 from beam_stats.report.history import render_history_report
+from beam_stats.stats import merge_statistics
 from beam_stats.validation.history import DEFAULT_BASELINE_SPANS, MonitorSpec, monitor_statistics
 from beam_stats.validation.history_series import HistorySeries, history_series
 
@@ -148,11 +149,16 @@ def _check(
     # The window of the first checked span, and the span before it (its drift_previous).
     needed = entries[max(0, first - spec.baseline_spans - 1) :]
     history = [(e.span, store.load(e.span)) for e in needed]
+    loaded = dict(history)
     baselines: dict[str, statistics_pb2.DatasetFeatureStatisticsList] = {}
     for span in checked:
         window = store.window(spec.baseline_spans, before=span)
         if len(window) >= spec.series.min_history:
-            baselines[span] = store.baseline([e.span for e in window])
+            # What store.baseline merges, from the files read (and verified) once above.
+            baselines[span] = merge_statistics(
+                *(loaded[e.span] for e in window),
+                sources=[f"span {e.span!r} ({store.file_path(e)})" for e in window],
+            )
     found = monitor_statistics(history, schema, spans=checked, baselines=baselines, spec=spec)
     return history, found
 
