@@ -161,6 +161,15 @@ class SpanEntry:
 _FIELDS = tuple(f.name for f in dataclasses.fields(SpanEntry))
 
 
+#: The name :func:`file_name` gives a span's file (what a store may delete as its own).
+_FILE_NAME = re.compile(r"[A-Za-z0-9._=-]{1,80}\.[0-9a-f]{12}\.pb")
+
+
+def is_span_file_name(name: str) -> bool:
+    """Whether `name` has the form of :func:`file_name`'s names (a store's own file)."""
+    return _FILE_NAME.fullmatch(name) is not None
+
+
 def file_name(span: str) -> str:
     """A new, unique file name for `span`'s statistics: the span readable (characters
     outside ``A-Z a-z 0-9 . _ = -`` as ``_``, at most 80), a random suffix, ``.pb``."""

@@ -1,5 +1,5 @@
-"""``beam-stats history add`` and ``history list``: a statistics store, one file per span
-(:mod:`beam_stats.beam.history`); ``beam-stats monitor``: its spans checked over time
+"""``beam-stats history add``, ``list``, ``remove`` and ``clean``: a statistics store, one
+file per span (:mod:`beam_stats.beam.history`); ``beam-stats monitor``: its spans checked over time
 (:mod:`beam_stats.jobs.monitor`)."""
 
 from __future__ import annotations
@@ -48,6 +48,21 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     listing.add_argument("store", metavar="STORE", help="the store's folder")
     listing.set_defaults(run=run_list)
+    remove = actions.add_parser(
+        "remove",
+        help="remove spans from a store (the manifest first, then their files)",
+    )
+    remove.add_argument("store", metavar="STORE", help="the store's folder")
+    remove.add_argument(
+        "--span", required=True, action="append", metavar="KEY", help="a span to remove (repeat)"
+    )
+    remove.set_defaults(run=run_remove)
+    clean = actions.add_parser(
+        "clean",
+        help="delete span files no span names (left by an interrupted add); not while adding",
+    )
+    clean.add_argument("store", metavar="STORE", help="the store's folder")
+    clean.set_defaults(run=run_clean)
     check = commands.add_parser(
         "monitor",
         help="check the newest span of a store (or every span) against its history; "
@@ -135,7 +150,32 @@ def run_list(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         )
     print_table(rows)
     print(f"{plural(len(entries), 'span')}, {plural(len(damaged), 'file')} damaged or missing")
+    orphans = store.orphans()
+    if orphans:
+        print(
+            f"{plural(len(orphans), 'file')} no span names (left by an interrupted add): "
+            f"`beam-stats history clean {store.path}` deletes them"
+        )
     return 1 if damaged else 0
+
+
+def run_remove(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    no_pipeline(beam_args)
+    store = StatisticsStore(args.store)
+    removed = store.remove(args.span)
+    print(
+        f"removed {plural(len(removed), 'span')} ({', '.join(e.span for e in removed)}) "
+        f"from {store.path}"
+    )
+    return 0
+
+
+def run_clean(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    no_pipeline(beam_args)
+    store = StatisticsStore(args.store)
+    deleted = store.clean()
+    print(f"deleted {plural(len(deleted), 'file')} no span names from {store.path}")
+    return 0
 
 
 def run_monitor(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
