@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from apache_beam.io.filesystems import FileSystems
 from google.protobuf import message
@@ -30,9 +30,11 @@ from beam_stats.errors import (
     InvalidInputError,
     OutputError,
 )
+from beam_stats.proto import sketches_pb2
 from beam_stats.stats import wire
 from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.stored import check_same_settings, recorded_settings
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
@@ -176,9 +178,37 @@ class StoreFiles:
             replaced = self._join(old.file) if old is not None else None
             check_outputs([source], [self.manifest_path, replaced])
             statistics = load_statistics(source)
+        _check_state(statistics, source)
+        settings = recorded_settings(statistics.datasets[0]) if statistics.datasets else None
+        if settings is not None:
+            self.check_settings(settings, source, replacing=[span])
         entry = self.write_span(statistics, span, source)
         self.add_entries([entry])
         return entry
+
+    def check_settings(
+        self,
+        settings: sketches_pb2.SketchSettings,
+        what: str,
+        *,
+        replacing: Collection[str] = (),
+    ) -> None:
+        """Refuses statistics made with `settings` when the store's newest span (of those
+        not `replacing`) was made with others: they could never merge into a baseline, so
+        the span is refused when it is added, not when a baseline is merged.
+
+        Raises:
+            IncompatibleMergeError: the settings differ (the message names the span).
+            InvalidInputError, DeserializationError: the newest span's file cannot be read.
+        """
+        others = [e for e in self.spans() if e.span not in replacing]
+        if others:
+            newest = others[-1]
+            reference = self._load(newest)
+            if reference.datasets:
+                check_same_settings(
+                    settings, reference.datasets[0], what, f"the store's span {newest.span!r}"
+                )
 
     def write_span(
         self,

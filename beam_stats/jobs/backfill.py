@@ -204,6 +204,7 @@ def backfill_history(
     spec = resolve_label_bins(
         patterns, spec, errors, input_format=input_format, pipeline_options=pipeline_options
     )
+    store.check_settings(spec.settings(), "the backfilled statistics", replacing=spans)
     pipeline = make_pipeline(pipeline_options)
     read = pipeline | "Read" >> ReadRecordBatches(
         [input_pattern(p) for p in patterns], input_format, privacy=spec.privacy, with_paths=True

@@ -171,26 +171,60 @@ def _settings_items(settings: sketches_pb2.SketchSettings) -> list[str]:
     ]
 
 
-def _describe(settings: sketches_pb2.SketchSettings, expected: sketches_pb2.SketchSettings) -> str:
+def _differences(
+    settings: sketches_pb2.SketchSettings, expected: sketches_pb2.SketchSettings
+) -> tuple[str, str]:
     """The settings that differ: this state's, then the expected ones (all if none differ
     as text, e.g. a field this version does not describe)."""
     got, want = _settings_items(settings), _settings_items(expected)
     differ = [(a, b) for a, b in itertools.zip_longest(got, want, fillvalue="") if a != b] or [
         (", ".join(got), ", ".join(want))
     ]
-    return (
-        f"sketch settings ({'; '.join(a for a, _ in differ if a)}), expected "
-        f"({'; '.join(b for _, b in differ if b)})"
-    )
+    return "; ".join(a for a, _ in differ if a), "; ".join(b for _, b in differ if b)
 
 
-def _recorded(dataset: statistics_pb2.DatasetFeatureStatistics) -> sketches_pb2.PrivacyPolicy:
+def _describe(settings: sketches_pb2.SketchSettings, expected: sketches_pb2.SketchSettings) -> str:
+    got, want = _differences(settings, expected)
+    return f"sketch settings ({got}), expected ({want})"
+
+
+def recorded_settings(
+    dataset: statistics_pb2.DatasetFeatureStatistics,
+) -> sketches_pb2.SketchSettings | None:
+    """The sketch settings (privacy policy included) a dataset's state was made with; None
+    without state. Every feature of a dataset records the same."""
     for feature in dataset.features:
         custom = next((c for c in feature.custom_stats if c.name == STATE_NAME), None)
         stored = sketches_pb2.StoredFeatureState()
         if custom is not None and custom.any.Unpack(stored):
-            return stored.settings.privacy
-    return sketches_pb2.PrivacyPolicy()
+            return stored.settings
+    return None
+
+
+def check_same_settings(
+    settings: sketches_pb2.SketchSettings,
+    reference: statistics_pb2.DatasetFeatureStatistics,
+    what: str,
+    reference_name: str,
+) -> None:
+    """Refuses statistics made with `settings` where they must merge with `reference`.
+
+    Raises:
+        IncompatibleMergeError: the settings differ; the message names both sides and the
+            settings that differ.
+    """
+    expected = recorded_settings(reference)
+    if expected is not None and settings != expected:
+        got, want = _differences(settings, expected)
+        raise IncompatibleMergeError(
+            f"sketch settings differ: {what} ({got}), {reference_name} ({want}); they "
+            "could never merge: compute them with the same settings (or use another store)"
+        )
+
+
+def _recorded(dataset: statistics_pb2.DatasetFeatureStatistics) -> sketches_pb2.PrivacyPolicy:
+    settings = recorded_settings(dataset)
+    return settings.privacy if settings is not None else sketches_pb2.PrivacyPolicy()
 
 
 def recorded_policy(dataset: statistics_pb2.DatasetFeatureStatistics) -> str:

@@ -350,9 +350,19 @@ def test_a_baseline_of_unknown_repeated_or_no_spans_is_refused(tmp_path: Path) -
 def test_spans_made_with_other_settings_or_policies_refuse_to_merge(tmp_path: Path) -> None:
     store = StatisticsStore(tmp_path / "store")
     store.add(_stats(1), "2026-01-01")
-    store.add(_stats(2, StatisticsSpec(quantiles=QuantilesSpec(capacity=4096))), "2026-01-02")
-    redacted = StatisticsSpec(privacy=PrivacySpec(redact=frozenset({"s"})))
-    store.add(_stats(3, redacted), "2026-01-03")
+    wider = _stats(2, StatisticsSpec(quantiles=QuantilesSpec(capacity=4096)))
+    redacted = _stats(3, StatisticsSpec(privacy=PrivacySpec(redact=frozenset({"s"}))))
+    # add refuses them, naming the span they could never merge with ...
+    with pytest.raises(IncompatibleMergeError, match=r"quantiles capacity.*span '2026-01-01'"):
+        store.add(wider, "2026-01-02")
+    with pytest.raises(IncompatibleMergeError, match=r"privacy policy.*span '2026-01-01'"):
+        store.add(redacted, "2026-01-03")
+    assert [e.span for e in store.spans()] == ["2026-01-01"]
+    # ... and a store that has them anyway (written before that check, or span by span
+    # with write_span) refuses to merge them, naming the span.
+    store.add_entries(
+        [store.write_span(wider, "2026-01-02"), store.write_span(redacted, "2026-01-03")]
+    )
     with pytest.raises(IncompatibleMergeError, match=r"span '2026-01-02' .*quantiles capacity"):
         store.baseline(["2026-01-01", "2026-01-02"])
     with pytest.raises(IncompatibleMergeError, match=r"span '2026-01-03' .*privacy policy"):

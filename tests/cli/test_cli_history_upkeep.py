@@ -1,5 +1,6 @@
-"""Removing spans from a statistics store and deleting the files no span names
-(``history remove``, ``history clean``; ``StatisticsStore.remove``, ``orphans``, ``clean``)."""
+"""Keeping a statistics store: removing spans, deleting the files no span names
+(``history remove``, ``history clean``; ``StatisticsStore.remove``, ``orphans``, ``clean``),
+and refusing a span made with other sketch settings when it is added."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats import generate_statistics_from_table
+from beam_stats import (
+    FrequentItemsSpec,
+    StatisticsSpec,
+    backfill_history,
+    generate_statistics_from_table,
+)
 from beam_stats.beam.history import MANIFEST, StatisticsStore
 from beam_stats.cli import main
-from beam_stats.errors import InvalidInputError
+from beam_stats.errors import IncompatibleMergeError, InvalidInputError
 
 SPANS = ["2026-02-01", "2026-02-02", "2026-02-03"]
 
@@ -93,3 +101,41 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert err.startswith("beam-stats: error: ") and "no span '2026-02-07'" in err
     assert len(err.splitlines()) == 1
+
+
+def _other_settings(rows: int) -> statistics_pb2.DatasetFeatureStatisticsList:
+    table = pa.table({"x": np.random.default_rng(9).normal(0, 1, rows)})
+    return generate_statistics_from_table(
+        table, StatisticsSpec(frequent_items=FrequentItemsSpec(capacity=4096))
+    )
+
+
+def test_a_span_made_with_other_settings_is_refused_when_added(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    files = _files(store)
+    with pytest.raises(IncompatibleMergeError, match=r"span '2026-02-03'.*never merge") as e:
+        store.add(_other_settings(40), "2026-02-04")
+    assert "top_k_capacity" in str(e.value) or "4096" in str(e.value)
+    assert [x.span for x in store.spans()] == SPANS and _files(store) == files
+    # Replacing the only span (nothing left to merge with) is allowed.
+    alone = StatisticsStore(tmp_path / "alone")
+    alone.add(store.load("2026-02-01"), "2026-02-01")
+    assert alone.add(_other_settings(40), "2026-02-01").num_examples == 40
+
+
+def test_a_backfill_with_other_settings_is_refused_before_it_runs(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    day = tmp_path / "data" / "day=2026-02-05"
+    day.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1.0, 2.0]}), day / "part.parquet")
+    pattern = str(tmp_path / "data" / "day=*" / "*.parquet")
+    with pytest.raises(IncompatibleMergeError, match="backfilled statistics"):
+        backfill_history(
+            pattern,
+            store,
+            span_from_path=r"day=(?P<span>[^/]+)",
+            spec=StatisticsSpec(frequent_items=FrequentItemsSpec(capacity=4096)),
+        )
+    assert [x.span for x in store.spans()] == SPANS
+    assert backfill_history(pattern, store, span_from_path=r"day=(?P<span>[^/]+)").entries
+    assert [x.span for x in store.spans()] == [*SPANS, "2026-02-05"]
