@@ -25,11 +25,11 @@ from typing import NamedTuple, TypeVar
 from google.protobuf.message import Message
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.errors import DeserializationError
+from beam_stats.errors import DeserializationError, OutputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.dataset import DatasetAccumulator
-from beam_stats.stats.feature import FORMAT_VERSION, FeatureAccumulator
+from beam_stats.stats.feature import FORMAT_VERSION, STATE_NAME, FeatureAccumulator
 from beam_stats.stats.spec import StatisticsSpec
 
 _FEATURES = sketches_pb2.DatasetState.DESCRIPTOR.fields_by_name["features"].number
@@ -174,22 +174,68 @@ def _only(
     return out
 
 
+#: The largest message protobuf parses (2 GiB - 1 bytes): a longer statistics file could be
+#: written, but no reader could read it back.
+PROTOBUF_LIMIT = (1 << 31) - 1
+
+
+def _within_limit(size: int, datasets: int, features: int, state: int, limit: int) -> None:
+    """Refuses a statistics file of `size` bytes over `limit`, naming the cause."""
+    if size <= limit:
+        return
+    share = f"; the sketch state is {100 * state / size:.0f}% of it" if state else ""
+    remedies = [
+        *(["fewer slices (--max-slices, a coarser --slice)"] if datasets > 1 else []),
+        "fewer features",
+        *(["no sketch state (--no-sketch-state)"] if state else []),
+    ]
+    raise OutputError(
+        f"the statistics would be {size:,} bytes, over protobuf's limit of {limit:,} bytes "
+        f"for one message (no reader could parse them): {datasets:,} "
+        f"{'dataset' if datasets == 1 else 'datasets (the whole data and its slices)'} x "
+        f"{features:,} features{share}; compute {', '.join(remedies[:-1])} or {remedies[-1]}"
+    )
+
+
+def _state_size(feature: statistics_pb2.FeatureNameStatistics) -> int:
+    return sum(c.ByteSize() for c in feature.custom_stats if c.name == STATE_NAME)
+
+
 def statistics_chunks(
-    statistics: statistics_pb2.DatasetFeatureStatisticsList, chunk_size: int = 1 << 20
+    statistics: statistics_pb2.DatasetFeatureStatisticsList,
+    chunk_size: int = 1 << 20,
+    *,
+    limit: int = PROTOBUF_LIMIT,
 ) -> Iterator[bytes]:
     """``statistics.SerializeToString()`` in chunks of about `chunk_size` bytes, serialized a
     feature at a time: the whole serialization (and protobuf's copy of it) never exists.
 
     The bytes are the same: a message's known fields are written in field-number order, so
     a dataset is its fields numbered below ``features``, each feature, then the others.
+
+    Raises:
+        OutputError: the serialization would exceed `limit` (protobuf's 2 GiB), before any
+            chunk is made; the message names the datasets (slices) and features behind it.
     """
     number = _DATASET_FEATURES.number
+    parts = []
     for dataset in statistics.datasets:
         low = _only(dataset, lambda n: n < number).SerializeToString()
         high = _only(dataset, lambda n: n > number).SerializeToString()
         sizes = [feature.ByteSize() for feature in dataset.features]
         size = len(low) + len(high)
         size += sum(len(_DATASET_FEATURE_TAG) + len(_varint(n)) + n for n in sizes)
+        parts.append((low, high, sizes, size))
+    total = sum(len(_DATASET_TAG) + len(_varint(size)) + size for *_, size in parts)
+    if total > limit:
+        _within_limit(
+            total,
+            len(parts),
+            max((len(d.features) for d in statistics.datasets), default=0),
+            sum(_state_size(f) for d in statistics.datasets for f in d.features),
+            limit,
+        )
+    for dataset, (low, high, sizes, size) in zip(statistics.datasets, parts, strict=True):
         chunk = [_DATASET_TAG, _varint(size), low]
         buffered = 0
         for feature, n in zip(dataset.features, sizes, strict=True):
@@ -210,6 +256,8 @@ def result_chunks(
     name: str = "",
     include_state: bool = True,
     chunk_size: int = 1 << 20,
+    *,
+    limit: int = PROTOBUF_LIMIT,
 ) -> Iterator[bytes]:
     """The bytes :func:`statistics_chunks` makes of a list of the one dataset
     ``accumulator.result(name, include_state)``, without that message ever existing: each
@@ -217,6 +265,10 @@ def result_chunks(
     accumulator (which is spent, as by ``result(release=True)``). The dataset's length,
     written before its features, is known once they all are; then the file is copied. The
     first 16 MB stay in memory (most outputs), so a small output needs no temporary file.
+
+    Raises:
+        OutputError: the file would exceed `limit` (protobuf's 2 GiB), before any chunk is
+            made (as :func:`statistics_chunks`).
     """
     features = accumulator.feature_results(include_state, release=True)
     header = statistics_pb2.DatasetFeatureStatistics(
@@ -229,14 +281,19 @@ def result_chunks(
     high = _only(header, lambda n: n > number).SerializeToString()
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         size = len(low) + len(high)
+        count = state = 0
         for feature in features:
             data = feature.SerializeToString()
             size += spool.write(b"".join((_DATASET_FEATURE_TAG, _varint(len(data)), data)))
+            count += 1
+            state += _state_size(feature) if include_state else 0
         # Made with the features' results; their field comes after every other one.
         cross = statistics_pb2.DatasetFeatureStatistics(
             cross_features=accumulator.cross_features
         ).SerializeToString()
         size += len(cross)
+        total = len(_DATASET_TAG) + len(_varint(size)) + size
+        _within_limit(total, 1, count, state, limit)
         spool.seek(0)
         yield b"".join((_DATASET_TAG, _varint(size), low))
         while chunk := spool.read(chunk_size):
