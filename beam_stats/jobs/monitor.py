@@ -192,7 +192,7 @@ def store_history(
     if not entries:
         raise InvalidInputError(f"no spans in the statistics store {store.path}: nothing to report")
     history, found = _check(store, entries, [e.span for e in entries], schema, spec)
-    return history_series(history, found)
+    return history_series(history, found, spec.distances)
 
 
 def history_report(

@@ -35,6 +35,7 @@ METRIC_LABELS = {
     "std": "standard deviation",
     "distinct": "distinct values",
     "top_share": "top value share",
+    "drift_previous": "drift from the previous span",
 }
 
 

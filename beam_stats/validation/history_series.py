@@ -23,16 +23,18 @@ Descriptions of a feature that a span's privacy policy redacts or hashes are wit
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from beam_stats._types import FeaturePath, path_str
-from beam_stats.drift.series import METRICS, span_metrics
+from beam_stats.drift.compare import features_of
+from beam_stats.drift.measure import DistanceSpec
+from beam_stats.drift.series import METRICS, drift_metrics, span_metrics
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.view import one_dataset
 from beam_stats.validation.catalogue import CUSTOM_NAMES
-from beam_stats.validation.history import METRIC_TEXT
 from beam_stats.validation.pii import withhold_values
 from beam_stats.validation.statistics import Statistics, anomaly_rows
 
@@ -85,6 +87,7 @@ class HistorySeries:
 def history_series(
     history: Sequence[tuple[str, Statistics]],
     anomalies: Mapping[str, anomalies_pb2.Anomalies],
+    distances: DistanceSpec | None = None,
 ) -> HistorySeries:
     """The metric series of `history` and the marks of `anomalies` (see the module notes).
 
@@ -92,6 +95,9 @@ def history_series(
         history: (span key, statistics of one dataset), oldest first.
         anomalies: span -> its ``Anomalies`` (as ``monitor_statistics`` returns them); spans
             not checked may be left out.
+        distances: how ``drift_previous`` (each span's distance from the one before it) is
+            measured; the monitor's (``MonitorSpec.distances``) so the series shows what it
+            checked.
 
     Returns:
         The series and marks, plain data.
@@ -106,6 +112,9 @@ def history_series(
     if unknown:
         raise InvalidInputError(f"anomalies of spans not in the history: {unknown}")
     metrics = [span_metrics(statistics) for _, statistics in history]
+    features = [features_of(statistics) for _, statistics in history]
+    for i in range(1, len(history)):
+        metrics[i].update(drift_metrics(features[i - 1], features[i], distances))
     order: dict[FeaturePath, set[str]] = {}
     for found in metrics:
         for path, metric in found:
@@ -162,8 +171,7 @@ def _marks(span: str, anomalies: anomalies_pb2.Anomalies) -> list[SeriesMark]:
 def _outlier_metric(span: str, description: str) -> str | None:
     """The metric a ``HISTORY_METRIC_OUTLIER`` description of `span` names, if it is one
     that ``validation.history`` wrote."""
-    for metric in METRICS:
-        prefix = f"Span {span}: the {METRIC_TEXT[metric]} ({metric}) is "
-        if description.startswith(prefix):
-            return metric
-    return None
+    names = "|".join(re.escape(metric) for metric in METRICS)
+    # The metric's words (METRIC_TEXT, or the distance's name for drift_previous), no "(".
+    found = re.match(rf"Span {re.escape(span)}: the [^()]+ \(({names})\) is ", description)
+    return found.group(1) if found else None

@@ -7,18 +7,49 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from history_store import HOSTILE, MISSING, OUTAGE, SPANS, make_store, metrics_of
 from report_pages import Element, parse
 
-from beam_stats import HistorySeries, history_report, monitor, store_history
+from beam_stats import (
+    HistorySeries,
+    compare_statistics,
+    history_report,
+    monitor,
+    store_history,
+)
 from beam_stats.beam.history import StatisticsStore
 from beam_stats.errors import DeserializationError, InvalidInputError, OutputError
 from beam_stats.validation import anomaly_rows
 from beam_stats.validation.catalogue import CUSTOM_NAMES
 
-NUMERIC = ("missing_fraction", "mean", "std")
-STRINGS = ("missing_fraction", "distinct", "top_share")
+NUMERIC = ("missing_fraction", "mean", "std", "drift_previous")
+STRINGS = ("missing_fraction", "distinct", "top_share", "drift_previous")
+
+
+def _l_infinity(before: list[object], after: list[object]) -> float:
+    """The largest difference of a value's share of the listed values, with numpy."""
+    labels = np.unique(np.array([v for v in before + after if v is not None], dtype=str))
+
+    def shares(values: list[object]) -> np.ndarray:
+        present = np.array([v for v in values if v is not None], dtype=str)
+        return np.array([np.count_nonzero(present == label) for label in labels]) / len(present)
+
+    return float(np.max(np.abs(shares(before) - shares(after))))
+
+
+def _drift(store: StatisticsStore, tables: dict, feature: str, span: str) -> float:
+    """drift_previous of `feature` at `span`: L-infinity of its shares (numpy) for strings,
+    else the Jensen-Shannon divergence that compare_statistics gives the two spans."""
+    before = SPANS[SPANS.index(span) - 1]
+    if feature != "amount":
+        return _l_infinity(
+            tables[before].column(feature).to_pylist(), tables[span].column(feature).to_pylist()
+        )
+    compared = compare_statistics(store.load(before), store.load(span)).features
+    measured = next(f for f in compared if f.path == (feature,)).measured
+    return next(m for m in measured if m.measure == "jensen_shannon").distance.value
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +77,7 @@ def _marks(chart: Element) -> dict[str, set[str]]:
 
 
 def test_a_chart_per_feature_and_metric_with_the_values_of_the_data(made: tuple) -> None:
-    _, tables, page = made
+    store, tables, page = made
     charts = _charts(parse(page))
     expected = {("", "num_examples")}
     expected |= {("amount", m) for m in NUMERIC}
@@ -54,14 +85,23 @@ def test_a_chart_per_feature_and_metric_with_the_values_of_the_data(made: tuple)
     assert set(charts) == expected
     for (feature, metric), chart in charts.items():
         points = chart.find_all("circle", "pt")
-        assert [p.attrs["data-span"] for p in points] == SPANS, (feature, metric)
+        # The first span has no previous span to drift from.
+        drawn = SPANS[1:] if metric == "drift_previous" else SPANS
+        assert [p.attrs["data-span"] for p in points] == drawn, (feature, metric)
         for point in points:
-            table = tables[point.attrs["data-span"]]
-            want = table.num_rows if not feature else metrics_of(table, feature)[metric]
+            span = point.attrs["data-span"]
+            table = tables[span]
+            want = (
+                table.num_rows
+                if not feature
+                else _drift(store, tables, feature, span)
+                if metric == "drift_previous"
+                else metrics_of(table, feature)[metric]
+            )
             got = float(point.attrs["data-value"])
             assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (feature, metric, point)
         # The tooltip gives the span and the value.
-        assert points[0].find_all("title")[0].text().startswith(f"{SPANS[0]}: ")
+        assert points[0].find_all("title")[0].text().startswith(f"{drawn[0]}: ")
 
 
 def test_the_outage_is_marked_at_its_span_and_listed(made: tuple) -> None:
@@ -218,5 +258,5 @@ def test_the_page_filters_in_a_browser_under_its_policy(
         assert page.evaluate(shown) == "country"
         # The charts are in the page (no script builds them): each has its points.
         assert page.evaluate("document.querySelectorAll('svg.hchart circle.pt').length") == (
-            10 * len(SPANS)
+            10 * len(SPANS) + 3 * (len(SPANS) - 1)  # drift_previous: from the second span
         )

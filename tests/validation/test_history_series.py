@@ -10,6 +10,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from beam_stats import (
     PrivacySpec,
     StatisticsSpec,
+    compare_statistics,
     generate_statistics_from_table,
     monitor_statistics,
 )
@@ -89,3 +90,34 @@ def test_bad_arguments() -> None:
     history, _ = _history()
     with pytest.raises(InvalidInputError, match="spans not in the history: \\['x'\\]"):
         history_series(history[:2], {"x": anomalies_pb2.Anomalies()})
+
+
+def test_drift_from_the_previous_span_is_a_series_and_its_outliers_mark_it() -> None:
+    history, _ = _history()
+    found = monitor_statistics(history, spans=SPANS)
+    series = history_series(history, found)
+    drift = series.series["country"]["drift_previous"]
+    assert drift[0] is None  # the first span has no previous span
+    # Each value is the distance compare_statistics measures between the two spans.
+    for i in range(1, len(SPANS)):
+        compared = compare_statistics(history[i - 1][1], history[i][1]).features
+        measured = next(f for f in compared if f.path == ("country",)).measured
+        want = next(m for m in measured if m.measure == "l_infinity").distance.value
+        assert drift[i] == pytest.approx(want, rel=1e-12)
+    # An outlier of drift_previous (described with the distance's name) marks that chart.
+    anomalies = anomalies_pb2.Anomalies()
+    info = anomalies.anomaly_info["country"]
+    info.path.step.append("country")
+    reason = info.reason.add(
+        type=anomalies_pb2.AnomalyInfo.CUSTOM_VALIDATION,
+        short_description="HISTORY_METRIC_OUTLIER",
+        description=f"Span {SPANS[5]}: the Linfty distance from the previous span "
+        "(drift_previous) is 0.3, expected range [0, 0.08] (around 0.02; strategy mad, "
+        "from 5 earlier spans).",
+    )
+    info.severity = anomalies_pb2.AnomalyInfo.ERROR
+    info.description = reason.description
+    marks = history_series(history, {SPANS[5]: anomalies}).marks
+    assert [(m.span, m.feature, m.metric) for m in marks] == [
+        (SPANS[5], "country", "drift_previous")
+    ]
