@@ -12,12 +12,11 @@ them before the sparse register encoding (issue 16). Written once by that beam-s
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-
-import sys
 
 from beam_stats import StatisticsSpec, generate_statistics_from_table, write_statistics
 from beam_stats.stats.privacy import PrivacySpec

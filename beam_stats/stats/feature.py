@@ -64,9 +64,9 @@ STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
 
 
-def state_format_version(state: sketches_pb2.FeatureState) -> int:
+def state_format_version(state: sketches_pb2.FeatureState | None) -> int:
     """The oldest state format that holds `state`: 4 with sparse registers, else 2."""
-    if state.string.distinct.sparse_registers:
+    if state is not None and state.string.distinct.sparse_registers:
         return SPARSE_REGISTERS_FORMAT_VERSION
     return FORMAT_VERSION
 
