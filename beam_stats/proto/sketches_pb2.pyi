@@ -65,16 +65,18 @@ class FrequentItemsState(_message.Message):
     def __init__(self, capacity: _Optional[int] = ..., values: _Optional[_Iterable[bytes]] = ..., counts: _Optional[_Iterable[float]] = ..., offset: _Optional[float] = ..., total: _Optional[float] = ..., folded: _Optional[float] = ...) -> None: ...
 
 class DistinctCountState(_message.Message):
-    __slots__ = ("precision", "registers", "exact_limit", "hashes")
+    __slots__ = ("precision", "registers", "exact_limit", "hashes", "sparse_registers")
     PRECISION_FIELD_NUMBER: _ClassVar[int]
     REGISTERS_FIELD_NUMBER: _ClassVar[int]
     EXACT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     HASHES_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_REGISTERS_FIELD_NUMBER: _ClassVar[int]
     precision: int
     registers: bytes
     exact_limit: int
     hashes: bytes
-    def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ..., exact_limit: _Optional[int] = ..., hashes: _Optional[bytes] = ...) -> None: ...
+    sparse_registers: bytes
+    def __init__(self, precision: _Optional[int] = ..., registers: _Optional[bytes] = ..., exact_limit: _Optional[int] = ..., hashes: _Optional[bytes] = ..., sparse_registers: _Optional[bytes] = ...) -> None: ...
 
 class MomentsState(_message.Message):
     __slots__ = ("count", "mean", "m2", "min", "max", "num_zeros", "num_nan", "num_pos_inf", "num_neg_inf", "m2_exponent")

@@ -351,7 +351,7 @@ def add_composite(
             state = statistics_pb2.CustomStatistic(name=state_name)
         else:
             state.any.Unpack(msg)
-            msg.format_version = stored.format_version
+            msg.format_version = max(msg.format_version, stored.format_version)
         msg.composites.append(acc.to_proto())
         state.any.Pack(seal(msg))
     # TFDV's statistics after the feature's own, the state (if any) last.

@@ -53,9 +53,24 @@ FORMAT_VERSION = 2
 #: 3: entries with the state of sparse and weighted features (StoredFeatureState.composites);
 #: only those entries are written as format 3, so files without composites read as before.
 COMPOSITE_FORMAT_VERSION = 3
+#: 4: distinct counts with sparse HyperLogLog registers (DistinctCountState.sparse_registers);
+#: only entries holding them are written as format 4, which older readers refuse instead of
+#: reading the count as empty.
+SPARSE_REGISTERS_FORMAT_VERSION = 4
+#: The newest format this beam-stats reads and writes.
+LATEST_FORMAT_VERSION = SPARSE_REGISTERS_FORMAT_VERSION
 #: The custom statistic that carries a feature's StoredFeatureState.
 STATE_NAME = "beam_stats.state"
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
+
+
+def state_format_version(state: sketches_pb2.FeatureState | None) -> int:
+    """The oldest state format that holds `state`: 4 with sparse registers, else 2."""
+    if state is not None and state.string.distinct.sparse_registers:
+        return SPARSE_REGISTERS_FORMAT_VERSION
+    return FORMAT_VERSION
+
+
 # Where the built-ins' states are among a feature's (the registry starts with them); the
 # feature reads them to decide its type.
 _PRESENCE = BUILTIN_STATISTICS.index(PresenceFamily)
@@ -281,7 +296,7 @@ class FeatureAccumulator:
             note_privacy(out, treatment, self.spec.privacy, state)
         if include_state:
             stored = sketches_pb2.StoredFeatureState(
-                format_version=FORMAT_VERSION,
+                format_version=state_format_version(state),
                 settings=self.spec.settings(),
                 options=self.spec.options(),
                 state=state,

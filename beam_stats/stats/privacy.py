@@ -27,10 +27,11 @@ Treatments, the strongest that applies:
   (``FrequentItemsState.folded``). Numeric summaries (min, max, quantiles) are not values by
   example and are kept: redact a number whose extremes are sensitive.
 
-Every protected feature's distinct count is kept as HyperLogLog registers, never as the
-exact set of 64-bit value hashes, which a guess could be checked against (a guessed value can
-still be tested against a register, with many false positives once the feature has more
-distinct values than a few percent of the ``2**precision`` registers). The state of custom
+Every protected feature's distinct count is kept as HyperLogLog registers (only the non-zero
+ones while few are set, :mod:`beam_stats.sketches.hll`), never as the exact set of 64-bit
+value hashes, which a guess could be checked against (a guessed value can still be tested
+against a register, with many false positives once the feature has more distinct values than
+a few percent of the ``2**precision`` registers). The state of custom
 statistics is the user's code and is left as it is.
 """
 

@@ -28,7 +28,7 @@ from beam_stats.errors import DeserializationError, IncompatibleMergeError, Inva
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import CompositeAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
-from beam_stats.stats.feature import COMPOSITE_FORMAT_VERSION, STATE_NAME, FeatureAccumulator
+from beam_stats.stats.feature import LATEST_FORMAT_VERSION, STATE_NAME, FeatureAccumulator
 from beam_stats.stats.integrity import is_intact
 from beam_stats.stats.privacy import PrivacySpec, describe_policy
 from beam_stats.stats.spec import StatisticsSpec
@@ -65,10 +65,10 @@ def _stored_state(
             "ones; its finished statistics still load, validate and compare: compute the "
             "statistics again to merge them"
         )
-    if stored.format_version < 1 or stored.format_version > COMPOSITE_FORMAT_VERSION:
+    if stored.format_version < 1 or stored.format_version > LATEST_FORMAT_VERSION:
         raise DeserializationError(
             f"{where}: feature {name!r} has sketch state of format {stored.format_version}; "
-            f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {COMPOSITE_FORMAT_VERSION}"
+            f"this beam-stats reads formats {FIRST_READABLE_FORMAT} to {LATEST_FORMAT_VERSION}"
         )
     if not is_intact(stored):
         raise DeserializationError(
