@@ -272,9 +272,10 @@ def import_share(python: str, cmd: Command) -> str:
 
 def run_workload(w: Workload, args: argparse.Namespace, log_dir: Path) -> Outcome:
     outcome = Outcome(w)
-    for i in range(args.repeat):
+    for i in range(args.repeat):  # alternately, so a change in the machine's load hits both
         if w.reference is not None:
-            outcome.reference.append(_run(w.reference, f"{w.name}-reference", args, log_dir, i == 0))
+            ref = _run(w.reference, f"{w.name}-reference", args, log_dir, i == 0)
+            outcome.reference.append(ref)
         outcome.subject.append(_run(w.subject, f"{w.name}-subject", args, log_dir, i == 0))
     if w.name == "slices1000":
         sizes = [
