@@ -37,6 +37,8 @@ on. A beam-stats output is checked (in a subprocess): it must parse as a
 
 The targets at the end are informational (the exit status is 0 whatever they say). The results
 table is printed again as markdown at the end, to paste into ``benchmarks/RESULTS.md``.
+``benchmarks/workloads.py`` (the issue-16 workloads, run by ``make bench`` after this script)
+measures its commands with this module's :func:`measure`, :func:`check_output` and tables.
 """
 
 from __future__ import annotations
