@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-runners runners lint typecheck protos docs bench clean
+.PHONY: install demo test test-runners runners lint typecheck protos docs bench bench-workloads clean
 
 install: $(STAMP)
 
@@ -52,8 +52,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check beam_stats tests benchmarks
 	$(VENV)/bin/mypy beam_stats
 
+# The 20-column end-to-end benchmark (benchmarks/run.py), then the workloads of issue 16
+# (benchmarks/workloads.py: many small files, slices, weights, a wide table, start-up, workers),
+# each as a ratio against a reference run alternately with it. Results: benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/workloads.py
+
+bench-workloads: $(STAMP)
+	$(PY) benchmarks/workloads.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

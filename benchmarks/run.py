@@ -37,6 +37,8 @@ on. A beam-stats output is checked (in a subprocess): it must parse as a
 
 The targets at the end are informational (the exit status is 0 whatever they say). The results
 table is printed again as markdown at the end, to paste into ``benchmarks/RESULTS.md``.
+``benchmarks/workloads.py`` (the issue-16 workloads, run by ``make bench`` after this script)
+measures its commands with this module's :func:`measure`, :func:`check_output` and tables.
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ def generate(python: str, size: int, data_dir: Path) -> tuple[Path, str]:
     return data_dir / f"mixed_{size}.parquet", how
 
 
-def _own_rss() -> float:
+def own_rss() -> float:
     return _rss_bytes(os.getpid()) / MB
 
 
@@ -246,7 +248,7 @@ def machine_info() -> list[str]:
     ]
 
 
-def _fmt(x: float | None, spec: str) -> str:
+def fmt(x: float | None, spec: str) -> str:
     return "-" if x is None or x != x else format(x, spec)  # x != x: NaN
 
 
@@ -261,8 +263,8 @@ def table_rows(results: list[Result]) -> tuple[list[str], list[list[str]]]:
         if r.inner is not None:
             status += f" (inner {r.inner:.2f} s)"
         rows.append([
-            f"{r.size:,}", r.run, _fmt(r.wall, ".2f"), _fmt(r.rows_per_s, ",.0f"),
-            _fmt(r.peak_rss, ".0f"), _fmt(r.proc_rss, ".0f"), _fmt(r.tree_rss, ".0f"),
+            f"{r.size:,}", r.run, fmt(r.wall, ".2f"), fmt(r.rows_per_s, ",.0f"),
+            fmt(r.peak_rss, ".0f"), fmt(r.proc_rss, ".0f"), fmt(r.tree_rss, ".0f"),
             "-" if ratio is None else f"{ratio:.2f}x", status,
         ])  # fmt: skip
     return header, rows
@@ -383,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--repeat must be >= 1, got {args.repeat}")
 
     info = machine_info()
-    info.append(f"harness RSS: {_own_rss():.0f} MB (a floor of proc MB, see run.py's docstring)")
+    info.append(f"harness RSS: {own_rss():.0f} MB (a floor of proc MB, see run.py's docstring)")
     print("\n".join(info), flush=True)
     data_dir = args.data_dir if args.data_dir.is_absolute() else Path.cwd() / args.data_dir
     out_dir = data_dir / "out"
@@ -420,8 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             assert best is not None
             results.append(best)
             print(
-                f"  {run:<9} {_fmt(best.wall, '8.2f')} s  {_fmt(best.rows_per_s, '>10,.0f')} rows/s"
-                f"  peak {_fmt(best.peak_rss, '.0f')} MB  {'ok' if best.ok else 'FAILED'}",
+                f"  {run:<9} {fmt(best.wall, '8.2f')} s  {fmt(best.rows_per_s, '>10,.0f')} rows/s"
+                f"  peak {fmt(best.peak_rss, '.0f')} MB  {'ok' if best.ok else 'FAILED'}",
                 flush=True,
             )
 
