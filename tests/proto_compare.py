@@ -8,16 +8,23 @@ from typing import Any
 from google.protobuf import descriptor, message
 
 
+def _repeated(field: descriptor.FieldDescriptor) -> bool:
+    # `label` is deprecated (a DeprecationWarning, an error here) where is_repeated exists.
+    if hasattr(descriptor.FieldDescriptor, "is_repeated"):
+        return bool(field.is_repeated)
+    return bool(field.label == descriptor.FieldDescriptor.LABEL_REPEATED)
+
+
 def plain(msg: message.Message) -> dict[str, Any]:
     """`msg` as nested dicts and lists (set fields only)."""
     out: dict[str, Any] = {}
     for field, v in msg.ListFields():
         if field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
-            if field.label == descriptor.FieldDescriptor.LABEL_REPEATED:
+            if _repeated(field):
                 out[field.name] = [plain(x) for x in v]
             else:
                 out[field.name] = plain(v)
-        elif field.label == descriptor.FieldDescriptor.LABEL_REPEATED:
+        elif _repeated(field):
             out[field.name] = list(v)
         else:
             out[field.name] = v
