@@ -353,7 +353,7 @@ def add_composite(
             state.any.Unpack(msg)
             msg.format_version = max(msg.format_version, stored.format_version)
         msg.composites.append(acc.to_proto())
-        state.any.Pack(seal(msg))
+        state.any.Pack(seal(msg), deterministic=True)
     # TFDV's statistics after the feature's own, the state (if any) last.
     kept = [c for c in entry.custom_stats if c.name != state_name]
     del entry.custom_stats[:]

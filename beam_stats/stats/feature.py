@@ -301,5 +301,5 @@ class FeatureAccumulator:
                 options=self.spec.options(),
                 state=state,
             )
-            stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored))
+            stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored), deterministic=True)
         return stats

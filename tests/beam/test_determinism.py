@@ -12,9 +12,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam import load_statistics
 from beam_stats.cli import main
+from beam_stats.proto import sketches_pb2
+from beam_stats.stats import DatasetAccumulator, StatisticsSpec
+from beam_stats.stats.feature import STATE_NAME
 
 
 def test_two_runs_write_identical_bytes(tmp_path: Path) -> None:
@@ -43,3 +47,25 @@ def test_two_runs_write_identical_bytes(tmp_path: Path) -> None:
     )
     custom = {c.name: c.num for c in price.custom_stats}
     assert 0.0 < custom["quantiles_rank_error"] < 0.002
+
+
+def test_the_order_of_merges_does_not_change_the_bytes() -> None:
+    # A feature read as integers from one file and as floats from another keeps a count per
+    # kind (a map in the state): its bytes must not follow the order the workers' partial
+    # results were merged in.
+    ints = pa.record_batch({"tenure": pa.array([1, 2, 3], pa.int64()), "s": ["a", "b", "a"]})
+    floats = pa.record_batch({"tenure": pa.array([1.5, 2.5], pa.float64()), "s": ["c", "a"]})
+    written = []
+    for first, second in ((ints, floats), (floats, ints)):
+        acc, other = DatasetAccumulator(StatisticsSpec()), DatasetAccumulator(StatisticsSpec())
+        acc.add(first)
+        other.add(second)
+        acc.merge(other)
+        result = statistics_pb2.DatasetFeatureStatisticsList(datasets=[acc.result("d")])
+        written.append(result.SerializeToString())
+    assert written[0] == written[1]
+    state = sketches_pb2.StoredFeatureState()
+    features = statistics_pb2.DatasetFeatureStatisticsList.FromString(written[0]).datasets[0]
+    tenure = next(f for f in features.features if f.path.step == ["tenure"])
+    next(c for c in tenure.custom_stats if c.name == STATE_NAME).any.Unpack(state)
+    assert len(state.state.kind_counts) == 2  # both kinds are counted (the map has two keys)
