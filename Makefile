@@ -50,6 +50,7 @@ test-runners: runners
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check beam_stats tests benchmarks
+	$(VENV)/bin/ruff format --check beam_stats tests benchmarks
 	$(VENV)/bin/mypy beam_stats
 
 # The 20-column end-to-end benchmark (benchmarks/run.py), then the workloads of issue 16
