@@ -69,7 +69,7 @@ from beam_stats.schema.view import one_dataset
 from beam_stats.schema.violations import Violation, num
 from beam_stats.stats import merge_statistics
 from beam_stats.validation import comparators
-from beam_stats.validation.statistics import Statistics, ValidationSpec, _fill
+from beam_stats.validation.statistics import Statistics, ValidationSpec, fill_info
 
 AnomalyType = anomalies_pb2.AnomalyInfo.Type
 #: The rolling baseline's length when the user gives none.
@@ -248,9 +248,9 @@ def _check(
     for path, violations in sorted(features.items()):
         info = anomalies.anomaly_info[path_str(path)]
         info.path.step.extend(path)
-        _fill(info, violations, severities)
+        fill_info(info, violations, severities)
     if dataset_reasons:
-        _fill(anomalies.dataset_anomaly_info, dataset_reasons, severities)
+        fill_info(anomalies.dataset_anomaly_info, dataset_reasons, severities)
     return anomalies
 
 

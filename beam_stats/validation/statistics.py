@@ -240,9 +240,9 @@ def _validate(
     for path, violations in sorted(features.items()):
         info = anomalies.anomaly_info[path_str(path)]
         info.path.step.extend(path)
-        _fill(info, violations, severities)
+        fill_info(info, violations, severities)
     if found.dataset or compared.dataset:
-        _fill(anomalies.dataset_anomaly_info, found.dataset + compared.dataset, severities)
+        fill_info(anomalies.dataset_anomaly_info, found.dataset + compared.dataset, severities)
     for path in sorted(compared.measurements):
         anomalies.drift_skew_info.append(compared.measurements[path])
     return anomalies
@@ -259,9 +259,11 @@ def _level(anomaly_type: int, short: str, severities: Mapping[int, int]) -> int:
     return int(AnomalyInfo.Severity.Value(default))
 
 
-def _fill(
+def fill_info(
     info: anomalies_pb2.AnomalyInfo, violations: list[Violation], severities: Mapping[int, int]
 ) -> None:
+    """Adds `violations` to `info` as its reasons; its severity is the highest of theirs
+    (`severities` by anomaly type), its descriptions the one violation's when it is one."""
     for violation in violations:
         info.reason.add(
             type=violation.type,
