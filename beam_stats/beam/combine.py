@@ -14,10 +14,18 @@ of no data can join them: the combine then always has an input and its one outpu
 input, which holds two more copies of them (hundreds of MB for 100,000 sparse features);
 feeding an empty record batch instead would put every batch between two stages (a Flatten
 is not fused), costing gigabytes for sparse batches.
+
+Small batches are joined before they reach an accumulator (:mod:`beam_stats.stats.coalesce`:
+a batch has a fixed cost whatever its rows). :class:`AddBatches` joins a bundle's batches;
+:class:`StatisticsCombineFn` keeps a :class:`BatchCoalescer` in each of its accumulators
+(``CombinePerKey`` holds one per slice key), bounded per accumulator and over all of one
+worker's, and flushes it before the accumulator is compacted, merged, encoded or finished,
+so no batch is left behind when an accumulator leaves the worker.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -30,6 +38,34 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.beam.artifacts import is_text_path, write_statistics
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
+from beam_stats.stats.coalesce import COALESCE_TOTAL_BYTES, BatchCoalescer
+
+
+class BufferedAccumulator(DatasetAccumulator):
+    """A :class:`DatasetAccumulator` with record batches still to add (``pending``): the
+    accumulator of :class:`StatisticsCombineFn`. Its statistics count the pending batches
+    only after :meth:`flush`."""
+
+    def __init__(self, spec: StatisticsSpec) -> None:
+        super().__init__(spec)
+        self.pending = BatchCoalescer()
+
+    def buffer(self, batch: pa.RecordBatch) -> None:
+        """Holds `batch`, adding what the coalescer gives back."""
+        for ready in self.pending.add(batch):
+            self.add(ready)
+
+    def flush(self) -> None:
+        """Adds every pending batch."""
+        for ready in self.pending.flush():
+            self.add(ready)
+
+
+def flushed(accumulator: DatasetAccumulator) -> DatasetAccumulator:
+    """`accumulator` with its pending batches added (if it is a BufferedAccumulator)."""
+    if isinstance(accumulator, BufferedAccumulator):
+        accumulator.flush()
+    return accumulator
 
 
 class DatasetAccumulatorCoder(beam.coders.Coder):
@@ -40,7 +76,7 @@ class DatasetAccumulatorCoder(beam.coders.Coder):
         self._spec = spec
 
     def encode(self, value: DatasetAccumulator) -> bytes:
-        return wire.to_bytes(value)
+        return wire.to_bytes(flushed(value))
 
     def decode(self, encoded: bytes) -> DatasetAccumulator:
         return wire.from_bytes(encoded, self._spec)
@@ -62,22 +98,60 @@ def _is_identity(accumulator: DatasetAccumulator) -> bool:
 
 
 class StatisticsCombineFn(beam.CombineFn):
-    """Record batches in, one ``DatasetFeatureStatisticsList`` out."""
+    """Record batches in, one ``DatasetFeatureStatisticsList`` out.
+
+    Batches are joined before they are added (see the module docstring): each accumulator
+    holds up to :data:`~beam_stats.stats.coalesce.COALESCE_ROWS` rows, and the
+    accumulators this instance made hold up to
+    :data:`~beam_stats.stats.coalesce.COALESCE_TOTAL_BYTES` together (then all are flushed).
+    """
 
     def __init__(self, spec: StatisticsSpec, name: str = "", include_state: bool = True) -> None:
         super().__init__()
         self._spec = spec
         self._name = name
         self._include_state = include_state
+        self._holding: weakref.WeakSet[BufferedAccumulator] | None = None
+        self._held_bytes = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_holding"], state["_held_bytes"] = None, 0  # a worker's own
+        return state
 
     def create_accumulator(self) -> DatasetAccumulator:
-        return DatasetAccumulator(self._spec)
+        return BufferedAccumulator(self._spec)
 
     def add_input(
         self, accumulator: DatasetAccumulator, batch: pa.RecordBatch
     ) -> DatasetAccumulator:
-        accumulator.add(batch)
+        if not isinstance(accumulator, BufferedAccumulator):  # e.g. decoded from a state
+            accumulator.add(batch)
+            return accumulator
+        before = accumulator.pending.nbytes
+        accumulator.buffer(batch)
+        self._held_bytes += accumulator.pending.nbytes - before
+        if accumulator.pending:
+            if self._holding is None:
+                self._holding = weakref.WeakSet()
+            self._holding.add(accumulator)
+        if self._held_bytes > COALESCE_TOTAL_BYTES:
+            self._flush_all()
         return accumulator
+
+    def _flush_all(self) -> None:
+        """Flushes every accumulator this instance holds batches in, if they hold more than
+        the bound (the running count also counts accumulators flushed elsewhere)."""
+        holding = list(self._holding or ())
+        self._held_bytes = sum(accumulator.pending.nbytes for accumulator in holding)
+        if self._held_bytes > COALESCE_TOTAL_BYTES:
+            for accumulator in holding:
+                accumulator.flush()
+            self._holding, self._held_bytes = None, 0
+
+    def compact(self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any) -> Any:
+        # Called by the lifted combine before an accumulator leaves its bundle.
+        return flushed(accumulator)
 
     def merge_accumulators(
         self, accumulators: Iterable[DatasetAccumulator], *args: Any, **kwargs: Any
@@ -85,7 +159,7 @@ class StatisticsCombineFn(beam.CombineFn):
         # An accumulator of nothing is the identity: skipped, rather than copying every
         # feature of the others into it.
         merged: DatasetAccumulator | None = None
-        for accumulator in accumulators:
+        for accumulator in map(flushed, accumulators):
             if merged is None or _is_identity(merged):
                 merged = accumulator
             elif not _is_identity(accumulator):
@@ -95,6 +169,7 @@ class StatisticsCombineFn(beam.CombineFn):
     def extract_output(
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
+        flushed(accumulator)
         statistics = statistics_pb2.DatasetFeatureStatisticsList()
         # Written in place (a finished dataset put in the list would be copied), and
         # released: each feature's accumulator is freed as its statistics are written.
@@ -110,27 +185,28 @@ class StatisticsCombineFn(beam.CombineFn):
 class AddBatches(beam.DoFn):
     """Record batches to one partial state per bundle: the serialized ``DatasetState`` of
     the bundle's batches (:mod:`beam_stats.stats.wire`), emitted when the bundle ends, in
-    the global window. A bundle without batches emits nothing."""
+    the global window. A bundle without batches emits nothing. Small batches are joined
+    first (:class:`~beam_stats.stats.coalesce.BatchCoalescer`)."""
 
     def __init__(self, spec: StatisticsSpec) -> None:
         super().__init__()
         self._spec = spec
-        self._accumulator: DatasetAccumulator | None = None
+        self._accumulator: BufferedAccumulator | None = None
 
     def start_bundle(self) -> None:
         self._accumulator = None
 
     def process(self, batch: pa.RecordBatch) -> Iterator[bytes]:
         if self._accumulator is None:
-            self._accumulator = DatasetAccumulator(self._spec)
-        self._accumulator.add(batch)
+            self._accumulator = BufferedAccumulator(self._spec)
+        self._accumulator.buffer(batch)
         return iter(())  # the bundle's state comes out in finish_bundle
 
     def finish_bundle(self) -> Iterable[WindowedValue]:
         if self._accumulator is None:
             return
-        state, self._accumulator = wire.to_bytes(self._accumulator), None
-        yield GlobalWindows.windowed_value(state)
+        accumulator, self._accumulator = flushed(self._accumulator), None
+        yield GlobalWindows.windowed_value(wire.to_bytes(accumulator))
 
 
 class MergeStatesFn(StatisticsCombineFn):
@@ -163,5 +239,5 @@ class WriteStatesFn(MergeStatesFn):
         if self._text:
             statistics = super().extract_output(accumulator)
             return write_statistics(statistics, self._path, text=True)
-        chunks = wire.result_chunks(accumulator, self._name, self._include_state)
+        chunks = wire.result_chunks(flushed(accumulator), self._name, self._include_state)
         return write_file(self._path, chunks)

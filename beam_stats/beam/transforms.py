@@ -7,6 +7,8 @@ from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.artifacts import write_statistics
@@ -23,6 +25,7 @@ from beam_stats.stats import (
     merge_statistics,
     wire,
 )
+from beam_stats.stats.coalesce import BatchCoalescer
 from beam_stats.stats.slicing import (
     WHOLE_DATASET,
     SliceCounter,
@@ -146,23 +149,39 @@ class GenerateAndWriteStatistics(beam.PTransform):
 class _SliceBatches(beam.DoFn):
     """(whole, batch) and the (key, rows) of its slices, counting the keys this worker saw.
 
-    The count bounds the lifted combine that follows on the same worker, which keeps one
-    accumulator per key until its bundle ends (up to 100,000 keys in Beam's Python SDK).
+    Small batches are joined before they are sliced (a 500-row batch makes as many tiny
+    parts as it has slice keys); the combine that follows joins each key's parts again
+    (:class:`~beam_stats.beam.combine.StatisticsCombineFn`). The count bounds the lifted
+    combine that follows on the same worker, which keeps one accumulator per key until its
+    bundle ends (up to 100,000 keys in Beam's Python SDK).
     """
 
     def __init__(self, slicing: SlicingSpec, whole: str) -> None:
         super().__init__()
         self._slicing, self._whole = slicing, whole
         self._counter: SliceCounter | None = None
+        self._coalescer = BatchCoalescer()
 
     def setup(self) -> None:
         self._counter = SliceCounter(self._slicing)
 
-    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
+    def start_bundle(self) -> None:
+        self._coalescer = BatchCoalescer()
+
+    def _slices(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
         if self._counter is None:  # a runner that skips setup
             self._counter = SliceCounter(self._slicing)
         yield self._whole, batch
         yield from self._counter.slice(batch)
+
+    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
+        for ready in self._coalescer.add(batch):
+            yield from self._slices(ready)
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        for ready in self._coalescer.flush():
+            for pair in self._slices(ready):
+                yield GlobalWindows.windowed_value(pair)
 
 
 class _CollectSlices(beam.CombineFn):
