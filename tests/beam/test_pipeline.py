@@ -57,8 +57,12 @@ STRINGS = ("low", "nested.tag")
 NEAR_UNIQUE = "id"  # more distinct values than the frequent-items capacity
 
 
-def _custom(feature: statistics_pb2.FeatureNameStatistics, name: str) -> float:
-    return next(c.num for c in feature.custom_stats if c.name == name)
+def _custom(
+    feature: statistics_pb2.FeatureNameStatistics, name: str, default: float | None = None
+) -> float:
+    found = next((c.num for c in feature.custom_stats if c.name == name), default)
+    assert found is not None, f"no custom statistic {name!r}"
+    return found
 
 
 def _features(
@@ -96,7 +100,7 @@ def exact_part(
                 stats.weighted_numeric_stats.ClearField("median")
                 for histogram in stats.weighted_numeric_stats.histograms:
                     del histogram.buckets[:]
-            if feature.HasField("string_stats") and _custom(feature, "top_values_max_error"):
+            if feature.HasField("string_stats") and _custom(feature, "top_values_max_error", 0.0):
                 stats.ClearField("top_values")
                 stats.ClearField("rank_histogram")
                 stats.weighted_string_stats.ClearField("top_values")
