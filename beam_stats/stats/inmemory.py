@@ -8,6 +8,7 @@ import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.coalesce import KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.label_bins import label_bins
 from beam_stats.stats.slicing import WHOLE_DATASET, SliceCounter, SlicingSpec
@@ -71,11 +72,16 @@ def generate_statistics_from_table(
         batches = [pa.RecordBatch.from_pylist([], schema=table.schema)]
     slices: dict[str, DatasetAccumulator] = {}
     counter = None if slicing is None else SliceCounter(slicing)
+    # A slice's rows of many batches are added as one (a batch has a fixed cost).
+    parts = KeyedCoalescer()
     for batch in batches:
         accumulator.add(batch)
         if counter is not None:
             for key, part in counter.slice(batch):
-                slices.setdefault(key, DatasetAccumulator(spec)).add(part)
+                for ready_key, ready in parts.add(key, part):
+                    slices.setdefault(ready_key, DatasetAccumulator(spec)).add(ready)
+    for key, ready in parts.flush():
+        slices.setdefault(key, DatasetAccumulator(spec)).add(ready)
     if slicing is not None:
         name = name or WHOLE_DATASET
     return statistics_pb2.DatasetFeatureStatisticsList(

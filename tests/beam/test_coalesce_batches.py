@@ -15,6 +15,7 @@ from pathlib import Path
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
@@ -253,3 +254,16 @@ def test_sliced_small_files_equal_in_memory_slices(tmp_path: Path) -> None:
     by_name = {d.name: d.num_examples for d in actual.datasets}
     assert by_name["low=apple"] == sizes["apple"]
     assert by_name["low=<missing>"] == sizes[None]
+
+
+def test_in_memory_slices_of_small_batches_equal_each_slice_alone() -> None:
+    table = make_table(seed=9, n=6000)
+    slicing = SlicingSpec(features=("low",))
+    sliced = generate_statistics_from_table(table, SPEC, slicing=slicing, batch_size=50)
+    assert len(sliced.datasets) == 7  # the whole, five words and <missing>
+    for dataset in sliced.datasets[1:]:
+        value = dataset.name.split("=", 1)[1]
+        where = pc.is_null(table["low"]) if value == "<missing>" else pc.equal(table["low"], value)
+        alone = generate_statistics_from_table(table.filter(where), SPEC, name=dataset.name)
+        one = statistics_pb2.DatasetFeatureStatisticsList(datasets=[dataset])
+        assert_close(exact_part(one), exact_part(alone))
