@@ -81,7 +81,7 @@ def main() -> None:
     cpu_ratios: dict[str, list[float]] = {name: [] for name in workloads}
     for _ in range(args.repeat):
         for name, (inputs, extra) in workloads.items():
-            runs[name].append(_run(inputs, args.data / "out.pb", extra))
+            runs[name].append(_run(inputs, args.data / f"out-{os.getpid()}.pb", extra))
         for name in workloads:
             ratios[name].append(runs[name][-1][0] / runs["one file"][-1][0])
             cpu_ratios[name].append(runs[name][-1][1] / runs["one file"][-1][1])
