@@ -59,21 +59,34 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    # The job's progress lines go to this command's standard error, for this command only:
+    # a handler left behind would write to a stream that may be gone by the next call of
+    # main() in the same process (a script or a test calling it again).
+    progress = logging.getLogger("beam_stats.progress")
+    if progress.handlers:
+        return _run_main_job(args, beam_args)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("      %(message)s"))
+    saved = progress.level, progress.propagate
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    try:
+        return _run_main_job(args, beam_args)
+    finally:
+        progress.removeHandler(handler)
+        progress.setLevel(saved[0])
+        progress.propagate = saved[1]
+
+
+def _run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.cli._common import plural, print_table
+    from beam_stats.errors import InvalidInputError
     from beam_stats.jobs import CheckSpec, check
     from beam_stats.schema import RangeInferenceSpec, SchemaInferenceSpec
-    from beam_stats.validation.catalogue import CUSTOM_NAMES
-
-    progress = logging.getLogger("beam_stats.progress")
-    if not progress.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("      %(message)s"))
-        progress.addHandler(handler)
-        progress.setLevel(logging.INFO)
-        progress.propagate = False
-    from beam_stats.errors import InvalidInputError
     from beam_stats.stats import StatisticsSpec
     from beam_stats.stats.label_spec import LabelSpec
+    from beam_stats.validation.catalogue import CUSTOM_NAMES
 
     statistics = StatisticsSpec(privacy=privacy_spec(args))
     if args.label_quantile_bins is not None:

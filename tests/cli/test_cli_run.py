@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -40,11 +41,17 @@ def test_run_on_the_sample_pair(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not re.search(r'class="feature flag-breach[^"]*"[^>]*data-name="age"', report)
     printed = capsys.readouterr()
     assert "report: " in printed.out and "[4/4] report" in printed.err
+    # The progress lines went to this call's standard error, and nothing stays behind that
+    # a later call (or another command in this process) would write through.
+    progress = logging.getLogger("beam_stats.progress")
+    assert progress.handlers == [] and progress.propagate
 
 
 def test_run_with_a_missing_input_exits_2(tmp_path: Path) -> None:
     args = ["run", "--train", str(tmp_path / "none*.parquet"), "--serving", SERVING]
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    progress = logging.getLogger("beam_stats.progress")
+    assert progress.handlers == [] and progress.level == logging.NOTSET
 
 
 def test_demo_runs_the_main_job_on_the_sample_pair(
