@@ -306,6 +306,8 @@ class ReadRecordBatches(beam.PTransform):
             >> ParDoWithTaggedOutput(
                 _ReadUnit(self._batch_size, self._block_size, self._hide_values, self._with_paths),
                 ERRORS,
+                # Typed, so that Beam's size estimates use RecordBatchCoder (batch_coder.py).
+                main_type=tuple[str, pa.RecordBatch] if self._with_paths else pa.RecordBatch,
             )
         )
         errors = (match_errors, unit_errors, read_errors) | "Errors" >> beam.Flatten()
