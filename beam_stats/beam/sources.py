@@ -226,7 +226,6 @@ class _ReadUnit(beam.DoFn):
             return
         _PROGRESS.info("done: %s", path)
 
-
     def _parquet_batches(self, parquet: pq.ParquetFile, first: int, last: int) -> Iterator[Any]:
         """The batches of row groups `first` to `last`, as ``iter_batches`` cuts them."""
         if first == last and parquet.metadata.num_columns >= WIDE_COLUMNS:
