@@ -9,6 +9,10 @@ batches among the error records and error records among the batches).
 splits it with two ``FlatMap`` s, which every runner supports. Runners that fuse steps (the
 portable ones, Dataflow, the FnApiRunner) run the three steps as one, so the cost elsewhere is
 a tuple per output element.
+
+The pairs are typed :class:`~beam_stats.beam.batch_coder.BatchesOrAny`, whose coder
+estimates the size of record batches without encoding them (Beam samples the size of the
+elements of fused PCollections too); each output is typed as given.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.typehints.decorators import no_annotations
+
+from beam_stats.beam.batch_coder import BatchesOrAny
 
 _LIFECYCLE = ("setup", "start_bundle", "finish_bundle", "teardown")
 
@@ -36,7 +42,7 @@ class _PairOutputs(beam.DoFn):
                 yield None, output
 
 
-def _select(pair: tuple[str | None, Any], tag: str | None) -> Iterator[Any]:
+def _select(pair: Any, tag: str | None) -> Iterator[Any]:
     if pair[0] == tag:
         yield pair[1]
 
@@ -48,6 +54,7 @@ class ParDoWithTaggedOutput(beam.PTransform):
         fn: a DoFn with ``process`` only (no setup or bundle methods, which the wrapper would
             have to forward), yielding main outputs and ``beam.pvalue.TaggedOutput(tag, ...)``.
         tag: the one additional output tag `fn` uses.
+        main_type, tagged_type: the type hints of the two outputs (their coders follow).
 
     Returns (from ``expand``): ``(main, tagged)``, two PCollections.
 
@@ -55,20 +62,25 @@ class ParDoWithTaggedOutput(beam.PTransform):
         TypeError: `fn` defines a lifecycle method.
     """
 
-    def __init__(self, fn: beam.DoFn, tag: str) -> None:
+    def __init__(
+        self, fn: beam.DoFn, tag: str, main_type: Any = Any, tagged_type: Any = Any
+    ) -> None:
         super().__init__()
         overridden = [m for m in _LIFECYCLE if getattr(type(fn), m) is not getattr(beam.DoFn, m)]
         if overridden:
             raise TypeError(f"{type(fn).__name__} defines {overridden}: only process is supported")
         self._fn = fn
         self._tag = tag
+        self._main_type, self._tagged_type = main_type, tagged_type
 
     def expand(
         self, pcoll: beam.pvalue.PCollection
     ) -> tuple[beam.pvalue.PCollection, beam.pvalue.PCollection]:
-        pairs = pcoll | "Run" >> beam.ParDo(_PairOutputs(self._fn))
-        main = pairs | "Main" >> beam.FlatMap(_select, None)
-        tagged = pairs | self._tag.capitalize() >> beam.FlatMap(_select, self._tag)
+        pairs = pcoll | "Run" >> beam.ParDo(_PairOutputs(self._fn)).with_output_types(BatchesOrAny)
+        main = pairs | "Main" >> beam.FlatMap(_select, None).with_output_types(self._main_type)
+        tagged = pairs | self._tag.capitalize() >> beam.FlatMap(
+            _select, self._tag
+        ).with_output_types(self._tagged_type)
         return main, tagged
 
 

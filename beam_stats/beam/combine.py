@@ -81,6 +81,10 @@ class DatasetAccumulatorCoder(beam.coders.Coder):
     def decode(self, encoded: bytes) -> DatasetAccumulator:
         return wire.from_bytes(encoded, self._spec)
 
+    def estimate_size(self, value: DatasetAccumulator) -> int:
+        # Beam samples element sizes; by default it would encode the whole state again.
+        return wire.estimated_size(value)
+
     def is_deterministic(self) -> bool:
         return False
 

@@ -101,20 +101,40 @@ def fields(data: memoryview, what: str = "data") -> Iterator[Field]:
         pos = end
 
 
-def to_bytes(accumulator: DatasetAccumulator) -> bytes:
-    """The serialized ``DatasetState`` of `accumulator`, one feature at a time."""
-    header = sketches_pb2.DatasetState(
+def _header(accumulator: DatasetAccumulator) -> sketches_pb2.DatasetState:
+    return sketches_pb2.DatasetState(
         format_version=FORMAT_VERSION,
         num_examples=accumulator.num_examples,
         weighted_num_examples=accumulator.weighted_num_examples,
         settings=accumulator.spec.settings(),
         composites=[composite.to_proto() for composite in accumulator.composites],
     )
-    parts = [header.SerializeToString()]
+
+
+def to_bytes(accumulator: DatasetAccumulator) -> bytes:
+    """The serialized ``DatasetState`` of `accumulator`, one feature at a time."""
+    parts = [_header(accumulator).SerializeToString()]
     for feature in accumulator.ordered_features():
         data = feature.to_proto().SerializeToString()
         parts.extend((_FEATURE_TAG, _varint(len(data)), data))
     return b"".join(parts)
+
+
+def estimated_size(accumulator: DatasetAccumulator, sample: int = 16) -> int:
+    """About ``len(to_bytes(accumulator))``, from at most `sample` features (evenly spread
+    over them, scaled to all): exact with at most `sample` features. Beam samples the sizes
+    of accumulators for its metrics; encoding 1,000 features for that took 0.8 s."""
+    features = accumulator.ordered_features()
+    size = _header(accumulator).ByteSize()
+    if not features:
+        return size
+    # Spread from first to last (not a fixed step, which can fall on one kind of column).
+    last = len(features) - 1
+    count = min(sample, len(features))
+    chosen = [features[(i * last) // max(1, count - 1)] for i in range(count)]
+    sizes = [feature.to_proto().ByteSize() for feature in chosen]
+    framed = sum(len(_FEATURE_TAG) + len(_varint(n)) + n for n in sizes)
+    return size + round(framed * len(features) / len(chosen))
 
 
 def from_bytes(data: bytes, spec: StatisticsSpec) -> DatasetAccumulator:
