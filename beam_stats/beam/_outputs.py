@@ -23,7 +23,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.typehints.decorators import no_annotations
 
-from beam_stats.beam.batch_coder import BatchesOrAny
+from beam_stats.beam.batch_coder import BatchesOrAny, register_coders
 
 _LIFECYCLE = ("setup", "start_bundle", "finish_bundle", "teardown")
 
@@ -76,6 +76,7 @@ class ParDoWithTaggedOutput(beam.PTransform):
     def expand(
         self, pcoll: beam.pvalue.PCollection
     ) -> tuple[beam.pvalue.PCollection, beam.pvalue.PCollection]:
+        register_coders()  # before the typed outputs below pick their coders
         pairs = pcoll | "Run" >> beam.ParDo(_PairOutputs(self._fn)).with_output_types(BatchesOrAny)
         main = pairs | "Main" >> beam.FlatMap(_select, None).with_output_types(self._main_type)
         tagged = pairs | self._tag.capitalize() >> beam.FlatMap(

@@ -13,9 +13,10 @@ and a batch-sized copy per sampled batch of 1,000 columns x 50,000 rows (issue 1
   inside. It is the coder of the :class:`BatchesOrAny` type hint, for PCollections that mix
   batches with other values (:class:`~beam_stats.beam._outputs.ParDoWithTaggedOutput`).
 
-Both are registered with Beam's coder registry when this module is imported, so that a
-PCollection typed ``pa.RecordBatch`` (or ``tuple[str, pa.RecordBatch]``, ...) uses them.
-Neither is deterministic: they never encode keys.
+:func:`register_coders` registers both with Beam's coder registry, so that a PCollection
+typed ``pa.RecordBatch`` (or ``tuple[str, pa.RecordBatch]``, ...) uses them. The transforms
+that make such PCollections call it when they are applied (importing beam-stats changes
+nothing in Beam). Neither is deterministic: they never encode keys.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.coders.typecoders import registry
 
-__all__ = ["BatchesOrAny", "BatchesOrAnyCoder", "RecordBatchCoder"]
+__all__ = ["BatchesOrAny", "BatchesOrAnyCoder", "RecordBatchCoder", "register_coders"]
 
 # Bytes added to ``nbytes`` in an estimate: the IPC schema and framing, roughly.
 _OVERHEAD = 64
@@ -137,5 +138,9 @@ class BatchesOrAnyCoder(beam.coders.Coder):
         return hash(type(self))
 
 
-registry.register_coder(pa.RecordBatch, RecordBatchCoder)
-registry.register_coder(BatchesOrAny, BatchesOrAnyCoder)
+def register_coders() -> None:
+    """Registers :class:`RecordBatchCoder` for ``pa.RecordBatch`` and
+    :class:`BatchesOrAnyCoder` for :class:`BatchesOrAny` with Beam's coder registry (again
+    is harmless)."""
+    registry.register_coder(pa.RecordBatch, RecordBatchCoder)
+    registry.register_coder(BatchesOrAny, BatchesOrAnyCoder)

@@ -12,6 +12,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.artifacts import write_statistics
+from beam_stats.beam.batch_coder import register_coders
 from beam_stats.beam.combine import (
     AddBatches,
     MergeStatesFn,
@@ -71,6 +72,7 @@ class GenerateStatistics(beam.PTransform):
             slicing.check_privacy(self._spec.privacy)
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        register_coders()  # the slices' (key, batch) pairs are typed: their coder
         if self._slicing is None:
             return _combine_states(
                 batches, self._spec, MergeStatesFn(self._spec, self._name, self._include_state)
@@ -132,6 +134,7 @@ class GenerateAndWriteStatistics(beam.PTransform):
             slicing.check_privacy(self._spec.privacy)
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        register_coders()  # the slices' (key, batch) pairs are typed: their coder
         if self._slicing is None:
             return _combine_states(
                 batches,

@@ -4,6 +4,8 @@ across stages and worker processes too."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beam_stats.beam import ReadRecordBatches
-from beam_stats.beam.batch_coder import BatchesOrAny, BatchesOrAnyCoder, RecordBatchCoder
+from beam_stats.beam.batch_coder import (
+    BatchesOrAny,
+    BatchesOrAnyCoder,
+    RecordBatchCoder,
+    register_coders,
+)
 
 
 def _batches() -> dict[str, pa.RecordBatch]:
@@ -129,7 +136,19 @@ def test_estimates_follow_the_batch_bytes_without_encoding() -> None:
     assert BatchesOrAnyCoder().estimate_size(small) == len(BatchesOrAnyCoder().encode(small))
 
 
+def test_importing_beam_stats_leaves_beams_registry_alone() -> None:
+    code = (
+        "import pyarrow as pa, beam_stats\n"
+        "from apache_beam.coders.typecoders import registry\n"
+        "print(type(registry.get_coder(pa.RecordBatch)).__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() != "RecordBatchCoder"
+
+
 def test_the_registry_gives_batch_types_these_coders() -> None:
+    register_coders()
     registry = beam.coders.registry
     assert isinstance(registry.get_coder(pa.RecordBatch), RecordBatchCoder)
     assert isinstance(registry.get_coder(BatchesOrAny), BatchesOrAnyCoder)
