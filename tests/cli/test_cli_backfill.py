@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_errors import one_line_error
 
 from beam_stats import get_feature_stats, load_statistics
 from beam_stats.beam.history import StatisticsStore
@@ -37,14 +38,6 @@ def days(tmp_path: Path) -> dict[str, pa.Table]:
 
 def _stats(tmp_path: Path, *flags: str) -> list[str]:
     return ["stats", f"{tmp_path}/data/day=*/*.parquet", *flags]
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("beam-stats: error: "), err
-    return lines[0]
 
 
 def test_backfill_then_list(
@@ -114,20 +107,20 @@ def test_refusals_are_one_line(
     (tmp_path / "data" / "late").mkdir()
     pq.write_table(days["2026-05-03"], tmp_path / "data" / "late" / "part-0.parquet")
     argv = ["stats", f"{tmp_path}/data/*/*.parquet", "--span-from-path", REGEX, *history]
-    line = _error(capsys, argv)
+    line = one_line_error(capsys, argv)
     assert "does not match the path of the input file" in line and "late/part-0.parquet" in line
     assert REGEX in line
-    line = _error(capsys, _stats(tmp_path, "--span-from-path", "day=(?P<span>", *history))
+    line = one_line_error(capsys, _stats(tmp_path, "--span-from-path", "day=(?P<span>", *history))
     assert "is invalid" in line
-    line = _error(capsys, _stats(tmp_path, "--span-from-path", r"(\d+)-(\d+)", *history))
+    line = one_line_error(capsys, _stats(tmp_path, "--span-from-path", r"(\d+)-(\d+)", *history))
     assert "has no group named 'span' and 2 groups" in line
-    line = _error(capsys, _stats(tmp_path, "--history", store))
+    line = one_line_error(capsys, _stats(tmp_path, "--history", store))
     assert "give the spans of the files" in line
-    line = _error(capsys, _stats(tmp_path, "--span-from-path", REGEX, "--output", "x.pb"))
+    line = one_line_error(capsys, _stats(tmp_path, "--span-from-path", REGEX, "--output", "x.pb"))
     assert line.endswith("--span-from-path and --span need --history STORE")
-    line = _error(capsys, _stats(tmp_path))
+    line = one_line_error(capsys, _stats(tmp_path))
     assert line.endswith("give --output FILE (or --history STORE)")
     flags = ("--slice", "email", "--no-sketch-state", "--span", "d", *history)
-    line = _error(capsys, _stats(tmp_path, *flags))
+    line = one_line_error(capsys, _stats(tmp_path, *flags))
     assert "--slice, --no-sketch-state cannot go with --history" in line
     assert not Path(store).exists()

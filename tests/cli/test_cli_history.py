@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from cli_errors import one_line_error
 
 from beam_stats import generate_statistics_from_table, write_statistics
 from beam_stats.beam.history import MANIFEST, StatisticsStore
@@ -21,14 +22,6 @@ def _day(folder: Path, name: str, rows: int, seed: int = 0, state: bool = True) 
     path = folder / f"{name}.pb"
     write_statistics(generate_statistics_from_table(table, include_state=state), path)
     return path
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("beam-stats: error: "), err
-    return lines[0]
 
 
 def test_add_then_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +63,9 @@ def test_add_again_replaces_and_no_replace_refuses(
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"replaced span d1 (20 examples, 2 features) in {store}"
     )
-    line = _error(capsys, ["history", "add", store, str(first), "--span", "d1", "--no-replace"])
+    line = one_line_error(
+        capsys, ["history", "add", store, str(first), "--span", "d1", "--no-replace"]
+    )
     assert "has span 'd1' already" in line
     assert [e.num_examples for e in StatisticsStore(store).spans()] == [20]
     assert len(list((tmp_path / "store").iterdir())) == 2  # the manifest and one file
@@ -120,21 +115,21 @@ def test_list_of_a_store_that_does_not_exist(
 def test_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "store"
     day = str(_day(tmp_path, "d", 10))
-    assert "the span 'a/b' contains '/'" in _error(
+    assert "the span 'a/b' contains '/'" in one_line_error(
         capsys, ["history", "add", str(folder), day, "--span", "a/b"]
     )
     finished = str(_day(tmp_path, "finished", 10, state=False))
-    assert "has no sketch state" in _error(
+    assert "has no sketch state" in one_line_error(
         capsys, ["history", "add", str(folder), finished, "--span", "d"]
     )
-    assert "no statistics file at" in _error(
+    assert "no statistics file at" in one_line_error(
         capsys, ["history", "add", str(folder), str(tmp_path / "nope.pb"), "--span", "d"]
     )
     assert not folder.exists()
     assert main(["history", "add", str(folder), day, "--span", "d"]) == 0
     own = str(folder / StatisticsStore(folder).entry("d").file)
     before = Path(own).read_bytes()
-    assert "refusing to write" in _error(
+    assert "refusing to write" in one_line_error(
         capsys, ["history", "add", str(folder), own, "--span", "d"]
     )
     assert Path(own).read_bytes() == before
@@ -143,8 +138,8 @@ def test_refusals_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
         ["history", "list", str(folder)],
         ["history", "add", str(folder), day, "--span", "e"],
     ):
-        assert f"the manifest {folder / MANIFEST} is damaged" in _error(capsys, argv)
-    assert "unknown arguments: --runner" in _error(
+        assert f"the manifest {folder / MANIFEST} is damaged" in one_line_error(capsys, argv)
+    assert "unknown arguments: --runner" in one_line_error(
         capsys, ["history", "list", str(folder), "--runner", "DirectRunner"]
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_errors import one_line_error
 from history_store import OUTAGE, SPANS, make_store
 from report_pages import parse
 
@@ -17,15 +18,6 @@ from beam_stats.cli import main
 def store(tmp_path_factory: pytest.TempPathFactory) -> StatisticsStore:
     made, _ = make_store(tmp_path_factory.mktemp("cli-history") / "store")
     return made
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("beam-stats: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _rows(page: str) -> set[tuple[str, str, str]]:
@@ -74,15 +66,19 @@ def test_stats_and_history_together_or_neither_are_refused(
 ) -> None:
     out = str(tmp_path / "r.html")
     stats = store.file_path(SPANS[0])
-    line = _error(capsys, ["report", stats, "--history", store.path, "--output", out])
+    line = one_line_error(capsys, ["report", stats, "--history", store.path, "--output", out])
     assert "not both" in line and store.path in line
-    line = _error(capsys, ["report", "--output", out])
+    line = one_line_error(capsys, ["report", "--output", out])
     assert "give a statistics file (STATS), or --history STORE" in line
-    line = _error(capsys, ["report", stats, "--schema", "s.pbtxt", "--output", out])
+    line = one_line_error(capsys, ["report", stats, "--schema", "s.pbtxt", "--output", out])
     assert "--schema applies only with --history" in line
-    line = _error(capsys, ["report", "--history", store.path, "--anomalies", "a", "--output", out])
+    line = one_line_error(
+        capsys, ["report", "--history", store.path, "--anomalies", "a", "--output", out]
+    )
     assert "--anomalies does not apply to --history" in line
-    line = _error(capsys, ["report", "--history", store.path, "--redact", "x", "--output", out])
+    line = one_line_error(
+        capsys, ["report", "--history", store.path, "--redact", "x", "--output", out]
+    )
     assert "privacy options do not apply to --history" in line
     assert not Path(out).exists()
 
@@ -92,7 +88,7 @@ def test_an_output_that_is_an_input_is_refused(
 ) -> None:
     for output in (store.manifest_path, store.file_path(SPANS[2])):
         before = Path(output).read_bytes()
-        line = _error(capsys, ["report", "--history", store.path, "--output", output])
+        line = one_line_error(capsys, ["report", "--history", store.path, "--output", output])
         assert f"refusing to write {output}: it is an input" in line
         assert Path(output).read_bytes() == before
 
@@ -102,11 +98,11 @@ def test_an_empty_store_and_a_damaged_file(
 ) -> None:
     out = str(tmp_path / "r.html")
     empty = str(tmp_path / "empty")
-    line = _error(capsys, ["report", "--history", empty, "--output", out])
+    line = one_line_error(capsys, ["report", "--history", empty, "--output", out])
     assert line == f"beam-stats: error: no spans in the statistics store {empty}: nothing to report"
     damaged, _ = make_store(tmp_path / "damaged", SPANS[:4])
     path = Path(damaged.file_path(SPANS[2]))
     path.write_bytes(b"\x00" + path.read_bytes()[1:])
-    line = _error(capsys, ["report", "--history", damaged.path, "--output", out])
+    line = one_line_error(capsys, ["report", "--history", damaged.path, "--output", out])
     assert f"span {SPANS[2]!r}" in line and str(path) in line
     assert not Path(out).exists()
