@@ -49,7 +49,15 @@ from beam_stats.errors import InvalidInputError
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.row_privacy import REDACTED
 
-__all__ = ["ERRORS", "FORMATS", "ReadRecordBatches", "ReadResult", "error_record", "format_of"]
+__all__ = [
+    "ERRORS",
+    "FORMATS",
+    "ReadRecordBatches",
+    "ReadResult",
+    "error_record",
+    "format_of",
+    "read_in_process",
+]
 
 ERRORS = "errors"
 FORMATS = ("parquet", "csv", "jsonl", "tfrecord")
@@ -236,6 +244,41 @@ class _ReadUnit(beam.DoFn):
                 return
         groups = list(range(first, last + 1))
         yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=groups)
+
+
+def read_in_process(
+    patterns: Sequence[str],
+    file_format: str | None = None,
+    batch_size: int = 131072,
+    block_size: int = 4 << 20,
+    *,
+    privacy: PrivacySpec | None = None,
+) -> Iterator[pa.RecordBatch | dict[str, Any]]:
+    """What :class:`ReadRecordBatches` reads, in this process and without a pipeline: its
+    steps' DoFns called in order, file by file (files in the order of their keys, each
+    read once). Yields record batches and error records (dicts) as they come.
+
+    For local patterns that :func:`~beam_stats.beam.writing.input_pattern` has already
+    made matchable; arguments as :class:`ReadRecordBatches`.
+    """
+    hide_values = privacy is not None and privacy.active
+    match, units = _MatchFiles(file_format), _WorkUnits(batch_size)
+    read = _ReadUnit(batch_size, block_size, hide_values)
+    found: dict[str, tuple[str, str]] = {}
+    for pattern in patterns:
+        for item in match.process(pattern):
+            if isinstance(item, beam.pvalue.TaggedOutput):
+                yield item.value
+            else:
+                key, path_format = item
+                found[key] = min(found.get(key, path_format), path_format)
+    for key in sorted(found):
+        for unit in units.process(found[key]):
+            if isinstance(unit, beam.pvalue.TaggedOutput):
+                yield unit.value
+                continue
+            for item in read.process(unit):
+                yield item.value if isinstance(item, beam.pvalue.TaggedOutput) else item
 
 
 class ReadResult(NamedTuple):

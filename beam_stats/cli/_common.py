@@ -28,6 +28,21 @@ def add_errors_argument(parser: argparse.ArgumentParser, output: str = "OUTPUT")
     )
 
 
+def add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--engine`` flag of the commands that compute statistics of files
+    (``beam_stats.beam.inprocess``: the choice and its default live there)."""
+    from beam_stats.beam.inprocess import ENGINES
+
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="auto (default): in this process, without a Beam pipeline, when no pipeline "
+        "option is given and every input is local, else a Beam pipeline; beam: always a "
+        "pipeline (on the runner the options name); in-process: never",
+    )
+
+
 def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of a privacy policy (``beam_stats.stats.privacy``), for every command whose
     outputs carry values; :func:`privacy_spec` reads them."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from beam_stats.beam.sources import FORMATS
 from beam_stats.cli._common import (
+    add_engine_argument,
     add_errors_argument,
     add_privacy_arguments,
     plural,
@@ -53,6 +54,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     stats.add_argument("--name", default="", help="dataset name in the output")
     add_errors_argument(stats)
+    add_engine_argument(stats)
     stats.add_argument(
         "--categorical",
         action="append",
@@ -153,6 +155,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
                 ("--slice", bool(args.slice)),
                 ("--text", args.text),
                 ("--no-sketch-state", not args.sketch_state),
+                ("--engine in-process", args.engine == "in-process"),
             )
             if given
         ]
@@ -203,6 +206,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         text=True if args.text else None,
         include_state=args.sketch_state,
         pipeline_options=beam_args,
+        engine=args.engine,
     )
     summary = result.summary  # not the whole message: a sparse file's can be large
     slices = f" and {summary.num_datasets - 1} slices" if slicing else ""
