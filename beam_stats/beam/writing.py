@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -93,20 +93,36 @@ def _identity(path: str) -> str:
     return os.path.realpath(_local(path)) if is_local(path) else path
 
 
-def _same_file(a: str, b: str) -> bool:
-    if not (is_local(a) and is_local(b)):
-        return a == b
-    if _identity(a) == _identity(b):
-        return True
+class _File(NamedTuple):
+    """What tells a file apart: its path as matched (other file systems), or its real path
+    and, if it exists, its device and inode (hard links) for a local one."""
+
+    path: str
+    local: bool
+    real: str
+    inode: tuple[int, int] | None
+
+
+def _file(path: str) -> _File:
+    if not is_local(path):
+        return _File(path, False, path, None)
     try:
-        return os.path.samefile(_local(a), _local(b))  # hard links
+        found = os.stat(_local(path))
+        inode: tuple[int, int] | None = (found.st_dev, found.st_ino)
     except OSError:
-        return False
+        inode = None
+    return _File(path, True, _identity(path), inode)
+
+
+def _same_file(a: _File, b: _File) -> bool:
+    if not (a.local and b.local):
+        return a.path == b.path
+    return a.real == b.real or (a.inode is not None and a.inode == b.inode)
 
 
 def _input_files(inputs: Iterable[str]) -> list[tuple[str, str]]:
     """(given pattern, file) for every file an input names or matches."""
-    files = []
+    files: list[tuple[str, str]] = []
     for given in inputs:
         files.append((given, given))
         if _GLOB_CHARACTERS & set(given):
@@ -131,14 +147,16 @@ def check_outputs(inputs: Iterable[str | None], outputs: Iterable[str | None]) -
             directory, or its folder cannot be created or written; the message names both
             paths.
     """
-    files = _input_files(i for i in inputs if i is not None)
-    written: list[str] = []
+    # Each input's identity is found once (thousands of inputs, several outputs).
+    files = [(g, f, _file(f)) for g, f in _input_files(i for i in inputs if i is not None)]
+    written: list[tuple[str, _File]] = []
     for output in (o for o in outputs if o is not None):
+        this = _file(output)
         twice = next(
             (
                 w
-                for w in written
-                if not _GLOB_CHARACTERS & set(output + w) and _same_file(w, output)
+                for w, other in written
+                if not _GLOB_CHARACTERS & set(output + w) and _same_file(other, this)
             ),
             None,
         )
@@ -146,12 +164,12 @@ def check_outputs(inputs: Iterable[str | None], outputs: Iterable[str | None]) -
             raise OutputError(
                 f"refusing to write {output}: the command writes another output there ({twice})"
             )
-        written.append(output)
+        written.append((output, this))
         if _GLOB_CHARACTERS & set(output):
             pattern = _identity(output) if is_local(output) else output
-            clash = next((g for g, f in files if fnmatch.fnmatchcase(_identity(f), pattern)), None)
+            clash = next((g for g, _, f in files if fnmatch.fnmatchcase(f.real, pattern)), None)
         else:
-            clash = next((g for g, f in files if _same_file(f, output)), None)
+            clash = next((g for g, _, f in files if _same_file(f, this)), None)
         if clash is not None:
             shown = "" if clash == output else f" ({clash})"
             raise OutputError(
