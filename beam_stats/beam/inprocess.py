@@ -30,6 +30,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam.artifacts import write_statistics
 from beam_stats.beam.combine import BufferedAccumulator, StatisticsCombineFn, WriteStatesFn
+from beam_stats.beam.progress import PROGRESS_SECONDS, CountRows
 from beam_stats.beam.sources import read_in_process
 from beam_stats.beam.transforms import _assemble_slices, _CollectSlices, _SliceBatches
 from beam_stats.beam.writing import is_local, write_file
@@ -86,13 +87,18 @@ def statistics_in_process(
     name: str = "",
     text: bool | None = None,
     include_state: bool = True,
+    progress: str | None = None,
 ) -> None:
     """Writes the statistics of the files `patterns` match to `output`, and the problems
     with them to `errors` (JSON lines), as the ``stats`` pipeline would; arguments as
-    :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done)."""
+    :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done), and
+    `progress`: log the rows read under this label, as
+    :class:`~beam_stats.beam.progress.LogProgress`."""
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         items = read_in_process(patterns, input_format, privacy=spec.privacy)
         batches = _batches(items, spool)
+        if progress is not None:
+            batches = _counted(batches, progress)
         if slicing is None:
             accumulator = BufferedAccumulator(spec)
             for batch in batches:
@@ -118,6 +124,14 @@ def _batches(
             spool.write(json.dumps(item).encode("utf-8") + b"\n")
         else:
             yield item
+
+
+def _counted(batches: Iterable[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
+    counter = CountRows(label, PROGRESS_SECONDS)
+    counter.setup()
+    for batch in batches:
+        yield from counter.process(batch)
+    counter.teardown()
 
 
 def _sliced(

@@ -41,6 +41,7 @@ from beam_stats.beam.artifacts import (
     write_report,
     write_schema,
 )
+from beam_stats.beam.inprocess import runs_in_process, statistics_in_process
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.sources import FORMATS
@@ -218,7 +219,7 @@ def check(
             pipeline_options=pipeline_options,
         )
 
-    say(f"[1/4] statistics of training and serving data (Beam) -> {out}/")
+    say(f"[1/4] statistics of training and serving data -> {out}/")
     _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)
     train_stats = load_statistics(paths["train_stats"])
     serving_stats = load_statistics(paths["serving_stats"])
@@ -294,10 +295,23 @@ def _compute_statistics(
     spec: StatisticsSpec,
     options: PipelineOptions | Sequence[str] | None,
 ) -> None:
+    for name in _DATASETS:
+        match_inputs(patterns[name])
+    if runs_in_process("auto", options, [p for name in _DATASETS for p in patterns[name]]):
+        for name in _DATASETS:
+            statistics_in_process(
+                [input_pattern(p) for p in patterns[name]],
+                paths[f"{name}_stats"],
+                paths[f"{name}_errors"],
+                spec=spec,
+                input_format=input_format,
+                name=name,
+                progress=name,
+            )
+        return
     pipeline = make_pipeline(options)
     written = []
     for name in _DATASETS:
-        match_inputs(patterns[name])
         read = pipeline | f"Read {name}" >> ReadRecordBatches(
             [input_pattern(p) for p in patterns[name]], input_format, privacy=spec.privacy
         )
