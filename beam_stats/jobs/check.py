@@ -25,7 +25,6 @@ before anything is read, and every file is written atomically.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -42,11 +41,11 @@ from beam_stats.beam.artifacts import (
     write_schema,
 )
 from beam_stats.beam.inprocess import runs_in_process, statistics_in_process
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.sources import FORMATS
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     input_pattern,
     match_inputs,
@@ -321,11 +320,7 @@ def _compute_statistics(
             | f"Statistics {name}" >> GenerateStatistics(spec, name=name)
             | f"Write {name}" >> WriteStatistics(paths[f"{name}_stats"])
         )
-        written.append(
-            read.errors
-            | f"Errors to JSON {name}" >> beam.Map(json.dumps)
-            | f"Write errors {name}" >> WriteTextFile(paths[f"{name}_errors"])
-        )
+        written.append(read.errors | f"Write errors {name}" >> WriteErrors(paths[f"{name}_errors"]))
     # One final step that needs every write (Beam's DaskRunner runs only the last graph).
     _ = tuple(written) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)
