@@ -129,16 +129,24 @@ def read_hash_key(path: PathLike) -> bytes:
     return key
 
 
-def parse_message(data: bytes, msg: M, source: str) -> M:
+def parse_message(data: bytes, msg: M, source: str, *, limit: int = wire.PROTOBUF_LIMIT) -> M:
     """Parses `data`, read from `source`, into `msg` (e.g. an empty ``Schema``).
 
     Text when `source` has a text suffix; otherwise binary, and text when that fails.
 
     Raises:
         DeserializationError: `data` is not such a message (binary data with fields the
-            message does not have included); the message names `source`.
+            message does not have included), or is binary and longer than `limit`
+            (protobuf parses no message over 2 GiB; beam-stats never writes one, another
+            tool may); the message names `source`.
     """
     name = msg.DESCRIPTOR.name
+    if not is_text_path(source) and len(data) > limit:
+        raise DeserializationError(
+            f"{source} is {len(data):,} bytes, over protobuf's limit of {limit:,} bytes for "
+            f"one message: no protobuf reader can parse it as a {name}; write it in parts "
+            "(fewer slices or features per file, or a TFRecord of one message per record)"
+        )
     if not is_text_path(source):
         try:
             msg.ParseFromString(data)
