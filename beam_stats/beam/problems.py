@@ -22,7 +22,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
 
-from beam_stats.beam.writing import WriteTextFile
+from beam_stats.beam.sinks import WriteTextFile
 
 MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
 # The key of a record's message without the values it quotes (dropped by `published`).

@@ -42,6 +42,7 @@ from beam_stats.beam import tfrecord
 from beam_stats.beam._inputs import open_input
 from beam_stats.beam._outputs import ParDoWithTaggedOutput
 from beam_stats.beam.csvfiles import read_csv
+from beam_stats.beam.formats import FORMATS, format_of, is_local
 from beam_stats.beam.jsonlines import read_jsonl
 from beam_stats.beam.problems import error_record, published, with_unique_names
 from beam_stats.beam.writing import input_pattern
@@ -60,18 +61,6 @@ __all__ = [
 ]
 
 ERRORS = "errors"
-FORMATS = ("parquet", "csv", "jsonl", "tfrecord")
-_SUFFIXES = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".tfrecord": "tfrecord",
-    ".tfrecords": "tfrecord",
-}
-_COMPRESSIONS = (".gz", ".bz2", ".zst", ".deflate")
 _WILDCARDS = "*?["
 # Parquet row groups are read together up to about this many bytes (and batch_size rows).
 _RANGE_BYTES = 64 << 20
@@ -83,25 +72,6 @@ WIDE_COLUMNS = 100
 # A work unit of one row group of at most this many rows is read whole, in this thread.
 SMALL_GROUP_ROWS = 16_384
 _PROGRESS = logging.getLogger("beam_stats.progress")
-
-
-def format_of(path: str) -> str:
-    """The input format named by a file's suffix (compression suffixes ignored)."""
-    name = path.lower()
-    for compression in _COMPRESSIONS:
-        name = name.removesuffix(compression)
-    for suffix, fmt in _SUFFIXES.items():
-        if name.endswith(suffix):
-            return fmt
-    if "tfrecord" in name.rsplit("/", 1)[-1]:  # TFX ExampleGen: data_tfrecord-00000-of-00001.gz
-        return "tfrecord"
-    raise InvalidInputError(
-        f"cannot tell the format of {path!r} from its suffix; pass one of {FORMATS}"
-    )
-
-
-def _is_local(path: str) -> bool:
-    return FileSystems.get_scheme(path) in (None, "file")
 
 
 class _MatchFiles(beam.DoFn):
@@ -118,12 +88,12 @@ class _MatchFiles(beam.DoFn):
         except Exception as e:  # a bad pattern or file system: the others go on
             yield _error(pattern, "unreadable_file", f"cannot match the pattern: {e}")
             return
-        if _is_local(pattern):
+        if is_local(pattern):
             yield from self._not_files(pattern, found)
         if not found:
             yield _error(pattern, "no_match", "no file matches the pattern")
         for path in found:
-            key = os.path.realpath(path) if _is_local(path) else path
+            key = os.path.realpath(path) if is_local(path) else path
             try:
                 yield key, (path, self._format or format_of(path))
             except InvalidInputError as e:

@@ -43,6 +43,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import PathLike, errors_path, load_schema
 from beam_stats.beam.combine import StatisticsCombineFn
+from beam_stats.beam.formats import is_local
 from beam_stats.beam.history import SpanEntry, StatisticsStore
 from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
@@ -50,7 +51,6 @@ from beam_stats.beam.spans import SpanFromPath, check_span
 from beam_stats.beam.writing import (
     check_outputs,
     input_pattern,
-    is_local,
     match_inputs,
 )
 from beam_stats.errors import InvalidInputError

@@ -30,8 +30,8 @@ from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path, load_json, load_schema, read_json_lines
 from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteTextFile
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     discard,
     input_pattern,

@@ -31,7 +31,8 @@ from beam_stats.beam.artifacts import (
     read_json_lines,
     summarize_statistics,
 )
-from beam_stats.beam.inprocess import runs_in_process, statistics_in_process
+from beam_stats.beam.engines import runs_in_process
+from beam_stats.beam.inprocess import statistics_in_process
 from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.transforms import GenerateAndWriteStatistics
