@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+import google_crc32c
 import hypothesis
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.io import tfrecordio
 from apache_beam.io.tfrecordio import ReadFromTFRecord, WriteToTFRecord, _TFRecordUtil
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
@@ -105,7 +107,8 @@ def test_without_a_compiled_crc32c_a_slow_one_is_used(
     data = io.BytesIO()
     _TFRecordUtil.write_record(data, b"payload")
     data.seek(0)
-    monkeypatch.setattr(tfrecord.tfrecordio, "_default_crc32c_fn", unavailable)
+    monkeypatch.setattr(google_crc32c, "implementation", "python")  # no compiled one
+    monkeypatch.setattr(tfrecordio, "_default_crc32c_fn", unavailable)
     tfrecord.crc32c_function.cache_clear()
     try:
         with caplog.at_level("WARNING"):
@@ -114,6 +117,15 @@ def test_without_a_compiled_crc32c_a_slow_one_is_used(
         assert list(tfrecord.read_records(data)) == [b"payload"]
     finally:
         tfrecord.crc32c_function.cache_clear()
+
+
+def test_the_compiled_crc32c_is_google_crc32c_and_agrees_with_beams() -> None:
+    tfrecord.crc32c_function.cache_clear()
+    assert tfrecord.crc32c_function() is google_crc32c.value
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 4096):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert tfrecord.crc32c_function()(data) == tfrecordio._default_crc32c_fn(data)
 
 
 def test_reads_what_beam_writes_and_beam_reads_the_same_records(tmp_path: Path) -> None:
