@@ -28,10 +28,10 @@ from typing import IO, Any
 import pyarrow as pa
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_stats.beam.artifacts import write_statistics
-from beam_stats.beam.combine import BufferedAccumulator, StatisticsCombineFn, WriteStatesFn
+from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.combine import BufferedAccumulator, FinishDatasetFn, WriteStatesFn
+from beam_stats.beam.slices import _CollectSlices, _SliceBatches, assemble_slices, write_slices
 from beam_stats.beam.sources import read_in_process
-from beam_stats.beam.transforms import _assemble_slices, _CollectSlices, _SliceBatches
 from beam_stats.beam.writing import is_local, write_file
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats import DatasetAccumulator, SlicingSpec, StatisticsSpec
@@ -100,10 +100,11 @@ def statistics_in_process(
             WriteStatesFn(spec, output, name, include_state, text).extract_output(accumulator)
         else:
             whole = name or WHOLE_DATASET
-            statistics = _assemble_slices(
-                _sliced(batches, spec, slicing, whole, include_state), whole
-            )
-            write_statistics(statistics, output, text)
+            datasets = _sliced(batches, spec, slicing, whole, include_state)
+            if text or (text is None and is_text_path(output)):
+                write_statistics(assemble_slices(datasets, whole), output, text=True)
+            else:  # from each dataset's bytes: no message of the statistics is made
+                write_slices(datasets, output, whole)
         spool.seek(0)
         write_file(errors, iter(lambda: spool.read(1 << 20), b""))
 
@@ -127,12 +128,13 @@ def _sliced(
     whole: str,
     include_state: bool,
 ) -> list[Any]:
-    """(key, statistics) of the whole dataset and each slice, as the sliced pipeline's steps
-    make them: one bundle through the slicing DoFn, one accumulator per key."""
+    """(key, finished dataset bytes) of the whole dataset and each slice, as the sliced
+    pipeline's steps make them: one bundle through the slicing DoFn, one accumulator per
+    key, each finished (and released) in turn."""
     slicer = _SliceBatches(slicing, whole)
     slicer.setup()
     slicer.start_bundle()
-    combine = StatisticsCombineFn(spec, "", include_state)
+    combine = FinishDatasetFn(spec, "", include_state)
     accumulators: dict[str, DatasetAccumulator] = {}
 
     def add(pairs: Iterable[tuple[str, pa.RecordBatch]]) -> None:
