@@ -29,13 +29,15 @@ import pyarrow as pa
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
-from beam_stats.beam.combine import BufferedAccumulator, FinishDatasetFn, WriteStatesFn
-from beam_stats.beam.slices import _CollectSlices, _SliceBatches, assemble_slices, write_slices
+from beam_stats.beam.combine import BufferedAccumulator, WriteStatesFn
+from beam_stats.beam.slices import _CollectSlices, assemble_slices, write_slices
 from beam_stats.beam.sources import read_in_process
 from beam_stats.beam.writing import is_local, write_file
 from beam_stats.errors import InvalidInputError
-from beam_stats.stats import DatasetAccumulator, SlicingSpec, StatisticsSpec
+from beam_stats.stats import SlicingSpec, StatisticsSpec
+from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET
+from beam_stats.stats.wire import DatasetBytes
 
 #: How :func:`~beam_stats.jobs.compute_statistics` may run: ``auto`` (in this process when no
 #: pipeline option is given and every input is local, else Beam), ``beam`` (a pipeline, on
@@ -127,23 +129,12 @@ def _sliced(
     slicing: SlicingSpec,
     whole: str,
     include_state: bool,
-) -> list[Any]:
-    """(key, finished dataset bytes) of the whole dataset and each slice, as the sliced
-    pipeline's steps make them: one bundle through the slicing DoFn, one accumulator per
-    key, each finished (and released) in turn."""
-    slicer = _SliceBatches(slicing, whole)
-    slicer.setup()
-    slicer.start_bundle()
-    combine = FinishDatasetFn(spec, "", include_state)
-    accumulators: dict[str, DatasetAccumulator] = {}
-
-    def add(pairs: Iterable[tuple[str, pa.RecordBatch]]) -> None:
-        for key, part in pairs:
-            accumulator = accumulators.get(key) or combine.create_accumulator()
-            accumulators[key] = combine.add_input(accumulator, part)
-
+) -> list[tuple[str, DatasetBytes]]:
+    """(key, finished dataset bytes) of the whole dataset and each slice
+    (:class:`~beam_stats.stats.sliced.SlicedAccumulators`: the slicing and the joining of
+    the pipeline's steps, the whole dataset merged from its slices where that pays)."""
+    accumulators = SlicedAccumulators(spec, slicing)
     for batch in batches:
-        add(slicer.process(batch))
-    add(windowed.value for windowed in slicer.finish_bundle())
-    collected = [(key, combine.extract_output(acc)) for key, acc in accumulators.items()]
+        accumulators.add(batch)
+    collected = list(accumulators.results(whole, include_state))
     return list(_CollectSlices(slicing).extract_output(collected))
