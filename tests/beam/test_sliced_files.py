@@ -11,6 +11,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from beam.test_pipeline import check_against_numpy, exact_part
+from proto_compare import assert_close
+from stats.test_feature import make_table
+from stats.test_whole_from_slices import MIXED, _with_tags
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats import SlicingSpec, StatisticsSpec, generate_statistics_from_table
@@ -19,6 +23,7 @@ from beam_stats.beam.transforms import GenerateAndWriteStatistics
 from beam_stats.beam.writing import write_file
 from beam_stats.errors import OutputError
 from beam_stats.stats import DatasetAccumulator, wire
+from beam_stats.stats.coalesce import COALESCE_ROWS
 from beam_stats.stats.feature import STATE_NAME
 
 N = 3000
@@ -148,3 +153,23 @@ def test_the_guard_refuses_before_any_byte_is_written(tmp_path: Path, include_st
     with pytest.raises(OutputError):
         write_file(str(tmp_path / "out.pb"), wire.datasets_chunks("all", pairs, limit=size - 1))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_whole_dataset_merged_from_slices_in_a_pipeline(mixed: bool, tmp_path: Path) -> None:
+    """Batches the slices partition (5,000 rows per slice) reach the whole dataset through
+    its slices' shares (beam/slice_combine.py); `mixed` adds batches with two values per
+    row, which the whole dataset counts itself. Both give numpy's whole dataset."""
+    n, several_from = (MIXED, COALESCE_ROWS) if mixed else (30_000, 30_000)
+    slicing = SlicingSpec(features=("tags",) if mixed else ("low",))
+    table = _with_tags(make_table(seed=5, n=n), several_from)
+    path = str(tmp_path / "sliced.pb")
+    with beam.Pipeline(runner=FnApiRunner()) as pipeline:
+        batches = table.to_batches(max_chunksize=COALESCE_ROWS if mixed else 10_000)
+        created = pipeline | beam.Create(batches).with_output_types(pa.RecordBatch)
+        _ = created | GenerateAndWriteStatistics(path, slicing=slicing)
+    statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(Path(path).read_bytes())
+    check_against_numpy(statistics.datasets[0], table.drop_columns(["tags"]))
+    expected = generate_statistics_from_table(table, slicing=slicing)
+    assert [d.name for d in statistics.datasets] == [d.name for d in expected.datasets]
+    assert_close(exact_part(statistics), exact_part(expected))
