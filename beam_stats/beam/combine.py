@@ -296,3 +296,14 @@ class WriteStatesFn(MergeStatesFn):
             return write_statistics(statistics, self._path, text=True)
         chunks = wire.result_chunks(flushed(accumulator), self._name, self._include_state)
         return write_file(self._path, chunks)
+
+
+class FinishDatasetFn(StatisticsCombineFn):
+    """:class:`StatisticsCombineFn` whose output is the finished dataset serialized
+    (:func:`wire.dataset_bytes`), made a feature at a time: the message never exists, and
+    the bytes cross Beam stages without being pickled feature by feature."""
+
+    def extract_output(
+        self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
+    ) -> wire.DatasetBytes:
+        return wire.dataset_bytes(flushed(accumulator), self._name, self._include_state)

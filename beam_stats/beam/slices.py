@@ -14,7 +14,7 @@ framed, in order, without a message of the whole list ever existing
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import apache_beam as beam
 import pyarrow as pa
@@ -22,13 +22,13 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.beam.slice_combine import APART, MERGED, WHOLE, SliceCombineFn, finish_whole
+from beam_stats.beam.combine import FinishDatasetFn
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import SlicingSpec, StatisticsSpec, wire
 from beam_stats.stats.coalesce import BatchCoalescer
 from beam_stats.stats.slicing import SliceCounter, too_many_slices, warn_many_slices
 
-Pair = tuple[str, Any]  # (key, whatever the combine of the key gave)
+T = TypeVar("T")
 SliceBytes = tuple[str, wire.DatasetBytes]
 
 
@@ -48,13 +48,12 @@ class SliceDatasets(beam.PTransform):
         self._include_state, self._slicing = include_state, slicing
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
-        spec, whole, include_state = self._spec, self._whole, self._include_state
         return (
             batches
-            | "Slice" >> beam.ParDo(_SliceBatches(self._slicing, whole))
-            | "CombinePerSlice" >> beam.CombinePerKey(SliceCombineFn(spec, include_state))
-            | "Collect" >> beam.CombineGlobally(_CollectSlices(self._slicing, whole))
-            | "FinishWhole" >> beam.Map(finish_whole, whole, spec, include_state)
+            | "Slice" >> beam.ParDo(_SliceBatches(self._slicing, self._whole))
+            | "CombinePerSlice"
+            >> beam.CombinePerKey(FinishDatasetFn(self._spec, "", self._include_state))
+            | "Collect" >> beam.CombineGlobally(_CollectSlices(self._slicing))
         )
 
 
@@ -103,17 +102,13 @@ class _SliceBatches(beam.DoFn):
     def start_bundle(self) -> None:
         self._coalescer = BatchCoalescer()
 
-    def _slices(self, batch: pa.RecordBatch) -> Iterator[tuple[str, tuple[int, pa.RecordBatch]]]:
+    def _slices(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
         if self._counter is None:  # a runner that skips setup
             self._counter = SliceCounter(self._slicing)
-        parts, through_slices = self._counter.partition(batch)
-        if not through_slices:
-            yield self._whole, (WHOLE, batch)
-        slot = MERGED if through_slices else APART
-        for key, part in parts:
-            yield key, (slot, part)
+        yield self._whole, batch
+        yield from self._counter.slice(batch)
 
-    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, tuple[int, pa.RecordBatch]]]:
+    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
         for ready in self._coalescer.add(batch):
             yield from self._slices(ready)
 
@@ -124,41 +119,33 @@ class _SliceBatches(beam.DoFn):
 
 
 class _CollectSlices(beam.CombineFn):
-    """Every (key, result) in one list (as ``ToList``), failing past ``max_slices``: the one
-    worker that gathers them holds them all. The key `whole` (the whole dataset, which may
-    be missing when it is merged from its slices) is no slice; without it, every key but
-    one is counted until the end."""
+    """Every slice's (key, result) in one list (as ``ToList``), failing past ``max_slices``:
+    the one worker that gathers them holds them all."""
 
-    def __init__(self, slicing: SlicingSpec, whole: str | None = None) -> None:
+    def __init__(self, slicing: SlicingSpec) -> None:
         super().__init__()
-        self._slicing, self._whole = slicing, whole
+        self._slicing = slicing
 
-    def _check(self, collected: list[Pair], exact: bool = False) -> list[Pair]:
-        slices = len(collected) - 1  # a lower bound: the whole dataset is no slice
-        if exact and self._whole is not None:
-            slices = sum(1 for key, _ in collected if key != self._whole)
-        if slices > self._slicing.max_slices:
-            raise too_many_slices(self._slicing, slices)
+    def _check(self, collected: list[T]) -> list[T]:
+        if len(collected) - 1 > self._slicing.max_slices:  # the whole dataset is no slice
+            raise too_many_slices(self._slicing, len(collected) - 1)
         return collected
 
     def create_accumulator(self) -> list[Any]:
         return []
 
-    def add_input(self, collected: list[Pair], element: Pair) -> list[Pair]:
+    def add_input(self, collected: list[T], element: T) -> list[T]:
         collected.append(element)
         return self._check(collected)
 
     def merge_accumulators(
-        self, accumulators: Iterable[list[Pair]], *args: Any, **kwargs: Any
-    ) -> list[Pair]:
+        self, accumulators: Iterable[list[T]], *args: Any, **kwargs: Any
+    ) -> list[T]:
         merged = [element for collected in accumulators for element in collected]
         return self._check(merged)
 
-    def extract_output(self, accumulator: list[Pair], *args: Any, **kwargs: Any) -> list[Pair]:
-        self._check(accumulator, exact=True)
+    def extract_output(self, accumulator: list[T], *args: Any, **kwargs: Any) -> list[T]:
         slices = max(len(accumulator) - 1, 0)
-        if self._whole is not None:
-            slices = sum(1 for key, _ in accumulator if key != self._whole)
         if 2 * slices >= self._slicing.max_slices:
             warn_many_slices(self._slicing, slices)
         return accumulator
