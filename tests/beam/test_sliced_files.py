@@ -25,6 +25,7 @@ from beam_stats.errors import OutputError
 from beam_stats.stats import DatasetAccumulator, wire
 from beam_stats.stats.coalesce import COALESCE_ROWS
 from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.sliced import SlicedAccumulators
 
 N = 3000
 
@@ -156,20 +157,26 @@ def test_the_guard_refuses_before_any_byte_is_written(tmp_path: Path, include_st
 
 
 @pytest.mark.parametrize("mixed", [False, True])
-def test_whole_dataset_merged_from_slices_in_a_pipeline(mixed: bool, tmp_path: Path) -> None:
-    """Batches the slices partition (5,000 rows per slice) reach the whole dataset through
-    its slices' shares (beam/slice_combine.py); `mixed` adds batches with two values per
-    row, which the whole dataset counts itself. Both give numpy's whole dataset."""
+def test_pipeline_and_in_process_whole_datasets_agree(mixed: bool, tmp_path: Path) -> None:
+    """The pipeline adds every row to the whole dataset; in process, batches the slices
+    partition (5,000 rows per slice) reach it through its slices (stats/sliced.py), and with
+    `mixed` batches of two values per row are added to it directly. Both are numpy's."""
     n, several_from = (MIXED, COALESCE_ROWS) if mixed else (30_000, 30_000)
     slicing = SlicingSpec(features=("tags",) if mixed else ("low",))
     table = _with_tags(make_table(seed=5, n=n), several_from)
     path = str(tmp_path / "sliced.pb")
+    batches = table.to_batches(max_chunksize=COALESCE_ROWS if mixed else 10_000)
     with beam.Pipeline(runner=FnApiRunner()) as pipeline:
-        batches = table.to_batches(max_chunksize=COALESCE_ROWS if mixed else 10_000)
         created = pipeline | beam.Create(batches).with_output_types(pa.RecordBatch)
         _ = created | GenerateAndWriteStatistics(path, slicing=slicing)
     statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(Path(path).read_bytes())
     check_against_numpy(statistics.datasets[0], table.drop_columns(["tags"]))
-    expected = generate_statistics_from_table(table, slicing=slicing)
-    assert [d.name for d in statistics.datasets] == [d.name for d in expected.datasets]
-    assert_close(exact_part(statistics), exact_part(expected))
+    in_process = SlicedAccumulators(StatisticsSpec(), slicing)
+    for batch in batches:
+        in_process.add(batch)
+    in_process.flush()
+    assert in_process.merged  # the whole dataset was (at least partly) merged from slices
+    data = b"".join(wire.datasets_chunks("All Examples", in_process.results("All Examples")))
+    merged = statistics_pb2.DatasetFeatureStatisticsList.FromString(data)
+    assert [d.name for d in statistics.datasets] == [d.name for d in merged.datasets]
+    assert_close(exact_part(statistics), exact_part(merged))
