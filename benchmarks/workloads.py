@@ -34,7 +34,8 @@ tiny          a 10-row file, the whole process (absolute; the    <= 0.8 s
               ``python -X importtime``)
 floor         ROWS rows [the pyarrow floor]                      <= 1.5x
 workers       ``--mp-rows`` rows with ``--workers`` (2)          speed-up >= 1.6x
-              multi-processing workers [one worker, in-process]
+              multi-processing workers [the default: in this
+              process, without a pipeline]
 ============  =================================================  ==========================
 
 The issue measures ``workers`` at 20M rows; the default here is 5M (``mixed_5000000.parquet``,
@@ -70,6 +71,7 @@ from run import (  # noqa: E402  (benchmarks/run.py: the measurement and the tab
     MB,
     Result,
     check_output,
+    compile_bytecode,
     fmt,
     generate,
     machine_info,
@@ -340,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info()
     info.append(f"harness RSS: {own_rss():.0f} MB (a floor of proc MB, see run.py's docstring)")
+    info.append(compile_bytecode(args.python))
     info.append(f"at the start: {_load()}")
     print("\n".join(info), flush=True)
     data = args.data_dir if args.data_dir.is_absolute() else Path.cwd() / args.data_dir

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,53 @@ def test_public_api() -> None:
     for name in beam_stats.__all__:
         if name != "__version__":
             assert getattr(beam_stats, name).__module__.startswith("beam_stats"), name
+
+
+def test_public_names_are_imported_on_first_use() -> None:
+    from beam_stats import beam as beam_layer
+
+    errors = {"BeamStatsError", "DeserializationError", "IncompatibleMergeError"}
+    errors |= {"InvalidInputError", "OutputError", "SchemaError"}
+    expected_eager = [(beam_stats, {"__version__", *errors}), (beam_layer, set())]
+    for package, eager in expected_eager:
+        assert set(package.__all__) - set(package._PUBLIC) == eager, package.__name__
+        assert all(name in vars(package) for name in eager)  # defined on import
+        assert set(dir(package)) >= set(package.__all__)
+        for name in package._PUBLIC:  # each names the module it lives in
+            module = package._PUBLIC[name]
+            assert getattr(package, name) is getattr(__import__(module, fromlist=[name]), name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = beam_stats.nothing
+
+
+def test_reading_statistics_and_schemas_does_not_import_beam(tmp_path: Path) -> None:
+    """The commands that only read and write local statistics, schemas and reports start
+    without apache_beam (1.4 s of imports); the package and its command line import it only
+    when a pipeline or another file system needs it."""
+    code = """
+import sys
+import numpy as np
+import pyarrow as pa
+from beam_stats import generate_statistics_from_table, load_statistics, write_statistics
+from beam_stats.cli import main
+table = pa.table({"x": np.arange(100.0), "s": ["a", "b"] * 50})
+write_statistics(generate_statistics_from_table(table), "a.pb")
+write_statistics(generate_statistics_from_table(table.slice(0, 60)), "b.pb")
+statuses = [
+    main(["infer-schema", "a.pb", "--output", "schema.pbtxt"]),
+    main(["validate", "b.pb", "--schema", "schema.pbtxt", "--output", "anomalies.pbtxt"]),
+    main(["compare", "a.pb", "b.pb"]),
+    main(["merge", "a.pb", "b.pb", "--output", "merged.pb"]),
+    main(["report", "a.pb", "b.pb", "--output", "report.html"]),
+]
+assert load_statistics("merged.pb").datasets[0].num_examples == 160
+print(statuses, "apache_beam" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0, 1, 0, 0] False", done.stdout
+    assert (tmp_path / "report.html").stat().st_size > 0
 
 
 def _documented_names() -> set[str]:

@@ -11,21 +11,20 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
-from apache_beam.io.filesystem import CompressedFile
-from apache_beam.io.filesystems import FileSystems
-
-_COMPRESSED = (".gz", ".bz2", ".zst", ".zstd", ".deflate", ".lzma", ".xz", ".snappy")
+from beam_stats.beam.formats import COMPRESSED, is_local
 
 
 def open_stream(path: str) -> IO[bytes]:
     """A buffered binary stream of the (decompressed) file; reading past the end of a
     truncated compressed file raises ``EOFError``."""
+    from apache_beam.io.filesystems import FileSystems  # ~1.4 s: only when a file is opened
+
     return io.BufferedReader(_Stream(FileSystems.open(path)), 1 << 20)
 
 
 def open_input(path: str) -> IO[bytes] | str:
     """A local uncompressed path as is (Arrow maps it), else :func:`open_stream`."""
-    if FileSystems.get_scheme(path) in (None, "file") and not path.lower().endswith(_COMPRESSED):
+    if is_local(path) and not path.lower().endswith(COMPRESSED):
         return path
     return open_stream(path)
 
@@ -42,6 +41,8 @@ class _Stream(io.RawIOBase):
     # seekable through Beam's reader, and must stay so through this wrapper. A compressed
     # one is not: Beam emulates its seeks by decompressing again from the start.
     def seekable(self) -> bool:
+        from apache_beam.io.filesystem import CompressedFile
+
         if isinstance(self._f, CompressedFile):
             return False
         seekable = getattr(self._f, "seekable", None)

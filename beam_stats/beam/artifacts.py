@@ -1,8 +1,10 @@
 """Every artifact beam-stats reads or writes, on any Beam file system.
 
 Statistics, schemas, anomalies, feature-skew results, reports, JSON summaries and input-error
-files are read and written here, and only here, through Beam's ``FileSystems``: a local
-path, ``file://``, ``gs://``, ``s3://``, ``hdfs://`` or any registered scheme works alike.
+files are read and written here, and only here: a local path or ``file://`` directly, and
+``gs://``, ``s3://``, ``hdfs://`` or any registered scheme (or a compressed file) through
+Beam's ``FileSystems``, which alone imports apache_beam (about 1.4 s), so a command that
+only reads and writes local statistics and schemas does not.
 The layers below parse and serialise nothing from files; the commands name paths only.
 
 One rule each:
@@ -36,14 +38,14 @@ import json
 import os
 import struct
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
-from apache_beam.io.filesystems import FileSystems
 from google.protobuf import descriptor_pool, message, text_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from beam_stats.beam import tfrecord
-from beam_stats.beam.writing import write_file
+from beam_stats.beam.formats import COMPRESSED, is_local
+from beam_stats.beam.writing import filesystems, local_path, write_file
 from beam_stats.errors import DeserializationError, InvalidInputError
 from beam_stats.proto import schema_pb2 as bs_schema_pb2
 from beam_stats.stats import wire
@@ -89,6 +91,21 @@ def numbered_path(path: PathLike, index: int | str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _exists(path: str) -> bool:
+    if is_local(path):
+        return os.path.exists(local_path(path))
+    return bool(filesystems().exists(path))
+
+
+def _open(path: str) -> IO[bytes]:
+    """`path` opened to read: a local file directly, unless its suffix names a compression,
+    which Beam's file systems undo (as any file on another file system)."""
+    if is_local(path) and not path.lower().endswith(COMPRESSED):
+        return open(local_path(path), "rb")
+    opened: IO[bytes] = filesystems().open(path)
+    return opened
+
+
 def read_file(path: PathLike, what: str) -> bytes:
     """The bytes of a non-empty `what` (e.g. "schema") file on any Beam file system.
 
@@ -97,10 +114,10 @@ def read_file(path: PathLike, what: str) -> bytes:
         DeserializationError: the file is empty.
     """
     path = os.fspath(path)
-    if not FileSystems.exists(path):
+    if not _exists(path):
         raise InvalidInputError(f"no {what} file at {path}")
     try:
-        with FileSystems.open(path) as f:
+        with _open(path) as f:
             data: bytes = f.read()
     except IsADirectoryError as e:
         raise InvalidInputError(f"{path} is a directory, not a {what} file") from e
@@ -129,16 +146,24 @@ def read_hash_key(path: PathLike) -> bytes:
     return key
 
 
-def parse_message(data: bytes, msg: M, source: str) -> M:
+def parse_message(data: bytes, msg: M, source: str, *, limit: int = wire.PROTOBUF_LIMIT) -> M:
     """Parses `data`, read from `source`, into `msg` (e.g. an empty ``Schema``).
 
     Text when `source` has a text suffix; otherwise binary, and text when that fails.
 
     Raises:
         DeserializationError: `data` is not such a message (binary data with fields the
-            message does not have included); the message names `source`.
+            message does not have included), or is binary and longer than `limit`
+            (protobuf parses no message over 2 GiB; beam-stats never writes one, another
+            tool may); the message names `source`.
     """
     name = msg.DESCRIPTOR.name
+    if not is_text_path(source) and len(data) > limit:
+        raise DeserializationError(
+            f"{source} is {len(data):,} bytes, over protobuf's limit of {limit:,} bytes for "
+            f"one message: no protobuf reader can parse it as a {name}; write it in parts "
+            "(fewer slices or features per file, or a TFRecord of one message per record)"
+        )
     if not is_text_path(source):
         try:
             msg.ParseFromString(data)
@@ -242,9 +267,9 @@ def read_json_lines(path: PathLike) -> Iterator[Any]:
         InvalidInputError: no such file. DeserializationError: a line is not JSON.
     """
     path = os.fspath(path)
-    if not FileSystems.exists(path):
+    if not _exists(path):
         raise InvalidInputError(f"no file at {path}")
-    with FileSystems.open(path) as f:
+    with _open(path) as f:
         for number, line in enumerate(f, 1):
             try:
                 yield json.loads(line)

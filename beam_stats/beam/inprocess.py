@@ -5,7 +5,7 @@ building and running it costs about 1.7 s whatever the data (47 transforms for o
 ``stats`` job, each inspected several times: measured on a 10-row file, issue 16), more than
 the statistics of a million rows. So :func:`~beam_stats.jobs.compute_statistics` runs here
 when the choice is left to it (``engine="auto"``) and nothing asks for Beam: no pipeline
-option and only local inputs (:func:`runs_in_process`).
+option and only local inputs (:func:`~beam_stats.beam.engines.runs_in_process`).
 
 The same code runs, only the scheduling differs: the DoFns of
 :class:`~beam_stats.beam.sources.ReadRecordBatches` are called in order
@@ -26,55 +26,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import pyarrow as pa
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
 from beam_stats.beam.combine import BufferedAccumulator, WriteStatesFn
+from beam_stats.beam.progress import PROGRESS_SECONDS, CountRows
 from beam_stats.beam.slices import _CollectSlices, assemble_slices, write_slices
 from beam_stats.beam.sources import read_in_process
-from beam_stats.beam.writing import is_local, write_file
-from beam_stats.errors import InvalidInputError
+from beam_stats.beam.writing import write_file
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET
 from beam_stats.stats.wire import DatasetBytes
 
-#: How :func:`~beam_stats.jobs.compute_statistics` may run: ``auto`` (in this process when no
-#: pipeline option is given and every input is local, else Beam), ``beam`` (a pipeline, on
-#: the runner the options name) or ``in-process``.
-ENGINES = ("auto", "beam", "in-process")
 _SPOOL_IN_MEMORY = 16 << 20
-
-
-def runs_in_process(
-    engine: str, pipeline_options: PipelineOptions | Sequence[str] | None, inputs: Sequence[str]
-) -> bool:
-    """Whether a statistics job runs in this process (see the module's notes).
-
-    Raises:
-        InvalidInputError: an unknown engine; ``in-process`` with pipeline options or with an
-            input on another file system than the local one.
-    """
-    if engine not in ENGINES:
-        raise InvalidInputError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine == "beam":
-        return False
-    options = pipeline_options is not None and (
-        isinstance(pipeline_options, PipelineOptions) or len(pipeline_options) > 0
-    )
-    remote = [path for path in inputs if not is_local(path)]
-    if engine == "auto":
-        return not options and not remote
-    if options:
-        raise InvalidInputError(
-            "pipeline options need a pipeline: give engine 'beam' (or 'auto') with them"
-        )
-    if remote:
-        raise InvalidInputError(
-            f"{remote[0]!r} is not a local file: the in-process engine reads local files "
-            "only; give engine 'beam' (or 'auto')"
-        )
-    return True
 
 
 def statistics_in_process(
@@ -88,13 +52,18 @@ def statistics_in_process(
     name: str = "",
     text: bool | None = None,
     include_state: bool = True,
+    progress: str | None = None,
 ) -> None:
     """Writes the statistics of the files `patterns` match to `output`, and the problems
     with them to `errors` (JSON lines), as the ``stats`` pipeline would; arguments as
-    :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done)."""
+    :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done), and
+    `progress`: log the rows read under this label, as
+    :class:`~beam_stats.beam.progress.LogProgress`."""
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         items = read_in_process(patterns, input_format, privacy=spec.privacy)
         batches = _batches(items, spool)
+        if progress is not None:
+            batches = _counted(batches, progress)
         if slicing is None:
             accumulator = BufferedAccumulator(spec)
             for batch in batches:
@@ -121,6 +90,14 @@ def _batches(
             spool.write(json.dumps(item).encode("utf-8") + b"\n")
         else:
             yield item
+
+
+def _counted(batches: Iterable[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
+    counter = CountRows(label, PROGRESS_SECONDS)
+    counter.setup()
+    for batch in batches:
+        yield from counter.process(batch)
+    counter.teardown()
 
 
 def _sliced(

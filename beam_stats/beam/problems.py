@@ -9,14 +9,20 @@ exception's text, which may quote either) is made with its form without those qu
 :data:`~beam_stats.stats.row_privacy.REDACTED`). :func:`published` is the one place that
 chooses between them: ``ReadRecordBatches`` passes every reader's record through it, so
 under a privacy policy no errors file, printed problem or log carries a value.
+:class:`WriteErrors` writes them, one JSON line each, as every job's errors file.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
+
+from beam_stats.beam.sinks import WriteTextFile
 
 MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
 # The key of a record's message without the values it quotes (dropped by `published`).
@@ -53,6 +59,28 @@ def published(record: dict[str, Any], hide_values: bool) -> dict[str, Any]:
     if hide_values:
         out["message"] = record[_WITHOUT_VALUES]
     return out
+
+
+@beam.typehints.with_input_types(dict[str, Any])
+@beam.typehints.with_output_types(str)
+class WriteErrors(beam.PTransform):
+    """Writes error records to one JSON-lines file, atomically (:class:`WriteTextFile`).
+
+    Args:
+        path: the errors file; written, empty, when there is no record.
+        to_line: one record as one line of JSON (``json.dumps``; the jobs whose outputs
+            may be shown in HTML pass their escaping encoder).
+
+    Returns (from ``expand``): a PCollection of `path`, once the file is in place.
+    """
+
+    def __init__(self, path: str, to_line: Callable[[Any], str] = json.dumps) -> None:
+        super().__init__()
+        self._path = path
+        self._to_line = to_line
+
+    def expand(self, records: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        return records | "ToJson" >> beam.Map(self._to_line) | "Write" >> WriteTextFile(self._path)
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[str]]:

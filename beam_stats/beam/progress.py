@@ -13,7 +13,14 @@ from apache_beam.metrics.metric import Metrics
 _LOG = logging.getLogger("beam_stats.progress")
 
 
-class _CountRows(beam.DoFn):
+#: The least time between two progress lines of one worker.
+PROGRESS_SECONDS = 5.0
+
+
+class CountRows(beam.DoFn):
+    """Passes record batches through, counting their rows; logs the count every
+    `every_seconds` and when done (teardown)."""
+
     def __init__(self, label: str, every_seconds: float) -> None:
         self._label = label
         self._every = every_seconds
@@ -45,10 +52,10 @@ class LogProgress(beam.PTransform):
         every_seconds: the least time between two lines of one worker.
     """
 
-    def __init__(self, label: str, every_seconds: float = 5.0) -> None:
+    def __init__(self, label: str, every_seconds: float = PROGRESS_SECONDS) -> None:
         super().__init__()
         self._label = label
         self._every = every_seconds
 
     def expand(self, batches: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
-        return batches | "CountRows" >> beam.ParDo(_CountRows(self._label, self._every))
+        return batches | "CountRows" >> beam.ParDo(CountRows(self._label, self._every))

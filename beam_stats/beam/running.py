@@ -9,7 +9,7 @@ import apache_beam as beam
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_stats.beam.writing import discard_temporaries
+from beam_stats.beam.sinks import discard_temporaries
 from beam_stats.errors import InvalidInputError, LostOutputError
 
 

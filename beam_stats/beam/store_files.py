@@ -195,20 +195,24 @@ class StoreFiles:
     ) -> None:
         """Refuses statistics made with `settings` when the store's newest span (of those
         not `replacing`) was made with others: they could never merge into a baseline, so
-        the span is refused when it is added, not when a baseline is merged.
+        the span is refused when it is added, not when a baseline is merged. A span whose
+        file is missing or damaged is passed over for the newest readable one (a baseline
+        that needs it reports it; adding other spans meanwhile goes on).
 
         Raises:
             IncompatibleMergeError: the settings differ (the message names the span).
-            InvalidInputError, DeserializationError: the newest span's file cannot be read.
         """
         others = [e for e in self.spans() if e.span not in replacing]
-        if others:
-            newest = others[-1]
-            reference = self._load(newest)
+        for entry in reversed(others):
+            try:
+                reference = self._load(entry)
+            except (InvalidInputError, DeserializationError):
+                continue
             if reference.datasets:
                 check_same_settings(
-                    settings, reference.datasets[0], what, f"the store's span {newest.span!r}"
+                    settings, reference.datasets[0], what, f"the store's span {entry.span!r}"
                 )
+            return
 
     def write_span(
         self,

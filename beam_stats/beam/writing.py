@@ -11,39 +11,37 @@ a unique name in the destination's folder, then renamed over the destination
 (``os.replace``, atomic on POSIX). A reader, a run that dies mid-write and two runs writing
 one output all see the old file or a complete new one, never a partial one (the last rename
 wins). On other Beam file systems (``gs://``, ``s3://``, ...) the temporary object is written,
-then renamed with ``FileSystems.rename``: there an object becomes visible only once its upload
+then renamed with ``filesystems().rename``: there an object becomes visible only once its upload
 is complete, so the destination is never partial either, but the rename is a copy and a
 delete, not one atomic step; a run that dies between the two leaves the temporary object
 ``.NAME.<hex>.tmp`` beside the destination.
 
-Files a Beam sink writes (:class:`WriteTextFile`, e.g. the input-errors file) follow the
-same rule. Beam's ``WriteToText`` writes a temporary shard and, before renaming it, *deletes*
-the destination (``FileBasedSink.pre_finalize``): a run that dies there loses the old file,
-and two runs race. So the sink writes to a unique temporary name, and a last step renames
-that file over the destination. Sharded files (the row files of ``validate-examples``) are
-written into a staging folder beside them (:func:`staging_folder`) and moved into place
-when the run has succeeded (:func:`publish_files`): each file appears whole, and a run that
-dies leaves the earlier files as they were (the set of shards is replaced file by file, not
-in one step).
+Files a Beam sink writes (:class:`~beam_stats.beam.sinks.WriteTextFile`, e.g. the input-
+errors file) follow the same rule. Beam's ``WriteToText`` writes a temporary shard and,
+before renaming it, *deletes* the destination (``FileBasedSink.pre_finalize``): a run that
+dies there loses the old file, and two runs race. So the sink writes to a unique temporary
+name, and a last step renames that file over the destination. Sharded files (the row files
+of ``validate-examples``) are written into a staging folder beside them
+(:func:`staging_folder`) and moved into place when the run has succeeded
+(:func:`publish_files`): each file appears whole, and a run that dies leaves the earlier
+files as they were (the set of shards is replaced file by file, not in one step).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
-import glob
 import os
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
-import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
-from apache_beam.pipeline import PipelineVisitor
-
+from beam_stats.beam.formats import is_local
 from beam_stats.errors import OutputError
+
+if TYPE_CHECKING:
+    from apache_beam.io.filesystems import FileSystems as _FileSystems
 
 _GLOB_CHARACTERS = frozenset("*?[")
 # The permissions a new file gets from open(): mkstemp's 0600 would hide results.
@@ -51,12 +49,17 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def is_local(path: str) -> bool:
-    """Whether `path` is on the local file system (no scheme, or ``file://``)."""
-    return FileSystems.get_scheme(path) in (None, "file")
+def filesystems() -> type[_FileSystems]:
+    """Beam's ``FileSystems``, imported when a path needs it (a glob, a file on another file
+    system): importing apache_beam takes about 1.4 s, which a command that reads and writes
+    local files by name does not pay."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems
 
 
-def _local(path: str) -> str:
+def local_path(path: str) -> str:
+    """A local path without its ``file://``."""
     return path[len("file://") :] if path.startswith("file://") else path
 
 
@@ -69,7 +72,7 @@ def input_pattern(pattern: str) -> str:
     """
     if not is_local(pattern) or not _GLOB_CHARACTERS & set(pattern):
         return pattern
-    if os.path.isabs(_local(pattern)) or pattern.startswith(("./", "../", "file://")):
+    if os.path.isabs(local_path(pattern)) or pattern.startswith(("./", "../", "file://")):
         return pattern
     return "./" + pattern
 
@@ -82,7 +85,7 @@ def match_inputs(patterns: Sequence[str]) -> list[str]:
     """
     files: list[str] = []
     for pattern in patterns:
-        matched = FileSystems.match([input_pattern(pattern)])[0].metadata_list
+        matched = filesystems().match([input_pattern(pattern)])[0].metadata_list
         if not matched:
             raise FileNotFoundError(f"no file matches {pattern!r}")
         files += [m.path for m in matched]
@@ -90,28 +93,44 @@ def match_inputs(patterns: Sequence[str]) -> list[str]:
 
 
 def _identity(path: str) -> str:
-    return os.path.realpath(_local(path)) if is_local(path) else path
+    return os.path.realpath(local_path(path)) if is_local(path) else path
 
 
-def _same_file(a: str, b: str) -> bool:
-    if not (is_local(a) and is_local(b)):
-        return a == b
-    if _identity(a) == _identity(b):
-        return True
+class _File(NamedTuple):
+    """What tells a file apart: its path as matched (other file systems), or its real path
+    and, if it exists, its device and inode (hard links) for a local one."""
+
+    path: str
+    local: bool
+    real: str
+    inode: tuple[int, int] | None
+
+
+def _file(path: str) -> _File:
+    if not is_local(path):
+        return _File(path, False, path, None)
     try:
-        return os.path.samefile(_local(a), _local(b))  # hard links
+        found = os.stat(local_path(path))
+        inode: tuple[int, int] | None = (found.st_dev, found.st_ino)
     except OSError:
-        return False
+        inode = None
+    return _File(path, True, _identity(path), inode)
+
+
+def _same_file(a: _File, b: _File) -> bool:
+    if not (a.local and b.local):
+        return a.path == b.path
+    return a.real == b.real or (a.inode is not None and a.inode == b.inode)
 
 
 def _input_files(inputs: Iterable[str]) -> list[tuple[str, str]]:
     """(given pattern, file) for every file an input names or matches."""
-    files = []
+    files: list[tuple[str, str]] = []
     for given in inputs:
         files.append((given, given))
         if _GLOB_CHARACTERS & set(given):
             try:
-                matched = FileSystems.match([input_pattern(given)])[0].metadata_list
+                matched = filesystems().match([input_pattern(given)])[0].metadata_list
             except Exception:  # an unmatchable input is reported when it is read
                 matched = []
             files += [(given, m.path) for m in matched]
@@ -131,14 +150,16 @@ def check_outputs(inputs: Iterable[str | None], outputs: Iterable[str | None]) -
             directory, or its folder cannot be created or written; the message names both
             paths.
     """
-    files = _input_files(i for i in inputs if i is not None)
-    written: list[str] = []
+    # Each input's identity is found once (thousands of inputs, several outputs).
+    files = [(g, f, _file(f)) for g, f in _input_files(i for i in inputs if i is not None)]
+    written: list[tuple[str, _File]] = []
     for output in (o for o in outputs if o is not None):
+        this = _file(output)
         twice = next(
             (
                 w
-                for w in written
-                if not _GLOB_CHARACTERS & set(output + w) and _same_file(w, output)
+                for w, other in written
+                if not _GLOB_CHARACTERS & set(output + w) and _same_file(other, this)
             ),
             None,
         )
@@ -146,12 +167,12 @@ def check_outputs(inputs: Iterable[str | None], outputs: Iterable[str | None]) -
             raise OutputError(
                 f"refusing to write {output}: the command writes another output there ({twice})"
             )
-        written.append(output)
+        written.append((output, this))
         if _GLOB_CHARACTERS & set(output):
             pattern = _identity(output) if is_local(output) else output
-            clash = next((g for g, f in files if fnmatch.fnmatchcase(_identity(f), pattern)), None)
+            clash = next((g for g, _, f in files if fnmatch.fnmatchcase(f.real, pattern)), None)
         else:
-            clash = next((g for g, f in files if _same_file(f, output)), None)
+            clash = next((g for g, _, f in files if _same_file(f, this)), None)
         if clash is not None:
             shown = "" if clash == output else f" ({clash})"
             raise OutputError(
@@ -166,7 +187,7 @@ def _check_writable(path: str) -> None:
     (probed with a temporary file; no folder is created yet)."""
     if not is_local(path):
         return
-    local = _local(path)
+    local = local_path(path)
     if os.path.isdir(local):
         raise OutputError(f"cannot write {path}: it is a directory")
     folder = os.path.dirname(os.path.abspath(local))
@@ -212,7 +233,7 @@ def write_file(path: str, data: bytes | Iterable[bytes]) -> str:
     """
     if not is_local(path):
         return _write_remote(path, data)
-    local = _local(path)
+    local = local_path(path)
     if os.path.isdir(local):
         raise OutputError(f"cannot write {path}: it is a directory")
     folder, name = os.path.split(local)
@@ -243,13 +264,13 @@ def write_file(path: str, data: bytes | Iterable[bytes]) -> str:
 def _write_remote(path: str, data: bytes | Iterable[bytes]) -> str:
     temporary = _temporary_name(path)
     try:
-        with FileSystems.create(temporary) as f:
+        with filesystems().create(temporary) as f:
             for chunk in [data] if isinstance(data, bytes | bytearray) else data:
                 f.write(chunk)
-        FileSystems.rename([temporary], [path])
+        filesystems().rename([temporary], [path])
     except BaseException:
         with contextlib.suppress(Exception):  # the write's own error is the one to see
-            FileSystems.delete([temporary])
+            filesystems().delete([temporary])
         raise
     return path
 
@@ -258,9 +279,9 @@ def replace_file(temporary: str, path: str) -> str:
     """Renames the finished file `temporary` over `path` (same folder) and returns `path`."""
     try:
         if is_local(path):
-            os.replace(_local(temporary), _local(path))
+            os.replace(local_path(temporary), local_path(path))
         else:
-            FileSystems.rename([temporary], [path])
+            filesystems().rename([temporary], [path])
     except OSError as e:
         raise OutputError(f"cannot write {path}: {_reason(e)}") from e
     return path
@@ -281,12 +302,12 @@ def publish_files(staging: str, directory: str, pattern: str) -> list[str]:
         The paths of the files published.
     """
     directory = directory.rstrip("/")
-    found = FileSystems.match([f"{staging}/*"])[0].metadata_list
+    found = filesystems().match([f"{staging}/*"])[0].metadata_list
     new = {m.path.rsplit("/", 1)[-1]: m.path for m in found}
-    old = FileSystems.match([f"{directory}/{pattern}"])[0].metadata_list
+    old = filesystems().match([f"{directory}/{pattern}"])[0].metadata_list
     stale = [m.path for m in old if m.path.rsplit("/", 1)[-1] not in new]
     if stale:
-        FileSystems.delete(stale)
+        filesystems().delete(stale)
     published = [replace_file(path, f"{directory}/{name}") for name, path in sorted(new.items())]
     discard(staging)
     return published
@@ -295,60 +316,5 @@ def publish_files(staging: str, directory: str, pattern: str) -> list[str]:
 def discard(staging: str) -> None:
     """Removes a staging folder (of a run that failed), if it exists."""
     with contextlib.suppress(Exception):  # cleaning up: the run's own error is the one to see
-        if FileSystems.exists(staging):
-            FileSystems.delete([staging])
-
-
-@beam.typehints.with_input_types(str)
-@beam.typehints.with_output_types(str)
-class WriteTextFile(beam.PTransform):
-    """Writes a PCollection of lines to one text file, atomically (see the module's notes).
-
-    Args:
-        path: the file (any Beam file system); written, empty, when there is no line.
-
-    Returns (from ``expand``): a PCollection of `path`, once the file is in place.
-    """
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self._path = path
-        self._temporary = _temporary_name(path)  # unique: concurrent runs do not collide
-
-    def expand(self, lines: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
-        return (
-            lines
-            | "Write" >> beam.io.WriteToText(self._temporary, num_shards=1, shard_name_template="")
-            | "Rename" >> beam.Map(replace_file, self._path)
-        )
-
-    def discard(self) -> None:
-        """Removes what a failed run of this sink left: its temporary file and Beam's
-        ``beam-temp-`` folder of it (names unique to this sink, so no other run's)."""
-        temporary = self._temporary
-        folder, name = temporary.rsplit("/", 1) if "/" in temporary else (".", temporary)
-        with contextlib.suppress(Exception):  # cleaning up: the run's error is the one to see
-            if is_local(temporary):  # Beam's match lists files, not (empty) folders
-                local = _local(folder)
-                for path in glob.glob(f"{glob.escape(local)}/beam-temp-{glob.escape(name)}-*"):
-                    shutil.rmtree(path, ignore_errors=True)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(_local(temporary))
-                return
-            found = FileSystems.match([temporary, f"{folder}/beam-temp-{name}-*/*"])
-            paths = {m.path for result in found for m in result.metadata_list}
-            # Beam's temporary folders go with the files in them.
-            paths = {p.rsplit("/", 1)[0] if "/beam-temp-" in p else p for p in paths}
-            if paths:
-                FileSystems.delete(sorted(paths))
-
-
-def discard_temporaries(pipeline: beam.Pipeline) -> None:
-    """Removes the temporary files of every :class:`WriteTextFile` of a failed `pipeline`."""
-
-    class _Sinks(PipelineVisitor):
-        def enter_composite_transform(self, node: Any) -> None:
-            if isinstance(node.transform, WriteTextFile):
-                node.transform.discard()
-
-    pipeline.visit(_Sinks())
+        if filesystems().exists(staging):
+            filesystems().delete([staging])

@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from beam_stats.beam.engines import ENGINES
 from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.report.model import visible
 from beam_stats.stats.privacy import PrivacySpec
@@ -30,9 +31,7 @@ def add_errors_argument(parser: argparse.ArgumentParser, output: str = "OUTPUT")
 
 def add_engine_argument(parser: argparse.ArgumentParser) -> None:
     """The ``--engine`` flag of the commands that compute statistics of files
-    (``beam_stats.beam.inprocess``: the choice and its default live there)."""
-    from beam_stats.beam.inprocess import ENGINES
-
+    (:mod:`beam_stats.beam.engines`: the choice and its default live there)."""
     parser.add_argument(
         "--engine",
         choices=ENGINES,

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from beam_stats.beam.history import StatisticsStore
 from beam_stats.cli._common import no_pipeline, plural, print_table
 from beam_stats.drift.series_limits import DEFAULT_SERIES_LIMITS, STRATEGIES, SeriesLimits
 from beam_stats.validation.history import DEFAULT_BASELINE_SPANS, MonitorSpec
+
+if TYPE_CHECKING:
+    from beam_stats.beam.history import StatisticsStore
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -117,13 +120,19 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_add(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     no_pipeline(beam_args)
-    store = StatisticsStore(args.store)
+    store = _store(args.store)
     verb = "replaced" if args.replace and args.span in store else "added"
     entry = store.add(args.statistics, args.span, replace=args.replace)
     examples = plural(entry.num_examples, "example")
     features = plural(entry.num_features, "feature")
     print(f"{verb} span {entry.span} ({examples}, {features}) in {store.path}")
     return 0
+
+
+def _store(path: str) -> StatisticsStore:
+    from beam_stats.beam.history import StatisticsStore
+
+    return StatisticsStore(path)
 
 
 def _size(n: int) -> str:
@@ -136,7 +145,7 @@ def _size(n: int) -> str:
 
 def run_list(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     no_pipeline(beam_args)
-    store = StatisticsStore(args.store)
+    store = _store(args.store)
     entries = store.spans()
     if not entries:
         print(f"no spans in {store.path}")
@@ -161,7 +170,7 @@ def run_list(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 def run_remove(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     no_pipeline(beam_args)
-    store = StatisticsStore(args.store)
+    store = _store(args.store)
     removed = store.remove(args.span)
     print(
         f"removed {plural(len(removed), 'span')} ({', '.join(e.span for e in removed)}) "
@@ -172,7 +181,7 @@ def run_remove(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 def run_clean(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     no_pipeline(beam_args)
-    store = StatisticsStore(args.store)
+    store = _store(args.store)
     deleted = store.clean()
     print(f"deleted {plural(len(deleted), 'file')} no span names from {store.path}")
     return 0

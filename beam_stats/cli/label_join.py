@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from beam_stats.beam.sources import FORMATS
+from beam_stats.beam.formats import FORMATS
 from beam_stats.cli._common import (
     add_errors_argument,
     add_privacy_arguments,

@@ -88,7 +88,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.beam.writing import check_outputs
-    from beam_stats.pipelines.label_join import load_label_join
     from beam_stats.report import render_report
     from beam_stats.validation.pii import withhold_values
 
@@ -112,7 +111,11 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     if anomalies is not None and privacy.active:  # it may have been made without the policy
         shown = [*statistics.datasets, *(other.datasets if other is not None else [])]
         anomalies = withhold_values(anomalies, *shown)
-    label_join = load_label_join(args.label_join) if args.label_join else None
+    label_join = None
+    if args.label_join:
+        from beam_stats.pipelines.label_join import load_label_join  # imports Beam
+
+        label_join = load_label_join(args.label_join)
     title = args.title
     if title is None:
         names = [PurePosixPath(p).name for p in (args.statistics, args.other) if p is not None]

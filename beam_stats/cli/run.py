@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from beam_stats.beam.sources import FORMATS
+from beam_stats.beam.formats import FORMATS
 from beam_stats.cli._common import add_privacy_arguments, privacy_spec, report_input_problems
 
 

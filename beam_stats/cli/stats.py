@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from beam_stats.beam.sources import FORMATS
+from beam_stats.beam.formats import FORMATS
 from beam_stats.cli._common import (
     add_engine_argument,
     add_errors_argument,

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,11 @@ class Categorical:
     total: float
     max_undercount: float
     source: str
+    # The last alignment of this dataset as the base, kept because every categorical
+    # measure of a feature aligns the same two datasets (see `aligned_counts`).
+    _aligned: dict[str, object] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def listed(self) -> float:
@@ -125,15 +131,32 @@ class Aligned:
 def aligned_counts(base: Categorical, test: Categorical, *, with_rest: bool) -> Aligned:
     """Counts on the union of the listed values; with `with_rest`, plus the ``REST``
     category (only when either dataset has unlisted values)."""
-    labels = sorted(set(base.counts) | set(test.counts))
-    a = np.array([base.counts.get(v, 0.0) for v in labels], dtype=np.float64)
-    b = np.array([test.counts.get(v, 0.0) for v in labels], dtype=np.float64)
+    labels, a, b = _align(base, test)
+    labels, a, b = list(labels), a.copy(), b.copy()  # the caller's own: the memo stays intact
     if with_rest:
         rest_a, rest_b = max(base.total - a.sum(), 0.0), max(test.total - b.sum(), 0.0)
         if rest_a > 0 or rest_b > 0:
             labels.append(REST)
             a, b = np.append(a, rest_a), np.append(b, rest_b)
     return Aligned(labels, a, b)
+
+
+def _align(base: Categorical, test: Categorical) -> tuple[list[str], F64, F64]:
+    """The sorted union of the listed values and both datasets' counts on it.
+
+    Sorting the labels is most of the cost (about 1 ms for 4,096 labels; numpy and pyarrow
+    sort strings no faster), and the six categorical measures of a feature align the same
+    two datasets, so the last alignment is kept on `base`, keyed by the identity of `test`
+    (both are immutable). The counts are read at C speed (no Python loop body).
+    """
+    memo = base._aligned.get("last")
+    if isinstance(memo, tuple) and memo[0] is test:
+        return memo[1], memo[2], memo[3]
+    labels = sorted(base.counts.keys() | test.counts.keys())
+    a = np.fromiter(map(base.counts.get, labels, repeat(0.0)), np.float64, len(labels))
+    b = np.fromiter(map(test.counts.get, labels, repeat(0.0)), np.float64, len(labels))
+    base._aligned["last"] = (test, labels, a, b)
+    return labels, a, b
 
 
 def aligned_shares(base: Categorical, test: Categorical, *, with_rest: bool) -> Aligned | None:

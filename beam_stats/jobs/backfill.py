@@ -31,7 +31,6 @@ edges from all the spans' files together (one more read), so that the spans merg
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Iterator, Sequence
 
@@ -44,14 +43,14 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import PathLike, errors_path, load_schema
 from beam_stats.beam.combine import StatisticsCombineFn
+from beam_stats.beam.formats import is_local
 from beam_stats.beam.history import SpanEntry, StatisticsStore
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.spans import SpanFromPath, check_span
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     input_pattern,
-    is_local,
     match_inputs,
 )
 from beam_stats.errors import InvalidInputError
@@ -217,11 +216,7 @@ def backfill_history(
         | "Entries" >> ToList()
         | "AddToStore" >> beam.ParDo(_AddEntries(store, spans, spec, name))
     )
-    written_errors = (
-        read.errors
-        | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> WriteTextFile(errors)
-    )
+    written_errors = read.errors | "WriteErrors" >> WriteErrors(errors)
     # One final step that needs both writes: Beam's DaskRunner runs only the graph of
     # the last transform (docs/RUNNERS.md).
     _ = (added, written_errors) | "Done" >> beam.Flatten()

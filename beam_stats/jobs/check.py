@@ -25,7 +25,6 @@ before anything is read, and every file is written atomically.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -41,11 +40,13 @@ from beam_stats.beam.artifacts import (
     write_report,
     write_schema,
 )
+from beam_stats.beam.engines import runs_in_process
+from beam_stats.beam.formats import FORMATS
+from beam_stats.beam.inprocess import statistics_in_process
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
-from beam_stats.beam.sources import FORMATS
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     input_pattern,
     match_inputs,
@@ -218,7 +219,7 @@ def check(
             pipeline_options=pipeline_options,
         )
 
-    say(f"[1/4] statistics of training and serving data (Beam) -> {out}/")
+    say(f"[1/4] statistics of training and serving data -> {out}/")
     _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)
     train_stats = load_statistics(paths["train_stats"])
     serving_stats = load_statistics(paths["serving_stats"])
@@ -294,10 +295,23 @@ def _compute_statistics(
     spec: StatisticsSpec,
     options: PipelineOptions | Sequence[str] | None,
 ) -> None:
+    for name in _DATASETS:
+        match_inputs(patterns[name])
+    if runs_in_process("auto", options, [p for name in _DATASETS for p in patterns[name]]):
+        for name in _DATASETS:
+            statistics_in_process(
+                [input_pattern(p) for p in patterns[name]],
+                paths[f"{name}_stats"],
+                paths[f"{name}_errors"],
+                spec=spec,
+                input_format=input_format,
+                name=name,
+                progress=name,
+            )
+        return
     pipeline = make_pipeline(options)
     written = []
     for name in _DATASETS:
-        match_inputs(patterns[name])
         read = pipeline | f"Read {name}" >> ReadRecordBatches(
             [input_pattern(p) for p in patterns[name]], input_format, privacy=spec.privacy
         )
@@ -307,11 +321,7 @@ def _compute_statistics(
             | f"Statistics {name}" >> GenerateStatistics(spec, name=name)
             | f"Write {name}" >> WriteStatistics(paths[f"{name}_stats"])
         )
-        written.append(
-            read.errors
-            | f"Errors to JSON {name}" >> beam.Map(json.dumps)
-            | f"Write errors {name}" >> WriteTextFile(paths[f"{name}_errors"])
-        )
+        written.append(read.errors | f"Write errors {name}" >> WriteErrors(paths[f"{name}_errors"]))
     # One final step that needs every write (Beam's DaskRunner runs only the last graph).
     _ = tuple(written) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)

@@ -28,9 +28,10 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path, load_json, load_schema, read_json_lines
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteTextFile
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     discard,
     input_pattern,
@@ -150,11 +151,7 @@ def validate_examples(
             | "WriteGoodRows" >> WriteExamples(staged[good_dir], output_format, "good-rows")
         )
     written.append(write_json(result.new_columns, "new-columns.jsonl", "NewColumns"))
-    written.append(
-        read.errors
-        | "InputErrorsToJson" >> beam.Map(to_json_line)
-        | "WriteInputErrors" >> WriteTextFile(errors)
-    )
+    written.append(read.errors | "WriteInputErrors" >> WriteErrors(errors, to_json_line))
     written.append(write_json(result.summary, "summary.json", "Summary"))
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).

@@ -29,7 +29,8 @@ from beam_stats._types import FeaturePath
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import load_json
 from beam_stats.beam.running import make_pipeline, run_pipeline
-from beam_stats.beam.writing import WriteTextFile, input_pattern, match_inputs, temporary_path
+from beam_stats.beam.sinks import WriteTextFile
+from beam_stats.beam.writing import input_pattern, match_inputs, temporary_path
 from beam_stats.errors import DeserializationError
 from beam_stats.stats import StatisticsSpec
 from beam_stats.stats.label_bins import LabelBinsAccumulator

@@ -30,9 +30,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.writing import (
-    WriteTextFile,
     check_outputs,
     discard,
     input_pattern,
@@ -198,8 +198,7 @@ def label_join(
         joined.summary | "WriteSummary" >> WriteLabelJoinSummary(summary),
         (read_served.errors, read_feedback.errors)
         | "AllErrors" >> beam.Flatten()
-        | "ErrorsToJson" >> beam.Map(to_json_line)
-        | "WriteErrors" >> WriteTextFile(errors),
+        | "WriteErrors" >> WriteErrors(errors, to_json_line),
     ]
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).

@@ -14,7 +14,6 @@ are those of the values as read.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 
 import apache_beam as beam
@@ -22,8 +21,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
-from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
+from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.jobs.statistics import count_problems
 from beam_stats.pipelines.skew import (
     DetectFeatureSkew,
@@ -122,8 +122,7 @@ def feature_skew(
     written.append(
         (read_base.errors, read_test.errors)
         | "AllErrors" >> beam.Flatten()
-        | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> WriteTextFile(errors)
+        | "WriteErrors" >> WriteErrors(errors)
     )
     # One final step that needs every write: Beam's DaskRunner runs only the graph of the
     # last transform (docs/RUNNERS.md).

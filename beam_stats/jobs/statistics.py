@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Sequence
 
 import apache_beam as beam
@@ -32,10 +31,12 @@ from beam_stats.beam.artifacts import (
     read_json_lines,
     summarize_statistics,
 )
-from beam_stats.beam.inprocess import runs_in_process, statistics_in_process
+from beam_stats.beam.engines import runs_in_process
+from beam_stats.beam.inprocess import statistics_in_process
+from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.transforms import GenerateAndWriteStatistics
-from beam_stats.beam.writing import WriteTextFile, check_outputs, input_pattern, match_inputs
+from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.schema import composite_specs
@@ -168,11 +169,7 @@ def compute_statistics(
     written_statistics = read.batches | "Statistics" >> GenerateAndWriteStatistics(
         output, spec, name=name, include_state=include_state, slicing=slicing, text=text
     )
-    written_errors = (
-        read.errors
-        | "ErrorsToJson" >> beam.Map(json.dumps)
-        | "WriteErrors" >> WriteTextFile(errors)
-    )
+    written_errors = read.errors | "WriteErrors" >> WriteErrors(errors)
     # One final step that needs both writes: Beam's DaskRunner runs only the graph of
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()

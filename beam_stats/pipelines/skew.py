@@ -33,7 +33,7 @@ import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
 
 from beam_stats.beam.artifacts import load_message, write_message
-from beam_stats.beam.writing import WriteTextFile
+from beam_stats.beam.sinks import WriteTextFile
 from beam_stats.drift.feature_skew import (
     FeatureSkewAccumulator,
     FeatureSkewSpec,

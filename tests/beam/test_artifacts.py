@@ -26,6 +26,7 @@ from beam_stats.beam.artifacts import (
     load_schema,
     load_statistics,
     numbered_path,
+    parse_message,
     read_json_lines,
     write_anomalies,
     write_json,
@@ -214,3 +215,20 @@ def test_artifacts_are_read_and_written_in_one_module() -> None:
             assert _calls(path) == [], path
     assert _calls(PACKAGE / "tfdv.py") == []
     assert not (PACKAGE / "schema" / "io.py").exists()
+
+
+def test_a_binary_message_over_protobufs_limit_is_refused_naming_it() -> None:
+    # The limit is 2 GiB; a smaller one stands for it (the check is the same comparison).
+    statistics = statistics_pb2.DatasetFeatureStatisticsList()
+    statistics.datasets.add(name="x" * 300)
+    data = statistics.SerializeToString()
+    empty = statistics_pb2.DatasetFeatureStatisticsList
+    with pytest.raises(DeserializationError) as refused:
+        parse_message(data, empty(), "big.pb", limit=len(data) - 1)
+    assert str(refused.value).startswith(
+        f"big.pb is {len(data):,} bytes, over protobuf's limit of {len(data) - 1:,} bytes"
+    )
+    assert parse_message(data, empty(), "big.pb", limit=len(data)) == statistics
+    # Text is not one binary message: no such limit.
+    text = parse_message(str(statistics).encode(), empty(), "big.pbtxt", limit=10)
+    assert text == statistics

@@ -369,6 +369,25 @@ def test_spans_made_with_other_settings_or_policies_refuse_to_merge(tmp_path: Pa
         store.baseline(["2026-01-01", "2026-01-03"])
 
 
+def test_a_damaged_newest_span_does_not_stop_adding_others(tmp_path: Path) -> None:
+    store = StatisticsStore(tmp_path / "store")
+    store.add(_stats(1), "2026-01-01")
+    newest = store.add(_stats(2), "2026-01-02")
+    (tmp_path / "store" / newest.file).write_bytes(b"damaged")
+    store.add(_stats(3), "2026-01-03")  # settings compared with the newest readable span
+    assert store.load("2026-01-03") == _stats(3)
+    wider = _stats(4, StatisticsSpec(quantiles=QuantilesSpec(capacity=4096)))
+    with pytest.raises(IncompatibleMergeError, match=r"quantiles capacity.*span '2026-01-03'"):
+        store.add(wider, "2026-01-04")
+    (tmp_path / "store" / store.entry("2026-01-03").file).unlink()
+    with pytest.raises(IncompatibleMergeError, match=r"quantiles capacity.*span '2026-01-01'"):
+        store.add(wider, "2026-01-04")
+    assert store.damaged() == {
+        "2026-01-02": f"damaged (7 bytes, the manifest records {newest.size})",
+        "2026-01-03": "missing",
+    }
+
+
 def test_a_store_on_another_file_system(fakefs: Path) -> None:
     store = StatisticsStore(fake_filesystem.url("bucket/history/"))
     assert store.path == "fakefs://bucket/history"

@@ -22,7 +22,7 @@ from test_hostile_input import CASES
 from test_pipeline import exact_part
 
 from beam_stats import SlicingSpec, StatisticsSpec, merge_statistics
-from beam_stats.beam.inprocess import runs_in_process
+from beam_stats.beam.engines import runs_in_process
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs import compute_statistics
 

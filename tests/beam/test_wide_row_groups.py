@@ -13,7 +13,7 @@ import pytest
 from apache_beam.testing.util import assert_that
 
 from beam_stats.beam import ReadRecordBatches
-from beam_stats.beam.sources import WIDE_COLUMNS
+from beam_stats.beam.sources import SMALL_GROUP_ROWS, WIDE_COLUMNS, read_in_process
 
 
 def _table(columns: int, rows: int) -> pa.Table:
@@ -51,3 +51,30 @@ def test_batches_are_those_of_streaming(tmp_path: Path, columns: int) -> None:
     with beam.Pipeline() as p:
         read = p | ReadRecordBatches(str(path), batch_size=batch_size)
         assert_that(read.batches, same_batches)
+
+
+@pytest.mark.parametrize("columns", [6, WIDE_COLUMNS + 20])
+def test_small_row_groups_give_the_batch_of_streaming(tmp_path: Path, columns: int) -> None:
+    """A one-row-group unit of at most SMALL_GROUP_ROWS rows is read whole (2,000 small files,
+    issue 16): the same one batch as streaming, nested and dictionary columns included."""
+    table = _table(columns, 500).append_column(
+        "nested", pa.array([{"a": i, "b": [str(i)] * (i % 3)} for i in range(500)])
+    )
+    table = table.append_column("dict", pa.array(["x", "y"] * 250).dictionary_encode())
+    # At the bound and past it (streamed), for a batch size above the bound.
+    for rows in (SMALL_GROUP_ROWS, SMALL_GROUP_ROWS + 1):
+        path = tmp_path / f"small_{columns}_{rows}.parquet"
+        big = pa.concat_tables([table] * (rows // 500 + 1)).slice(0, rows)
+        pq.write_table(big, path, row_group_size=rows)
+        streamed = list(pq.ParquetFile(path).iter_batches(batch_size=131072))
+        read = list(read_in_process([str(path)]))
+        assert all(isinstance(b, pa.RecordBatch) for b in read), read
+        assert [b.num_rows for b in read] == [b.num_rows for b in streamed] == [rows]
+        assert read[0].schema.equals(streamed[0].schema)
+        for mine, theirs in zip(read[0].columns, streamed[0].columns, strict=True):
+            if pa.types.is_floating(mine.type):  # NaN is unequal to itself for Arrow
+                assert mine.is_null().equals(theirs.is_null())
+                numbers = [c.fill_null(0).to_numpy() for c in (mine, theirs)]
+                assert np.array_equal(*numbers, equal_nan=True)
+            else:
+                assert mine.equals(theirs)

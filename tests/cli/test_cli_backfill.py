@@ -77,7 +77,8 @@ def test_the_span_of_all_files_and_the_same_numbers_as_stats(
         f"added 1 span (week-18, 204 examples) to {store}"
     ]
     out = tmp_path / "all.pb"
-    assert main(_stats(tmp_path, "--output", str(out))) == 0
+    # Both pipelines (in process, the files' order changes the last bits of sums).
+    assert main(_stats(tmp_path, "--output", str(out), "--engine", "beam")) == 0
     assert StatisticsStore(store).load("week-18") == load_statistics(out)
 
 

@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from beam_stats.beam import load_statistics
-from beam_stats.beam.writing import WriteTextFile, write_file
+from beam_stats.beam.sinks import WriteTextFile
+from beam_stats.beam.writing import write_file
 from beam_stats.cli import main
 from beam_stats.errors import OutputError
 
