@@ -36,6 +36,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.batch_coder import RecordBatchCoder
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
 from beam_stats.stats.coalesce import COALESCE_TOTAL_BYTES, BatchCoalescer
@@ -60,6 +61,17 @@ class BufferedAccumulator(DatasetAccumulator):
         for ready in self.pending.flush():
             self.add(ready)
 
+    def take_pending(self) -> list[pa.RecordBatch]:
+        """The pending batches (joined), no longer held: the caller adds them."""
+        return list(self.pending.flush())
+
+    def travels_as_rows(self) -> bool:
+        """Whether this accumulator is only a few pending rows (nothing added): cheaper to
+        move between workers as those rows than as a state (see :data:`ROWS_TRAVEL_BYTES`)."""
+        return (
+            bool(self.pending) and _is_identity(self) and self.pending.nbytes <= ROWS_TRAVEL_BYTES
+        )
+
 
 def flushed(accumulator: DatasetAccumulator) -> DatasetAccumulator:
     """`accumulator` with its pending batches added (if it is a BufferedAccumulator)."""
@@ -68,21 +80,43 @@ def flushed(accumulator: DatasetAccumulator) -> DatasetAccumulator:
     return accumulator
 
 
+#: A :class:`BufferedAccumulator` that holds only pending rows, up to this many bytes of
+#: them, leaves its worker as those rows (Arrow IPC), not as a state: the rows are added
+#: where the accumulators are merged. A small slice's state (about 8 KB per feature) is as
+#: large as a thousand rows of it, and encoding and decoding it took 16% of a 1,000-slice
+#: run (benchmarks/RESULTS.md); past this size a state is the smaller message.
+ROWS_TRAVEL_BYTES = 1 << 20
+# A serialized DatasetState never starts with a zero byte (no field is numbered 0).
+_ROWS = b"\x00"
+_BATCHES = RecordBatchCoder()
+
+
 class DatasetAccumulatorCoder(beam.coders.Coder):
     """Encodes a DatasetAccumulator as its DatasetState proto, one feature at a time
-    (:mod:`beam_stats.stats.wire`: the whole message never exists)."""
+    (:mod:`beam_stats.stats.wire`: the whole message never exists); one that is only a few
+    pending rows (:meth:`BufferedAccumulator.travels_as_rows`), as those rows."""
 
     def __init__(self, spec: StatisticsSpec) -> None:
         self._spec = spec
 
     def encode(self, value: DatasetAccumulator) -> bytes:
+        if isinstance(value, BufferedAccumulator) and value.travels_as_rows():
+            (rows,) = value.take_pending()
+            value.buffer(rows)  # held again: encoding leaves the value as it was
+            return _ROWS + _BATCHES.encode(rows)
         return wire.to_bytes(flushed(value))
 
     def decode(self, encoded: bytes) -> DatasetAccumulator:
+        if encoded[:1] == _ROWS:
+            accumulator = BufferedAccumulator(self._spec)
+            accumulator.buffer(_BATCHES.decode(memoryview(encoded)[1:]))  # type: ignore[arg-type]
+            return accumulator
         return wire.from_bytes(encoded, self._spec)
 
     def estimate_size(self, value: DatasetAccumulator) -> int:
         # Beam samples element sizes; by default it would encode the whole state again.
+        if isinstance(value, BufferedAccumulator) and value.travels_as_rows():
+            return value.pending.nbytes
         return wire.estimated_size(value)
 
     def is_deterministic(self) -> bool:
@@ -154,21 +188,38 @@ class StatisticsCombineFn(beam.CombineFn):
             self._holding, self._held_bytes = None, 0
 
     def compact(self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any) -> Any:
-        # Called by the lifted combine before an accumulator leaves its bundle.
+        # Called by the lifted combine before an accumulator leaves its bundle: a few rows
+        # leave as rows (the coder's), anything else as a state.
+        if isinstance(accumulator, BufferedAccumulator) and accumulator.travels_as_rows():
+            return accumulator
         return flushed(accumulator)
 
     def merge_accumulators(
         self, accumulators: Iterable[DatasetAccumulator], *args: Any, **kwargs: Any
     ) -> DatasetAccumulator:
         # An accumulator of nothing is the identity: skipped, rather than copying every
-        # feature of the others into it.
+        # feature of the others into it. Pending rows are gathered and held by the result
+        # (added once, joined), not added to each accumulator before it is merged.
         merged: DatasetAccumulator | None = None
-        for accumulator in map(flushed, accumulators):
+        rows: list[pa.RecordBatch] = []
+        for accumulator in accumulators:
+            if isinstance(accumulator, BufferedAccumulator):
+                rows += accumulator.take_pending()
             if merged is None or _is_identity(merged):
                 merged = accumulator
             elif not _is_identity(accumulator):
                 merged.merge(accumulator)
-        return merged or self.create_accumulator()
+        if merged is None:
+            merged = self.create_accumulator()
+        if isinstance(merged, BufferedAccumulator):
+            for batch in rows:
+                merged.buffer(batch)
+        else:  # a decoded state: the rows joined, then added
+            joined = BatchCoalescer()
+            for batch in rows:
+                merged.add_all(joined.add(batch))
+            merged.add_all(joined.flush())
+        return merged
 
     def extract_output(
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
@@ -245,3 +296,14 @@ class WriteStatesFn(MergeStatesFn):
             return write_statistics(statistics, self._path, text=True)
         chunks = wire.result_chunks(flushed(accumulator), self._name, self._include_state)
         return write_file(self._path, chunks)
+
+
+class FinishDatasetFn(StatisticsCombineFn):
+    """:class:`StatisticsCombineFn` whose output is the finished dataset serialized
+    (:func:`wire.dataset_bytes`), made a feature at a time: the message never exists, and
+    the bytes cross Beam stages without being pickled feature by feature."""
+
+    def extract_output(
+        self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
+    ) -> wire.DatasetBytes:
+        return wire.dataset_bytes(flushed(accumulator), self._name, self._include_state)

@@ -27,14 +27,16 @@ from typing import IO, Any
 
 import pyarrow as pa
 
-from beam_stats.beam.artifacts import write_statistics
-from beam_stats.beam.combine import BufferedAccumulator, StatisticsCombineFn, WriteStatesFn
+from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.combine import BufferedAccumulator, WriteStatesFn
 from beam_stats.beam.progress import PROGRESS_SECONDS, CountRows
+from beam_stats.beam.slices import _CollectSlices, assemble_slices, write_slices
 from beam_stats.beam.sources import read_in_process
-from beam_stats.beam.transforms import _assemble_slices, _CollectSlices, _SliceBatches
 from beam_stats.beam.writing import write_file
-from beam_stats.stats import DatasetAccumulator, SlicingSpec, StatisticsSpec
+from beam_stats.stats import SlicingSpec, StatisticsSpec
+from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET
+from beam_stats.stats.wire import DatasetBytes
 
 _SPOOL_IN_MEMORY = 16 << 20
 
@@ -69,10 +71,11 @@ def statistics_in_process(
             WriteStatesFn(spec, output, name, include_state, text).extract_output(accumulator)
         else:
             whole = name or WHOLE_DATASET
-            statistics = _assemble_slices(
-                _sliced(batches, spec, slicing, whole, include_state), whole
-            )
-            write_statistics(statistics, output, text)
+            datasets = _sliced(batches, spec, slicing, whole, include_state)
+            if text or (text is None and is_text_path(output)):
+                write_statistics(assemble_slices(datasets, whole), output, text=True)
+            else:  # from each dataset's bytes: no message of the statistics is made
+                write_slices(datasets, output, whole)
         spool.seek(0)
         write_file(errors, iter(lambda: spool.read(1 << 20), b""))
 
@@ -103,22 +106,12 @@ def _sliced(
     slicing: SlicingSpec,
     whole: str,
     include_state: bool,
-) -> list[Any]:
-    """(key, statistics) of the whole dataset and each slice, as the sliced pipeline's steps
-    make them: one bundle through the slicing DoFn, one accumulator per key."""
-    slicer = _SliceBatches(slicing, whole)
-    slicer.setup()
-    slicer.start_bundle()
-    combine = StatisticsCombineFn(spec, "", include_state)
-    accumulators: dict[str, DatasetAccumulator] = {}
-
-    def add(pairs: Iterable[tuple[str, pa.RecordBatch]]) -> None:
-        for key, part in pairs:
-            accumulator = accumulators.get(key) or combine.create_accumulator()
-            accumulators[key] = combine.add_input(accumulator, part)
-
+) -> list[tuple[str, DatasetBytes]]:
+    """(key, finished dataset bytes) of the whole dataset and each slice
+    (:class:`~beam_stats.stats.sliced.SlicedAccumulators`: the slicing and the joining of
+    the pipeline's steps, the whole dataset merged from its slices where that pays)."""
+    accumulators = SlicedAccumulators(spec, slicing)
     for batch in batches:
-        add(slicer.process(batch))
-    add(windowed.value for windowed in slicer.finish_bundle())
-    collected = [(key, combine.extract_output(acc)) for key, acc in accumulators.items()]
+        accumulators.add(batch)
+    collected = list(accumulators.results(whole, include_state))
     return list(_CollectSlices(slicing).extract_output(collected))

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 import apache_beam as beam
 import pyarrow as pa
-from apache_beam.transforms.window import GlobalWindows
-from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.beam.artifacts import write_statistics
+from beam_stats.beam.artifacts import is_text_path, write_statistics
 from beam_stats.beam.batch_coder import register_coders
-from beam_stats.beam.combine import (
-    AddBatches,
-    MergeStatesFn,
-    StatisticsCombineFn,
-    WriteStatesFn,
-)
+from beam_stats.beam.combine import AddBatches, MergeStatesFn, WriteStatesFn
+from beam_stats.beam.slices import SliceDatasets, assemble_slices, write_slices
 from beam_stats.stats import (
     DatasetAccumulator,
     SlicingSpec,
@@ -26,15 +19,7 @@ from beam_stats.stats import (
     merge_statistics,
     wire,
 )
-from beam_stats.stats.coalesce import BatchCoalescer
-from beam_stats.stats.slicing import (
-    WHOLE_DATASET,
-    SliceCounter,
-    too_many_slices,
-    warn_many_slices,
-)
-
-SliceResult = tuple[str, statistics_pb2.DatasetFeatureStatisticsList]
+from beam_stats.stats.slicing import WHOLE_DATASET
 
 
 @beam.typehints.with_input_types(pa.RecordBatch)
@@ -77,14 +62,11 @@ class GenerateStatistics(beam.PTransform):
             return _combine_states(
                 batches, self._spec, MergeStatesFn(self._spec, self._name, self._include_state)
             )
-        whole, slicing = self._name or WHOLE_DATASET, self._slicing
+        whole = self._name or WHOLE_DATASET
         return (
             batches
-            | "Slice" >> beam.ParDo(_SliceBatches(slicing, whole))
-            | "CombinePerSlice"
-            >> beam.CombinePerKey(StatisticsCombineFn(self._spec, "", self._include_state))
-            | "Collect" >> beam.CombineGlobally(_CollectSlices(slicing))
-            | "Assemble" >> beam.Map(_assemble_slices, whole)
+            | "Slices" >> SliceDatasets(self._spec, whole, self._include_state, self._slicing)
+            | "Assemble" >> beam.Map(assemble_slices, whole)
         )
 
 
@@ -111,6 +93,9 @@ class GenerateAndWriteStatistics(beam.PTransform):
     the path written. Without slicing, a binary file is written from the combined
     accumulator a feature at a time (:class:`~beam_stats.beam.combine.WriteStatesFn`): the
     finished statistics, hundreds of MB for 100,000 sparse features, never exist whole.
+    With slicing, each slice is finished to its serialized bytes where it was combined, and
+    the file is written from those bytes (:mod:`beam_stats.beam.slices`): no message of
+    the statistics exists (in text, the message is made).
 
     Args:
         path, text: as :class:`WriteStatistics`.
@@ -141,99 +126,19 @@ class GenerateAndWriteStatistics(beam.PTransform):
                 self._spec,
                 WriteStatesFn(self._spec, self._path, self._name, self._include_state, self._text),
             )
+        if self._text or (self._text is None and is_text_path(self._path)):
+            return (
+                batches
+                | "Generate"
+                >> GenerateStatistics(self._spec, self._name, self._include_state, self._slicing)
+                | "Write" >> WriteStatistics(self._path, self._text)
+            )
+        whole = self._name or WHOLE_DATASET
         return (
             batches
-            | "Generate"
-            >> GenerateStatistics(self._spec, self._name, self._include_state, self._slicing)
-            | "Write" >> WriteStatistics(self._path, self._text)
+            | "Slices" >> SliceDatasets(self._spec, whole, self._include_state, self._slicing)
+            | "Write" >> beam.Map(write_slices, self._path, whole)
         )
-
-
-class _SliceBatches(beam.DoFn):
-    """(whole, batch) and the (key, rows) of its slices, counting the keys this worker saw.
-
-    Small batches are joined before they are sliced (a 500-row batch makes as many tiny
-    parts as it has slice keys); the combine that follows joins each key's parts again
-    (:class:`~beam_stats.beam.combine.StatisticsCombineFn`). The count bounds the lifted
-    combine that follows on the same worker, which keeps one accumulator per key until its
-    bundle ends (up to 100,000 keys in Beam's Python SDK).
-    """
-
-    def __init__(self, slicing: SlicingSpec, whole: str) -> None:
-        super().__init__()
-        self._slicing, self._whole = slicing, whole
-        self._counter: SliceCounter | None = None
-        self._coalescer = BatchCoalescer()
-
-    def setup(self) -> None:
-        self._counter = SliceCounter(self._slicing)
-
-    def start_bundle(self) -> None:
-        self._coalescer = BatchCoalescer()
-
-    def _slices(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if self._counter is None:  # a runner that skips setup
-            self._counter = SliceCounter(self._slicing)
-        yield self._whole, batch
-        yield from self._counter.slice(batch)
-
-    def process(self, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
-        for ready in self._coalescer.add(batch):
-            yield from self._slices(ready)
-
-    def finish_bundle(self) -> Iterator[WindowedValue]:
-        for ready in self._coalescer.flush():
-            for pair in self._slices(ready):
-                yield GlobalWindows.windowed_value(pair)
-
-
-class _CollectSlices(beam.CombineFn):
-    """Every slice's statistics in one list (as ``ToList``), failing past ``max_slices``:
-    the one worker that gathers them holds them all."""
-
-    def __init__(self, slicing: SlicingSpec) -> None:
-        super().__init__()
-        self._slicing = slicing
-
-    def _check(self, collected: list[SliceResult]) -> list[SliceResult]:
-        if len(collected) - 1 > self._slicing.max_slices:  # the whole dataset is no slice
-            raise too_many_slices(self._slicing, len(collected) - 1)
-        return collected
-
-    def create_accumulator(self) -> list[SliceResult]:
-        return []
-
-    def add_input(self, collected: list[SliceResult], element: SliceResult) -> list[SliceResult]:
-        collected.append(element)
-        return self._check(collected)
-
-    def merge_accumulators(
-        self, accumulators: Iterable[list[SliceResult]], *args: Any, **kwargs: Any
-    ) -> list[SliceResult]:
-        merged = [element for collected in accumulators for element in collected]
-        return self._check(merged)
-
-    def extract_output(
-        self, accumulator: list[SliceResult], *args: Any, **kwargs: Any
-    ) -> list[SliceResult]:
-        slices = max(len(accumulator) - 1, 0)
-        if 2 * slices >= self._slicing.max_slices:
-            warn_many_slices(self._slicing, slices)
-        return accumulator
-
-
-def _assemble_slices(
-    per_slice: list[SliceResult], whole: str
-) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """One list: the whole dataset first (empty if there was no data), then slices by key."""
-    by_key = {key: stats.datasets[0] for key, stats in per_slice}
-    out = statistics_pb2.DatasetFeatureStatisticsList()
-    for key in [whole, *sorted(k for k in by_key if k != whole)]:
-        dataset = out.datasets.add()
-        if key in by_key:
-            dataset.CopyFrom(by_key[key])
-        dataset.name = key
-    return out
 
 
 class _MergeStatisticsFn(beam.CombineFn):

@@ -19,10 +19,9 @@ as a ``DatasetState`` without features, so it also reads bytes any writer made.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import NamedTuple, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
-from google.protobuf.message import Message
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import DeserializationError, OutputError
@@ -30,75 +29,14 @@ from beam_stats.proto import sketches_pb2
 from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.feature import FORMAT_VERSION, STATE_NAME, FeatureAccumulator
+from beam_stats.stats.protowire import M, fields, parse, tag, varint
 from beam_stats.stats.spec import StatisticsSpec
 
 _FEATURES = sketches_pb2.DatasetState.DESCRIPTOR.fields_by_name["features"].number
-_LENGTH_DELIMITED = 2
 _WHAT = "accumulator state"
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-_FEATURE_TAG = _varint(_FEATURES << 3 | _LENGTH_DELIMITED)
-
-
-def _read_varint(data: memoryview, pos: int) -> tuple[int, int]:
-    """The varint at `pos` and the position after it."""
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise DeserializationError(f"corrupt {_WHAT}: bad varint at byte {pos}")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-
-
-class Field(NamedTuple):
-    """One top-level field of serialized bytes: its number, and where it and its value are
-    (for a length-delimited field the value is the payload, without its length)."""
-
-    number: int
-    start: int
-    value: int
-    end: int
-    length_delimited: bool
-
-
-def fields(data: memoryview, what: str = "data") -> Iterator[Field]:
-    """The top-level fields of a serialized message, in the order they are written.
-
-    Raises:
-        DeserializationError: the bytes are not a protobuf message (`what` names them).
-    """
-    pos = 0
-    while pos < len(data):
-        tag, value = _read_varint(data, pos)
-        wire_type = tag & 7
-        if wire_type == 0:
-            end = _read_varint(data, value)[1]
-        elif wire_type == 1:
-            end = value + 8
-        elif wire_type == _LENGTH_DELIMITED:
-            length, value = _read_varint(data, value)
-            end = value + length
-        elif wire_type == 5:
-            end = value + 4
-        else:
-            raise DeserializationError(f"corrupt {what}: wire type {wire_type} at byte {pos}")
-        if end > len(data) or tag >> 3 == 0:
-            raise DeserializationError(f"corrupt {what}: truncated at byte {pos}")
-        yield Field(tag >> 3, pos, value, end, wire_type == _LENGTH_DELIMITED)
-        pos = end
+_FEATURE_TAG = tag(_FEATURES)
 
 
 def _header(accumulator: DatasetAccumulator) -> sketches_pb2.DatasetState:
@@ -116,7 +54,7 @@ def to_bytes(accumulator: DatasetAccumulator) -> bytes:
     parts = [_header(accumulator).SerializeToString()]
     for feature in accumulator.ordered_features():
         data = feature.to_proto().SerializeToString()
-        parts.extend((_FEATURE_TAG, _varint(len(data)), data))
+        parts.extend((_FEATURE_TAG, varint(len(data)), data))
     return b"".join(parts)
 
 
@@ -133,7 +71,7 @@ def estimated_size(accumulator: DatasetAccumulator, sample: int = 16) -> int:
     count = min(sample, len(features))
     chosen = [features[(i * last) // max(1, count - 1)] for i in range(count)]
     sizes = [feature.to_proto().ByteSize() for feature in chosen]
-    framed = sum(len(_FEATURE_TAG) + len(_varint(n)) + n for n in sizes)
+    framed = sum(len(_FEATURE_TAG) + len(varint(n)) + n for n in sizes)
     return size + round(framed * len(features) / len(chosen))
 
 
@@ -160,21 +98,15 @@ def from_bytes(data: bytes, spec: StatisticsSpec) -> DatasetAccumulator:
     return accumulator
 
 
-M = TypeVar("M", bound=Message)
-
-
 def _parse(msg: M, data: bytes, what: str = _WHAT) -> M:
-    try:
-        msg.ParseFromString(data)
-    except Exception as e:  # protobuf raises its own DecodeError
-        raise DeserializationError(f"corrupt {what}: {e}") from e
-    return msg
+    return parse(msg, data, what)
 
 
 _DATASETS = statistics_pb2.DatasetFeatureStatisticsList.DESCRIPTOR.fields_by_name["datasets"]
 _DATASET_FEATURES = statistics_pb2.DatasetFeatureStatistics.DESCRIPTOR.fields_by_name["features"]
-_DATASET_TAG = _varint(_DATASETS.number << 3 | _LENGTH_DELIMITED)
-_DATASET_FEATURE_TAG = _varint(_DATASET_FEATURES.number << 3 | _LENGTH_DELIMITED)
+_DATASET_TAG = tag(_DATASETS.number)
+_DATASET_FEATURE_TAG = tag(_DATASET_FEATURES.number)
+_DATASET_NAME = statistics_pb2.DatasetFeatureStatistics.DESCRIPTOR.fields_by_name["name"].number
 
 
 def _only(
@@ -244,9 +176,9 @@ def statistics_chunks(
         high = _only(dataset, lambda n: n > number).SerializeToString()
         sizes = [feature.ByteSize() for feature in dataset.features]
         size = len(low) + len(high)
-        size += sum(len(_DATASET_FEATURE_TAG) + len(_varint(n)) + n for n in sizes)
+        size += sum(len(_DATASET_FEATURE_TAG) + len(varint(n)) + n for n in sizes)
         parts.append((low, high, sizes, size))
-    total = sum(len(_DATASET_TAG) + len(_varint(size)) + size for *_, size in parts)
+    total = sum(len(_DATASET_TAG) + len(varint(size)) + size for *_, size in parts)
     if total > limit:
         _within_limit(
             total,
@@ -256,10 +188,10 @@ def statistics_chunks(
             limit,
         )
     for dataset, (low, high, sizes, size) in zip(statistics.datasets, parts, strict=True):
-        chunk = [_DATASET_TAG, _varint(size), low]
+        chunk = [_DATASET_TAG, varint(size), low]
         buffered = 0
         for feature, n in zip(dataset.features, sizes, strict=True):
-            chunk += (_DATASET_FEATURE_TAG, _varint(n), feature.SerializeToString())
+            chunk += (_DATASET_FEATURE_TAG, varint(n), feature.SerializeToString())
             buffered += n
             if buffered >= chunk_size:
                 yield b"".join(chunk)
@@ -269,6 +201,41 @@ def statistics_chunks(
 
 
 _SPOOL_IN_MEMORY = 16 << 20  # bytes of serialized features kept in memory before a file
+
+
+class _Finishing:
+    """The parts of the serialized ``accumulator.result(name, include_state)``, made a
+    feature at a time: `low` (the fields before ``features``), each feature framed
+    (:meth:`features`, which spends the accumulator as ``result(release=True)``), then
+    :meth:`high` (the fields after it, complete once every feature is made)."""
+
+    def __init__(self, accumulator: DatasetAccumulator, name: str, include_state: bool) -> None:
+        self._accumulator, self._include_state = accumulator, include_state
+        self._results = accumulator.feature_results(include_state, release=True)
+        header = statistics_pb2.DatasetFeatureStatistics(
+            name=name, num_examples=accumulator.num_examples
+        )
+        if accumulator.spec.weight_feature is not None:
+            header.weighted_num_examples = accumulator.weighted_num_examples
+        number = _DATASET_FEATURES.number
+        self.low = _only(header, lambda n: n < number).SerializeToString()
+        self._high: bytes = _only(header, lambda n: n > number).SerializeToString()
+        self.count = self.state = 0  # features made, and bytes of sketch state in them
+
+    def features(self) -> Iterator[bytes]:
+        for feature in self._results:
+            data = feature.SerializeToString()
+            self.count += 1
+            self.state += _state_size(feature) if self._include_state else 0
+            yield b"".join((_DATASET_FEATURE_TAG, varint(len(data)), data))
+
+    def high(self) -> bytes:
+        # The label's cross statistics are made with the features' results; their field
+        # comes after every other one.
+        cross: bytes = statistics_pb2.DatasetFeatureStatistics(
+            cross_features=self._accumulator.cross_features
+        ).SerializeToString()
+        return self._high + cross
 
 
 def result_chunks(
@@ -290,35 +257,94 @@ def result_chunks(
         OutputError: the file would exceed `limit` (protobuf's 2 GiB), before any chunk is
             made (as :func:`statistics_chunks`).
     """
-    features = accumulator.feature_results(include_state, release=True)
-    header = statistics_pb2.DatasetFeatureStatistics(
-        name=name, num_examples=accumulator.num_examples
-    )
-    if accumulator.spec.weight_feature is not None:
-        header.weighted_num_examples = accumulator.weighted_num_examples
-    number = _DATASET_FEATURES.number
-    low = _only(header, lambda n: n < number).SerializeToString()
-    high = _only(header, lambda n: n > number).SerializeToString()
+    finishing = _Finishing(accumulator, name, include_state)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        size = len(low) + len(high)
-        count = state = 0
-        for feature in features:
-            data = feature.SerializeToString()
-            size += spool.write(b"".join((_DATASET_FEATURE_TAG, _varint(len(data)), data)))
-            count += 1
-            state += _state_size(feature) if include_state else 0
-        # Made with the features' results; their field comes after every other one.
-        cross = statistics_pb2.DatasetFeatureStatistics(
-            cross_features=accumulator.cross_features
-        ).SerializeToString()
-        size += len(cross)
-        total = len(_DATASET_TAG) + len(_varint(size)) + size
-        _within_limit(total, 1, count, state, limit)
+        size = len(finishing.low)
+        for framed in finishing.features():
+            size += spool.write(framed)
+        high = finishing.high()
+        size += len(high)
+        total = len(_DATASET_TAG) + len(varint(size)) + size
+        _within_limit(total, 1, finishing.count, finishing.state, limit)
         spool.seek(0)
-        yield b"".join((_DATASET_TAG, _varint(size), low))
+        yield b"".join((_DATASET_TAG, varint(size), finishing.low))
         while chunk := spool.read(chunk_size):
             yield chunk
-    yield high + cross
+    yield high
+
+
+class DatasetBytes(NamedTuple):
+    """One finished dataset, serialized (:func:`dataset_bytes`), and what the 2 GiB guard of
+    :func:`datasets_chunks` names: its features, and the bytes of sketch state in them."""
+
+    data: bytes
+    features: int = 0
+    state: int = 0
+
+
+def dataset_bytes(
+    accumulator: DatasetAccumulator, name: str = "", include_state: bool = True
+) -> DatasetBytes:
+    """``accumulator.result(name, include_state).SerializeToString()``, made a feature at
+    a time (the message never exists; the accumulator is spent, as by
+    ``result(release=True)``). Made without a name, the bytes take one later
+    (:func:`datasets_chunks`): the name is field 1, which protobuf writes first."""
+    finishing = _Finishing(accumulator, name, include_state)
+    parts = [finishing.low, *finishing.features()]
+    parts.append(finishing.high())
+    return DatasetBytes(b"".join(parts), finishing.count, finishing.state)
+
+
+def _named(name: str, dataset: DatasetBytes) -> tuple[bytes, int]:
+    """The start of `dataset`'s entry in a list named `name` (the list's tag, the length and
+    the name field) and the entry's whole size."""
+    encoded = name.encode("utf-8")
+    name_field = b"".join((tag(_DATASET_NAME), varint(len(encoded)), encoded)) if name else b""
+    size = len(name_field) + len(dataset.data)
+    head = b"".join((_DATASET_TAG, varint(size), name_field))
+    return head, len(head) + len(dataset.data)
+
+
+def datasets_in_order(
+    whole: str, datasets: Iterable[tuple[str, DatasetBytes]]
+) -> list[tuple[str, DatasetBytes]]:
+    """The (name, dataset) pairs in the order of a statistics list: the one named `whole`
+    first (empty if it is not given: a run of no data), then the others by name."""
+    by_name = dict(datasets)
+    names = [whole, *sorted(name for name in by_name if name != whole)]
+    return [(name, by_name.get(name, DatasetBytes(b""))) for name in names]
+
+
+def datasets_chunks(
+    whole: str,
+    datasets: Iterable[tuple[str, DatasetBytes]],
+    *,
+    limit: int = PROTOBUF_LIMIT,
+) -> Iterator[bytes]:
+    """The serialized ``DatasetFeatureStatisticsList`` of finished datasets, each
+    (name, :func:`dataset_bytes` made without a name): the one named `whole` first (empty
+    if it is not given), then the others by name, as :func:`statistics_chunks` writes the
+    whole data and its slices. Each dataset's bytes are a chunk of their own.
+
+    Raises:
+        OutputError: the serialization would exceed `limit` (protobuf's 2 GiB), before any
+            chunk is made; the message names the datasets, features and state behind it.
+    """
+    ordered = datasets_in_order(whole, datasets)
+    heads = [_named(name, dataset) for name, dataset in ordered]
+    total = sum(size for _, size in heads)
+    if total > limit:
+        _within_limit(
+            total,
+            len(ordered),
+            max(dataset.features for _, dataset in ordered),
+            sum(dataset.state for _, dataset in ordered),
+            limit,
+        )
+    for (head, _), (_, dataset) in zip(heads, ordered, strict=True):
+        yield head
+        if dataset.data:
+            yield dataset.data
 
 
 class Summary(NamedTuple):

@@ -27,6 +27,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, ReadRecordBatches, load_statistics
 from beam_stats.beam.combine import (
+    ROWS_TRAVEL_BYTES,
     BufferedAccumulator,
     DatasetAccumulatorCoder,
     StatisticsCombineFn,
@@ -139,7 +140,7 @@ def _reference(table: pa.Table) -> statistics_pb2.DatasetFeatureStatistics:
     return accumulator.result("", True)
 
 
-def test_combine_fn_flushes_before_compact_merge_encode_and_output() -> None:
+def test_combine_fn_moves_few_rows_as_rows_and_flushes_everything_else() -> None:
     table = make_table(seed=3, n=3000)
     halves = [table.slice(0, 1500), table.slice(1500)]
     fn = StatisticsCombineFn(SPEC)
@@ -151,18 +152,37 @@ def test_combine_fn_flushes_before_compact_merge_encode_and_output() -> None:
         assert isinstance(accumulator, BufferedAccumulator)
         assert accumulator.num_examples == 0 and accumulator.pending.rows == 1500  # held
         accumulators.append(accumulator)
-    # Encoding flushes (a state leaving a worker keeps its rows) ...
+    # A few rows and nothing added: encoded as the rows (no state), left as they were ...
     coder = DatasetAccumulatorCoder(SPEC)
-    decoded = coder.decode(coder.encode(accumulators[0]))
-    assert decoded.num_examples == 1500 and not accumulators[0].pending
-    # ... and so does merging, with one accumulator still pending.
+    assert accumulators[0].pending.nbytes <= ROWS_TRAVEL_BYTES
+    encoded = coder.encode(accumulators[0])
+    assert accumulators[0].pending.rows == 1500 and accumulators[0].num_examples == 0
+    decoded = coder.decode(encoded)
+    assert isinstance(decoded, BufferedAccumulator)
+    assert decoded.num_examples == 0 and decoded.pending.rows == 1500
+    assert coder.estimate_size(decoded) == decoded.pending.nbytes
+    # ... and compact leaves them pending; merging gathers every pending row, added once.
+    assert fn.compact(accumulators[1]) is accumulators[1] and accumulators[1].pending.rows == 1500
     merged = fn.merge_accumulators([decoded, accumulators[1]])
-    assert merged.num_examples == 3000
+    assert merged.num_examples == 0 and merged.pending.rows == 3000  # type: ignore[attr-defined]
     expected = exact_part(statistics_pb2.DatasetFeatureStatisticsList(datasets=[_reference(table)]))
     assert_close(exact_part(fn.extract_output(merged)), expected)
-    # compact flushes too, and extract_output of a pending accumulator counts its rows.
-    pending = fn.add_input(fn.create_accumulator(), halves[0].to_batches()[0])
-    assert fn.compact(pending).num_examples == halves[0].to_batches()[0].num_rows
+    # Rows beside a state (or a decoded state beside rows): the rows are added to it.
+    state = fn.add_input(fn.create_accumulator(), halves[0].to_batches()[0])
+    state.flush()  # type: ignore[attr-defined]
+    as_state = coder.decode(coder.encode(state))
+    assert not isinstance(as_state, BufferedAccumulator) and as_state.num_examples == 1500
+    (second,) = halves[1].combine_chunks().to_batches()
+    rows = coder.decode(coder.encode(fn.add_input(fn.create_accumulator(), second)))
+    merged = fn.merge_accumulators([rows, as_state])
+    assert merged.num_examples == 3000
+    assert_close(exact_part(fn.extract_output(merged)), expected)
+    # More bytes than ROWS_TRAVEL_BYTES: compact and encoding flush (a state is smaller).
+    big = pa.record_batch({"s": pa.array(["x" * 1000] * 2000)})  # ~2 MB
+    pending = fn.add_input(fn.create_accumulator(), big)
+    assert pending.num_examples == 0 and fn.compact(pending).num_examples == 2000
+    pending = fn.add_input(fn.create_accumulator(), big)
+    assert coder.decode(coder.encode(pending)).num_examples == 2000
     pending = fn.add_input(fn.create_accumulator(), _batch(0, 5))
     assert fn.extract_output(pending).datasets[0].num_examples == 5
 

@@ -17,7 +17,7 @@ from stats.test_slicing import _without_sketches
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats import GenerateStatistics, SlicingSpec, generate_statistics_from_table
-from beam_stats.beam.transforms import _CollectSlices
+from beam_stats.beam.slices import _CollectSlices
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.slicing import DEFAULT_MAX_SLICES, SliceCounter
 

@@ -1,0 +1,98 @@
+"""The statistics of a dataset and its slices in one process, without Beam.
+
+:class:`SlicedAccumulators` keeps one accumulator per slice key and one of the whole dataset,
+joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`).
+Where the slices partition a batch and the run has many rows per slice
+(:meth:`~beam_stats.stats.slicing.SliceCounter.partition`), the batch is added to its slices
+only, and the whole dataset's accumulator is the merge of those slices' at the end: every row
+is added once rather than twice. The rows of other batches are added to the whole dataset
+and, apart, to their slices, so each row is counted once in the whole and once in each of
+its slices whatever the batches hold: a slice's statistics are the merge of both its parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.slicing import SliceCounter, SlicingSpec
+from beam_stats.stats.spec import StatisticsSpec
+from beam_stats.stats.wire import DatasetBytes, dataset_bytes
+
+
+class SlicedAccumulators:
+    """Record batches in; the finished whole dataset and slices out, as
+    (key, :class:`~beam_stats.stats.wire.DatasetBytes`) made without a name
+    (:func:`~beam_stats.stats.wire.datasets_chunks` writes them).
+
+    Raises:
+        InvalidInputError: (from :meth:`add`) more than ``slicing.max_slices`` slices, or an
+            unusable slicing (:mod:`beam_stats.stats.slicing`).
+    """
+
+    def __init__(self, spec: StatisticsSpec, slicing: SlicingSpec) -> None:
+        self.spec = spec
+        self.counter = SliceCounter(slicing)
+        self.whole = DatasetAccumulator(spec)  # the batches not counted through slices
+        self.seen = False  # a batch was given (no batch: no whole dataset)
+        self.merged: dict[str, DatasetAccumulator] = {}  # slices' rows the whole merges
+        self.apart: dict[str, DatasetAccumulator] = {}  # slices' rows the whole adds itself
+        self._batches = BatchCoalescer()
+        self._merged_rows, self._apart_rows = KeyedCoalescer(), KeyedCoalescer()
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Adds one record batch to the whole dataset and to its slices (small batches are
+        joined before they are sliced: a batch makes a part per slice)."""
+        self.seen = True
+        for ready in self._batches.add(batch):
+            self._add(ready)
+
+    def _add(self, batch: pa.RecordBatch) -> None:
+        parts, through_slices = self.counter.partition(batch)
+        if not through_slices:
+            self.whole.add(batch)
+        rows, accumulators = (
+            (self._merged_rows, self.merged) if through_slices else (self._apart_rows, self.apart)
+        )
+        for key, part in parts:
+            for ready_key, ready in rows.add(key, part):
+                self._accumulator(accumulators, ready_key).add(ready)
+
+    def _accumulator(
+        self, accumulators: dict[str, DatasetAccumulator], key: str
+    ) -> DatasetAccumulator:
+        accumulator = accumulators.get(key)
+        if accumulator is None:
+            accumulator = accumulators[key] = DatasetAccumulator(self.spec)
+        return accumulator
+
+    def flush(self) -> None:
+        """Adds every batch still held."""
+        for ready in self._batches.flush():
+            self._add(ready)
+        for rows, accumulators in (
+            (self._merged_rows, self.merged),
+            (self._apart_rows, self.apart),
+        ):
+            for key, ready in rows.flush():
+                self._accumulator(accumulators, key).add(ready)
+
+    def results(self, whole: str, include_state: bool = True) -> Iterator[tuple[str, DatasetBytes]]:
+        """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was
+        added) and of each slice, in no order; each accumulator is spent as it is finished.
+        """
+        self.flush()
+        if self.seen:
+            for part in self.merged.values():
+                self.whole.merge(part)
+            yield whole, dataset_bytes(self.whole, "", include_state)
+        for key in self.merged.keys() | self.apart.keys():
+            merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)
+            if merged is not None and apart is not None:
+                merged.merge(apart)
+            accumulator = apart if merged is None else merged
+            if accumulator is not None:
+                yield key, dataset_bytes(accumulator, "", include_state)
