@@ -1,21 +1,22 @@
 """The statistics of local files, computed in this process without building a Beam pipeline.
 
 Beam's DirectRunner, with no pipeline option, runs a pipeline in this one process too, but
-building and running it costs about 1.7 s whatever the data (47 transforms for one
-``stats`` job, each inspected several times: measured on a 10-row file, issue 16), more than
-the statistics of a million rows. So :func:`~beam_stats.jobs.compute_statistics` runs here
-when the choice is left to it (``engine="auto"``) and nothing asks for Beam: no pipeline
-option and only local inputs (:func:`~beam_stats.beam.engines.runs_in_process`).
+building and running it costs about 1.7 s whatever the data (47 transforms for one ``stats``
+job, each inspected several times: measured on a 10-row file, issue 16). So
+:func:`~beam_stats.jobs.compute_statistics` runs here when the choice is left to it
+(``engine="auto"``) and nothing asks for Beam: no pipeline option and only local inputs
+(:func:`~beam_stats.beam.engines.runs_in_process`).
 
 The same code runs, only the scheduling differs: the DoFns of
 :class:`~beam_stats.beam.sources.ReadRecordBatches` are called in order
-(:func:`~beam_stats.beam.sources.read_in_process`), the batches go to the accumulator
-:class:`~beam_stats.beam.combine.StatisticsCombineFn` keeps (per slice key through the same
-slicing DoFn), and the statistics and the errors file are written by the same writers, each
-atomically. The outputs equal the pipeline's up to the order in which batches are added
-(the last bits of sums, sketches within their bounds), as those of two runners do; memory
-stays bounded by the batch and the accumulators (error records are spooled to a temporary
-file past 16 MB).
+(:func:`~beam_stats.beam.sources.read_in_process`), the batches go to the same accumulators
+(joined first, as :class:`~beam_stats.beam.combine.AddBatches` joins them; per slice key
+through :class:`~beam_stats.stats.sliced.SlicedAccumulators`, which also merges the whole
+dataset from its slices where they partition the rows and that pays), and the statistics and
+the errors file are written by the same writers, each atomically. The outputs equal the
+pipeline's up to the order in which batches are added (the last bits of sums, sketches
+within their bounds), as those of two runners do; memory stays bounded by the batch and the
+accumulators (error records are spooled to a temporary file past 16 MB).
 """
 
 from __future__ import annotations
