@@ -3,10 +3,11 @@
     python probe.py OUT_FOLDER FILE... -- BEAM_FLAGS...
 
 Each bundle that reads record batches touches ``OUT/bundles/<pid>-<uuid>``; each merge of
-two or more accumulators that hold examples touches ``OUT/merges/<uuid>-<examples,...>``.
-So the test sees, rather than assumes, that more than one bundle read the input and that
-accumulators of separate parts were merged. Files, not Beam metrics: the DaskRunner reports
-no metrics, and every runner here shares this machine's disk.
+two or more accumulators that hold examples (added or still pending) touches
+``OUT/merges/<uuid>-<examples,...>``. So the test sees, rather than assumes, that more than
+one bundle read the input and that accumulators of separate parts were merged. Files, not
+Beam metrics: the DaskRunner reports no metrics, and every runner here shares this machine's
+disk.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyarrow as pa
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches, WriteStatistics
-from beam_stats.beam.combine import StatisticsCombineFn
+from beam_stats.beam.combine import BufferedAccumulator, StatisticsCombineFn
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec
 
 
@@ -41,6 +42,11 @@ class NoteBundles(beam.DoFn):
         yield batch
 
 
+def _examples(accumulator: DatasetAccumulator) -> int:
+    pending = accumulator.pending.rows if isinstance(accumulator, BufferedAccumulator) else 0
+    return accumulator.num_examples + pending
+
+
 class NotedMerges(StatisticsCombineFn):
     def __init__(self, folder: str) -> None:
         super().__init__(StatisticsSpec(), name="probe")
@@ -50,7 +56,9 @@ class NotedMerges(StatisticsCombineFn):
         self, accumulators: Iterable[DatasetAccumulator], *args: object, **kwargs: object
     ) -> DatasetAccumulator:
         accumulators = list(accumulators)
-        sizes = [a.num_examples for a in accumulators if a.num_examples]
+        # An accumulator of a few rows travels as those rows, added where it is merged
+        # (beam/combine.py, ROWS_TRAVEL_BYTES): its examples are its pending rows.
+        sizes = [n for n in map(_examples, accumulators) if n]
         if len(sizes) > 1:
             name = f"{uuid.uuid4().hex}-{','.join(map(str, sizes))}"
             Path(self._folder, "merges", name).touch()
