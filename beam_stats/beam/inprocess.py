@@ -31,12 +31,12 @@ import pyarrow as pa
 from beam_stats.beam.artifacts import is_text_path, write_statistics
 from beam_stats.beam.combine import BufferedAccumulator, WriteStatesFn
 from beam_stats.beam.progress import PROGRESS_SECONDS, CountRows
-from beam_stats.beam.slices import _CollectSlices, assemble_slices, write_slices
+from beam_stats.beam.slices import assemble_slices, write_slices
 from beam_stats.beam.sources import read_in_process
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.sliced import SlicedAccumulators
-from beam_stats.stats.slicing import WHOLE_DATASET
+from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
 
 _SPOOL_IN_MEMORY = 16 << 20
@@ -115,4 +115,5 @@ def _sliced(
     for batch in batches:
         accumulators.add(batch)
     collected = list(accumulators.results(whole, include_state))
-    return list(_CollectSlices(slicing).extract_output(collected))
+    check_gathered(slicing, max(len(collected) - 1, 0))
+    return collected

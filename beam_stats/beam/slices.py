@@ -26,7 +26,7 @@ from beam_stats.beam.combine import FinishDatasetFn
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import SlicingSpec, StatisticsSpec, wire
 from beam_stats.stats.coalesce import BatchCoalescer
-from beam_stats.stats.slicing import SliceCounter, too_many_slices, warn_many_slices
+from beam_stats.stats.slicing import SliceCounter, check_gathered, too_many_slices
 
 T = TypeVar("T")
 SliceBytes = tuple[str, wire.DatasetBytes]
@@ -145,7 +145,5 @@ class _CollectSlices(beam.CombineFn):
         return self._check(merged)
 
     def extract_output(self, accumulator: list[T], *args: Any, **kwargs: Any) -> list[T]:
-        slices = max(len(accumulator) - 1, 0)
-        if 2 * slices >= self._slicing.max_slices:
-            warn_many_slices(self._slicing, slices)
+        check_gathered(self._slicing, max(len(accumulator) - 1, 0))
         return accumulator

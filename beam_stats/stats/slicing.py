@@ -164,6 +164,19 @@ def warn_many_slices(slicing: SlicingSpec, count: int, so_far: bool = False) -> 
     )
 
 
+def check_gathered(slicing: SlicingSpec, count: int) -> None:
+    """The check once all `count` slices of a run are gathered (the whole dataset is no
+    slice): more than ``max_slices`` raise :func:`too_many_slices`, half of it warns.
+
+    Raises:
+        InvalidInputError: more slices than ``slicing.max_slices``.
+    """
+    if count > slicing.max_slices:
+        raise too_many_slices(slicing, count)
+    if 2 * count >= slicing.max_slices:
+        warn_many_slices(slicing, count)
+
+
 def _separators_escaped(text: str) -> str:
     """`text` (its backslashes already doubled) with ``,`` and ``=`` escaped, and a value
     spelled ``<missing>`` told apart from a missing one."""
