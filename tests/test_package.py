@@ -84,10 +84,11 @@ def test_public_api() -> None:
 
 def test_public_names_are_imported_on_first_use() -> None:
     from beam_stats import beam as beam_layer
+    from beam_stats import jobs
 
     errors = {"BeamStatsError", "DeserializationError", "IncompatibleMergeError"}
     errors |= {"InvalidInputError", "OutputError", "SchemaError"}
-    expected_eager = [(beam_stats, {"__version__", *errors}), (beam_layer, set())]
+    expected_eager = [(beam_stats, {"__version__", *errors}), (beam_layer, set()), (jobs, set())]
     for package, eager in expected_eager:
         assert set(package.__all__) - set(package._PUBLIC) == eager, package.__name__
         assert all(name in vars(package) for name in eager)  # defined on import
@@ -127,6 +128,48 @@ print(statuses, "apache_beam" in sys.modules)
     )
     assert done.stdout.strip().splitlines()[-1] == "[0, 0, 1, 0, 0] False", done.stdout
     assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def test_statistics_of_local_files_do_not_import_beam(tmp_path: Path) -> None:
+    """`stats` of local files (one file, a glob, every format but a compressed one) runs in
+    this process without apache_beam: a small file's statistics take less time than Beam's
+    import (issue 16); a pipeline option brings Beam in."""
+    code = """
+import struct
+import sys
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from beam_stats import load_statistics
+from beam_stats.cli import main
+from beam_stats.proto import example_pb2
+from beam_stats.beam.tfrecord import masked_crc32c
+pq.write_table(pa.table({"x": np.arange(10.0)}), "a.parquet")
+pq.write_table(pa.table({"x": np.arange(5.0)}), "b.parquet")
+open("c.csv", "w").write("x,s\\n1,a\\n2,b\\n")
+open("d.jsonl", "w").write('{"x": 1}\\n{"x": "bad"\\n')
+example = example_pb2.Example()
+example.features.feature["x"].float_list.value.append(3.0)
+data = example.SerializeToString()
+length = struct.pack("<Q", len(data))
+crcs = struct.pack("<I", masked_crc32c(length)), struct.pack("<I", masked_crc32c(data))
+open("e.tfrecord", "wb").write(length + crcs[0] + data + crcs[1])
+statuses = [
+    main(["stats", "a.parquet", "--output", "one.pb"]),
+    main(["stats", "*.parquet", "c.csv", "d.jsonl", "e.tfrecord", "--output", "all.pb"]),
+    main(["stats", "c.csv", "--slice", "s", "--output", "sliced.pbtxt"]),
+]
+examples = load_statistics("all.pb").datasets[0].num_examples
+print("=", statuses, examples, "apache_beam" in sys.modules)
+main(["stats", "a.parquet", "--output", "beam.pb", "--runner=DirectRunner"])
+print("=", "apache_beam" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    results = [line for line in done.stdout.splitlines() if line.startswith("= ")]
+    assert results == ["= [0, 0, 0] 19 False", "= True"], done.stdout
 
 
 def _documented_names() -> set[str]:

@@ -35,57 +35,18 @@ from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.artifacts import is_text_path
 from beam_stats.beam.batch_coder import RecordBatchCoder
-from beam_stats.beam.writing import write_file
+from beam_stats.beam.statsfiles import finished_statistics, write_accumulator
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec, wire
-from beam_stats.stats.coalesce import COALESCE_TOTAL_BYTES, BatchCoalescer
+from beam_stats.stats.coalesce import (
+    COALESCE_TOTAL_BYTES,
+    BatchCoalescer,
+    BufferedAccumulator,
+    flushed,
+    is_identity,
+)
 
-
-class BufferedAccumulator(DatasetAccumulator):
-    """A :class:`DatasetAccumulator` with record batches still to add (``pending``): the
-    accumulator of :class:`StatisticsCombineFn`. Its statistics count the pending batches
-    only after :meth:`flush`."""
-
-    def __init__(self, spec: StatisticsSpec) -> None:
-        super().__init__(spec)
-        self.pending = BatchCoalescer()
-
-    def buffer(self, batch: pa.RecordBatch) -> None:
-        """Holds `batch`, adding what the coalescer gives back."""
-        for ready in self.pending.add(batch):
-            self.add(ready)
-
-    def flush(self) -> None:
-        """Adds every pending batch."""
-        for ready in self.pending.flush():
-            self.add(ready)
-
-    def take_pending(self) -> list[pa.RecordBatch]:
-        """The pending batches (joined), no longer held: the caller adds them."""
-        return list(self.pending.flush())
-
-    def travels_as_rows(self) -> bool:
-        """Whether this accumulator is only a few pending rows (nothing added): cheaper to
-        move between workers as those rows than as a state (see :data:`ROWS_TRAVEL_BYTES`)."""
-        return (
-            bool(self.pending) and _is_identity(self) and self.pending.nbytes <= ROWS_TRAVEL_BYTES
-        )
-
-
-def flushed(accumulator: DatasetAccumulator) -> DatasetAccumulator:
-    """`accumulator` with its pending batches added (if it is a BufferedAccumulator)."""
-    if isinstance(accumulator, BufferedAccumulator):
-        accumulator.flush()
-    return accumulator
-
-
-#: A :class:`BufferedAccumulator` that holds only pending rows, up to this many bytes of
-#: them, leaves its worker as those rows (Arrow IPC), not as a state: the rows are added
-#: where the accumulators are merged. A small slice's state (about 8 KB per feature) is as
-#: large as a thousand rows of it, and encoding and decoding it took 16% of a 1,000-slice
-#: run (benchmarks/RESULTS.md); past this size a state is the smaller message.
-ROWS_TRAVEL_BYTES = 1 << 20
 # A serialized DatasetState never starts with a zero byte (no field is numbered 0).
 _ROWS = b"\x00"
 _BATCHES = RecordBatchCoder()
@@ -127,12 +88,6 @@ class DatasetAccumulatorCoder(beam.coders.Coder):
 
     def __hash__(self) -> int:
         return hash((type(self), self._spec))
-
-
-def _is_identity(accumulator: DatasetAccumulator) -> bool:
-    """Whether `accumulator` holds nothing: no examples (so no composite state) and no
-    features (a batch of no rows can still declare columns)."""
-    return accumulator.num_examples == 0 and not accumulator.features
 
 
 class StatisticsCombineFn(beam.CombineFn):
@@ -205,9 +160,9 @@ class StatisticsCombineFn(beam.CombineFn):
         for accumulator in accumulators:
             if isinstance(accumulator, BufferedAccumulator):
                 rows += accumulator.take_pending()
-            if merged is None or _is_identity(merged):
+            if merged is None or is_identity(merged):
                 merged = accumulator
-            elif not _is_identity(accumulator):
+            elif not is_identity(accumulator):
                 merged.merge(accumulator)
         if merged is None:
             merged = self.create_accumulator()
@@ -224,14 +179,7 @@ class StatisticsCombineFn(beam.CombineFn):
     def extract_output(
         self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any
     ) -> statistics_pb2.DatasetFeatureStatisticsList:
-        flushed(accumulator)
-        statistics = statistics_pb2.DatasetFeatureStatisticsList()
-        # Written in place (a finished dataset put in the list would be copied), and
-        # released: each feature's accumulator is freed as its statistics are written.
-        accumulator.result(
-            self._name, self._include_state, release=True, into=statistics.datasets.add()
-        )
-        return statistics
+        return finished_statistics(accumulator, self._name, self._include_state)
 
     def get_accumulator_coder(self) -> DatasetAccumulatorCoder:
         return DatasetAccumulatorCoder(self._spec)
@@ -274,9 +222,8 @@ class MergeStatesFn(StatisticsCombineFn):
 
 class WriteStatesFn(MergeStatesFn):
     """:class:`MergeStatesFn` whose output is the statistics file it writes at `path` (the
-    output is the path): in binary, a feature at a time (:func:`wire.result_chunks`), so
-    the finished statistics are never held whole; in text (``text``, or by default by the
-    suffix, as :func:`~beam_stats.beam.artifacts.write_statistics`), from the message."""
+    output is the path), as :func:`~beam_stats.beam.statsfiles.write_accumulator` writes
+    it."""
 
     def __init__(
         self,
@@ -291,11 +238,9 @@ class WriteStatesFn(MergeStatesFn):
         self._text = is_text_path(path) if text is None else text
 
     def extract_output(self, accumulator: DatasetAccumulator, *args: Any, **kwargs: Any) -> str:
-        if self._text:
-            statistics = super().extract_output(accumulator)
-            return write_statistics(statistics, self._path, text=True)
-        chunks = wire.result_chunks(flushed(accumulator), self._name, self._include_state)
-        return write_file(self._path, chunks)
+        return write_accumulator(
+            accumulator, self._path, self._name, self._include_state, self._text
+        )
 
 
 class FinishDatasetFn(StatisticsCombineFn):

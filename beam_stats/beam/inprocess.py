@@ -7,13 +7,15 @@ job, each inspected several times: measured on a 10-row file, issue 16). So
 (``engine="auto"``) and nothing asks for Beam: no pipeline option and only local inputs
 (:func:`~beam_stats.beam.engines.runs_in_process`).
 
-The same code runs, only the scheduling differs: the DoFns of
+The same code runs, only the scheduling differs: the steps of
 :class:`~beam_stats.beam.sources.ReadRecordBatches` are called in order
-(:func:`~beam_stats.beam.sources.read_in_process`), the batches go to the same accumulators
+(:func:`~beam_stats.beam.reading.read_in_process`), the batches go to the same accumulators
 (joined first, as :class:`~beam_stats.beam.combine.AddBatches` joins them; per slice key
 through :class:`~beam_stats.stats.sliced.SlicedAccumulators`, which also merges the whole
 dataset from its slices where they partition the rows and that pays), and the statistics and
-the errors file are written by the same writers, each atomically. The outputs equal the
+the errors file are written by the same writers (:mod:`beam_stats.beam.statsfiles`), each
+atomically. Nothing here imports apache_beam: a small file's statistics take well under a
+second, which Beam's import alone would take. The outputs equal the
 pipeline's up to the order in which batches are added (the last bits of sums, sketches
 within their bounds), as those of two runners do; memory stays bounded by the batch and the
 accumulators (error records are spooled to a temporary file past 16 MB).
@@ -29,12 +31,15 @@ from typing import IO, Any
 import pyarrow as pa
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
-from beam_stats.beam.combine import BufferedAccumulator, WriteStatesFn
-from beam_stats.beam.progress import PROGRESS_SECONDS, CountRows
-from beam_stats.beam.slices import assemble_slices, write_slices
-from beam_stats.beam.sources import read_in_process
+from beam_stats.beam.reading import RowCounter, read_in_process
+from beam_stats.beam.statsfiles import (
+    assemble_slices,
+    write_accumulator,
+    write_slices,
+)
 from beam_stats.beam.writing import write_file
 from beam_stats.stats import SlicingSpec, StatisticsSpec
+from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
@@ -58,8 +63,8 @@ def statistics_in_process(
     """Writes the statistics of the files `patterns` match to `output`, and the problems
     with them to `errors` (JSON lines), as the ``stats`` pipeline would; arguments as
     :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done), and
-    `progress`: log the rows read under this label, as
-    :class:`~beam_stats.beam.progress.LogProgress`."""
+    `progress`: log the rows read under this label
+    (:class:`~beam_stats.beam.reading.RowCounter`)."""
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         items = read_in_process(patterns, input_format, privacy=spec.privacy)
         batches = _batches(items, spool)
@@ -69,7 +74,7 @@ def statistics_in_process(
             accumulator = BufferedAccumulator(spec)
             for batch in batches:
                 accumulator.buffer(batch)
-            WriteStatesFn(spec, output, name, include_state, text).extract_output(accumulator)
+            write_accumulator(accumulator, output, name, include_state, text)
         else:
             whole = name or WHOLE_DATASET
             datasets = _sliced(batches, spec, slicing, whole, include_state)
@@ -94,11 +99,11 @@ def _batches(
 
 
 def _counted(batches: Iterable[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
-    counter = CountRows(label, PROGRESS_SECONDS)
-    counter.setup()
+    counter = RowCounter(label)
     for batch in batches:
-        yield from counter.process(batch)
-    counter.teardown()
+        counter.count(batch)
+        yield batch
+    counter.done()
 
 
 def _sliced(

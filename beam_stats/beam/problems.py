@@ -9,20 +9,16 @@ exception's text, which may quote either) is made with its form without those qu
 :data:`~beam_stats.stats.row_privacy.REDACTED`). :func:`published` is the one place that
 chooses between them: ``ReadRecordBatches`` passes every reader's record through it, so
 under a privacy policy no errors file, printed problem or log carries a value.
-:class:`WriteErrors` writes them, one JSON line each, as every job's errors file.
+:class:`~beam_stats.beam.sinks.WriteErrors` writes them, one JSON line each, as every job's
+errors file. This module imports no apache_beam: the in-process engine reads with it too.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import sys
 from typing import Any
 
-import apache_beam as beam
 import pyarrow as pa
-from apache_beam.metrics.metric import Metrics
-
-from beam_stats.beam.sinks import WriteTextFile
 
 MAX_EXAMPLE = 200  # characters of a bad value or line quoted in an error record
 # The key of a record's message without the values it quotes (dropped by `published`).
@@ -43,11 +39,20 @@ def error_record(
         without_values: when `message` quotes the input, the message with the quotes left
             out (what :func:`published` shows under a privacy policy).
     """
-    Metrics.counter("beam_stats.input", kind).inc()
+    _count(kind)
     record: dict[str, Any] = {"file": path, "line": line, "kind": kind, "message": message}
     if without_values is not None:
         record[_WITHOUT_VALUES] = without_values
     return record
+
+
+def _count(kind: str) -> None:
+    """Counts a problem of `kind` in Beam's metrics (``beam_stats.input``). A record made in
+    a pipeline's DoFn is counted there; where Beam is not loaded (the in-process engine) no
+    pipeline runs, so there is nothing to count in, and Beam is not imported for it."""
+    metric = sys.modules.get("apache_beam.metrics.metric")
+    if metric is not None:
+        metric.Metrics.counter("beam_stats.input", kind).inc()
 
 
 def published(record: dict[str, Any], hide_values: bool) -> dict[str, Any]:
@@ -59,28 +64,6 @@ def published(record: dict[str, Any], hide_values: bool) -> dict[str, Any]:
     if hide_values:
         out["message"] = record[_WITHOUT_VALUES]
     return out
-
-
-@beam.typehints.with_input_types(dict[str, Any])
-@beam.typehints.with_output_types(str)
-class WriteErrors(beam.PTransform):
-    """Writes error records to one JSON-lines file, atomically (:class:`WriteTextFile`).
-
-    Args:
-        path: the errors file; written, empty, when there is no record.
-        to_line: one record as one line of JSON (``json.dumps``; the jobs whose outputs
-            may be shown in HTML pass their escaping encoder).
-
-    Returns (from ``expand``): a PCollection of `path`, once the file is in place.
-    """
-
-    def __init__(self, path: str, to_line: Callable[[Any], str] = json.dumps) -> None:
-        super().__init__()
-        self._path = path
-        self._to_line = to_line
-
-    def expand(self, records: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
-        return records | "ToJson" >> beam.Map(self._to_line) | "Write" >> WriteTextFile(self._path)
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[str]]:

@@ -2,46 +2,37 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
 
 import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import Metrics
 
-_LOG = logging.getLogger("beam_stats.progress")
-
-
-#: The least time between two progress lines of one worker.
-PROGRESS_SECONDS = 5.0
+from beam_stats.beam.reading import PROGRESS_SECONDS, RowCounter
 
 
 class CountRows(beam.DoFn):
-    """Passes record batches through, counting their rows; logs the count every
-    `every_seconds` and when done (teardown)."""
+    """Passes record batches through, counting their rows (a Beam counter, and
+    :class:`~beam_stats.beam.reading.RowCounter`'s log lines)."""
 
     def __init__(self, label: str, every_seconds: float) -> None:
         self._label = label
         self._every = every_seconds
+        self._rows: RowCounter | None = None
 
     def setup(self) -> None:
-        self._rows = 0
-        self._last = time.monotonic()
-        self._counter = Metrics.counter("beam_stats.progress", f"{self._label}_rows")
+        self._rows = RowCounter(self._label, self._every)
 
     def process(self, batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
-        self._rows += batch.num_rows
-        self._counter.inc(batch.num_rows)
-        now = time.monotonic()
-        if now - self._last >= self._every:
-            self._last = now
-            _LOG.info("%s: %s rows read", self._label, f"{self._rows:,}")
+        if self._rows is None:  # a runner that skips setup
+            self._rows = RowCounter(self._label, self._every)
+        self._rows.count(batch)
+        Metrics.counter("beam_stats.progress", f"{self._label}_rows").inc(batch.num_rows)
         yield batch
 
     def teardown(self) -> None:
-        if getattr(self, "_rows", 0):
-            _LOG.info("%s: %s rows read, done", self._label, f"{self._rows:,}")
+        if self._rows is not None:
+            self._rows.done()
 
 
 class LogProgress(beam.PTransform):

@@ -1,13 +1,16 @@
-"""Sinks of the pipelines: one text file written atomically (:class:`WriteTextFile`), and the
-clean-up of a failed pipeline's temporary files (:func:`discard_temporaries`). The rules are
+"""Sinks of the pipelines: one text file written atomically (:class:`WriteTextFile`), the
+errors file of every job (:class:`WriteErrors`), and the clean-up of a failed pipeline's
+temporary files (:func:`discard_temporaries`). The rules are
 :mod:`beam_stats.beam.writing`'s."""
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -71,3 +74,25 @@ def discard_temporaries(pipeline: beam.Pipeline) -> None:
                 node.transform.discard()
 
     pipeline.visit(_Sinks())
+
+
+@beam.typehints.with_input_types(dict[str, Any])
+@beam.typehints.with_output_types(str)
+class WriteErrors(beam.PTransform):
+    """Writes error records to one JSON-lines file, atomically (:class:`WriteTextFile`).
+
+    Args:
+        path: the errors file; written, empty, when there is no record.
+        to_line: one record as one line of JSON (``json.dumps``; the jobs whose outputs
+            may be shown in HTML pass their escaping encoder).
+
+    Returns (from ``expand``): a PCollection of `path`, once the file is in place.
+    """
+
+    def __init__(self, path: str, to_line: Callable[[Any], str] = json.dumps) -> None:
+        super().__init__()
+        self._path = path
+        self._to_line = to_line
+
+    def expand(self, records: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        return records | "ToJson" >> beam.Map(self._to_line) | "Write" >> WriteTextFile(self._path)

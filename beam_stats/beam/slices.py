@@ -20,16 +20,13 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.windowed_value import WindowedValue
-from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam.combine import FinishDatasetFn
-from beam_stats.beam.writing import write_file
-from beam_stats.stats import SlicingSpec, StatisticsSpec, wire
+from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BatchCoalescer
 from beam_stats.stats.slicing import SliceCounter, check_gathered, too_many_slices
 
 T = TypeVar("T")
-SliceBytes = tuple[str, wire.DatasetBytes]
 
 
 @beam.typehints.with_input_types(pa.RecordBatch)
@@ -55,29 +52,6 @@ class SliceDatasets(beam.PTransform):
             >> beam.CombinePerKey(FinishDatasetFn(self._spec, "", self._include_state))
             | "Collect" >> beam.CombineGlobally(_CollectSlices(self._slicing))
         )
-
-
-def assemble_slices(
-    datasets: list[SliceBytes], whole: str
-) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """One list: the whole dataset first (empty if there was no data), then slices by key."""
-    out = statistics_pb2.DatasetFeatureStatisticsList()
-    for name, dataset in wire.datasets_in_order(whole, datasets):
-        entry = out.datasets.add()
-        entry.ParseFromString(dataset.data)
-        entry.name = name
-    return out
-
-
-def write_slices(datasets: list[SliceBytes], path: str, whole: str) -> str:
-    """Writes the binary statistics file of the datasets (as :func:`assemble_slices`
-    orders them) at `path`, a dataset at a time, and returns the path.
-
-    Raises:
-        OutputError: the file would exceed protobuf's 2 GiB (before any byte is written),
-            or cannot be written.
-    """
-    return write_file(path, wire.datasets_chunks(whole, datasets))
 
 
 class _SliceBatches(beam.DoFn):

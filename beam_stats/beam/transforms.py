@@ -11,7 +11,8 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats.beam.artifacts import is_text_path, write_statistics
 from beam_stats.beam.batch_coder import register_coders
 from beam_stats.beam.combine import AddBatches, MergeStatesFn, WriteStatesFn
-from beam_stats.beam.slices import SliceDatasets, assemble_slices, write_slices
+from beam_stats.beam.slices import SliceDatasets
+from beam_stats.beam.statsfiles import assemble_slices, write_slices
 from beam_stats.stats import (
     DatasetAccumulator,
     SlicingSpec,

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from beam_stats.beam.formats import is_local
+from beam_stats.beam.matching import match
 from beam_stats.errors import OutputError
 
 if TYPE_CHECKING:
@@ -85,10 +86,10 @@ def match_inputs(patterns: Sequence[str]) -> list[str]:
     """
     files: list[str] = []
     for pattern in patterns:
-        matched = filesystems().match([input_pattern(pattern)])[0].metadata_list
+        matched = match(input_pattern(pattern))
         if not matched:
             raise FileNotFoundError(f"no file matches {pattern!r}")
-        files += [m.path for m in matched]
+        files += matched
     return files
 
 
@@ -130,10 +131,10 @@ def _input_files(inputs: Iterable[str]) -> list[tuple[str, str]]:
         files.append((given, given))
         if _GLOB_CHARACTERS & set(given):
             try:
-                matched = filesystems().match([input_pattern(given)])[0].metadata_list
+                matched = match(input_pattern(given))
             except Exception:  # an unmatchable input is reported when it is read
                 matched = []
-            files += [(given, m.path) for m in matched]
+            files += [(given, path) for path in matched]
     return files
 
 

@@ -1,6 +1,6 @@
 """``beam-stats history add``, ``list``, ``remove`` and ``clean``: a statistics store, one
 file per span (:mod:`beam_stats.beam.history`); ``beam-stats monitor``: its spans checked over time
-(:mod:`beam_stats.jobs.monitor`)."""
+(:mod:`beam_stats.jobs.monitoring`)."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ def run_clean(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 
 def run_monitor(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.jobs.monitor import monitor
+    from beam_stats.jobs.monitoring import monitor
     from beam_stats.validation import anomaly_rows
     from beam_stats.validation.catalogue import CUSTOM_NAMES
 

@@ -4,7 +4,7 @@ DIR``), and the figures printed from its summary: the counts, coverage, label de
 against actual overall, the calibration table and one table per group feature.
 
 Exit status: 0 when the join is clean, 1 when it has problems
-(:attr:`~beam_stats.jobs.label_join.LabelJoinResult.problems`: missing or duplicated
+(:attr:`~beam_stats.jobs.join_labels.LabelJoinResult.problems`: missing or duplicated
 identifiers, orphan feedback, unreadable labels, predictions or times, feedback before
 serving, coverage below ``--min-coverage``), 2 on bad input.
 """
@@ -142,7 +142,7 @@ def print_summary(s: Any) -> None:
 
 
 def run_label_join(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from beam_stats.jobs.label_join import label_join
+    from beam_stats.jobs.join_labels import label_join
 
     found = label_join(
         args.served,

@@ -6,7 +6,7 @@ Giving the same file twice compares two of its slices.
 
 ``--history STORE`` draws a statistics store over time instead (no STATS then: giving both
 is refused): each feature's metrics along the spans, with the anomalies ``beam-stats monitor
---all-spans`` finds marked at their span (:func:`beam_stats.jobs.monitor.history_report`).
+--all-spans`` finds marked at their span (:func:`beam_stats.jobs.monitoring.history_report`).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def run_report(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    from beam_stats.jobs.monitor import history_report
+    from beam_stats.jobs.monitoring import history_report
 
     if args.statistics is not None:
         given = " ".join(p for p in (args.statistics, args.other) if p is not None)

@@ -6,13 +6,44 @@ arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_
 :func:`store_history` and :func:`history_report` (``beam-stats report --history``), and
 :func:`backfill_history` (``beam-stats stats --history``)."""
 
-from beam_stats.jobs.backfill import BackfillResult, backfill_history
-from beam_stats.jobs.check import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
-from beam_stats.jobs.examples import ExamplesResult, validate_examples
-from beam_stats.jobs.label_join import LabelJoinResult, label_join
-from beam_stats.jobs.monitor import MonitorResult, history_report, monitor, store_history
-from beam_stats.jobs.skew import SkewResult, feature_skew
-from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from beam_stats.jobs.backfill import BackfillResult, backfill_history
+    from beam_stats.jobs.examples import ExamplesResult, validate_examples
+    from beam_stats.jobs.join_labels import LabelJoinResult, label_join
+    from beam_stats.jobs.monitoring import MonitorResult, history_report, monitor, store_history
+    from beam_stats.jobs.run import OUTPUTS, CheckResult, CheckSpec, check, inferred_schema
+    from beam_stats.jobs.skew import SkewResult, feature_skew
+    from beam_stats.jobs.statistics import StatisticsResult, compute_statistics, with_schema
+
+# Imported on first use (PEP 562): `compute_statistics` of local files runs without Beam,
+# which the other jobs' modules import.
+_PUBLIC = {
+    "BackfillResult": "beam_stats.jobs.backfill",
+    "CheckResult": "beam_stats.jobs.run",
+    "CheckSpec": "beam_stats.jobs.run",
+    "ExamplesResult": "beam_stats.jobs.examples",
+    "LabelJoinResult": "beam_stats.jobs.join_labels",
+    "MonitorResult": "beam_stats.jobs.monitoring",
+    "OUTPUTS": "beam_stats.jobs.run",
+    "SkewResult": "beam_stats.jobs.skew",
+    "StatisticsResult": "beam_stats.jobs.statistics",
+    "backfill_history": "beam_stats.jobs.backfill",
+    "check": "beam_stats.jobs.run",
+    "compute_statistics": "beam_stats.jobs.statistics",
+    "feature_skew": "beam_stats.jobs.skew",
+    "history_report": "beam_stats.jobs.monitoring",
+    "inferred_schema": "beam_stats.jobs.run",
+    "label_join": "beam_stats.jobs.join_labels",
+    "monitor": "beam_stats.jobs.monitoring",
+    "store_history": "beam_stats.jobs.monitoring",
+    "validate_examples": "beam_stats.jobs.examples",
+    "with_schema": "beam_stats.jobs.statistics",
+}
 
 __all__ = [
     "OUTPUTS",
@@ -36,3 +67,15 @@ __all__ = [
     "validate_examples",
     "with_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'beam_stats.jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -45,8 +45,8 @@ from beam_stats.beam.artifacts import PathLike, errors_path, load_schema
 from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.beam.formats import is_local
 from beam_stats.beam.history import SpanEntry, StatisticsStore
-from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteErrors
 from beam_stats.beam.spans import SpanFromPath, check_span
 from beam_stats.beam.writing import (
     check_outputs,

@@ -28,9 +28,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path, load_json, load_schema, read_json_lines
-from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
-from beam_stats.beam.sinks import WriteTextFile
+from beam_stats.beam.sinks import WriteErrors, WriteTextFile
 from beam_stats.beam.writing import (
     check_outputs,
     discard,

@@ -21,8 +21,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path
-from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteErrors
 from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.jobs.statistics import count_problems
 from beam_stats.pipelines.skew import (

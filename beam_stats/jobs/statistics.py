@@ -18,12 +18,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import (
     errors_path,
     load_schema,
@@ -33,17 +31,16 @@ from beam_stats.beam.artifacts import (
 )
 from beam_stats.beam.engines import runs_in_process
 from beam_stats.beam.inprocess import statistics_in_process
-from beam_stats.beam.problems import WriteErrors
-from beam_stats.beam.running import make_pipeline, run_pipeline
-from beam_stats.beam.transforms import GenerateAndWriteStatistics
 from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
-from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.schema import composite_specs
 from beam_stats.schema.features import iter_features
 from beam_stats.schema.privacy import effective_privacy
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.wire import Summary
+
+if TYPE_CHECKING:
+    from apache_beam.options.pipeline_options import PipelineOptions
 
 
 def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSpec:
@@ -145,9 +142,12 @@ def compute_statistics(
     spec = spec or StatisticsSpec()
     if schema is not None:
         spec = with_schema(spec, load_schema(schema) if isinstance(schema, str) else schema)
-    spec = resolve_label_bins(
-        patterns, spec, output, input_format=input_format, pipeline_options=pipeline_options
-    )
+    if spec.needs_label_pass:  # a pipeline of its own (imports Beam only when needed)
+        from beam_stats.jobs.label_bins import resolve_label_bins
+
+        spec = resolve_label_bins(
+            patterns, spec, output, input_format=input_format, pipeline_options=pipeline_options
+        )
     if in_process:
         statistics_in_process(
             [input_pattern(p) for p in patterns],
@@ -160,7 +160,44 @@ def compute_statistics(
             text=text,
             include_state=include_state,
         )
-        return _result(output, errors)
+    else:
+        _run_pipeline(
+            patterns,
+            output,
+            errors,
+            spec=spec,
+            slicing=slicing,
+            input_format=input_format,
+            name=name,
+            text=text,
+            include_state=include_state,
+            pipeline_options=pipeline_options,
+        )
+    return _result(output, errors)
+
+
+def _run_pipeline(
+    patterns: Sequence[str],
+    output: str,
+    errors: str,
+    *,
+    spec: StatisticsSpec,
+    slicing: SlicingSpec | None,
+    input_format: str | None,
+    name: str,
+    text: bool | None,
+    include_state: bool,
+    pipeline_options: PipelineOptions | Sequence[str] | None,
+) -> None:
+    """The ``stats`` pipeline: arguments as :func:`compute_statistics` (its checks done).
+    Beam is imported here, when a pipeline is needed (about 1.4 s)."""
+    import apache_beam as beam
+
+    from beam_stats.beam import ReadRecordBatches
+    from beam_stats.beam.running import make_pipeline, run_pipeline
+    from beam_stats.beam.sinks import WriteErrors
+    from beam_stats.beam.transforms import GenerateAndWriteStatistics
+
     pipeline = make_pipeline(pipeline_options)
     read = pipeline | "Read" >> ReadRecordBatches(
         [input_pattern(p) for p in patterns], input_format, privacy=spec.privacy
@@ -174,7 +211,6 @@ def compute_statistics(
     # the last transform (docs/RUNNERS.md).
     _ = (written_statistics, written_errors) | "Done" >> beam.Flatten()
     run_pipeline(pipeline)
-    return _result(output, errors)
 
 
 def _result(output: str, errors: str) -> StatisticsResult:

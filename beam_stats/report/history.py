@@ -1,7 +1,7 @@
 """``render_history_report``: a statistics history over time as one self-contained HTML page.
 
 Draws a :class:`~beam_stats.validation.history_series.HistorySeries` (what
-:func:`beam_stats.jobs.monitor.store_history` gathers from a store): the dataset's number of
+:func:`beam_stats.jobs.monitoring.store_history` gathers from a store): the dataset's number of
 examples, then per feature a small chart per metric (:mod:`beam_stats.report.history_charts`)
 along the spans, each anomaly marked at its span, and every anomaly in one table (span,
 feature, anomaly, severity, description). Presentation only: the checks ran in the library.

@@ -7,7 +7,7 @@ every batch into one small part per slice, up to 15 times (issue 16). A
 :class:`BatchCoalescer` holds batches until they make about :data:`COALESCE_ROWS` rows (or
 :data:`COALESCE_BYTES` bytes, so a wide table never buffers more than that) and gives them
 back as one batch; a :class:`KeyedCoalescer` does it per key (per slice), bounding the bytes
-held over all keys.
+held over all keys; a :class:`BufferedAccumulator` is an accumulator with a coalescer in it.
 
 Only batches of equal schemas (field names, types and nullability; metadata aside, as pandas
 writes a different index into each file) are joined: a batch whose schema differs, as when a
@@ -26,6 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
+
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.spec import StatisticsSpec
 
 #: Rows of a coalesced batch: at 64k rows the fixed cost of a batch is a few percent of its
 #: whole cost on the 20-column benchmark (2,000 x 500 rows took 4.0x one 1M-row file).
@@ -146,3 +149,54 @@ class KeyedCoalescer:
         for key, held in by_key.items():
             for part in held.flush():
                 yield key, part
+
+
+class BufferedAccumulator(DatasetAccumulator):
+    """A :class:`DatasetAccumulator` with record batches still to add (``pending``): the
+    accumulator of the pipeline's ``StatisticsCombineFn`` and of the in-process engine. Its
+    statistics count the pending batches
+    only after :meth:`flush`."""
+
+    def __init__(self, spec: StatisticsSpec) -> None:
+        super().__init__(spec)
+        self.pending = BatchCoalescer()
+
+    def buffer(self, batch: pa.RecordBatch) -> None:
+        """Holds `batch`, adding what the coalescer gives back."""
+        for ready in self.pending.add(batch):
+            self.add(ready)
+
+    def flush(self) -> None:
+        """Adds every pending batch."""
+        for ready in self.pending.flush():
+            self.add(ready)
+
+    def take_pending(self) -> list[pa.RecordBatch]:
+        """The pending batches (joined), no longer held: the caller adds them."""
+        return list(self.pending.flush())
+
+    def travels_as_rows(self) -> bool:
+        """Whether this accumulator is only a few pending rows (nothing added): cheaper to
+        move between workers as those rows than as a state (see :data:`ROWS_TRAVEL_BYTES`)."""
+        return bool(self.pending) and is_identity(self) and self.pending.nbytes <= ROWS_TRAVEL_BYTES
+
+
+def flushed(accumulator: DatasetAccumulator) -> DatasetAccumulator:
+    """`accumulator` with its pending batches added (if it is a BufferedAccumulator)."""
+    if isinstance(accumulator, BufferedAccumulator):
+        accumulator.flush()
+    return accumulator
+
+
+#: A :class:`BufferedAccumulator` that holds only pending rows, up to this many bytes of
+#: them, leaves its worker as those rows (Arrow IPC), not as a state: the rows are added
+#: where the accumulators are merged. A small slice's state (about 8 KB per feature) is as
+#: large as a thousand rows of it, and encoding and decoding it took 16% of a 1,000-slice
+#: run (benchmarks/RESULTS.md); past this size a state is the smaller message.
+ROWS_TRAVEL_BYTES = 1 << 20
+
+
+def is_identity(accumulator: DatasetAccumulator) -> bool:
+    """Whether `accumulator` holds nothing: no examples (so no composite state) and no
+    features (a batch of no rows can still declare columns)."""
+    return accumulator.num_examples == 0 and not accumulator.features

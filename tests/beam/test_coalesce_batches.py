@@ -26,12 +26,7 @@ from stats.test_feature import make_table
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.beam import GenerateStatistics, ReadRecordBatches, load_statistics
-from beam_stats.beam.combine import (
-    ROWS_TRAVEL_BYTES,
-    BufferedAccumulator,
-    DatasetAccumulatorCoder,
-    StatisticsCombineFn,
-)
+from beam_stats.beam.combine import DatasetAccumulatorCoder, StatisticsCombineFn
 from beam_stats.cli import main
 from beam_stats.stats import (
     DatasetAccumulator,
@@ -41,7 +36,9 @@ from beam_stats.stats import (
 )
 from beam_stats.stats.coalesce import (
     COALESCE_TOTAL_BYTES,
+    ROWS_TRAVEL_BYTES,
     BatchCoalescer,
+    BufferedAccumulator,
     KeyedCoalescer,
     join_batches,
 )

@@ -13,7 +13,7 @@ import pytest
 from apache_beam.testing.util import assert_that
 
 from beam_stats.beam import ReadRecordBatches
-from beam_stats.beam.sources import SMALL_GROUP_ROWS, WIDE_COLUMNS, read_in_process
+from beam_stats.beam.reading import SMALL_GROUP_ROWS, WIDE_COLUMNS, read_in_process
 
 
 def _table(columns: int, rows: int) -> pa.Table:

@@ -10,8 +10,9 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from beam_stats.beam.problems import WriteErrors, error_record
+from beam_stats.beam.problems import error_record
 from beam_stats.beam.running import run_pipeline
+from beam_stats.beam.sinks import WriteErrors
 from beam_stats.pipelines.examples import to_json_line
 
 RECORDS = [

@@ -23,7 +23,7 @@ from beam_stats.beam.history import StatisticsStore
 from beam_stats.cli import main
 from beam_stats.drift import compare_statistics
 from beam_stats.drift.defaults import DEFAULT_THRESHOLDS
-from beam_stats.jobs.monitor import monitor
+from beam_stats.jobs.monitoring import monitor
 from beam_stats.validation import anomaly_rows
 
 START = datetime.date(2026, 1, 1)

@@ -23,8 +23,9 @@ import pyarrow as pa
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches, WriteStatistics
-from beam_stats.beam.combine import BufferedAccumulator, StatisticsCombineFn
+from beam_stats.beam.combine import StatisticsCombineFn
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec
+from beam_stats.stats.coalesce import BufferedAccumulator
 
 
 class NoteBundles(beam.DoFn):
@@ -57,7 +58,7 @@ class NotedMerges(StatisticsCombineFn):
     ) -> DatasetAccumulator:
         accumulators = list(accumulators)
         # An accumulator of a few rows travels as those rows, added where it is merged
-        # (beam/combine.py, ROWS_TRAVEL_BYTES): its examples are its pending rows.
+        # (stats/coalesce.py, ROWS_TRAVEL_BYTES): its examples are its pending rows.
         sizes = [n for n in map(_examples, accumulators) if n]
         if len(sizes) > 1:
             name = f"{uuid.uuid4().hex}-{','.join(map(str, sizes))}"

@@ -30,8 +30,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_stats.beam import ReadRecordBatches
 from beam_stats.beam.artifacts import errors_path
-from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteErrors
 from beam_stats.beam.writing import (
     check_outputs,
     discard,

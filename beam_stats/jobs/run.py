@@ -43,9 +43,9 @@ from beam_stats.beam.artifacts import (
 from beam_stats.beam.engines import runs_in_process
 from beam_stats.beam.formats import FORMATS
 from beam_stats.beam.inprocess import statistics_in_process
-from beam_stats.beam.problems import WriteErrors
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
+from beam_stats.beam.sinks import WriteErrors
 from beam_stats.beam.writing import (
     check_outputs,
     input_pattern,
