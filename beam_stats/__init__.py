@@ -7,11 +7,10 @@ names, where the meaning is the same, are here too and in :mod:`beam_stats.tfdv`
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from beam_stats._lazy import lazy_names
 from beam_stats.errors import (
     BeamStatsError,
     DeserializationError,
@@ -329,18 +328,4 @@ _MOVED = {
     "StatisticsCombineFn": "beam_stats.beam",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
-        globals()[name] = value  # found once
-        return value
-    if name not in _MOVED:
-        raise AttributeError(f"module 'beam_stats' has no attribute {name!r}")
-    module = _MOVED[name]
-    warnings.warn(f"beam_stats.{name} moved to {module}.{name}", DeprecationWarning, stacklevel=2)
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, __all__, _MOVED)

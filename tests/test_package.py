@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pkgutil
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ PACKAGE = Path(beam_stats.__file__).parent
 
 # Lowest first; a module may import only from its own layer or layers before it.
 LAYERS = [
-    {"errors", "_types"},
+    {"errors", "_types", "_lazy"},
     {"proto"},
     {"arrow"},
     {"sketches"},
@@ -84,11 +85,12 @@ def test_public_api() -> None:
 
 def test_public_names_are_imported_on_first_use() -> None:
     from beam_stats import beam as beam_layer
-    from beam_stats import jobs
+    from beam_stats import drift, jobs, report
 
     errors = {"BeamStatsError", "DeserializationError", "IncompatibleMergeError"}
     errors |= {"InvalidInputError", "OutputError", "SchemaError"}
     expected_eager = [(beam_stats, {"__version__", *errors}), (beam_layer, set()), (jobs, set())]
+    expected_eager += [(report, set()), (drift, set())]
     for package, eager in expected_eager:
         assert set(package.__all__) - set(package._PUBLIC) == eager, package.__name__
         assert all(name in vars(package) for name in eager)  # defined on import
@@ -96,6 +98,10 @@ def test_public_names_are_imported_on_first_use() -> None:
         for name in package._PUBLIC:  # each names the module it lives in
             module = package._PUBLIC[name]
             assert getattr(package, name) is getattr(__import__(module, fromlist=[name]), name)
+        # A submodule of a public name's name would shadow it once imported (the import
+        # system binds it in the package, and __getattr__ is then never asked).
+        modules = {found.name for found in pkgutil.iter_modules(package.__path__)}
+        assert not modules & set(package._PUBLIC), package.__name__
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = beam_stats.nothing
 

@@ -6,9 +6,9 @@ this package (the file formats, local files written atomically) does not import 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from beam_stats._lazy import lazy_names
 from beam_stats.beam import _quiet  # noqa: F401  (before apache_beam is imported)
 
 if TYPE_CHECKING:
@@ -57,14 +57,4 @@ __all__ = [
     "write_statistics",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'beam_stats.beam' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, __all__)

@@ -9,8 +9,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from beam_stats.cli._common import no_pipeline, plural, print_table
-from beam_stats.drift.series_limits import DEFAULT_SERIES_LIMITS, STRATEGIES, SeriesLimits
-from beam_stats.validation.history import DEFAULT_BASELINE_SPANS, MonitorSpec
+from beam_stats.drift.series_limits import (
+    DEFAULT_BASELINE_SPANS,
+    DEFAULT_SERIES_LIMITS,
+    STRATEGIES,
+    SeriesLimits,
+)
 
 if TYPE_CHECKING:
     from beam_stats.beam.history import StatisticsStore
@@ -191,6 +195,7 @@ def run_monitor(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from beam_stats.jobs.monitoring import monitor
     from beam_stats.validation import anomaly_rows
     from beam_stats.validation.catalogue import CUSTOM_NAMES
+    from beam_stats.validation.history import MonitorSpec
 
     no_pipeline(beam_args)
     given = {"strategy": args.strategy, "z": args.z, "min_history": args.min_history}

@@ -19,8 +19,8 @@ from typing import Any
 
 from beam_stats.beam.artifacts import load_anomalies, load_statistics, write_report
 from beam_stats.cli._common import add_privacy_arguments, no_pipeline, privacy_spec
+from beam_stats.drift.series_limits import DEFAULT_BASELINE_SPANS
 from beam_stats.errors import InvalidInputError
-from beam_stats.validation.history import DEFAULT_BASELINE_SPANS
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:

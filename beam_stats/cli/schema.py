@@ -31,7 +31,7 @@ from beam_stats.errors import InvalidInputError
 if TYPE_CHECKING:
     from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-    from beam_stats.drift.thresholds import Kind
+    from beam_stats.drift.threshold_schema import Kind
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:

@@ -13,32 +13,69 @@ Groups of a group feature (share, label distribution, disparity) are read by
 history and their strategies (:mod:`~beam_stats.drift.series`), their limits
 (:mod:`~beam_stats.drift.series_limits`) and where a schema keeps them
 (:mod:`~beam_stats.drift.series_schema`). Thresholds live in the schema
-(:mod:`~beam_stats.drift.thresholds`); validation turns breaches into anomalies
+(:mod:`~beam_stats.drift.threshold_schema`); validation turns breaches into anomalies
 (:func:`beam_stats.validate_statistics`).
 """
 
-from beam_stats.drift.compare import (
-    MEASURES,
-    DatasetComparison,
-    FeatureComparison,
-    Measured,
-    compare_statistics,
-)
-from beam_stats.drift.group_tables import group_tables, groups_of
-from beam_stats.drift.groups import GroupRow, GroupTable, group_share_shift
-from beam_stats.drift.measure import Distance, DistanceSpec
-from beam_stats.drift.schema_skew import schema_differences
-from beam_stats.drift.series_limits import HistoryLimits, MetricLimits, SeriesLimits
-from beam_stats.drift.series_schema import history_limits, with_history_limits
-from beam_stats.drift.thresholds import (
-    GroupThresholds,
-    Thresholds,
-    group_thresholds,
-    set_drift_thresholds,
-    set_group_thresholds,
-    set_skew_thresholds,
-    thresholds,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from beam_stats._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from beam_stats.drift.compare import (
+        MEASURES,
+        DatasetComparison,
+        FeatureComparison,
+        Measured,
+        compare_statistics,
+    )
+    from beam_stats.drift.file_groups import group_tables, groups_of
+    from beam_stats.drift.groups import GroupRow, GroupTable, group_share_shift
+    from beam_stats.drift.measure import Distance, DistanceSpec
+    from beam_stats.drift.schema_skew import schema_differences
+    from beam_stats.drift.series_limits import HistoryLimits, MetricLimits, SeriesLimits
+    from beam_stats.drift.series_schema import history_limits, with_history_limits
+    from beam_stats.drift.threshold_schema import (
+        GroupThresholds,
+        Thresholds,
+        group_thresholds,
+        set_drift_thresholds,
+        set_group_thresholds,
+        set_skew_thresholds,
+        thresholds,
+    )
+
+# Imported on first use (PEP 562): a module of this package (the series limits the command
+# line shows as defaults) comes without the measures.
+_PUBLIC = {
+    "DatasetComparison": "beam_stats.drift.compare",
+    "Distance": "beam_stats.drift.measure",
+    "DistanceSpec": "beam_stats.drift.measure",
+    "FeatureComparison": "beam_stats.drift.compare",
+    "GroupRow": "beam_stats.drift.groups",
+    "GroupTable": "beam_stats.drift.groups",
+    "GroupThresholds": "beam_stats.drift.threshold_schema",
+    "HistoryLimits": "beam_stats.drift.series_limits",
+    "MEASURES": "beam_stats.drift.compare",
+    "Measured": "beam_stats.drift.compare",
+    "MetricLimits": "beam_stats.drift.series_limits",
+    "SeriesLimits": "beam_stats.drift.series_limits",
+    "Thresholds": "beam_stats.drift.threshold_schema",
+    "compare_statistics": "beam_stats.drift.compare",
+    "group_share_shift": "beam_stats.drift.groups",
+    "group_tables": "beam_stats.drift.file_groups",
+    "group_thresholds": "beam_stats.drift.threshold_schema",
+    "groups_of": "beam_stats.drift.file_groups",
+    "history_limits": "beam_stats.drift.series_schema",
+    "schema_differences": "beam_stats.drift.schema_skew",
+    "set_drift_thresholds": "beam_stats.drift.threshold_schema",
+    "set_group_thresholds": "beam_stats.drift.threshold_schema",
+    "set_skew_thresholds": "beam_stats.drift.threshold_schema",
+    "thresholds": "beam_stats.drift.threshold_schema",
+    "with_history_limits": "beam_stats.drift.series_schema",
+}
 
 __all__ = [
     "MEASURES",
@@ -67,3 +104,5 @@ __all__ = [
     "thresholds",
     "with_history_limits",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, __all__)

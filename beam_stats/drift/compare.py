@@ -53,7 +53,7 @@ from beam_stats.drift.kolmogorov_smirnov import kolmogorov_smirnov
 from beam_stats.drift.measure import Distance, DistanceSpec
 from beam_stats.drift.normalized_difference import normalized_abs_difference
 from beam_stats.drift.psi import psi_categorical, psi_numeric
-from beam_stats.drift.thresholds import Kind, Thresholds, thresholds
+from beam_stats.drift.threshold_schema import Kind, Thresholds, thresholds
 from beam_stats.drift.wasserstein import wasserstein
 from beam_stats.errors import IncompatibleMergeError
 from beam_stats.schema.features import find_feature

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
-from beam_stats.drift.thresholds import (
+from beam_stats.drift.threshold_schema import (
     GroupThresholds,
     Kind,
     Thresholds,

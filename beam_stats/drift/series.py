@@ -77,7 +77,7 @@ from beam_stats.drift.series_limits import METRICS as METRICS
 from beam_stats.drift.series_limits import STRATEGIES as STRATEGIES
 from beam_stats.drift.series_limits import HistoryLimits, metric_limits
 from beam_stats.drift.series_limits import SeriesLimits as SeriesLimits
-from beam_stats.drift.thresholds import Thresholds
+from beam_stats.drift.threshold_schema import Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.view import dataset_views, one_dataset
 

@@ -308,3 +308,5 @@ def check_limits(limits: SeriesLimits, overrides: HistoryLimits | None) -> None:
 
 #: The limits when the user sets none (see :mod:`beam_stats.drift.series`).
 DEFAULT_SERIES_LIMITS = SeriesLimits()
+#: The rolling baseline's length, in spans, when the user gives none.
+DEFAULT_BASELINE_SPANS = 28

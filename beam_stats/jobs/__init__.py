@@ -8,8 +8,9 @@ arguments for: :func:`check` (``beam-stats run``, the main job), :func:`compute_
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from beam_stats._lazy import lazy_names
 
 if TYPE_CHECKING:
     from beam_stats.jobs.backfill import BackfillResult, backfill_history
@@ -68,14 +69,4 @@ __all__ = [
     "with_schema",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'beam_stats.jobs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, __all__)

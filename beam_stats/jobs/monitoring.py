@@ -29,10 +29,11 @@ from beam_stats.beam.artifacts import (
 )
 from beam_stats.beam.history import SpanEntry, StatisticsStore
 from beam_stats.beam.writing import check_outputs
+from beam_stats.drift.series_limits import DEFAULT_BASELINE_SPANS
 from beam_stats.errors import InvalidInputError
 from beam_stats.report.history import render_history_report
 from beam_stats.stats import merge_statistics
-from beam_stats.validation.history import DEFAULT_BASELINE_SPANS, MonitorSpec, monitor_statistics
+from beam_stats.validation.history import MonitorSpec, monitor_statistics
 from beam_stats.validation.history_series import HistorySeries, history_series
 
 __all__ = ["MonitorResult", "history_report", "monitor", "store_history"]

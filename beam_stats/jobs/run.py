@@ -59,7 +59,7 @@ from beam_stats.drift.defaults import (
     with_group_thresholds,
     with_thresholds_for_all,
 )
-from beam_stats.drift.thresholds import GroupThresholds, Thresholds
+from beam_stats.drift.threshold_schema import GroupThresholds, Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs.label_bins import resolve_label_bins
 from beam_stats.jobs.statistics import count_problems, with_schema

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from beam_stats._types import FeaturePath, path_str
-from beam_stats.drift.group_tables import group_tables, groups_of
+from beam_stats.drift.file_groups import group_tables, groups_of
 from beam_stats.drift.groups import MISSING, GroupRow, GroupTable
 from beam_stats.errors import BeamStatsError
 from beam_stats.report.model import NONE, fmt

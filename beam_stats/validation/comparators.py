@@ -2,7 +2,7 @@
 
 Per feature of the schema that is active and present in the validated statistics, with
 thresholds in its ``drift_comparator``/``skew_comparator`` (and beam-stats'
-``FeatureComparators`` annotation, :mod:`beam_stats.drift.thresholds`), every measure that
+``FeatureComparators`` annotation, :mod:`beam_stats.drift.threshold_schema`), every measure that
 has a threshold is computed (:mod:`beam_stats.drift`); a value beyond its threshold is a
 reason of the feature's anomaly:
 
@@ -58,7 +58,7 @@ from beam_stats._types import FeaturePath
 from beam_stats.drift import DistanceSpec, Measured
 from beam_stats.drift.compare import FeatureData, compare_feature, features_of
 from beam_stats.drift.schema_skew import schema_skew
-from beam_stats.drift.thresholds import Kind, thresholds
+from beam_stats.drift.threshold_schema import Kind, thresholds
 from beam_stats.schema.features import (
     dotted_path,
     in_environment,

@@ -1,9 +1,10 @@
 """Group anomalies of one dataset: under-represented groups and groups labeled unlike the rest.
 
-For each active feature of the schema with group thresholds (:class:`~beam_stats.drift.
-thresholds.GroupThresholds`, set by :func:`~beam_stats.drift.thresholds.set_group_thresholds`
-or ``run --group``) that the statistics have, the feature's group table
-(:mod:`beam_stats.drift.groups`) is read from the statistics and:
+For each active feature of the schema with group thresholds
+(:class:`~beam_stats.drift.threshold_schema.GroupThresholds`, set by
+:func:`~beam_stats.drift.threshold_schema.set_group_thresholds` or ``run --group``) that
+the statistics have, the feature's group table (:mod:`beam_stats.drift.groups`) is read from
+the statistics and:
 
 =======================  ==========================================================
 anomaly (short desc.)    raised when
@@ -19,7 +20,7 @@ Both are ``CUSTOM_VALIDATION`` reasons told apart by their short description; on
 per feature and kind, naming the groups (most extreme first, at most ten) with their
 figures. The examples without the feature (the ``(missing)`` row) are not a group. A table
 without rows (a feature with too many values for exact counts, or no value counts) raises
-nothing; its note is in the report and in :func:`beam_stats.drift.group_tables.group_tables`.
+nothing; its note is in the report and in :func:`beam_stats.drift.file_groups.group_tables`.
 The share moving between two datasets is a comparator (``group_share``,
 ``GROUP_SHARE_MOVED``, :mod:`beam_stats.validation.comparators`).
 """
@@ -29,9 +30,9 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
 from beam_stats._types import FeaturePath
-from beam_stats.drift.group_tables import group_tables
+from beam_stats.drift.file_groups import group_tables
 from beam_stats.drift.groups import GroupRow, GroupTable
-from beam_stats.drift.thresholds import GroupThresholds, group_thresholds
+from beam_stats.drift.threshold_schema import GroupThresholds, group_thresholds
 from beam_stats.schema.features import dotted_path, iter_features
 from beam_stats.schema.view import dataset_views
 from beam_stats.schema.violations import Violation, num, pct

@@ -57,13 +57,14 @@ from beam_stats.drift.series import (
     span_metrics,
 )
 from beam_stats.drift.series_limits import (
+    DEFAULT_BASELINE_SPANS,
     DEFAULT_SERIES_LIMITS,
     HistoryLimits,
     SeriesLimits,
     check_limits,
 )
 from beam_stats.drift.series_schema import history_limits
-from beam_stats.drift.thresholds import Thresholds
+from beam_stats.drift.threshold_schema import Thresholds
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.view import one_dataset
 from beam_stats.schema.violations import Violation, num
@@ -72,8 +73,6 @@ from beam_stats.validation import comparators
 from beam_stats.validation.statistics import Statistics, ValidationSpec, fill_info
 
 AnomalyType = anomalies_pb2.AnomalyInfo.Type
-#: The rolling baseline's length when the user gives none.
-DEFAULT_BASELINE_SPANS = 28
 
 #: Each metric of the series in words (descriptions name both).
 METRIC_TEXT = {

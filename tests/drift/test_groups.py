@@ -13,9 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beam_stats import infer_schema, set_drift_thresholds, validate_statistics
-from beam_stats.drift.group_tables import group_tables, groups_of
+from beam_stats.drift.file_groups import group_tables, groups_of
 from beam_stats.drift.groups import MISSING, GroupTable, Z
-from beam_stats.drift.thresholds import GroupThresholds, group_thresholds, set_group_thresholds
+from beam_stats.drift.threshold_schema import (
+    GroupThresholds,
+    group_thresholds,
+    set_group_thresholds,
+)
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema.features import get_feature
 from beam_stats.sketches import FrequentItemsSpec

@@ -19,7 +19,7 @@ from test_validation_anomalies import CASES
 
 import beam_stats
 from beam_stats import set_drift_thresholds, set_skew_thresholds
-from beam_stats.drift.thresholds import set_group_thresholds
+from beam_stats.drift.threshold_schema import set_group_thresholds
 from beam_stats.stats import StatisticsSpec
 from beam_stats.validation import ValidationSpec, anomaly_rows, validate_statistics
 from beam_stats.validation.catalogue import CATALOGUE, FAMILIES, AnomalyEntry, main, render_markdown
