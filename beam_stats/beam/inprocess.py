@@ -23,7 +23,6 @@ accumulators (error records are spooled to a temporary file past 16 MB).
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
@@ -31,15 +30,26 @@ from typing import IO, Any
 import pyarrow as pa
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
-from beam_stats.beam.reading import RowCounter, read_in_process
+from beam_stats.beam.readahead import read_ahead
+from beam_stats.beam.reading import (
+    BATCH_SIZE,
+    BLOCK_SIZE,
+    RowCounter,
+    hides_values,
+    opened_units,
+    read_in_process,
+    record_line,
+)
 from beam_stats.beam.statsfiles import (
     assemble_slices,
     write_accumulator,
     write_slices,
 )
 from beam_stats.beam.writing import write_file
+from beam_stats.errors import InvalidInputError
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
@@ -59,24 +69,34 @@ def statistics_in_process(
     text: bool | None = None,
     include_state: bool = True,
     progress: str | None = None,
+    workers: int = 1,
 ) -> None:
     """Writes the statistics of the files `patterns` match to `output`, and the problems
     with them to `errors` (JSON lines), as the ``stats`` pipeline would; arguments as
     :func:`~beam_stats.jobs.compute_statistics` (its checks of the outputs done), and
     `progress`: log the rows read under this label
-    (:class:`~beam_stats.beam.reading.RowCounter`)."""
+    (:class:`~beam_stats.beam.reading.RowCounter`); `workers`: worker processes
+    (:mod:`beam_stats.beam.parallel`; 1: this process alone, reading ahead in a thread,
+    :mod:`beam_stats.beam.readahead`).
+
+    Raises:
+        InvalidInputError: `workers` below 1, or above 1 with `slicing`.
+    """
+    check_workers(workers, slicing)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        items = read_in_process(patterns, input_format, privacy=spec.privacy)
-        batches = _batches(items, spool)
-        if progress is not None:
-            batches = _counted(batches, progress)
-        if slicing is None:
+        if workers > 1:
+            accumulator = _with_workers(patterns, input_format, spec, workers, spool)
+            if progress is not None:
+                RowCounter(progress).done(accumulator.num_examples)
+            write_accumulator(accumulator, output, name, include_state, text)
+        elif slicing is None:
             accumulator = BufferedAccumulator(spec)
-            for batch in batches:
+            for batch in _read(patterns, input_format, spec, spool, progress):
                 accumulator.buffer(batch)
             write_accumulator(accumulator, output, name, include_state, text)
         else:
             whole = name or WHOLE_DATASET
+            batches = _read(patterns, input_format, spec, spool, progress)
             datasets = _sliced(batches, spec, slicing, whole, include_state)
             if text or (text is None and is_text_path(output)):
                 write_statistics(assemble_slices(datasets, whole), output, text=True)
@@ -86,6 +106,48 @@ def statistics_in_process(
         write_file(errors, iter(lambda: spool.read(1 << 20), b""))
 
 
+def check_workers(workers: int, slicing: SlicingSpec | None) -> None:
+    """Raises InvalidInputError unless the in-process engine can run `workers` workers."""
+    if workers < 1:
+        raise InvalidInputError(f"workers must be >= 1, got {workers}")
+    if workers > 1 and slicing is not None:
+        raise InvalidInputError("slices are computed by one worker only for now: give workers=1")
+
+
+def _read(
+    patterns: Sequence[str],
+    input_format: str | None,
+    spec: StatisticsSpec,
+    spool: IO[bytes],
+    progress: str | None,
+) -> Iterator[pa.RecordBatch]:
+    """The record batches of the files, read ahead in a thread; their error records
+    written to `spool`; their rows logged under `progress`."""
+    items = read_ahead(read_in_process(patterns, input_format, privacy=spec.privacy))
+    batches = _batches(items, spool)
+    return batches if progress is None else _counted(batches, progress)
+
+
+def _with_workers(
+    patterns: Sequence[str],
+    input_format: str | None,
+    spec: StatisticsSpec,
+    workers: int,
+    spool: IO[bytes],
+) -> DatasetAccumulator:
+    from beam_stats.beam.parallel import statistics_with_workers
+
+    return statistics_with_workers(
+        opened_units(patterns, input_format, BATCH_SIZE),
+        spec,
+        workers,
+        spool,
+        batch_size=BATCH_SIZE,
+        block_size=BLOCK_SIZE,
+        hide_values=hides_values(spec.privacy),
+    )
+
+
 def _batches(
     items: Iterable[pa.RecordBatch | dict[str, Any]], spool: IO[bytes]
 ) -> Iterator[pa.RecordBatch]:
@@ -93,7 +155,7 @@ def _batches(
     (the errors file's form: one ``json.dumps`` per line)."""
     for item in items:
         if isinstance(item, dict):
-            spool.write(json.dumps(item).encode("utf-8") + b"\n")
+            spool.write(record_line(item))
         else:
             yield item
 

@@ -13,6 +13,7 @@ work unit to record batches. :class:`RowCounter` logs the rows read so far.
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 import time
@@ -45,6 +46,10 @@ _RANGE_BYTES = 64 << 20
 WIDE_COLUMNS = 100
 # A work unit of one row group of at most this many rows is read whole, in this thread.
 SMALL_GROUP_ROWS = 16_384
+#: Rows per record batch read, and bytes per CSV or JSON-lines block: the defaults of
+#: :class:`~beam_stats.beam.sources.ReadRecordBatches` and of the in-process engine.
+BATCH_SIZE = 131072
+BLOCK_SIZE = 4 << 20
 #: The least time between two progress lines of one worker.
 PROGRESS_SECONDS = 5.0
 _PROGRESS = logging.getLogger("beam_stats.progress")
@@ -84,28 +89,38 @@ def _not_files(pattern: str, found: list[str]) -> Iterator[dict[str, Any]]:
 def work_units(item: tuple[str, str], batch_size: int) -> Iterator[Any]:
     """(path, format) to work units (:data:`Unit`) and error records: Parquet ranges of row
     groups of about `batch_size` rows (-1, -1 for an empty file), else the whole file."""
+    for unit, _ in _opened_units(item, batch_size):
+        yield unit
+
+
+def _opened_units(
+    item: tuple[str, str], batch_size: int
+) -> Iterator[tuple[Any, pq.ParquetFile | None]]:
+    """:func:`work_units`, each with the Parquet file opened to find it (None for other
+    formats and error records), for a reader in the same process to read it from."""
     path, file_format = item
     if file_format != "parquet":
-        yield path, file_format, 0, 0
+        yield (path, file_format, 0, 0), None
         return
     try:
-        metadata = pq.ParquetFile(open_input(path)).metadata
+        parquet = pq.ParquetFile(open_input(path))
     except Exception as e:  # Arrow raises several types for corrupt files
-        yield error_record(path, "unreadable_file", str(e))
+        yield error_record(path, "unreadable_file", str(e)), None
         return
+    metadata = parquet.metadata
     if metadata.num_rows == 0:
-        yield error_record(path, "empty_file", "the file has no rows")
-        yield path, file_format, -1, -1
+        yield error_record(path, "empty_file", "the file has no rows"), None
+        yield (path, file_format, -1, -1), parquet
         return
     first = rows = size = 0
     for group in range(metadata.num_row_groups):
         rows += metadata.row_group(group).num_rows
         size += metadata.row_group(group).total_byte_size
         if rows >= batch_size or size >= _RANGE_BYTES:
-            yield path, file_format, first, group
+            yield (path, file_format, first, group), parquet
             first, rows, size = group + 1, 0, 0
     if first < metadata.num_row_groups:
-        yield path, file_format, first, metadata.num_row_groups - 1
+        yield (path, file_format, first, metadata.num_row_groups - 1), parquet
 
 
 class UnitReader:
@@ -125,11 +140,12 @@ class UnitReader:
         self._batch_size, self._block_size = batch_size, block_size
         self._hide_values, self._with_paths = hide_values, with_paths
 
-    def read(self, unit: Unit) -> Iterator[Any]:
+    def read(self, unit: Unit, parquet: pq.ParquetFile | None = None) -> Iterator[Any]:
+        """The batches and error records of `unit`; `parquet`: its file, already opened."""
         path, file_format, first, last = unit
         renamed = False
         try:
-            for item in self._items(path, file_format, first, last):
+            for item in self._items(path, file_format, first, last, parquet):
                 if isinstance(item, dict):
                     yield published(item, self._hide_values)
                     continue
@@ -147,7 +163,9 @@ class UnitReader:
             kind = "unreadable_row_group" if file_format == "parquet" else "unreadable_file"
             yield error_record(path, kind, message)
 
-    def _items(self, path: str, file_format: str, first: int, last: int) -> Iterator[Any]:
+    def _items(
+        self, path: str, file_format: str, first: int, last: int, parquet: pq.ParquetFile | None
+    ) -> Iterator[Any]:
         if file_format == "csv":
             yield from read_csv(path, self._block_size)
         elif file_format == "jsonl":
@@ -160,7 +178,7 @@ class UnitReader:
                 else:
                     yield item
         else:
-            parquet = pq.ParquetFile(open_input(path))
+            parquet = parquet or pq.ParquetFile(open_input(path))
             if first < 0:  # an empty file: its columns, no rows
                 yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
                 return
@@ -194,24 +212,12 @@ class UnitReader:
         yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=groups)
 
 
-def read_in_process(
-    patterns: Sequence[str],
-    file_format: str | None = None,
-    batch_size: int = 131072,
-    block_size: int = 4 << 20,
-    *,
-    privacy: PrivacySpec | None = None,
-) -> Iterator[pa.RecordBatch | dict[str, Any]]:
-    """What :class:`~beam_stats.beam.sources.ReadRecordBatches` reads, in this process and
-    without a pipeline: its steps called in order, file by file (files in the order of
-    their keys, each read once). Yields record batches and error records (dicts) as they
-    come.
-
-    For local patterns that :func:`~beam_stats.beam.writing.input_pattern` has already
-    made matchable; arguments as ``ReadRecordBatches``.
-    """
-    hide_values = privacy is not None and privacy.active
-    read = UnitReader(batch_size, block_size, hide_values)
+def opened_units(
+    patterns: Sequence[str], file_format: str | None, batch_size: int
+) -> Iterator[Any]:
+    """The work units of the files `patterns` match, each with its Parquet file opened to
+    find it (None for other formats), and error records (dicts) as they come: the files
+    in the order of their keys, each once."""
     found: dict[str, tuple[str, str]] = {}
     for pattern in patterns:
         for item in match_files(pattern, file_format):
@@ -221,11 +227,41 @@ def read_in_process(
                 key, path_format = item
                 found[key] = min(found.get(key, path_format), path_format)
     for key in sorted(found):
-        for unit in work_units(found[key], batch_size):
-            if isinstance(unit, dict):
-                yield unit
-            else:
-                yield from read.read(unit)
+        for unit, parquet in _opened_units(found[key], batch_size):
+            yield unit if isinstance(unit, dict) else (unit, parquet)
+
+
+def read_in_process(
+    patterns: Sequence[str],
+    file_format: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    block_size: int = BLOCK_SIZE,
+    *,
+    privacy: PrivacySpec | None = None,
+) -> Iterator[pa.RecordBatch | dict[str, Any]]:
+    """What :class:`~beam_stats.beam.sources.ReadRecordBatches` reads, in this process and
+    without a pipeline: its steps called in order, file by file (:func:`opened_units`).
+    Yields record batches and error records (dicts) as they come.
+
+    For local patterns that :func:`~beam_stats.beam.writing.input_pattern` has already
+    made matchable; arguments as ``ReadRecordBatches``.
+    """
+    read = UnitReader(batch_size, block_size, hides_values(privacy))
+    for item in opened_units(patterns, file_format, batch_size):
+        if isinstance(item, dict):
+            yield item
+        else:
+            yield from read.read(*item)
+
+
+def hides_values(privacy: PrivacySpec | None) -> bool:
+    """Whether error messages leave out the input's values under `privacy`."""
+    return privacy is not None and privacy.active
+
+
+def record_line(record: dict[str, Any]) -> bytes:
+    """An error record as a line of the errors file (JSON lines)."""
+    return json.dumps(record).encode("utf-8") + b"\n"
 
 
 class RowCounter:
@@ -244,6 +280,8 @@ class RowCounter:
             self._last = now
             _PROGRESS.info("%s: %s rows read", self._label, f"{self.rows:,}")
 
-    def done(self) -> None:
+    def done(self, rows: int | None = None) -> None:
+        """Logs the rows counted (or `rows`, counted elsewhere) as done."""
+        self.rows = self.rows if rows is None else rows
         if self.rows:
             _PROGRESS.info("%s: %s rows read, done", self._label, f"{self.rows:,}")

@@ -38,7 +38,15 @@ from apache_beam.typehints.decorators import no_annotations
 from beam_stats.beam._outputs import ParDoWithTaggedOutput
 from beam_stats.beam.formats import FORMATS, format_of
 from beam_stats.beam.problems import error_record
-from beam_stats.beam.reading import Unit, UnitReader, match_files, work_units
+from beam_stats.beam.reading import (
+    BATCH_SIZE,
+    BLOCK_SIZE,
+    Unit,
+    UnitReader,
+    hides_values,
+    match_files,
+    work_units,
+)
 from beam_stats.beam.writing import input_pattern
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats.privacy import PrivacySpec
@@ -123,14 +131,14 @@ class ReadRecordBatches(beam.PTransform):
         self,
         patterns: str | Sequence[str],
         file_format: str | None = None,
-        batch_size: int = 131072,
-        block_size: int = 4 << 20,
+        batch_size: int = BATCH_SIZE,
+        block_size: int = BLOCK_SIZE,
         *,
         privacy: PrivacySpec | None = None,
         with_paths: bool = False,
     ) -> None:
         super().__init__()
-        self._hide_values = privacy is not None and privacy.active
+        self._hide_values = hides_values(privacy)
         self._with_paths = with_paths
         given = [patterns] if isinstance(patterns, str) else list(patterns)
         self._patterns = [input_pattern(p) for p in given]  # "*.csv" matches in "./"

@@ -56,6 +56,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     add_errors_argument(stats)
     add_engine_argument(stats)
     stats.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes of the in-process engine (default 1); not with --slice or a pipeline",
+    )
+    stats.add_argument(
         "--categorical",
         action="append",
         default=[],
@@ -156,6 +162,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
                 ("--text", args.text),
                 ("--no-sketch-state", not args.sketch_state),
                 ("--engine in-process", args.engine == "in-process"),
+                ("--workers", args.workers != 1),
             )
             if given
         ]
@@ -207,6 +214,7 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         include_state=args.sketch_state,
         pipeline_options=beam_args,
         engine=args.engine,
+        workers=args.workers,
     )
     summary = result.summary  # not the whole message: a sparse file's can be large
     slices = f" and {summary.num_datasets - 1} slices" if slicing else ""

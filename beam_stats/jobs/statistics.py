@@ -30,7 +30,7 @@ from beam_stats.beam.artifacts import (
     summarize_statistics,
 )
 from beam_stats.beam.engines import runs_in_process
-from beam_stats.beam.inprocess import statistics_in_process
+from beam_stats.beam.inprocess import check_workers, statistics_in_process
 from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
 from beam_stats.schema import composite_specs
@@ -103,6 +103,7 @@ def compute_statistics(
     include_state: bool = True,
     pipeline_options: PipelineOptions | Sequence[str] | None = None,
     engine: str = "auto",
+    workers: int = 1,
 ) -> StatisticsResult:
     """Computes the statistics of the files `inputs` match and writes them to `output`.
 
@@ -125,10 +126,14 @@ def compute_statistics(
             DirectRunner would run in this process too, after about 1.7 s of pipeline
             construction), else runs a pipeline; ``beam`` always runs a pipeline,
             ``in-process`` never (:mod:`beam_stats.beam.inprocess`).
+        workers: processes of the in-process engine (:mod:`beam_stats.beam.parallel`): the
+            same inputs and workers give the same statistics on every run; several workers'
+            equal one's up to the order of merging. Not with `slicing` (yet) nor a pipeline
+            (whose workers are its runner's options, e.g. ``--direct_num_workers``).
 
     Raises:
-        InvalidInputError: no file matches a pattern, an output is an input, a bad option
-            or engine.
+        InvalidInputError: no file matches a pattern, an output is an input, a bad option,
+            engine or number of workers.
         BeamStatsError: an unreadable schema, an output that cannot be written, too many
             slices.
     """
@@ -137,6 +142,12 @@ def compute_statistics(
         raise InvalidInputError("no input pattern given")
     errors = errors or errors_path(output)
     in_process = runs_in_process(engine, pipeline_options, patterns)
+    check_workers(workers, slicing)
+    if workers != 1 and not in_process:
+        raise InvalidInputError(
+            f"workers={workers} is for the in-process engine, and this job runs a pipeline: "
+            "its workers are the runner's options (e.g. --direct_num_workers)"
+        )
     check_outputs([*patterns, schema if isinstance(schema, str) else None], [output, errors])
     match_inputs(patterns)
     spec = spec or StatisticsSpec()
@@ -159,6 +170,7 @@ def compute_statistics(
             name=name,
             text=text,
             include_state=include_state,
+            workers=workers,
         )
     else:
         _run_pipeline(

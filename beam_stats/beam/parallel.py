@@ -1,0 +1,152 @@
+"""The in-process engine on several processes (``workers`` > 1): the statistics of local
+files computed by a pool of worker processes, still without a Beam pipeline.
+
+The work units (:func:`~beam_stats.beam.reading.work_units`: ranges of Parquet row groups,
+whole files of the other formats) are found here, then dealt out before any is read: largest
+first, each to the worker with the fewest bytes so far (Parquet: the row groups' sizes; other
+formats: the file's). The deal depends on the inputs alone, so the same inputs and number of
+workers give the same statistics on every run. Each worker (a process started afresh,
+``spawn``: safe beside the threads Arrow runs) reads its units in their order into one
+accumulator, as the one-process engine does, and returns the accumulator's state
+(:func:`~beam_stats.stats.wire.to_bytes`) and its error records (a file of JSON lines);
+the states are merged in the workers' order and the error records follow the matching's,
+worker by worker.
+
+Statistics of several workers equal one worker's up to the order of merging: exact counts
+alike, sums and means up to the last bits of float rounding, sketches within their stated
+bounds (as with two runners). Memory: each worker holds its batch and its accumulator; this
+process, the workers' states while it merges them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+import pyarrow.parquet as pq
+
+from beam_stats.beam.reading import Unit, UnitReader, record_line
+from beam_stats.errors import InvalidInputError
+from beam_stats.stats import StatisticsSpec
+from beam_stats.stats.coalesce import BufferedAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.wire import from_bytes, to_bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    """What one worker reads (`units`, in order) and where its error records go."""
+
+    units: list[Unit]
+    spec: StatisticsSpec
+    batch_size: int
+    block_size: int
+    hide_values: bool
+    errors: str
+
+
+def unit_size(unit: Unit, parquet: pq.ParquetFile | None) -> int:
+    """The bytes of `unit` the deal weighs it by: its Parquet row groups' (uncompressed)
+    sizes, else the file's size."""
+    path, _, first, last = unit
+    if parquet is not None:
+        metadata = parquet.metadata
+        return sum(metadata.row_group(g).total_byte_size for g in range(first, last + 1))
+    try:
+        return os.path.getsize(path)
+    except OSError:  # the reader reports it
+        return 0
+
+
+def deal(sizes: Sequence[int], workers: int) -> list[list[int]]:
+    """The indexes of `sizes` dealt to `workers` lists: largest first, each to the list of
+    the smallest total (the first such list on a tie); each list in increasing order."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    totals = [0] * workers
+    dealt: list[list[int]] = [[] for _ in range(workers)]
+    for index in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        worker = min(range(workers), key=lambda w: (totals[w], w))
+        totals[worker] += sizes[index]
+        dealt[worker].append(index)
+    return [sorted(indexes) for indexes in dealt]
+
+
+def _work(task: _Task) -> bytes:
+    """One worker: the state of the accumulator of `task`'s units; its error records
+    written to ``task.errors``."""
+    reader = UnitReader(task.batch_size, task.block_size, task.hide_values)
+    accumulator = BufferedAccumulator(task.spec)
+    with open(task.errors, "wb") as errors:
+        for unit in task.units:
+            for item in reader.read(unit):
+                if isinstance(item, dict):
+                    errors.write(record_line(item))
+                else:
+                    accumulator.buffer(item)
+    accumulator.flush()
+    return to_bytes(accumulator)
+
+
+def statistics_with_workers(
+    items: Iterable[Any],
+    spec: StatisticsSpec,
+    workers: int,
+    spool: IO[bytes],
+    *,
+    batch_size: int,
+    block_size: int,
+    hide_values: bool,
+) -> DatasetAccumulator:
+    """The accumulator of the units of `items` (:func:`~beam_stats.beam.reading.opened_units`
+    of the matched files: (unit, opened Parquet file) pairs and error records), computed by
+    `workers` processes; every error record written to `spool` as a JSON line.
+
+    Raises:
+        InvalidInputError: `spec` cannot be sent to another process (it holds a function
+            defined in a function, say).
+    """
+    units: list[Unit] = []
+    sizes: list[int] = []
+    for item in items:
+        if isinstance(item, dict):
+            spool.write(record_line(item))
+        else:
+            units.append(item[0])
+            sizes.append(unit_size(*item))
+    try:
+        pickle.dumps(spec)
+    except Exception as e:  # noqa: BLE001 - pickle raises several types
+        raise InvalidInputError(f"workers > 1 need a spec that pickles: {e}") from e
+    folder = tempfile.mkdtemp(prefix="beam-stats-workers-")
+    try:
+        tasks = [
+            _Task(
+                [units[i] for i in indexes],
+                spec,
+                batch_size,
+                block_size,
+                hide_values,
+                os.path.join(folder, f"errors-{w}.jsonl"),
+            )
+            for w, indexes in enumerate(deal(sizes, workers))
+        ]
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
+            states = list(pool.map(_work, tasks))
+        accumulator = from_bytes(states[0], spec)
+        for state in states[1:]:
+            accumulator.merge(from_bytes(state, spec))
+        for task in tasks:
+            with open(task.errors, "rb") as errors:
+                shutil.copyfileobj(errors, spool)
+        return accumulator
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

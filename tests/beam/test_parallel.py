@@ -1,0 +1,104 @@
+"""The in-process engine on several worker processes (beam_stats.beam.parallel): what one
+worker gives (up to the order of merging), the same on every run, refusals where it cannot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from cli_errors import one_line_error
+from hypothesis import given
+from hypothesis import strategies as st
+from proto_compare import assert_close
+from test_hostile_input import CASES
+from test_inprocess_engine import _errors, _good_files
+from test_pipeline import exact_part
+
+from beam_stats import SlicingSpec, StatisticsSpec, merge_statistics
+from beam_stats.beam.parallel import deal
+from beam_stats.cli import main
+from beam_stats.errors import InvalidInputError
+from beam_stats.jobs import compute_statistics
+
+
+def test_two_workers_give_what_one_gives(tmp_path: Path) -> None:
+    for case in CASES:
+        folder = tmp_path / "in" / case.__name__.strip("_")
+        folder.mkdir(parents=True)
+        case(folder)
+    _good_files(tmp_path / "in" / "good")
+    pattern = str(tmp_path / "in" / "*" / "*")
+    one = compute_statistics(pattern, str(tmp_path / "one.pb"))
+    two = compute_statistics(pattern, str(tmp_path / "two.pb"), workers=2)
+    assert_close(exact_part(two.statistics), exact_part(one.statistics))
+    assert two.input_problems == one.input_problems > 0
+    assert _errors(two.errors) == _errors(one.errors)
+    both = merge_statistics(one.statistics, two.statistics, include_state=False)
+    assert both.datasets[0].num_examples == 2 * one.statistics.datasets[0].num_examples
+
+
+def test_the_same_bytes_on_every_run(tmp_path: Path) -> None:
+    _good_files(tmp_path / "in")
+    pattern = str(tmp_path / "in" / "*")
+    runs = [compute_statistics(pattern, str(tmp_path / f"{i}.pb"), workers=3) for i in range(2)]
+    assert Path(runs[0].output).read_bytes() == Path(runs[1].output).read_bytes()
+    assert Path(runs[0].errors).read_bytes() == Path(runs[1].errors).read_bytes()
+
+
+def test_numbers_against_numpy_with_more_workers_than_units(tmp_path: Path) -> None:
+    _good_files(tmp_path / "in")
+    spec = StatisticsSpec(weight_feature="w")
+    result = compute_statistics(
+        str(tmp_path / "in" / "*.parquet"), str(tmp_path / "s.pb"), spec=spec, workers=8
+    )
+    parts = [pq.read_table(tmp_path / "in" / f"{n}.parquet") for n in ("one", "two")]
+    x = np.concatenate([part.column("x").to_numpy() for part in parts])
+    w = np.concatenate([part.column("w").to_numpy() for part in parts])
+    dataset = result.statistics.datasets[0]
+    feature = next(f for f in dataset.features if f.path.step == ["x"])
+    finite = ~np.isnan(x)
+    assert dataset.num_examples == len(x) == 3000
+    assert dataset.weighted_num_examples == pytest.approx(w.sum(), rel=1e-12)
+    assert feature.num_stats.mean == pytest.approx(x[finite].mean(), rel=1e-12)
+    assert feature.num_stats.min == x[finite].min() and feature.num_stats.max == x[finite].max()
+    assert feature.num_stats.common_stats.num_non_missing == len(x)  # NaN is a value
+    assert feature.num_stats.histograms[0].num_nan == (~finite).sum() > 0
+
+
+@given(st.lists(st.integers(0, 10**9), max_size=60), st.integers(1, 7))
+def test_the_deal(sizes: list[int], workers: int) -> None:
+    dealt = deal(sizes, workers)
+    assert len(dealt) == workers
+    assert sorted(i for indexes in dealt for i in indexes) == list(range(len(sizes)))
+    assert all(indexes == sorted(indexes) for indexes in dealt)
+    totals = [sum(sizes[i] for i in indexes) for indexes in dealt]
+    # Largest first to the smallest total: no worker ends more than one unit above another.
+    assert max(totals) - min(totals) <= max(sizes, default=0)
+    assert deal(sizes, workers) == dealt
+
+
+def test_refusals(tmp_path: Path) -> None:
+    _good_files(tmp_path / "in")
+    pattern, out = str(tmp_path / "in" / "*"), str(tmp_path / "s.pb")
+    with pytest.raises(InvalidInputError, match="workers must be >= 1, got 0"):
+        compute_statistics(pattern, out, workers=0)
+    with pytest.raises(InvalidInputError, match="slices are computed by one worker"):
+        compute_statistics(pattern, out, workers=2, slicing=SlicingSpec(features=("code",)))
+    with pytest.raises(InvalidInputError, match="--direct_num_workers"):
+        compute_statistics(pattern, out, workers=2, engine="beam")
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        deal([1, 2], 0)
+    assert not Path(out).exists()
+
+
+def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _good_files(tmp_path / "in")
+    pattern, out = str(tmp_path / "in" / "*.parquet"), tmp_path / "s.pb"
+    argv = ["stats", pattern, "--output", str(out), "--workers", "2"]
+    error = one_line_error(capsys, [*argv, "--slice", "code"])
+    assert "slices are computed by one worker" in error
+    assert not out.exists()
+    assert main(argv) == 0
+    assert "wrote statistics of 3000 examples" in capsys.readouterr().out
