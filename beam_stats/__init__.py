@@ -7,8 +7,7 @@ names, where the meaning is the same, are here too and in :mod:`beam_stats.tfdv`
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from beam_stats._lazy import lazy_names
 from beam_stats.errors import (
@@ -214,11 +213,6 @@ _PUBLIC = {
     "write_stats_text": "beam_stats.tfdv",
 }
 
-try:
-    __version__ = version("beam-stats")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
-
 __all__ = [
     "BackfillResult",
     "BeamStatsError",
@@ -328,4 +322,19 @@ _MOVED = {
     "StatisticsCombineFn": "beam_stats.beam",
 }
 
-__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, __all__, _MOVED)
+_public_name, __dir__ = lazy_names(__name__, _PUBLIC, __all__, _MOVED)
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported on first use; ``__version__`` read from the installed
+    package's metadata when first asked for (importlib.metadata costs 30 ms at start-up)."""
+    if name != "__version__":
+        return _public_name(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("beam-stats")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

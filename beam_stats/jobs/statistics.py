@@ -33,9 +33,6 @@ from beam_stats.beam.engines import runs_in_process
 from beam_stats.beam.inprocess import check_workers, statistics_in_process
 from beam_stats.beam.writing import check_outputs, input_pattern, match_inputs
 from beam_stats.errors import InvalidInputError
-from beam_stats.schema import composite_specs
-from beam_stats.schema.features import iter_features
-from beam_stats.schema.privacy import effective_privacy
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.wire import Summary
 
@@ -49,6 +46,12 @@ def with_schema(spec: StatisticsSpec, schema: schema_pb2.Schema) -> StatisticsSp
     summarised like strings, and the sparse and weighted features get their statistics;
     and the schema's privacy policy on top of the spec's (:mod:`beam_stats.schema.privacy`).
     """
+    # The schema layer only when a schema is given (a statistics run without one starts
+    # without it).
+    from beam_stats.schema import composite_specs
+    from beam_stats.schema.features import iter_features
+    from beam_stats.schema.privacy import effective_privacy
+
     categorical = {
         path
         for path, feature in iter_features(schema)
