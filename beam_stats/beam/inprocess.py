@@ -106,12 +106,18 @@ def statistics_in_process(
         write_file(errors, iter(lambda: spool.read(1 << 20), b""))
 
 
-def check_workers(workers: int, slicing: SlicingSpec | None) -> None:
-    """Raises InvalidInputError unless the in-process engine can run `workers` workers."""
+def check_workers(workers: int, slicing: SlicingSpec | None, in_process: bool = True) -> None:
+    """Raises InvalidInputError unless the in-process engine can run `workers` workers
+    (with `slicing`; a job that runs a pipeline instead, not `in_process`, only one)."""
     if workers < 1:
         raise InvalidInputError(f"workers must be >= 1, got {workers}")
     if workers > 1 and slicing is not None:
         raise InvalidInputError("slices are computed by one worker only for now: give workers=1")
+    if workers > 1 and not in_process:
+        raise InvalidInputError(
+            f"workers={workers} is for the in-process engine, and this job runs a pipeline: "
+            "its workers are the runner's options (e.g. --direct_num_workers)"
+        )
 
 
 def _read(

@@ -42,6 +42,18 @@ def add_engine_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--workers`` flag: processes of the in-process engine
+    (:mod:`beam_stats.beam.parallel`)."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes computing the statistics in process (default 1); not with --slice "
+        "or a pipeline, whose workers are its runner's options",
+    )
+
+
 def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of a privacy policy (``beam_stats.stats.privacy``), for every command whose
     outputs carry values; :func:`privacy_spec` reads them."""

@@ -12,7 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from beam_stats.beam.formats import FORMATS
-from beam_stats.cli._common import add_privacy_arguments, privacy_spec, report_input_problems
+from beam_stats.cli._common import (
+    add_privacy_arguments,
+    add_workers_argument,
+    privacy_spec,
+    report_input_problems,
+)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -54,6 +59,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--disallow-nan", action="store_true", help="infer that NaN is allowed only where seen"
     )
+    add_workers_argument(run)
     add_privacy_arguments(run)
     run.set_defaults(run=run_main_job)
 
@@ -103,6 +109,7 @@ def _run_main_job(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             disallow_nan=args.disallow_nan,
         ),
         input_format=args.format,
+        workers=args.workers,
     )
     result = check(
         args.train,

@@ -12,6 +12,7 @@ from beam_stats.cli._common import (
     add_engine_argument,
     add_errors_argument,
     add_privacy_arguments,
+    add_workers_argument,
     plural,
     privacy_spec,
     report_input_problems,
@@ -55,12 +56,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stats.add_argument("--name", default="", help="dataset name in the output")
     add_errors_argument(stats)
     add_engine_argument(stats)
-    stats.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="processes of the in-process engine (default 1); not with --slice or a pipeline",
-    )
+    add_workers_argument(stats)
     stats.add_argument(
         "--categorical",
         action="append",

@@ -42,7 +42,7 @@ from beam_stats.beam.artifacts import (
 )
 from beam_stats.beam.engines import runs_in_process
 from beam_stats.beam.formats import FORMATS
-from beam_stats.beam.inprocess import statistics_in_process
+from beam_stats.beam.inprocess import check_workers, statistics_in_process
 from beam_stats.beam.progress import LogProgress
 from beam_stats.beam.running import make_pipeline, run_pipeline
 from beam_stats.beam.sinks import WriteErrors
@@ -114,6 +114,8 @@ class CheckSpec:
             (:func:`~beam_stats.jobs.statistics.with_schema`). A label with
             ``quantile_bins`` gets its edges from training (one more read of training) and
             both datasets use them.
+        workers: processes computing the statistics in process (where no pipeline option
+            is given and the inputs are local; :mod:`beam_stats.beam.parallel`).
     """
 
     labels: tuple[str, ...] = ()
@@ -125,8 +127,10 @@ class CheckSpec:
     group_share: float | None = DEFAULT_GROUP_SHARE
     input_format: str | None = None
     statistics: StatisticsSpec = StatisticsSpec()
+    workers: int = 1
 
     def __post_init__(self) -> None:
+        check_workers(self.workers, None)
         if isinstance(self.labels, str):
             raise InvalidInputError(f"labels must be a sequence of names, got {self.labels!r}")
         object.__setattr__(self, "labels", tuple(self.labels))
@@ -207,6 +211,8 @@ def check(
     paths = {role: f"{out}/{name}" for role, name in OUTPUTS.items()}
     schema_path = schema if isinstance(schema, str) else None
     check_outputs([*patterns["train"], *patterns["serving"], schema_path], paths.values())
+    everything = [*patterns["train"], *patterns["serving"]]
+    check_workers(spec.workers, None, runs_in_process("auto", pipeline_options, everything))
     given = load_schema(schema) if isinstance(schema, str) else schema
     statistics_spec = spec.statistics if given is None else with_schema(spec.statistics, given)
     if statistics_spec.needs_label_pass:
@@ -220,7 +226,7 @@ def check(
         )
 
     say(f"[1/4] statistics of training and serving data -> {out}/")
-    _compute_statistics(patterns, paths, spec.input_format, statistics_spec, pipeline_options)
+    _compute_statistics(patterns, paths, spec, statistics_spec, pipeline_options)
     train_stats = load_statistics(paths["train_stats"])
     serving_stats = load_statistics(paths["serving_stats"])
     if given is None:
@@ -291,10 +297,11 @@ def _patterns(given: str | Sequence[str]) -> list[str]:
 def _compute_statistics(
     patterns: dict[str, list[str]],
     paths: dict[str, str],
-    input_format: str | None,
+    check_spec: CheckSpec,
     spec: StatisticsSpec,
     options: PipelineOptions | Sequence[str] | None,
 ) -> None:
+    input_format = check_spec.input_format
     for name in _DATASETS:
         match_inputs(patterns[name])
     if runs_in_process("auto", options, [p for name in _DATASETS for p in patterns[name]]):
@@ -307,6 +314,7 @@ def _compute_statistics(
                 input_format=input_format,
                 name=name,
                 progress=name,
+                workers=check_spec.workers,
             )
         return
     pipeline = make_pipeline(options)

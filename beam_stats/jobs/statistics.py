@@ -145,12 +145,7 @@ def compute_statistics(
         raise InvalidInputError("no input pattern given")
     errors = errors or errors_path(output)
     in_process = runs_in_process(engine, pipeline_options, patterns)
-    check_workers(workers, slicing)
-    if workers != 1 and not in_process:
-        raise InvalidInputError(
-            f"workers={workers} is for the in-process engine, and this job runs a pipeline: "
-            "its workers are the runner's options (e.g. --direct_num_workers)"
-        )
+    check_workers(workers, slicing, in_process)
     check_outputs([*patterns, schema if isinstance(schema, str) else None], [output, errors])
     match_inputs(patterns)
     spec = spec or StatisticsSpec()

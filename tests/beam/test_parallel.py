@@ -16,11 +16,11 @@ from test_hostile_input import CASES
 from test_inprocess_engine import _errors, _good_files
 from test_pipeline import exact_part
 
-from beam_stats import SlicingSpec, StatisticsSpec, merge_statistics
+from beam_stats import SlicingSpec, StatisticsSpec, load_statistics, merge_statistics
 from beam_stats.beam.parallel import deal
 from beam_stats.cli import main
 from beam_stats.errors import InvalidInputError
-from beam_stats.jobs import compute_statistics
+from beam_stats.jobs import CheckSpec, check, compute_statistics
 
 
 def test_two_workers_give_what_one_gives(tmp_path: Path) -> None:
@@ -102,3 +102,24 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert not out.exists()
     assert main(argv) == 0
     assert "wrote statistics of 3000 examples" in capsys.readouterr().out
+
+
+def test_the_main_job_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent.parent / "data" / "sample"
+    train, serving = str(root / "train.parquet"), str(root / "serving.parquet")
+    one = check(train, serving, str(tmp_path / "one"), spec=CheckSpec(labels=("churned",)))
+    spec = CheckSpec(labels=("churned",), workers=2)
+    two = check(train, serving, str(tmp_path / "two"), spec=spec)
+    assert_close(exact_part(two.train), exact_part(one.train))
+    assert_close(exact_part(two.serving), exact_part(one.serving))
+    assert [(r.feature, r.type) for r in two.rows] == [(r.feature, r.type) for r in one.rows]
+    assert two.rows  # the sample's serving data has anomalies to find
+    with pytest.raises(InvalidInputError, match="workers must be >= 1, got 0"):
+        CheckSpec(workers=0)
+    with pytest.raises(InvalidInputError, match="--direct_num_workers"):
+        check(train, serving, str(tmp_path / "beam"), spec=spec, pipeline_options=["--a=b"])
+    assert not (tmp_path / "beam").exists()
+    argv = ["run", "--train", train, "--serving", serving, "--out", str(tmp_path / "cli")]
+    assert main([*argv, "--workers", "2", "--label", "churned"]) == 1  # anomalies found
+    written = load_statistics(str(tmp_path / "cli" / "train_stats.pb"))
+    assert written.datasets[0].num_examples == one.train.datasets[0].num_examples
