@@ -5,7 +5,7 @@ The in-process engine reads files (Parquet decoding, CSV parsing: Arrow's C++ co
 releases the GIL) while it computes statistics of what it has read (pyarrow.compute and
 numpy, which release it too), so the two overlap on a machine of two cores or more. Memory
 stays bounded: the thread stops while the items waiting for the caller hold `max_bytes` or
-more (a record batch counts its ``nbytes``, anything else nothing), so at most one item
+more (a record batch counts the buffers it holds, anything else nothing), so at most one item
 past that bound is held.
 
 An exception raised by the iterator is raised to the caller where the items end; when the
@@ -34,7 +34,9 @@ class _End:
 
 
 def _size(item: Any) -> int:
-    return item.nbytes if isinstance(item, pa.RecordBatch) else 0
+    # The buffers it holds (a slice counts its whole buffers: the memory it keeps), in a
+    # few microseconds; ``nbytes`` walks the columns in Python (50 us for 20 columns).
+    return item.get_total_buffer_size() if isinstance(item, pa.RecordBatch) else 0
 
 
 def read_ahead(items: Iterator[T], max_bytes: int = READ_AHEAD_BYTES) -> Iterator[T]:
