@@ -52,7 +52,7 @@ from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
-from beam_stats.stats.wire import DatasetBytes
+from beam_stats.stats.wire import DatasetBytes, dataset_bytes
 
 _SPOOL_IN_MEMORY = 16 << 20
 
@@ -80,24 +80,32 @@ def statistics_in_process(
     :mod:`beam_stats.beam.readahead`).
 
     Raises:
-        InvalidInputError: `workers` below 1, or above 1 with `slicing`.
+        InvalidInputError: `workers` below 1.
     """
-    check_workers(workers, slicing)
+    check_workers(workers)
+    whole = name or WHOLE_DATASET
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        if workers > 1:
-            accumulator = _with_workers(patterns, input_format, spec, workers, spool)
-            if progress is not None:
-                RowCounter(progress).done(accumulator.num_examples)
-            write_accumulator(accumulator, output, name, include_state, text)
-        elif slicing is None:
-            accumulator = BufferedAccumulator(spec)
-            for batch in _read(patterns, input_format, spec, spool, progress):
-                accumulator.buffer(batch)
+        if slicing is None:
+            if workers > 1:
+                found = _with_workers(patterns, input_format, spec, None, whole, workers, spool)
+                accumulator = found[whole]
+                if progress is not None:
+                    RowCounter(progress).done(accumulator.num_examples)
+            else:
+                accumulator = BufferedAccumulator(spec)
+                for batch in _read(patterns, input_format, spec, spool, progress):
+                    accumulator.buffer(batch)
             write_accumulator(accumulator, output, name, include_state, text)
         else:
-            whole = name or WHOLE_DATASET
-            batches = _read(patterns, input_format, spec, spool, progress)
-            datasets = _sliced(batches, spec, slicing, whole, include_state)
+            if workers > 1:
+                states = _with_workers(patterns, input_format, spec, slicing, whole, workers, spool)
+                if progress is not None and whole in states:
+                    RowCounter(progress).done(states[whole].num_examples)
+                datasets = _finished(states, include_state)
+                check_gathered(slicing, max(len(datasets) - 1, 0))
+            else:
+                batches = _read(patterns, input_format, spec, spool, progress)
+                datasets = _sliced(batches, spec, slicing, whole, include_state)
             if text or (text is None and is_text_path(output)):
                 write_statistics(assemble_slices(datasets, whole), output, text=True)
             else:  # from each dataset's bytes: no message of the statistics is made
@@ -106,13 +114,11 @@ def statistics_in_process(
         write_file(errors, iter(lambda: spool.read(1 << 20), b""))
 
 
-def check_workers(workers: int, slicing: SlicingSpec | None, in_process: bool = True) -> None:
-    """Raises InvalidInputError unless the in-process engine can run `workers` workers
-    (with `slicing`; a job that runs a pipeline instead, not `in_process`, only one)."""
+def check_workers(workers: int, in_process: bool = True) -> None:
+    """Raises InvalidInputError unless the in-process engine can run `workers` workers (a
+    job that runs a pipeline instead, not `in_process`, only one)."""
     if workers < 1:
         raise InvalidInputError(f"workers must be >= 1, got {workers}")
-    if workers > 1 and slicing is not None:
-        raise InvalidInputError("slices are computed by one worker only for now: give workers=1")
     if workers > 1 and not in_process:
         raise InvalidInputError(
             f"workers={workers} is for the in-process engine, and this job runs a pipeline: "
@@ -138,20 +144,31 @@ def _with_workers(
     patterns: Sequence[str],
     input_format: str | None,
     spec: StatisticsSpec,
+    slicing: SlicingSpec | None,
+    whole: str,
     workers: int,
     spool: IO[bytes],
-) -> DatasetAccumulator:
+) -> dict[str, DatasetAccumulator]:
     from beam_stats.beam.parallel import statistics_with_workers
 
     return statistics_with_workers(
         opened_units(patterns, input_format, BATCH_SIZE),
         spec,
+        slicing,
         workers,
         spool,
+        whole=whole,
         batch_size=BATCH_SIZE,
         block_size=BLOCK_SIZE,
         hide_values=hides_values(spec.privacy),
     )
+
+
+def _finished(
+    states: dict[str, DatasetAccumulator], include_state: bool
+) -> list[tuple[str, DatasetBytes]]:
+    """(key, finished dataset bytes) of `states`, each accumulator given up once finished."""
+    return [(key, dataset_bytes(states.pop(key), "", include_state)) for key in list(states)]
 
 
 def _batches(

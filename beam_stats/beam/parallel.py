@@ -34,22 +34,25 @@ import pyarrow.parquet as pq
 
 from beam_stats.beam.reading import Unit, UnitReader, record_line
 from beam_stats.errors import InvalidInputError
-from beam_stats.stats import StatisticsSpec
+from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.wire import from_bytes, to_bytes
 
 
 @dataclasses.dataclass(frozen=True)
 class _Task:
-    """What one worker reads (`units`, in order) and where its error records go."""
+    """What one worker reads (`units`, in order), how, and where its error records go."""
 
     units: list[Unit]
     spec: StatisticsSpec
+    slicing: SlicingSpec | None
     batch_size: int
     block_size: int
     hide_values: bool
     errors: str
+    whole: str  # the whole dataset's key
 
 
 def unit_size(unit: Unit, parquet: pq.ParquetFile | None) -> int:
@@ -58,7 +61,7 @@ def unit_size(unit: Unit, parquet: pq.ParquetFile | None) -> int:
     path, _, first, last = unit
     if parquet is not None:
         metadata = parquet.metadata
-        return sum(metadata.row_group(g).total_byte_size for g in range(first, last + 1))
+        return sum(metadata.row_group(g).total_byte_size for g in range(max(first, 0), last + 1))
     try:
         return os.path.getsize(path)
     except OSError:  # the reader reports it
@@ -79,35 +82,44 @@ def deal(sizes: Sequence[int], workers: int) -> list[list[int]]:
     return [sorted(indexes) for indexes in dealt]
 
 
-def _work(task: _Task) -> bytes:
-    """One worker: the state of the accumulator of `task`'s units; its error records
-    written to ``task.errors``."""
+def _work(task: _Task) -> list[tuple[str, bytes]]:
+    """One worker: (key, state) of each accumulator of `task`'s units (``task.whole``'s
+    alone without slicing; else :meth:`~beam_stats.stats.sliced.SlicedAccumulators.states`'),
+    sorted by key; its error records written to ``task.errors``."""
     reader = UnitReader(task.batch_size, task.block_size, task.hide_values)
+    sliced = None if task.slicing is None else SlicedAccumulators(task.spec, task.slicing)
     accumulator = BufferedAccumulator(task.spec)
+    add = accumulator.buffer if sliced is None else sliced.add
     with open(task.errors, "wb") as errors:
         for unit in task.units:
             for item in reader.read(unit):
                 if isinstance(item, dict):
                     errors.write(record_line(item))
                 else:
-                    accumulator.buffer(item)
-    accumulator.flush()
-    return to_bytes(accumulator)
+                    add(item)
+    if sliced is None:
+        accumulator.flush()
+        return [(task.whole, to_bytes(accumulator))]
+    return sorted((key, to_bytes(state)) for key, state in sliced.states(task.whole))
 
 
 def statistics_with_workers(
     items: Iterable[Any],
     spec: StatisticsSpec,
+    slicing: SlicingSpec | None,
     workers: int,
     spool: IO[bytes],
     *,
+    whole: str,
     batch_size: int,
     block_size: int,
     hide_values: bool,
-) -> DatasetAccumulator:
-    """The accumulator of the units of `items` (:func:`~beam_stats.beam.reading.opened_units`
+) -> dict[str, DatasetAccumulator]:
+    """The accumulators of the units of `items` (:func:`~beam_stats.beam.reading.opened_units`
     of the matched files: (unit, opened Parquet file) pairs and error records), computed by
-    `workers` processes; every error record written to `spool` as a JSON line.
+    `workers` processes and merged here in the workers' order, by key: `whole` for the whole
+    dataset (absent when no batch was read with `slicing`), else a slice key. Every error
+    record is written to `spool` as a JSON line.
 
     Raises:
         InvalidInputError: `spec` cannot be sent to another process (it holds a function
@@ -131,22 +143,28 @@ def statistics_with_workers(
             _Task(
                 [units[i] for i in indexes],
                 spec,
+                slicing,
                 batch_size,
                 block_size,
                 hide_values,
                 os.path.join(folder, f"errors-{w}.jsonl"),
+                whole,
             )
             for w, indexes in enumerate(deal(sizes, workers))
         ]
         context = multiprocessing.get_context("spawn")
+        merged: dict[str, DatasetAccumulator] = {}
         with concurrent.futures.ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
-            states = list(pool.map(_work, tasks))
-        accumulator = from_bytes(states[0], spec)
-        for state in states[1:]:
-            accumulator.merge(from_bytes(state, spec))
+            for states in pool.map(_work, tasks):  # in the workers' order
+                for key, state in states:
+                    accumulator = from_bytes(state, spec)
+                    if key in merged:
+                        merged[key].merge(accumulator)
+                    else:
+                        merged[key] = accumulator
         for task in tasks:
             with open(task.errors, "rb") as errors:
                 shutil.copyfileobj(errors, spool)
-        return accumulator
+        return merged
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -49,8 +49,8 @@ def add_workers_argument(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=1,
-        help="processes computing the statistics in process (default 1); not with --slice "
-        "or a pipeline, whose workers are its runner's options",
+        help="processes computing the statistics in process (default 1); not with a "
+        "pipeline, whose workers are its runner's options",
     )
 
 

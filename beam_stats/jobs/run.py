@@ -130,7 +130,7 @@ class CheckSpec:
     workers: int = 1
 
     def __post_init__(self) -> None:
-        check_workers(self.workers, None)
+        check_workers(self.workers)
         if isinstance(self.labels, str):
             raise InvalidInputError(f"labels must be a sequence of names, got {self.labels!r}")
         object.__setattr__(self, "labels", tuple(self.labels))
@@ -212,7 +212,7 @@ def check(
     schema_path = schema if isinstance(schema, str) else None
     check_outputs([*patterns["train"], *patterns["serving"], schema_path], paths.values())
     everything = [*patterns["train"], *patterns["serving"]]
-    check_workers(spec.workers, None, runs_in_process("auto", pipeline_options, everything))
+    check_workers(spec.workers, runs_in_process("auto", pipeline_options, everything))
     given = load_schema(schema) if isinstance(schema, str) else schema
     statistics_spec = spec.statistics if given is None else with_schema(spec.statistics, given)
     if statistics_spec.needs_label_pass:

@@ -131,8 +131,8 @@ def compute_statistics(
             ``in-process`` never (:mod:`beam_stats.beam.inprocess`).
         workers: processes of the in-process engine (:mod:`beam_stats.beam.parallel`): the
             same inputs and workers give the same statistics on every run; several workers'
-            equal one's up to the order of merging. Not with `slicing` (yet) nor a pipeline
-            (whose workers are its runner's options, e.g. ``--direct_num_workers``).
+            equal one's up to the order of merging. Not with a pipeline (whose workers are
+            its runner's options, e.g. ``--direct_num_workers``).
 
     Raises:
         InvalidInputError: no file matches a pattern, an output is an input, a bad option,
@@ -145,7 +145,7 @@ def compute_statistics(
         raise InvalidInputError("no input pattern given")
     errors = errors or errors_path(output)
     in_process = runs_in_process(engine, pipeline_options, patterns)
-    check_workers(workers, slicing, in_process)
+    check_workers(workers, in_process)
     check_outputs([*patterns, schema if isinstance(schema, str) else None], [output, errors])
     match_inputs(patterns)
     spec = spec or StatisticsSpec()

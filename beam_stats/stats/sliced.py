@@ -84,15 +84,23 @@ class SlicedAccumulators:
         """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was
         added) and of each slice, in no order; each accumulator is spent as it is finished.
         """
+        for key, accumulator in self.states(whole):
+            yield key, dataset_bytes(accumulator, "", include_state)
+
+    def states(self, whole: str) -> Iterator[tuple[str, DatasetAccumulator]]:
+        """(key, accumulator) of the whole dataset (under `whole`, unless no batch was added)
+        and of each slice, in no order: what :meth:`results` finishes, or another process
+        merges with its own (:mod:`beam_stats.beam.parallel`). Each is given up as it is
+        yielded."""
         self.flush()
         if self.seen:
             for part in self.merged.values():
                 self.whole.merge(part)
-            yield whole, dataset_bytes(self.whole, "", include_state)
+            yield whole, self.whole
         for key in self.merged.keys() | self.apart.keys():
             merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)
             if merged is not None and apart is not None:
                 merged.merge(apart)
             accumulator = apart if merged is None else merged
             if accumulator is not None:
-                yield key, dataset_bytes(accumulator, "", include_state)
+                yield key, accumulator

@@ -84,8 +84,6 @@ def test_refusals(tmp_path: Path) -> None:
     pattern, out = str(tmp_path / "in" / "*"), str(tmp_path / "s.pb")
     with pytest.raises(InvalidInputError, match="workers must be >= 1, got 0"):
         compute_statistics(pattern, out, workers=0)
-    with pytest.raises(InvalidInputError, match="slices are computed by one worker"):
-        compute_statistics(pattern, out, workers=2, slicing=SlicingSpec(features=("code",)))
     with pytest.raises(InvalidInputError, match="--direct_num_workers"):
         compute_statistics(pattern, out, workers=2, engine="beam")
     with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
@@ -93,15 +91,38 @@ def test_refusals(tmp_path: Path) -> None:
     assert not Path(out).exists()
 
 
+@pytest.mark.parametrize("text", [False, True], ids=["binary", "text"])
+def test_slices_with_workers_give_what_one_gives(tmp_path: Path, text: bool) -> None:
+    _good_files(tmp_path / "in")
+    pattern, suffix = str(tmp_path / "in" / "*"), ".pbtxt" if text else ".pb"
+    slicing = SlicingSpec(features=("code", ("code", "n")))
+    one = compute_statistics(pattern, str(tmp_path / f"one{suffix}"), slicing=slicing)
+    two = compute_statistics(pattern, str(tmp_path / f"two{suffix}"), slicing=slicing, workers=2)
+    names = [d.name for d in one.statistics.datasets]
+    assert [d.name for d in two.statistics.datasets] == names
+    assert len(names) > 10  # the whole dataset, 3 codes and their crosses with n
+    assert_close(exact_part(two.statistics), exact_part(one.statistics))
+    assert _errors(two.errors) == _errors(one.errors) != []
+    few = SlicingSpec(features=(("code", "n"),), max_slices=5)
+    with pytest.raises(InvalidInputError, match="slices"):
+        compute_statistics(pattern, str(tmp_path / f"few{suffix}"), slicing=few, workers=2)
+    assert not (tmp_path / f"few{suffix}").exists()
+
+
 def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _good_files(tmp_path / "in")
     pattern, out = str(tmp_path / "in" / "*.parquet"), tmp_path / "s.pb"
     argv = ["stats", pattern, "--output", str(out), "--workers", "2"]
-    error = one_line_error(capsys, [*argv, "--slice", "code"])
-    assert "slices are computed by one worker" in error
+    error = one_line_error(capsys, [*argv, "--workers", "0"])
+    assert "workers must be >= 1, got 0" in error
     assert not out.exists()
-    assert main(argv) == 0
-    assert "wrote statistics of 3000 examples" in capsys.readouterr().out
+    assert main([*argv, "--slice", "code"]) == 0
+    assert "wrote statistics of 3000 examples and 4 features" in capsys.readouterr().out
+    one = compute_statistics(
+        pattern, str(tmp_path / "one.pb"), slicing=SlicingSpec(features=("code",))
+    )
+    datasets = load_statistics(str(out)).datasets
+    assert [d.name for d in datasets] == [d.name for d in one.statistics.datasets]
 
 
 def test_the_main_job_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
