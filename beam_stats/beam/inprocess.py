@@ -31,7 +31,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
-from beam_stats.beam.reading import RowCounter, read_in_process
+from beam_stats.beam.reading import ColumnPart, RowCounter, read_in_process
 from beam_stats.beam.statsfiles import (
     assemble_slices,
     write_accumulator,
@@ -66,14 +66,20 @@ def statistics_in_process(
     `progress`: log the rows read under this label
     (:class:`~beam_stats.beam.reading.RowCounter`)."""
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        items = read_in_process(patterns, input_format, privacy=spec.privacy)
+        accumulator = BufferedAccumulator(spec)
+        # A wide row group is read a few columns at a time when nothing needs whole rows.
+        parts = slicing is None and accumulator.takes_parts
+        items = read_in_process(patterns, input_format, privacy=spec.privacy, column_parts=parts)
         batches = _batches(items, spool)
         if progress is not None:
             batches = _counted(batches, progress)
         if slicing is None:
-            accumulator = BufferedAccumulator(spec)
             for batch in batches:
-                accumulator.buffer(batch)
+                if isinstance(batch, ColumnPart):
+                    accumulator.flush()  # what is held comes first
+                    accumulator.add_part(batch.batch, batch.first)
+                else:
+                    accumulator.buffer(batch)
             write_accumulator(accumulator, output, name, include_state, text)
         else:
             whole = name or WHOLE_DATASET
@@ -87,10 +93,10 @@ def statistics_in_process(
 
 
 def _batches(
-    items: Iterable[pa.RecordBatch | dict[str, Any]], spool: IO[bytes]
-) -> Iterator[pa.RecordBatch]:
-    """The record batches of `items`; their error records written to `spool` as JSON lines
-    (the errors file's form: one ``json.dumps`` per line)."""
+    items: Iterable[pa.RecordBatch | ColumnPart | dict[str, Any]], spool: IO[bytes]
+) -> Iterator[pa.RecordBatch | ColumnPart]:
+    """The record batches (and column parts) of `items`; their error records written to
+    `spool` as JSON lines (the errors file's form: one ``json.dumps`` per line)."""
     for item in items:
         if isinstance(item, dict):
             spool.write(json.dumps(item).encode("utf-8") + b"\n")
@@ -98,7 +104,9 @@ def _batches(
             yield item
 
 
-def _counted(batches: Iterable[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
+def _counted(
+    batches: Iterable[pa.RecordBatch | ColumnPart], label: str
+) -> Iterator[pa.RecordBatch | ColumnPart]:
     counter = RowCounter(label)
     for batch in batches:
         counter.count(batch)
@@ -107,7 +115,7 @@ def _counted(batches: Iterable[pa.RecordBatch], label: str) -> Iterator[pa.Recor
 
 
 def _sliced(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch | ColumnPart],
     spec: StatisticsSpec,
     slicing: SlicingSpec,
     whole: str,
@@ -118,6 +126,7 @@ def _sliced(
     the pipeline's steps, the whole dataset merged from its slices where that pays)."""
     accumulators = SlicedAccumulators(spec, slicing)
     for batch in batches:
+        assert not isinstance(batch, ColumnPart)  # not asked for when sliced
         accumulators.add(batch)
     collected = list(accumulators.results(whole, include_state))
     check_gathered(slicing, max(len(collected) - 1, 0))

@@ -58,6 +58,9 @@ class DatasetAccumulator:
         self.released = False  # spent by result(release=True)
         # The label's cross statistics, made with the features' results (feature_results).
         self.cross_features: list[statistics_pb2.CrossFeatureStatistics] = []
+        # The batch being added in parts (add_part): its rows, the next feature's position.
+        self._part_rows: int | None = None
+        self._part_position = 0
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -72,13 +75,7 @@ class DatasetAccumulator:
             InvalidInputError: two columns of `batch` have the same name (their values would
                 fold into one feature).
         """
-        names = batch.schema.names
-        if len(set(names)) != len(names):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            raise InvalidInputError(
-                f"column names {twice} appear more than once in a record batch; each column "
-                "needs its own name (their values would fold into one feature)"
-            )
+        _check_names(batch)
         self.num_examples += batch.num_rows
         weights = self._weights(batch)
         columns = list(flatten_batch(batch))
@@ -93,6 +90,47 @@ class DatasetAccumulator:
             feature.add(column, weights, label)
         for composite in self.composites:
             composite.add(batch)
+
+    @property
+    def takes_parts(self) -> bool:
+        """Whether :meth:`add_part` can take a batch a few columns at a time: no statistic
+        needs whole rows (no weight feature, label or composite feature)."""
+        spec = self.spec
+        return spec.weight_feature is None and spec.label is None and not self.composites
+
+    def add_part(self, part: pa.RecordBatch, first: bool) -> None:
+        """Adds some columns of a batch of rows: the batch comes as parts of the same rows,
+        each with the next of its columns, in order, `first` on the part with its first
+        columns. The statistics are those of :meth:`add` of the whole batch (positions
+        included), while only a part is held in memory (a wide Parquet row group,
+        :mod:`beam_stats.beam.reading`).
+
+        Raises:
+            InvalidInputError: :attr:`takes_parts` is false, a part is not `first` and has
+                other rows than the first, or two columns of a part have the same name (the
+                reader checks names over the whole batch).
+        """
+        if not self.takes_parts:
+            raise InvalidInputError(
+                "add_part needs a spec without weight feature, label or composite features "
+                "(they need whole rows): add whole batches"
+            )
+        _check_names(part)
+        if first:
+            self.num_examples += part.num_rows
+            self._part_rows, self._part_position = part.num_rows, 0
+        elif self._part_rows is None or part.num_rows != self._part_rows:
+            raise InvalidInputError(
+                f"a column part of {part.num_rows} rows follows a first part of "
+                f"{self._part_rows} rows; the parts of a batch have the same rows"
+            )
+        position = self._part_position
+        for column in flatten_batch(part):
+            feature = self._feature(column.path)
+            feature.note_position(position)
+            feature.add(column)
+            position += 1
+        self._part_position = position
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
@@ -253,3 +291,13 @@ class DatasetAccumulator:
         batch (a feature's position in the flattened columns of a batch), ties by path. Unlike
         first appearance this does not depend on the order batches and states are merged."""
         return sorted(self.features.values(), key=FeatureAccumulator.order_key)
+
+
+def _check_names(batch: pa.RecordBatch) -> None:
+    names = batch.schema.names
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInputError(
+            f"column names {twice} appear more than once in a record batch; each column "
+            "needs its own name (their values would fold into one feature)"
+        )
