@@ -22,6 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -214,11 +215,7 @@ class UnitReader:
         wide = first == last and parquet.metadata.num_columns >= WIDE_COLUMNS
         parts = self._parts(parquet, first) if wide and self._column_parts else None
         if parts is not None:
-            for k, names in enumerate(parts):
-                table = parquet.read_row_group(first, columns=names)
-                if table.column_names != names:  # not the columns asked for
-                    raise ValueError(f"columns {names} read as {table.column_names}")
-                yield ColumnPart(table.combine_chunks().to_batches()[0], k == 0)
+            yield from _column_parts(parquet, first, parts)
             return
         if first == last and 0 < rows <= min(SMALL_GROUP_ROWS, self._batch_size):
             # One batch either way; streaming's set-up costs more than reading a small
@@ -262,6 +259,29 @@ class UnitReader:
             parts[-1].append(name)
             held += estimate
         return parts if len(parts) > 1 else None
+
+
+def _column_parts(
+    parquet: pq.ParquetFile, group: int, parts: list[list[str]]
+) -> Iterator[ColumnPart]:
+    """The parts of row group `group`, each read in another thread while the one before
+    is used (the reading, 20% of a wide table's time, overlaps the statistics; one more
+    part is held)."""
+
+    def read(names: list[str]) -> pa.RecordBatch:
+        table = parquet.read_row_group(group, columns=names)
+        if table.column_names != names:  # not the columns asked for
+            raise ValueError(f"columns {names} read as {table.column_names}")
+        batch: pa.RecordBatch = table.combine_chunks().to_batches()[0]
+        return batch
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, parts[0])
+        for k in range(len(parts)):
+            batch = pending.result()
+            if k + 1 < len(parts):
+                pending = pool.submit(read, parts[k + 1])
+            yield ColumnPart(batch, k == 0)
 
 
 def read_in_process(
