@@ -137,10 +137,15 @@ def _hash_by_position(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64
     longer = n - np.cumsum(np.bincount(head, minlength=_TABLE_POSITIONS + 1))
     where = starts[order]  # each string's next byte, in that order
     ordered_sums = np.zeros(n, dtype=np.uint64)
+    found = np.empty(n, dtype=np.uint8)
+    terms = np.empty(n, dtype=np.uint64)
     for j in range(int(head.max())):  # at most _TABLE_POSITIONS steps, not one per value
         count = int(longer[j])
-        ordered_sums[:count] += _TABLE_ROWS[j][data[where[:count]]]
-        where[:count] += 1
+        at, byte, term, total = where[:count], found[:count], terms[:count], ordered_sums[:count]
+        np.take(data, at, out=byte)
+        np.take(_TABLE_ROWS[j], byte, out=term)
+        np.add(total, term, out=total)
+        np.add(at, 1, out=at)
     sums = np.empty(n, dtype=np.uint64)
     sums[order] = ordered_sums
     long = lengths > _TABLE_POSITIONS
@@ -149,10 +154,10 @@ def _hash_by_position(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64
         ends = np.cumsum(tail)
         firsts = ends - tail
         inside = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(firsts, tail)
-        found = data[np.repeat(starts[long] + _TABLE_POSITIONS, tail) + inside]
+        past = data[np.repeat(starts[long] + _TABLE_POSITIONS, tail) + inside]
         keys = (inside + _TABLE_POSITIONS).astype(np.uint64)
         keys <<= np.uint64(8)
-        keys |= found.astype(np.uint64)
+        keys |= past.astype(np.uint64)
         sums[long] += np.add.reduceat(splitmix64(keys + _SEED), firsts)
     return splitmix64(sums + splitmix64(lengths.astype(np.uint64) + _LENGTH_SEED))
 
