@@ -77,7 +77,7 @@ def statistics_in_process(
             for batch in batches:
                 if isinstance(batch, ColumnPart):
                     accumulator.flush()  # what is held comes first
-                    accumulator.add_part(batch.batch, batch.first)
+                    accumulator.add_part(batch.batch, batch.columns, batch.rows)
                 else:
                     accumulator.buffer(batch)
             write_accumulator(accumulator, output, name, include_state, text)

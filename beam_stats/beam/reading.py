@@ -121,12 +121,14 @@ def work_units(item: tuple[str, str], batch_size: int) -> Iterator[Any]:
 
 @dataclasses.dataclass(frozen=True)
 class ColumnPart:
-    """Some columns of a batch of rows (a wide Parquet row group read a few columns at a
-    time, see :meth:`~beam_stats.stats.DatasetAccumulator.add_part`): the batch's parts have
-    the same rows and come in column order, `first` on the part with its first columns."""
+    """Some columns of some rows of a wide Parquet row group read a few columns at a time
+    (see :meth:`~beam_stats.stats.DatasetAccumulator.add_part`): group `columns` of its
+    columns (from 0, in column order), slice `rows` of its rows (from 0, ``batch_size``
+    rows each); they come group after group, slice after slice."""
 
     batch: pa.RecordBatch
-    first: bool
+    columns: int
+    rows: int
 
 
 class UnitReader:
@@ -138,10 +140,11 @@ class UnitReader:
         block_size: bytes per CSV or JSON-lines block, and at most per TFRecord batch.
         hide_values: error messages leave out what they would quote of the input
             (:func:`~beam_stats.beam.problems.published`).
-        column_parts: a Parquet row group of at least :data:`WIDE_COLUMNS` columns and at
-            most `batch_size` rows, of more than :data:`PART_BYTES`, is read as
-            :class:`ColumnPart` items of about that size (top-level column names unique and
-            without a dot). If a part cannot be read, the parts before it were given.
+        column_parts: a Parquet row group of at least :data:`WIDE_COLUMNS` columns and of
+            more than :data:`PART_BYTES` is read as :class:`ColumnPart` items: groups of
+            columns of about that size (at least one column), cut into `batch_size` rows
+            (top-level column names unique and without a dot). If a part cannot be read,
+            the parts before it were given.
     """
 
     def __init__(
@@ -225,7 +228,7 @@ class UnitReader:
                 parquet = pq.ParquetFile(
                     open_input(path), metadata=parquet.metadata, read_dictionary=texts
                 )
-            yield from _column_parts(parquet, first, parts)
+            yield from _column_parts(parquet, first, parts, self._batch_size)
             return
         if first == last and 0 < rows <= min(SMALL_GROUP_ROWS, self._batch_size):
             # One batch either way; streaming's set-up costs more than reading a small
@@ -244,11 +247,11 @@ class UnitReader:
 
     def _parts(self, parquet: pq.ParquetFile, group: int) -> list[list[str]] | None:
         """The top-level columns of row group `group` cut into parts of about
-        :data:`PART_BYTES`, or None: not to be read in parts (too many rows, one part, or
-        names that are not unique or have a dot, which ``columns=`` could confuse)."""
+        :data:`PART_BYTES`, or None: not to be read in parts (no rows, one part, or names
+        that are not unique or have a dot, which ``columns=`` could confuse)."""
         meta = parquet.metadata.row_group(group)
         names = parquet.schema_arrow.names
-        if not 0 < meta.num_rows <= self._batch_size or len(set(names)) != len(names):
+        if meta.num_rows == 0 or len(set(names)) != len(names):
             return None
         if any("." in name for name in names):
             return None
@@ -277,11 +280,11 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _column_parts(
-    parquet: pq.ParquetFile, group: int, parts: list[list[str]]
+    parquet: pq.ParquetFile, group: int, parts: list[list[str]], batch_size: int
 ) -> Iterator[ColumnPart]:
-    """The parts of row group `group`, each read in another thread while the one before
-    is used (the reading, 20% of a wide table's time, overlaps the statistics; one more
-    part is held)."""
+    """The parts of row group `group`, each group of columns read in another thread while
+    the one before is used (the reading, 20% of a wide table's time, overlaps the
+    statistics; one more group is held), cut into `batch_size` rows."""
 
     def read(names: list[str]) -> pa.RecordBatch:
         table = parquet.read_row_group(group, columns=names)
@@ -296,7 +299,9 @@ def _column_parts(
             batch = pending.result()
             if k + 1 < len(parts):
                 pending = pool.submit(read, parts[k + 1])
-            yield ColumnPart(batch, k == 0)
+            for j, start in enumerate(range(0, batch.num_rows, batch_size)):
+                yield ColumnPart(batch.slice(start, batch_size), k, j)
+            del batch
 
 
 def read_in_process(
@@ -346,7 +351,7 @@ class RowCounter:
 
     def count(self, batch: pa.RecordBatch | ColumnPart) -> None:
         if isinstance(batch, ColumnPart):  # the rows of a batch read in parts, once
-            if not batch.first:
+            if batch.columns:
                 return
             batch = batch.batch
         self.rows += batch.num_rows

@@ -58,9 +58,10 @@ class DatasetAccumulator:
         self.released = False  # spent by result(release=True)
         # The label's cross statistics, made with the features' results (feature_results).
         self.cross_features: list[statistics_pb2.CrossFeatureStatistics] = []
-        # The batch being added in parts (add_part): its rows, the next feature's position.
-        self._part_rows: int | None = None
-        self._part_position = 0
+        # The batch being added in parts (add_part): the rows of its slices, and the
+        # positions of the first feature of the current group of columns and past its last.
+        self._part_slices: list[int] | None = None
+        self._part_start = self._part_end = 0
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -98,17 +99,19 @@ class DatasetAccumulator:
         spec = self.spec
         return spec.weight_feature is None and spec.label is None and not self.composites
 
-    def add_part(self, part: pa.RecordBatch, first: bool) -> None:
-        """Adds some columns of a batch of rows: the batch comes as parts of the same rows,
-        each with the next of its columns, in order, `first` on the part with its first
-        columns. The statistics are those of :meth:`add` of the whole batch (positions
-        included), while only a part is held in memory (a wide Parquet row group,
-        :mod:`beam_stats.beam.reading`).
+    def add_part(self, part: pa.RecordBatch, columns: int, rows: int) -> None:
+        """Adds some columns of some rows of a batch (a wide Parquet row group,
+        :mod:`beam_stats.beam.reading`): the batch is cut into groups of columns, numbered
+        `columns` from 0 in column order, each cut into the same slices of rows, numbered
+        `rows` from 0 in row order; the parts come group after group, slice after slice.
+        The statistics are those of :meth:`add` of each slice of rows whole (positions
+        included), while only a part is held in memory.
 
         Raises:
-            InvalidInputError: :attr:`takes_parts` is false, a part is not `first` and has
-                other rows than the first, or two columns of a part have the same name (the
-                reader checks names over the whole batch).
+            InvalidInputError: :attr:`takes_parts` is false, a part comes out of that order
+                or has other rows than the first group's slice of that number, or two
+                columns of a part have the same name (the reader checks names over the whole
+                batch).
         """
         if not self.takes_parts:
             raise InvalidInputError(
@@ -116,21 +119,31 @@ class DatasetAccumulator:
                 "(they need whole rows): add whole batches"
             )
         _check_names(part)
-        if first:
+        slices = self._part_slices
+        if columns == 0 and rows == 0:  # a new batch
+            slices = self._part_slices = []
+            self._part_start = self._part_end = 0
+        if slices is None or columns < 0 or rows < 0:
+            raise InvalidInputError(f"column part ({columns}, {rows}) before part (0, 0)")
+        if columns == 0:
+            if rows != len(slices):
+                raise InvalidInputError(f"column part (0, {rows}) after {len(slices)} slices")
+            slices.append(part.num_rows)
             self.num_examples += part.num_rows
-            self._part_rows, self._part_position = part.num_rows, 0
-        elif self._part_rows is None or part.num_rows != self._part_rows:
+        elif rows >= len(slices) or slices[rows] != part.num_rows:
             raise InvalidInputError(
-                f"a column part of {part.num_rows} rows follows a first part of "
-                f"{self._part_rows} rows; the parts of a batch have the same rows"
+                f"column part ({columns}, {rows}) of {part.num_rows} rows; the first group's "
+                f"slices have {slices} rows: the parts of a batch have the same rows"
             )
-        position = self._part_position
+        elif rows == 0:  # the next group of columns
+            self._part_start = self._part_end
+        position = self._part_start
         for column in flatten_batch(part):
             feature = self._feature(column.path)
             feature.note_position(position)
             feature.add(column)
             position += 1
-        self._part_position = position
+        self._part_end = position
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""

@@ -75,7 +75,7 @@ def test_parts_make_the_row_group(tmp_path: Path, small_parts: None) -> None:
     items = list(read_in_process([str(path)], column_parts=True))
     assert all(isinstance(item, ColumnPart) for item in items), items
     assert len(items) > 10
-    assert [item.first for item in items] == [True] + [False] * (len(items) - 1)
+    assert [(item.columns, item.rows) for item in items] == [(k, 0) for k in range(len(items))]
     assert all(item.batch.num_rows == 2000 for item in items)
     names = [name for item in items for name in item.batch.schema.names]
     assert names == table.column_names
@@ -98,15 +98,13 @@ def test_parts_make_the_row_group(tmp_path: Path, small_parts: None) -> None:
 
 @pytest.mark.parametrize(
     "why",
-    ["narrow", "more rows than a batch", "duplicate names", "dotted name", "one part"],
+    ["narrow", "duplicate names", "dotted name", "one part"],
 )
 def test_read_whole_where_parts_do_not_apply(tmp_path: Path, small_parts: None, why: str) -> None:
     columns, rows, batch_size = WIDE_COLUMNS + 20, 2000, 131072
     table = _wide(columns, rows)
     if why == "narrow":
         table = table.select(range(WIDE_COLUMNS // 2))  # structs have two leaf columns
-    elif why == "more rows than a batch":
-        batch_size = rows - 1
     elif why == "duplicate names":
         table = table.rename_columns([*table.column_names[:-1], table.column_names[0]])
     elif why == "dotted name":
@@ -127,7 +125,7 @@ def test_statistics_of_parts_are_those_of_the_whole(tmp_path: Path, small_parts:
     parts = DatasetAccumulator(spec)
     for item in read_in_process([str(path)], column_parts=True):
         assert isinstance(item, ColumnPart)
-        parts.add_part(item.batch, item.first)
+        parts.add_part(item.batch, item.columns, item.rows)
     whole = DatasetAccumulator(spec)
     whole.add(pq.read_table(path).to_batches()[0])
     assert parts.num_examples == whole.num_examples == 2000
@@ -168,7 +166,7 @@ def test_a_dictionary_in_any_order_gives_the_same_statistics(
     )
     parts = DatasetAccumulator(spec)
     for item in items:
-        parts.add_part(item.batch, item.first)
+        parts.add_part(item.batch, item.columns, item.rows)
     whole = DatasetAccumulator(spec)
     whole.add(whole_table.to_batches()[0])
     assert parts.to_proto() == whole.to_proto()
@@ -178,19 +176,48 @@ def test_a_dictionary_in_any_order_gives_the_same_statistics(
     assert parts.result("x") == whole.result("x")
 
 
+def test_slices_of_rows_give_the_statistics_of_the_batches(
+    tmp_path: Path, small_parts: None
+) -> None:
+    """A row group of more rows than a batch: each group of columns is cut into batch_size
+    rows, and the statistics are those of adding the row group's batches whole (the same
+    values reach each feature in the same batches)."""
+    table = _wide(WIDE_COLUMNS + 20, 2000)
+    path = _write(tmp_path, table)
+    items = list(read_in_process([str(path)], batch_size=300, column_parts=True))
+    assert all(isinstance(item, ColumnPart) for item in items)
+    groups = max(item.columns for item in items) + 1
+    assert groups > 10
+    expected_order = [(k, j) for k in range(groups) for j in range(7)]
+    assert [(item.columns, item.rows) for item in items] == expected_order
+    assert [item.batch.num_rows for item in items[:7]] == [300] * 6 + [200]
+    spec = StatisticsSpec()
+    parts = DatasetAccumulator(spec)
+    for item in items:
+        parts.add_part(item.batch, item.columns, item.rows)
+    whole = DatasetAccumulator(spec)
+    for batch in pq.read_table(path).to_batches(max_chunksize=300):
+        whole.add(batch)
+    assert parts.num_examples == 2000
+    assert parts.to_proto() == whole.to_proto()
+    assert parts.result("x") == whole.result("x")
+
+
 def test_add_part_refuses_what_needs_whole_rows() -> None:
     batch = pa.record_batch({"x": [1.0, 2.0], "w": [1.0, 1.0]})
     weighted = DatasetAccumulator(StatisticsSpec(weight_feature=("w",)))
     assert not weighted.takes_parts
     with pytest.raises(InvalidInputError, match="whole rows"):
-        weighted.add_part(batch, first=True)
+        weighted.add_part(batch, 0, 0)
     plain = DatasetAccumulator(StatisticsSpec())
     assert plain.takes_parts
+    with pytest.raises(InvalidInputError, match="before part"):
+        plain.add_part(batch, 1, 0)  # no first part yet
+    plain.add_part(batch.select(["x"]), 0, 0)
+    with pytest.raises(InvalidInputError, match="after 1 slices"):
+        plain.add_part(batch.select(["x"]), 0, 2)
     with pytest.raises(InvalidInputError, match="same rows"):
-        plain.add_part(batch, first=False)  # no first part yet
-    plain.add_part(batch.select(["x"]), first=True)
-    with pytest.raises(InvalidInputError, match="same rows"):
-        plain.add_part(batch.slice(0, 1).select(["w"]), first=False)
-    plain.add_part(batch.select(["w"]), first=False)
+        plain.add_part(batch.slice(0, 1).select(["w"]), 1, 0)
+    plain.add_part(batch.select(["w"]), 1, 0)
     assert plain.num_examples == 2
     assert [f.position for f in plain.ordered_features()] == [0, 1]
