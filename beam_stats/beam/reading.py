@@ -143,8 +143,8 @@ class UnitReader:
         column_parts: a Parquet row group of at least :data:`WIDE_COLUMNS` columns and of
             more than :data:`PART_BYTES` is read as :class:`ColumnPart` items: groups of
             columns of about that size (at least one column), cut into `batch_size` rows
-            (top-level column names unique and without a dot). If a part cannot be read,
-            the parts before it were given.
+            (top-level column names unique, not empty and without a dot). If a part cannot
+            be read, the parts before it were given (and an error record says so).
     """
 
     def __init__(
@@ -248,12 +248,12 @@ class UnitReader:
     def _parts(self, parquet: pq.ParquetFile, group: int) -> list[list[str]] | None:
         """The top-level columns of row group `group` cut into parts of about
         :data:`PART_BYTES`, or None: not to be read in parts (no rows, one part, or names
-        that are not unique or have a dot, which ``columns=`` could confuse)."""
+        that are not unique, empty or have a dot, which ``columns=`` could confuse)."""
         meta = parquet.metadata.row_group(group)
         names = parquet.schema_arrow.names
         if meta.num_rows == 0 or len(set(names)) != len(names):
             return None
-        if any("." in name for name in names):
+        if any("." in name or not name for name in names):
             return None
         size = dict.fromkeys(names, 0)
         for j in range(meta.num_columns):

@@ -98,7 +98,7 @@ def test_parts_make_the_row_group(tmp_path: Path, small_parts: None) -> None:
 
 @pytest.mark.parametrize(
     "why",
-    ["narrow", "duplicate names", "dotted name", "one part"],
+    ["narrow", "duplicate names", "dotted name", "empty name", "one part"],
 )
 def test_read_whole_where_parts_do_not_apply(tmp_path: Path, small_parts: None, why: str) -> None:
     columns, rows, batch_size = WIDE_COLUMNS + 20, 2000, 131072
@@ -109,6 +109,8 @@ def test_read_whole_where_parts_do_not_apply(tmp_path: Path, small_parts: None, 
         table = table.rename_columns([*table.column_names[:-1], table.column_names[0]])
     elif why == "dotted name":
         table = table.rename_columns(["a.b", *table.column_names[1:]])
+    elif why == "empty name":
+        table = table.rename_columns(["", *table.column_names[1:]])
     else:
         reading.PART_BYTES = 1 << 40  # the monkeypatch fixture restores it
     path = _write(tmp_path, table)
