@@ -18,7 +18,11 @@ atomically. Nothing here imports apache_beam: a small file's statistics take wel
 second, which Beam's import alone would take. The outputs equal the
 pipeline's up to the order in which batches are added (the last bits of sums, sketches
 within their bounds), as those of two runners do; memory stays bounded by the batch and the
-accumulators (error records are spooled to a temporary file past 16 MB).
+accumulators (error records are spooled to a temporary file past 16 MB). Unsliced, and when
+no statistic needs whole rows (no weight, label or composite feature), a wide Parquet row
+group is read and added a few columns at a time
+(:class:`~beam_stats.beam.reading.ColumnPart`): 1,000 columns x 50k rows peaked at 2.5 GB
+read whole, 0.65 GB so (issue 16).
 """
 
 from __future__ import annotations
