@@ -84,9 +84,11 @@ def _byte_table() -> U64:
 
 _TABLE = _byte_table()
 _TABLE_ROWS = _TABLE.reshape(_TABLE_POSITIONS, 256)  # row j: T(j, b) for every byte b
-# A chunk of at least this many strings is hashed position by position (_hash_by_position);
-# fewer, byte by byte (_hash_binary_chunk), where the loop over positions would cost more.
-_BY_POSITION_MIN = 64
+# A chunk of at least this many bytes per position step (the longest string, up to
+# _TABLE_POSITIONS) is hashed position by position (_hash_by_position), else byte by byte
+# (_hash_binary_chunk), where the steps' fixed costs would weigh more: 1,000 strings of
+# 5-91 bytes 0.5 ms byte by byte against 0.75; 2,000 of them 1.9 ms against 1.0.
+_BYTES_PER_STEP = 1024
 
 
 def _hash_binary_chunk(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> U64:
@@ -188,7 +190,9 @@ def _hash_binary(arr: pa.Array) -> U64:
 
 
 def _hash_chunk(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> U64:
-    if offsets.size > _BY_POSITION_MIN:
+    total = int(offsets[-1] - offsets[0])
+    steps = min(int(np.diff(offsets).max()), _TABLE_POSITIONS) if total else 0
+    if steps and total >= _BYTES_PER_STEP * steps:
         return _hash_by_position(data, offsets)
     return _hash_binary_chunk(data, offsets)
 
