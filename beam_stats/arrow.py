@@ -194,10 +194,37 @@ def _counts(parent: np.ndarray | None, valid: np.ndarray, num_examples: int) -> 
     return np.bincount(parent[valid], minlength=num_examples).astype(np.int64)
 
 
+def _validity(array: pa.Array) -> pa.Buffer | None:
+    """The validity bitmap of `array` (bit i for element ``array.offset + i``), if it has
+    one that ``is_valid`` reads as it is (not a union's or the null type's)."""
+    if pa.types.is_union(array.type) or pa.types.is_null(array.type):
+        return None
+    bitmap: pa.Buffer | None = array.buffers()[0]
+    return bitmap
+
+
 def _valid_mask(array: pa.Array) -> np.ndarray:
+    """``is_valid`` as numpy booleans: unpacked from the validity bitmap directly (8x
+    faster than converting Arrow's booleans, issue 16)."""
     if array.null_count == 0:
         return np.ones(len(array), dtype=bool)
-    return np.asarray(array.is_valid(), dtype=bool)
+    bitmap = _validity(array)
+    if bitmap is None:
+        return np.asarray(array.is_valid(), dtype=bool)
+    bits = np.frombuffer(bitmap, dtype=np.uint8)
+    unpacked = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
+    mask: np.ndarray = unpacked[array.offset :].view(bool)
+    return mask
+
+
+def _drop_nulls(array: pa.Array, valid: np.ndarray) -> pa.Array:
+    """``array.filter(valid)`` for `valid` its :func:`_valid_mask`: with the validity
+    bitmap itself as the filter when there is one (no conversion of `valid` to Arrow)."""
+    bitmap = _validity(array)
+    if bitmap is None:
+        return array.filter(valid)
+    keep = pa.BooleanArray.from_buffers(pa.bool_(), len(array), [None, bitmap], offset=array.offset)
+    return array.filter(keep)
 
 
 def plain_layout(array: pa.Array) -> pa.Array:
@@ -259,13 +286,13 @@ def _walk(
     feature_present = present if present is not None else counts > 0
     if kind is Kind.STRUCT:
         yield FeatureColumn(
-            path, kind, num_examples, feature_present, counts, array.filter(valid), array_type
+            path, kind, num_examples, feature_present, counts, _drop_nulls(array, valid), array_type
         )
         assert isinstance(array, pa.StructArray)
         for field, child in zip(array_type, array.flatten(), strict=True):
             yield from _walk((*path, field.name), child, parent, present, num_examples)
         return
-    values = array if array.null_count == 0 else array.filter(valid)
+    values = array if array.null_count == 0 else _drop_nulls(array, valid)
     yield FeatureColumn(
         path,
         kind,

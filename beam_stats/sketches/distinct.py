@@ -4,9 +4,10 @@ Algorithm:
     Sparse (exact) mode: the sorted distinct 64-bit hashes of
     :func:`beam_stats.sketches.hashing.hash_array`, as a uint64 array, while there are at most
     ``exact_limit`` of them (default 100,000, 800 KB at the limit; a feature with five values
-    costs 40 bytes). A batch is merged in with ``np.unique`` and a linear merge of two sorted
-    runs. Above the limit the hashes are replaced by HyperLogLog registers (Flajolet, Fusy,
-    Gandouet, Meunier, "HyperLogLog: the analysis of a near-optimal cardinality estimation
+    costs 40 bytes). A batch is merged in with a sort (``np.sort``, 30x faster than numpy 2's
+    ``np.unique`` on 50,000 hashes) and a linear merge of two sorted runs. Above the limit the
+    hashes are replaced by HyperLogLog registers (Flajolet, Fusy, Gandouet, Meunier,
+    "HyperLogLog: the analysis of a near-optimal cardinality estimation
     algorithm", AofA 2007; the sparse-then-dense idea is HyperLogLog++'s, Heule, Nunkesser,
     Hall, EDBT 2013): with precision ``p`` there are ``m = 2**p`` uint8 registers; a hash's top
     ``p`` bits pick a register and the register keeps the maximum of ``1 + leading zeros`` of
@@ -111,6 +112,21 @@ class DistinctCountSpec:
         """The relative standard error of :meth:`DistinctCountAccumulator.result` above
         ``exact_limit`` (below it the count is exact)."""
         return 1.04 / math.sqrt(2**self.precision)
+
+
+def _sorted_distinct(hashes: U64) -> U64:
+    """The distinct values of `hashes`, sorted (``np.unique``'s result)."""
+    ordered: U64 = np.sort(hashes)
+    if ordered.size < 2:
+        return ordered
+    repeated = ordered[1:] == ordered[:-1]
+    if not repeated.any():  # the hashes of distinct values (a dictionary): no copy
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.logical_not(repeated, out=keep[1:])
+    result: U64 = ordered[keep]
+    return result
 
 
 def _union(a: U64, b: U64) -> U64:
@@ -218,7 +234,7 @@ class DistinctCountAccumulator:
             assert self._registers is not None
             rank_update(self._registers, h, self.spec.precision)
         else:
-            self._add_sorted(np.unique(h))
+            self._add_sorted(_sorted_distinct(h))
 
     def add(self, values: pa.Array) -> None:
         """Adds the non-null values of an Arrow array (nulls are ignored).

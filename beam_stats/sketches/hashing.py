@@ -14,7 +14,9 @@ Algorithm:
     buffer, differenced at the offsets, so empty strings and sliced arrays need no special case),
     and the sum is finished with ``splitmix64(sum + splitmix64(LENGTH_SEED + len))``. ``T`` is
     cached for the first 64 positions; longer strings compute it on the fly. Work is vectorised
-    over the raw data buffer in chunks of about 256 KiB, so memory stays bounded.
+    over the raw data buffer in chunks of about 256 KiB, so memory stays bounded. A chunk of
+    many strings sums the table's terms position by position instead (one step per position
+    over the strings that long; the same sums, 3x faster, issue 16).
 
     Dictionary arrays hash their dictionary once and take the hashes by index.
 
@@ -81,6 +83,12 @@ def _byte_table() -> U64:
 
 
 _TABLE = _byte_table()
+_TABLE_ROWS = _TABLE.reshape(_TABLE_POSITIONS, 256)  # row j: T(j, b) for every byte b
+# A chunk of at least this many bytes per position step (the longest string, up to
+# _TABLE_POSITIONS) is hashed position by position (_hash_by_position), else byte by byte
+# (_hash_binary_chunk), where the steps' fixed costs would weigh more: 1,000 strings of
+# 5-91 bytes 0.5 ms byte by byte against 0.75; 2,000 of them 1.9 ms against 1.0.
+_BYTES_PER_STEP = 1024
 
 
 def _hash_binary_chunk(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> U64:
@@ -115,6 +123,47 @@ def _hash_binary_chunk(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int6
     return splitmix64(sums + splitmix64(lengths.astype(np.uint64) + _LENGTH_SEED))
 
 
+def _hash_by_position(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> U64:
+    """:func:`_hash_binary_chunk`'s hashes, the table part summed position by position: for
+    each position ``j`` below :data:`_TABLE_POSITIONS`, one vectorised step over the strings
+    longer than ``j`` (ordered longest first, they are a prefix), then the bytes past it byte
+    by byte. A sum modulo 2**64 does not depend on the order of its terms, so the hashes are
+    the same; the work is a few passes over the bytes with no per-byte position array (3x
+    faster on 50,000 strings of 14 bytes)."""
+    starts = offsets[:-1]
+    lengths = np.diff(offsets)
+    n = lengths.size
+    head = np.minimum(lengths, _TABLE_POSITIONS).astype(np.uint8)
+    order = np.argsort(head, kind="stable")[::-1]  # longest first
+    # longer[j]: how many strings are longer than j.
+    longer = n - np.cumsum(np.bincount(head, minlength=_TABLE_POSITIONS + 1))
+    where = starts[order]  # each string's next byte, in that order
+    ordered_sums = np.zeros(n, dtype=np.uint64)
+    found = np.empty(n, dtype=np.uint8)
+    terms = np.empty(n, dtype=np.uint64)
+    for j in range(int(head.max())):  # at most _TABLE_POSITIONS steps, not one per value
+        count = int(longer[j])
+        at, byte, term, total = where[:count], found[:count], terms[:count], ordered_sums[:count]
+        np.take(data, at, out=byte)
+        np.take(_TABLE_ROWS[j], byte, out=term)
+        np.add(total, term, out=total)
+        np.add(at, 1, out=at)
+    sums = np.empty(n, dtype=np.uint64)
+    sums[order] = ordered_sums
+    long = lengths > _TABLE_POSITIONS
+    if long.any():  # past the table: T computed byte by byte, as _hash_binary_chunk does
+        tail = lengths[long] - _TABLE_POSITIONS
+        ends = np.cumsum(tail)
+        firsts = ends - tail
+        inside = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(firsts, tail)
+        past = data[np.repeat(starts[long] + _TABLE_POSITIONS, tail) + inside]
+        keys = (inside + _TABLE_POSITIONS).astype(np.uint64)
+        keys <<= np.uint64(8)
+        keys |= past.astype(np.uint64)
+        sums[long] += np.add.reduceat(splitmix64(keys + _SEED), firsts)
+    return splitmix64(sums + splitmix64(lengths.astype(np.uint64) + _LENGTH_SEED))
+
+
 def _hash_binary(arr: pa.Array) -> U64:
     small = pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)
     offset_type = np.dtype(np.int32) if small else np.dtype(np.int64)
@@ -128,16 +177,24 @@ def _hash_binary(arr: pa.Array) -> U64:
         else np.zeros(0, dtype=np.uint8)
     )
     if int(offsets[-1] - offsets[0]) <= _CHUNK_BYTES:
-        return _hash_binary_chunk(data, offsets)
+        return _hash_chunk(data, offsets)
     out = np.empty(n, dtype=np.uint64)
     start = 0
     # One iteration per 256 KiB of data (or per longer string), not per value.
     while start < n:
         stop = int(np.searchsorted(offsets, offsets[start] + _CHUNK_BYTES, side="right")) - 1
         stop = min(max(stop, start + 1), n)
-        out[start:stop] = _hash_binary_chunk(data, offsets[start : stop + 1])
+        out[start:stop] = _hash_chunk(data, offsets[start : stop + 1])
         start = stop
     return out
+
+
+def _hash_chunk(data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> U64:
+    total = int(offsets[-1] - offsets[0])
+    steps = min(int(np.diff(offsets).max()), _TABLE_POSITIONS) if total else 0
+    if steps and total >= _BYTES_PER_STEP * steps:
+        return _hash_by_position(data, offsets)
+    return _hash_binary_chunk(data, offsets)
 
 
 def _hash_numeric(arr: pa.Array) -> U64:

@@ -58,6 +58,10 @@ class DatasetAccumulator:
         self.released = False  # spent by result(release=True)
         # The label's cross statistics, made with the features' results (feature_results).
         self.cross_features: list[statistics_pb2.CrossFeatureStatistics] = []
+        # The batch being added in parts (add_part): the rows of its slices, and the
+        # positions of the first feature of the current group of columns and past its last.
+        self._part_slices: list[int] | None = None
+        self._part_start = self._part_end = 0
 
     def _feature(self, path: FeaturePath) -> FeatureAccumulator:
         feature = self.features.get(path)
@@ -72,13 +76,7 @@ class DatasetAccumulator:
             InvalidInputError: two columns of `batch` have the same name (their values would
                 fold into one feature).
         """
-        names = batch.schema.names
-        if len(set(names)) != len(names):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            raise InvalidInputError(
-                f"column names {twice} appear more than once in a record batch; each column "
-                "needs its own name (their values would fold into one feature)"
-            )
+        _check_names(batch)
         self.num_examples += batch.num_rows
         weights = self._weights(batch)
         columns = list(flatten_batch(batch))
@@ -93,6 +91,59 @@ class DatasetAccumulator:
             feature.add(column, weights, label)
         for composite in self.composites:
             composite.add(batch)
+
+    @property
+    def takes_parts(self) -> bool:
+        """Whether :meth:`add_part` can take a batch a few columns at a time: no statistic
+        needs whole rows (no weight feature, label or composite feature)."""
+        spec = self.spec
+        return spec.weight_feature is None and spec.label is None and not self.composites
+
+    def add_part(self, part: pa.RecordBatch, columns: int, rows: int) -> None:
+        """Adds some columns of some rows of a batch (a wide Parquet row group,
+        :mod:`beam_stats.beam.reading`): the batch is cut into groups of columns, numbered
+        `columns` from 0 in column order, each cut into the same slices of rows, numbered
+        `rows` from 0 in row order; the parts come group after group, slice after slice.
+        The statistics are those of :meth:`add` of each slice of rows whole (positions
+        included), while only a part is held in memory.
+
+        Raises:
+            InvalidInputError: :attr:`takes_parts` is false, a part comes out of that order
+                or has other rows than the first group's slice of that number, or two
+                columns of a part have the same name (the reader checks names over the whole
+                batch).
+        """
+        if not self.takes_parts:
+            raise InvalidInputError(
+                "add_part needs a spec without weight feature, label or composite features "
+                "(they need whole rows): add whole batches"
+            )
+        _check_names(part)
+        slices = self._part_slices
+        if columns == 0 and rows == 0:  # a new batch
+            slices = self._part_slices = []
+            self._part_start = self._part_end = 0
+        if slices is None or columns < 0 or rows < 0:
+            raise InvalidInputError(f"column part ({columns}, {rows}) before part (0, 0)")
+        if columns == 0:
+            if rows != len(slices):
+                raise InvalidInputError(f"column part (0, {rows}) after {len(slices)} slices")
+            slices.append(part.num_rows)
+            self.num_examples += part.num_rows
+        elif rows >= len(slices) or slices[rows] != part.num_rows:
+            raise InvalidInputError(
+                f"column part ({columns}, {rows}) of {part.num_rows} rows; the first group's "
+                f"slices have {slices} rows: the parts of a batch have the same rows"
+            )
+        elif rows == 0:  # the next group of columns
+            self._part_start = self._part_end
+        position = self._part_start
+        for column in flatten_batch(part):
+            feature = self._feature(column.path)
+            feature.note_position(position)
+            feature.add(column)
+            position += 1
+        self._part_end = position
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
@@ -253,3 +304,13 @@ class DatasetAccumulator:
         batch (a feature's position in the flattened columns of a batch), ties by path. Unlike
         first appearance this does not depend on the order batches and states are merged."""
         return sorted(self.features.values(), key=FeatureAccumulator.order_key)
+
+
+def _check_names(batch: pa.RecordBatch) -> None:
+    names = batch.schema.names
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInputError(
+            f"column names {twice} appear more than once in a record batch; each column "
+            "needs its own name (their values would fold into one feature)"
+        )
