@@ -118,6 +118,9 @@ class FrequentItemsAccumulator:
         self._offset = 0.0
         self._total = 0.0
         self._folded = 0.0
+        # The state is in canonical order (count descending, then bytes descending): kept
+        # so once sorted for to_proto, the result (and a second to_proto) need not sort again.
+        self._ordered = True
 
     @property
     def offset(self) -> float:
@@ -217,6 +220,7 @@ class FrequentItemsAccumulator:
         """Adds distinct ``values`` with ``counts`` to the state, then reduces to capacity."""
         if len(values) == 0:
             return
+        self._ordered = False
         if len(self._values) == 0:
             self._values = values
             self._counts = counts.copy()
@@ -257,12 +261,15 @@ class FrequentItemsAccumulator:
     def _canonical(self, numeric: bool = False) -> tuple[pa.Array, F64]:
         """The state ordered by count descending, then value descending (as numbers if
         `numeric` and every value parses as one)."""
-        if len(self._values) == 0:
+        if len(self._values) == 0 or (self._ordered and not numeric):
             return self._values, self._counts
         key = _numeric_key(self._values) if numeric else None
         table = pa.table({"v": self._values if key is None else key, "c": self._counts})
         order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "descending")])
-        return self._values.take(order), self._counts[order.to_numpy()]
+        values, counts = self._values.take(order), self._counts[order.to_numpy()]
+        if key is None:  # the same multiset, kept in this order (see __init__)
+            self._values, self._counts, self._ordered = values, counts, True
+        return values, counts
 
     def result(self, k: int, *, numeric: bool = False) -> list[tuple[bytes, float, float]]:
         """The ``k`` values with the largest lower bounds.
@@ -280,13 +287,23 @@ class FrequentItemsAccumulator:
         Raises:
             InvalidInputError: if ``k`` is negative.
         """
+        values, counts = self.top_arrays(k, numeric=numeric)
+        top_values = values.to_pylist()
+        top_counts = counts.tolist()
+        error = self.max_error
+        return [(v, c, c + error) for v, c in zip(top_values, top_counts, strict=True)]
+
+    def top_arrays(self, k: int, *, numeric: bool = False) -> tuple[pa.Array, F64]:
+        """:meth:`result`'s values (binary) and lower bounds as two arrays, without a
+        Python object per value.
+
+        Raises:
+            InvalidInputError: if ``k`` is negative.
+        """
         if k < 0:
             raise InvalidInputError(f"k must be >= 0, got {k}")
         values, counts = self._canonical(numeric)
-        top_values = values.slice(0, k).to_pylist()
-        top_counts = counts[:k].tolist()
-        error = self.max_error
-        return [(v, c, c + error) for v, c in zip(top_values, top_counts, strict=True)]
+        return values.slice(0, k), counts[:k]
 
     def to_proto(self) -> sketches_pb2.FrequentItemsState:
         """The lossless state, entries in :meth:`result` order."""
@@ -333,6 +350,7 @@ class FrequentItemsAccumulator:
         acc = cls(spec)
         acc._values = values
         acc._counts = counts
+        acc._ordered = False  # a writer other than to_proto may list them in any order
         acc._offset = float(msg.offset)
         acc._total = float(msg.total)
         acc._folded = float(msg.folded)

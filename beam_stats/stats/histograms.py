@@ -94,9 +94,17 @@ def equi_width(
     return histogram, error
 
 
-def rank(values: Sequence[tuple[str, float]], num_buckets: int) -> statistics_pb2.RankHistogram:
-    """Bucket i is the i-th value of `values`, already sorted by decreasing count."""
-    histogram = statistics_pb2.RankHistogram()
+def rank(
+    values: Sequence[tuple[str, float]],
+    num_buckets: int,
+    into: statistics_pb2.RankHistogram | None = None,
+) -> statistics_pb2.RankHistogram:
+    """Bucket i is the i-th value of `values`, already sorted by decreasing count; written
+    in `into` (an empty message, e.g. a field of the feature's statistics: a finished
+    histogram copied there would be copied bucket by bucket) if given."""
+    histogram = statistics_pb2.RankHistogram() if into is None else into
+    histogram.SetInParent()  # present even without buckets, as a copied histogram was
+    add = histogram.buckets.add
     for i, (label, count) in enumerate(values[:num_buckets]):
-        histogram.buckets.add(low_rank=i, high_rank=i, label=label, sample_count=count)
+        add(low_rank=i, high_rank=i, label=label, sample_count=count)
     return histogram

@@ -70,6 +70,16 @@ def _distinct_with_counts(
     return dictionary, counts, weighted
 
 
+def _printable(values: pa.Array) -> list[str]:
+    """Binary `values` as text: ``value.decode("utf-8", errors="backslashreplace")`` of
+    each, made by one cast when every value is valid UTF-8 (the usual case)."""
+    try:
+        texts: list[str] = values.cast(pa.string()).to_pylist()
+    except pa.ArrowInvalid:
+        return [value.decode("utf-8", errors="backslashreplace") for value in values.to_pylist()]
+    return texts
+
+
 class StringAccumulator:
     """Frequent values, distinct count and lengths of one string-like feature."""
 
@@ -157,20 +167,16 @@ class StringAccumulator:
         A value that was kept has occurred at least once, so its count is at least 1 even
         when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
         """
-        return [
-            (value.decode("utf-8", errors="backslashreplace"), max(lower, 1.0))
-            for value, lower, _ in self.top_values.result(k, numeric=numeric)
-        ]
+        values, lowers = self.top_values.top_arrays(k, numeric=numeric)
+        return list(zip(_printable(values), np.maximum(lowers, 1.0).tolist(), strict=True))
 
     def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
         """The k values of largest total weight, with lower bounds of their weights (ties as
         in :meth:`top`)."""
         if self.weighted_top_values is None:
             return []
-        return [
-            (value.decode("utf-8", errors="backslashreplace"), lower)
-            for value, lower, _ in self.weighted_top_values.result(k, numeric=numeric)
-        ]
+        values, lowers = self.weighted_top_values.top_arrays(k, numeric=numeric)
+        return list(zip(_printable(values), lowers.tolist(), strict=True))
 
     def to_proto(self) -> sketches_pb2.StringState:
         msg = sketches_pb2.StringState(
@@ -272,13 +278,15 @@ class StringFamily:
         top = string.top(k, numeric)
         for value, count in top[: self.num_top_values]:
             string_stats.top_values.add(value=value, frequency=count)
-        string_stats.rank_histogram.CopyFrom(histograms.rank(top, self.num_rank_histogram_buckets))
+        histograms.rank(top, self.num_rank_histogram_buckets, string_stats.rank_histogram)
         if string.weighted_top_values is not None:
             weighted = string.weighted_top(k, numeric)
             for value, weight in weighted[: self.num_top_values]:
                 string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
-            string_stats.weighted_string_stats.rank_histogram.CopyFrom(
-                histograms.rank(weighted, self.num_rank_histogram_buckets)
+            histograms.rank(
+                weighted,
+                self.num_rank_histogram_buckets,
+                string_stats.weighted_string_stats.rank_histogram,
             )
         rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
         out.note("top_values_max_error", string.top_values.max_error)
