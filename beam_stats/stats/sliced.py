@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes, dataset_bytes
@@ -77,8 +78,10 @@ class SlicedAccumulators:
             (self._merged_rows, self.merged),
             (self._apart_rows, self.apart),
         ):
-            for key, ready in rows.flush():
-                self._accumulator(accumulators, key).add(ready)
+            # Many slices' rows flattened at once (a batch has a fixed cost per feature).
+            for keys, ready, bounds in rows.flush_groups():
+                targets = [self._accumulator(accumulators, key) for key in keys]
+                add_groups(targets, ready, bounds)
 
     def results(self, whole: str, include_state: bool = True) -> Iterator[tuple[str, DatasetBytes]]:
         """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was
