@@ -108,12 +108,16 @@ def _as_binary(values: pa.Array) -> pa.Array:
     raise InvalidInputError(f"frequent items need string or binary values, got Arrow type {t}")
 
 
+# The values of every empty state (Arrow arrays are immutable; the state replaces its own).
+_NO_VALUES = pa.array([], type=pa.binary())
+
+
 class FrequentItemsAccumulator:
     """Misra-Gries state; mutable. Make one with :meth:`FrequentItemsSpec.create`."""
 
     def __init__(self, spec: FrequentItemsSpec) -> None:
         self.spec = spec
-        self._values: pa.Array = pa.array([], type=pa.binary())
+        self._values: pa.Array = _NO_VALUES
         self._counts: F64 = np.zeros(0, dtype=np.float64)
         self._offset = 0.0
         self._total = 0.0
