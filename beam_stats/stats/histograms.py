@@ -9,15 +9,16 @@
   up to the split of one grid cell per inner edge (:mod:`beam_stats.sketches.cells`), and a
   bucket holding a value is never 0; the bound on any bucket's count error is returned with
   the histogram. NaN values are not in any bucket and are counted in ``num_nan``.
-* Rank histogram: bucket ``i`` is the ``i``-th most frequent value with its count.
+* Rank histogram: bucket ``i`` is the ``i``-th most frequent value with its count
+  (:func:`rank_arrays`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
+import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 Histogram = statistics_pb2.Histogram
@@ -94,17 +95,88 @@ def equi_width(
     return histogram, error
 
 
-def rank(
-    values: Sequence[tuple[str, float]],
+def _varint_sizes(values: np.ndarray) -> np.ndarray:
+    """Bytes of the varint encoding of each non-negative int64 of `values`."""
+    sizes = np.ones(values.size, dtype=np.int64)
+    largest = int(values.max(initial=0))
+    for bits in range(7, 63, 7):
+        if largest < 1 << bits:
+            break
+        sizes += values >= (1 << bits)
+    return sizes
+
+
+def _put_varints(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> None:
+    """Writes the varint of each of `values` (of `sizes` bytes) at `at` in `out`."""
+    if not values.size or int(sizes.max()) == 1:  # all below 128: the values are the bytes
+        out[at] = values
+        return
+    for k in range(int(sizes.max())):
+        more = sizes > k
+        byte = (values[more] >> (7 * k)) & 0x7F
+        byte |= np.where(sizes[more] > k + 1, 0x80, 0)
+        out[at[more] + k] = byte
+
+
+_BUCKET, _LOW, _HIGH, _LABEL, _COUNT = 0x0A, 0x08, 0x10, 0x22, 0x29  # RankHistogram's tags
+
+
+def rank_arrays(
+    labels: pa.Array,
+    counts: np.ndarray,
     num_buckets: int,
     into: statistics_pb2.RankHistogram | None = None,
 ) -> statistics_pb2.RankHistogram:
-    """Bucket i is the i-th value of `values`, already sorted by decreasing count; written
-    in `into` (an empty message, e.g. a field of the feature's statistics: a finished
-    histogram copied there would be copied bucket by bucket) if given."""
+    """The rank histogram of the first `num_buckets` (label, count) pairs, given as a binary
+    (or string) array of UTF-8 labels, already sorted by decreasing count, and a float64
+    array: bucket i is ``low_rank=i, high_rank=i, label, sample_count``. Written in `into`
+    (an empty message, e.g. a field of the feature's statistics) if given.
+
+    The message's bytes are made with numpy and parsed in one call: 1,000 buckets added
+    one by one took about a millisecond, and issue 16's 1,000 slices have such a histogram
+    per string feature. Every field is written, zeros too, so the parsed message equals
+    the one of a ``buckets.add`` per bucket.
+
+    Raises:
+        ValueError: the labels are not valid UTF-8 (a proto string must be).
+    """
     histogram = statistics_pb2.RankHistogram() if into is None else into
     histogram.SetInParent()  # present even without buckets, as a copied histogram was
-    add = histogram.buckets.add
-    for i, (label, count) in enumerate(values[:num_buckets]):
-        add(low_rank=i, high_rank=i, label=label, sample_count=count)
+    n = min(len(labels), len(counts), num_buckets)
+    if n == 0:
+        return histogram
+    labels = labels.slice(0, n)
+    if not pa.types.is_large_binary(labels.type):
+        labels = labels.cast(pa.large_binary())  # one layout of offsets (int64)
+    labels.cast(pa.large_string())  # raises ArrowInvalid (a ValueError) if not UTF-8
+    _, offsets_buffer, data_buffer = labels.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[labels.offset : labels.offset + n + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    ranks = np.arange(n, dtype=np.int64)
+    rank_size, length_size = _varint_sizes(ranks), _varint_sizes(lengths)
+    bucket = 2 * (1 + rank_size) + 1 + length_size + lengths + 9
+    bucket_size = _varint_sizes(bucket)
+    ends = np.cumsum(1 + bucket_size + bucket)
+    out = np.zeros(int(ends[-1]), dtype=np.uint8)
+    at = ends - (1 + bucket_size + bucket)  # each bucket's first byte
+    out[at] = _BUCKET
+    _put_varints(out, at + 1, bucket, bucket_size)
+    at = at + 1 + bucket_size
+    for tag in (_LOW, _HIGH):
+        out[at] = tag
+        _put_varints(out, at + 1, ranks, rank_size)
+        at = at + 1 + rank_size
+    out[at] = _LABEL
+    _put_varints(out, at + 1, lengths, length_size)
+    at = at + 1 + length_size
+    start = offsets[:-1]
+    total = int(lengths.sum())
+    where = np.repeat(at - (start - offsets[0]), lengths) + np.arange(total, dtype=np.int64)
+    out[where] = data[offsets[0] : offsets[0] + total]
+    at = at + lengths
+    out[at] = _COUNT
+    doubles = np.ascontiguousarray(counts[:n], dtype="<f8").view(np.uint8).reshape(n, 8)
+    out[at[:, None] + np.arange(1, 9)] = doubles
+    histogram.MergeFromString(out.tobytes())
     return histogram

@@ -70,14 +70,20 @@ def _distinct_with_counts(
     return dictionary, counts, weighted
 
 
-def _printable(values: pa.Array) -> list[str]:
-    """Binary `values` as text: ``value.decode("utf-8", errors="backslashreplace")`` of
-    each, made by one cast when every value is valid UTF-8 (the usual case)."""
+def _printable(values: pa.Array) -> pa.Array:
+    """Binary `values` as UTF-8 text (binary): ``value.decode("utf-8",
+    errors="backslashreplace")`` of each, `values` themselves when every one is valid UTF-8
+    (the usual case: one check, no Python object per value)."""
     try:
-        texts: list[str] = values.cast(pa.string()).to_pylist()
+        values.cast(pa.string())
     except pa.ArrowInvalid:
-        return [value.decode("utf-8", errors="backslashreplace") for value in values.to_pylist()]
-    return texts
+        texts = [value.decode("utf-8", errors="backslashreplace") for value in values.to_pylist()]
+        return pa.array(texts, type=pa.string()).view(pa.binary())
+    return values
+
+
+def _pairs(texts: pa.Array, counts: np.ndarray) -> list[tuple[str, float]]:
+    return list(zip(texts.cast(pa.string()).to_pylist(), counts.tolist(), strict=True))
 
 
 class StringAccumulator:
@@ -153,7 +159,7 @@ class StringAccumulator:
         if self.distinct.is_exact:
             return self.distinct.result()
         capacity = self.top_values.spec.capacity
-        listed = len(self.top_values.result(capacity))
+        listed = len(self.top_values.top_arrays(capacity)[0])
         if self.top_values.max_error == 0:
             return listed
         # Values folded by a privacy policy were not dropped for room: only the listed are sure.
@@ -167,16 +173,24 @@ class StringAccumulator:
         A value that was kept has occurred at least once, so its count is at least 1 even
         when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
         """
+        return _pairs(*self.top_arrays(k, numeric))
+
+    def top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
+        """:meth:`top` as two arrays: the values' UTF-8 text (binary) and their counts."""
         values, lowers = self.top_values.top_arrays(k, numeric=numeric)
-        return list(zip(_printable(values), np.maximum(lowers, 1.0).tolist(), strict=True))
+        return _printable(values), np.maximum(lowers, 1.0)
 
     def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
         """The k values of largest total weight, with lower bounds of their weights (ties as
         in :meth:`top`)."""
+        return _pairs(*self.weighted_top_arrays(k, numeric))
+
+    def weighted_top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
+        """:meth:`weighted_top` as two arrays, as :meth:`top_arrays`."""
         if self.weighted_top_values is None:
-            return []
+            return pa.array([], type=pa.binary()), np.zeros(0)
         values, lowers = self.weighted_top_values.top_arrays(k, numeric=numeric)
-        return list(zip(_printable(values), lowers.tolist(), strict=True))
+        return _printable(values), lowers
 
     def to_proto(self) -> sketches_pb2.StringState:
         msg = sketches_pb2.StringState(
@@ -275,19 +289,18 @@ class StringFamily:
         string_stats.invalid_utf8_count = string.invalid_utf8_count
         numeric = out.kind in NUMBERS  # a categorical int: ties as numbers (TFDV)
         k = max(self.num_top_values, self.num_rank_histogram_buckets)
-        top = string.top(k, numeric)
-        for value, count in top[: self.num_top_values]:
+        texts, counts = string.top_arrays(k, numeric)
+        top = self.num_top_values
+        for value, count in _pairs(texts.slice(0, top), counts[:top]):
             string_stats.top_values.add(value=value, frequency=count)
-        histograms.rank(top, self.num_rank_histogram_buckets, string_stats.rank_histogram)
+        rank = self.num_rank_histogram_buckets
+        histograms.rank_arrays(texts, counts, rank, string_stats.rank_histogram)
         if string.weighted_top_values is not None:
-            weighted = string.weighted_top(k, numeric)
-            for value, weight in weighted[: self.num_top_values]:
-                string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
-            histograms.rank(
-                weighted,
-                self.num_rank_histogram_buckets,
-                string_stats.weighted_string_stats.rank_histogram,
-            )
+            texts, weights = string.weighted_top_arrays(k, numeric)
+            weighted = string_stats.weighted_string_stats
+            for value, weight in _pairs(texts.slice(0, top), weights[:top]):
+                weighted.top_values.add(value=value, frequency=weight)
+            histograms.rank_arrays(texts, weights, rank, weighted.rank_histogram)
         rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
         out.note("top_values_max_error", string.top_values.max_error)
         out.note("distinct_relative_standard_error", rse)
