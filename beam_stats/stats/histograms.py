@@ -138,7 +138,8 @@ def rank_arrays(
     the one of a ``buckets.add`` per bucket.
 
     Raises:
-        ValueError: the labels are not valid UTF-8 (a proto string must be).
+        ValueError: the labels are not valid UTF-8 (a proto string must be), or neither
+            strings nor binaries.
     """
     histogram = statistics_pb2.RankHistogram() if into is None else into
     histogram.SetInParent()  # present even without buckets, as a copied histogram was
@@ -146,11 +147,15 @@ def rank_arrays(
     if n == 0:
         return histogram
     labels = labels.slice(0, n)
-    if not pa.types.is_large_binary(labels.type):
-        labels = labels.cast(pa.large_binary())  # one layout of offsets (int64)
-    labels.cast(pa.large_string())  # raises ArrowInvalid (a ValueError) if not UTF-8
+    large = pa.types.is_large_binary(labels.type) or pa.types.is_large_string(labels.type)
+    if not (large or pa.types.is_binary(labels.type) or pa.types.is_string(labels.type)):
+        raise ValueError(f"labels must be strings or binaries, got {labels.type}")
+    if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
+        labels.cast(pa.large_string() if large else pa.string())  # ArrowInvalid if not UTF-8
     _, offsets_buffer, data_buffer = labels.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[labels.offset : labels.offset + n + 1]
+    offset_type = np.int64 if large else np.int32
+    raw = np.frombuffer(offsets_buffer, dtype=offset_type)[labels.offset : labels.offset + n + 1]
+    offsets = raw.astype(np.int64)
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     ranks = np.arange(n, dtype=np.int64)

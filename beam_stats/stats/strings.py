@@ -71,19 +71,19 @@ def _distinct_with_counts(
 
 
 def _printable(values: pa.Array) -> pa.Array:
-    """Binary `values` as UTF-8 text (binary): ``value.decode("utf-8",
-    errors="backslashreplace")`` of each, `values` themselves when every one is valid UTF-8
-    (the usual case: one check, no Python object per value)."""
+    """Binary `values` as a string array: ``value.decode("utf-8", errors="backslashreplace")``
+    of each, `values` themselves (checked, not copied) when every one is valid UTF-8 (the
+    usual case: no Python object per value)."""
     try:
-        values.cast(pa.string())
+        texts: pa.Array = values.cast(pa.string())
     except pa.ArrowInvalid:
-        texts = [value.decode("utf-8", errors="backslashreplace") for value in values.to_pylist()]
-        return pa.array(texts, type=pa.string()).view(pa.binary())
-    return values
+        escaped = [v.decode("utf-8", errors="backslashreplace") for v in values.to_pylist()]
+        return pa.array(escaped, type=pa.string())
+    return texts
 
 
 def _pairs(texts: pa.Array, counts: np.ndarray) -> list[tuple[str, float]]:
-    return list(zip(texts.cast(pa.string()).to_pylist(), counts.tolist(), strict=True))
+    return list(zip(texts.to_pylist(), counts.tolist(), strict=True))
 
 
 class StringAccumulator:
@@ -176,7 +176,7 @@ class StringAccumulator:
         return _pairs(*self.top_arrays(k, numeric))
 
     def top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
-        """:meth:`top` as two arrays: the values' UTF-8 text (binary) and their counts."""
+        """:meth:`top` as two arrays: the values' text (a string array) and their counts."""
         values, lowers = self.top_values.top_arrays(k, numeric=numeric)
         return _printable(values), np.maximum(lowers, 1.0)
 
@@ -188,7 +188,7 @@ class StringAccumulator:
     def weighted_top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
         """:meth:`weighted_top` as two arrays, as :meth:`top_arrays`."""
         if self.weighted_top_values is None:
-            return pa.array([], type=pa.binary()), np.zeros(0)
+            return pa.array([], type=pa.string()), np.zeros(0)
         values, lowers = self.weighted_top_values.top_arrays(k, numeric=numeric)
         return _printable(values), lowers
 

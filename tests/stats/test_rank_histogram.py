@@ -28,7 +28,9 @@ COUNTS = [0.0, -0.0, 1.5, 3.0, 1e300, 5e-324, 2.0**53, 7.0] + list(
 
 
 @pytest.mark.parametrize("num_buckets", [0, 1, 7, 129, 1000])
-@pytest.mark.parametrize("arrow_type", [pa.binary(), pa.string(), pa.large_binary()])
+@pytest.mark.parametrize(
+    "arrow_type", [pa.binary(), pa.string(), pa.large_binary(), pa.large_string()]
+)
 def test_the_message_of_one_add_per_bucket(num_buckets: int, arrow_type: pa.DataType) -> None:
     labels = pa.array([s.encode() for s in LABELS], type=pa.binary()).cast(arrow_type)
     got = rank_arrays(labels, np.array(COUNTS), num_buckets)
@@ -54,3 +56,8 @@ def test_written_in_place_and_present_without_buckets() -> None:
 def test_labels_must_be_utf8() -> None:
     with pytest.raises(ValueError):
         rank_arrays(pa.array([b"\xff"], type=pa.binary()), np.ones(1), 10)
+
+
+def test_labels_are_strings_or_binaries() -> None:
+    with pytest.raises(ValueError, match="strings or binaries"):
+        rank_arrays(pa.array([1, 2]), np.ones(2), 10)
