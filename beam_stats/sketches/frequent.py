@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.wirebytes import repeated_bytes
 
 __all__ = ["FrequentItemsAccumulator", "FrequentItemsSpec"]
 
@@ -108,6 +109,7 @@ def _as_binary(values: pa.Array) -> pa.Array:
     raise InvalidInputError(f"frequent items need string or binary values, got Arrow type {t}")
 
 
+_VALUES_FIELD = sketches_pb2.FrequentItemsState.DESCRIPTOR.fields_by_name["values"].number
 # The values of every empty state (Arrow arrays are immutable; the state replaces its own).
 _NO_VALUES = pa.array([], type=pa.binary())
 
@@ -312,14 +314,16 @@ class FrequentItemsAccumulator:
     def to_proto(self) -> sketches_pb2.FrequentItemsState:
         """The lossless state, entries in :meth:`result` order."""
         values, counts = self._canonical()
-        return sketches_pb2.FrequentItemsState(
+        msg = sketches_pb2.FrequentItemsState(
             capacity=self.spec.capacity,
-            values=values.to_pylist(),
             counts=counts.tolist(),
             offset=self._offset,
             total=self._total,
             folded=self._folded,
         )
+        # The values' field from their Arrow buffers: no Python object per value.
+        msg.MergeFromString(repeated_bytes(_VALUES_FIELD, values))
+        return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.FrequentItemsState) -> FrequentItemsAccumulator:

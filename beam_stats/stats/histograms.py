@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from beam_stats.sketches.wirebytes import binary_buffers, put_varints, varint_sizes
+
 Histogram = statistics_pb2.Histogram
 
 
@@ -95,29 +97,6 @@ def equi_width(
     return histogram, error
 
 
-def _varint_sizes(values: np.ndarray) -> np.ndarray:
-    """Bytes of the varint encoding of each non-negative int64 of `values`."""
-    sizes = np.ones(values.size, dtype=np.int64)
-    largest = int(values.max(initial=0))
-    for bits in range(7, 63, 7):
-        if largest < 1 << bits:
-            break
-        sizes += values >= (1 << bits)
-    return sizes
-
-
-def _put_varints(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> None:
-    """Writes the varint of each of `values` (of `sizes` bytes) at `at` in `out`."""
-    if not values.size or int(sizes.max()) == 1:  # all below 128: the values are the bytes
-        out[at] = values
-        return
-    for k in range(int(sizes.max())):
-        more = sizes > k
-        byte = (values[more] >> (7 * k)) & 0x7F
-        byte |= np.where(sizes[more] > k + 1, 0x80, 0)
-        out[at[more] + k] = byte
-
-
 _BUCKET, _LOW, _HIGH, _LABEL, _COUNT = 0x0A, 0x08, 0x10, 0x22, 0x29  # RankHistogram's tags
 
 
@@ -147,33 +126,26 @@ def rank_arrays(
     if n == 0:
         return histogram
     labels = labels.slice(0, n)
-    large = pa.types.is_large_binary(labels.type) or pa.types.is_large_string(labels.type)
-    if not (large or pa.types.is_binary(labels.type) or pa.types.is_string(labels.type)):
-        raise ValueError(f"labels must be strings or binaries, got {labels.type}")
-    if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
-        labels.cast(pa.large_string() if large else pa.string())  # ArrowInvalid if not UTF-8
-    _, offsets_buffer, data_buffer = labels.buffers()
-    offset_type = np.int64 if large else np.int32
-    raw = np.frombuffer(offsets_buffer, dtype=offset_type)[labels.offset : labels.offset + n + 1]
-    offsets = raw.astype(np.int64)
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
+    offsets, data = binary_buffers(labels)  # raises ValueError on other types
+    if pa.types.is_binary(labels.type) or pa.types.is_large_binary(labels.type):
+        labels.cast(pa.large_string())  # raises ArrowInvalid (a ValueError) if not UTF-8
     lengths = np.diff(offsets)
     ranks = np.arange(n, dtype=np.int64)
-    rank_size, length_size = _varint_sizes(ranks), _varint_sizes(lengths)
+    rank_size, length_size = varint_sizes(ranks), varint_sizes(lengths)
     bucket = 2 * (1 + rank_size) + 1 + length_size + lengths + 9
-    bucket_size = _varint_sizes(bucket)
+    bucket_size = varint_sizes(bucket)
     ends = np.cumsum(1 + bucket_size + bucket)
     out = np.zeros(int(ends[-1]), dtype=np.uint8)
     at = ends - (1 + bucket_size + bucket)  # each bucket's first byte
     out[at] = _BUCKET
-    _put_varints(out, at + 1, bucket, bucket_size)
+    put_varints(out, at + 1, bucket, bucket_size)
     at = at + 1 + bucket_size
     for tag in (_LOW, _HIGH):
         out[at] = tag
-        _put_varints(out, at + 1, ranks, rank_size)
+        put_varints(out, at + 1, ranks, rank_size)
         at = at + 1 + rank_size
     out[at] = _LABEL
-    _put_varints(out, at + 1, lengths, length_size)
+    put_varints(out, at + 1, lengths, length_size)
     at = at + 1 + length_size
     start = offsets[:-1]
     total = int(lengths.sum())
