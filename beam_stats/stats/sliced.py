@@ -1,7 +1,9 @@
 """The statistics of a dataset and its slices in one process, without Beam.
 
 :class:`SlicedAccumulators` keeps one accumulator per slice key and one of the whole dataset,
-joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`).
+joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`);
+what the keys still hold at the end is added many slices at a time, each batch of them
+flattened once (:func:`~beam_stats.stats.grouped.add_groups`).
 Where the slices partition a batch and the run has many rows per slice
 (:meth:`~beam_stats.stats.slicing.SliceCounter.partition`), the batch is added to its slices
 only, and the whole dataset's accumulator is the merge of those slices' at the end: every row
