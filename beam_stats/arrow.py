@@ -137,10 +137,13 @@ def _normalise_values(values: pa.Array, kind: Kind) -> pa.Array:
         if pa.types.is_uint64(values.type):
             # uint64 above 2**63 does not fit int64; float64 keeps the magnitude (rounded).
             return pc.cast(values, pa.float64(), safe=False)
-        return pc.cast(values, pa.int64())
+        # A cast to the same type is a copy-free no-op that still costs a kernel call.
+        return values if values.type == pa.int64() else pc.cast(values, pa.int64())
     if kind is Kind.FLOAT:
         if pa.types.is_dictionary(values.type):
             values = values.dictionary_decode()
+        if values.type == pa.float64():
+            return values
         return pc.cast(values, pa.float64(), safe=False)
     return values
 

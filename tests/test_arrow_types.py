@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats import generate_statistics_from_table
+from beam_stats.arrow import flatten_batch
 from beam_stats.errors import InvalidInputError
 
 FeatureType = statistics_pb2.FeatureNameStatistics.Type
@@ -77,3 +79,33 @@ def test_columns_nested_deeper_than_64_levels_are_counted_not_walked(levels: int
     feature = _feature(deep)
     assert list(feature.path.step) == ["x"]
     assert _custom(feature)["unsupported_values"] == 3  # struct nulls: none at the top
+
+
+def test_numbers_are_int64_or_float64_and_those_pass_as_they_are() -> None:
+    """Narrow types are cast (values equal numpy's); int64 and float64 without nulls are
+    the column itself, not a copy."""
+    ints, floats = np.arange(-3, 7, dtype=np.int64), np.linspace(-1.0, 1.0, 10)
+    batch = pa.record_batch(
+        {
+            "i64": pa.array(ints),
+            "i16": pa.array(ints.astype(np.int16)),
+            "f64": pa.array(floats),
+            "f32": pa.array(floats.astype(np.float32)),
+            "b": pa.array(ints > 0),
+        }
+    )
+    columns = {c.path: c for c in flatten_batch(batch)}
+    expected = {
+        "i64": ints,
+        "i16": ints,
+        "f64": floats,
+        "f32": floats.astype(np.float32).astype(np.float64),
+        "b": (ints > 0).astype(np.int64),
+    }
+    for name, want in expected.items():
+        values = columns[(name,)].values
+        assert values.type == (pa.float64() if want.dtype.kind == "f" else pa.int64()), name
+        np.testing.assert_array_equal(values.to_numpy(), want)
+    for name in ("i64", "f64"):
+        values = columns[(name,)].values
+        assert values.buffers()[1].address == batch.column(name).buffers()[1].address

@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.wirebytes import repeated_bytes
 
 __all__ = ["FrequentItemsAccumulator", "FrequentItemsSpec"]
 
@@ -108,16 +109,24 @@ def _as_binary(values: pa.Array) -> pa.Array:
     raise InvalidInputError(f"frequent items need string or binary values, got Arrow type {t}")
 
 
+_VALUES_FIELD = sketches_pb2.FrequentItemsState.DESCRIPTOR.fields_by_name["values"].number
+# The values of every empty state (Arrow arrays are immutable; the state replaces its own).
+_NO_VALUES = pa.array([], type=pa.binary())
+
+
 class FrequentItemsAccumulator:
     """Misra-Gries state; mutable. Make one with :meth:`FrequentItemsSpec.create`."""
 
     def __init__(self, spec: FrequentItemsSpec) -> None:
         self.spec = spec
-        self._values: pa.Array = pa.array([], type=pa.binary())
+        self._values: pa.Array = _NO_VALUES
         self._counts: F64 = np.zeros(0, dtype=np.float64)
         self._offset = 0.0
         self._total = 0.0
         self._folded = 0.0
+        # The state is in canonical order (count descending, then bytes descending): kept
+        # so once sorted for to_proto, the result (and a second to_proto) need not sort again.
+        self._ordered = True
 
     @property
     def offset(self) -> float:
@@ -217,6 +226,7 @@ class FrequentItemsAccumulator:
         """Adds distinct ``values`` with ``counts`` to the state, then reduces to capacity."""
         if len(values) == 0:
             return
+        self._ordered = False
         if len(self._values) == 0:
             self._values = values
             self._counts = counts.copy()
@@ -257,12 +267,15 @@ class FrequentItemsAccumulator:
     def _canonical(self, numeric: bool = False) -> tuple[pa.Array, F64]:
         """The state ordered by count descending, then value descending (as numbers if
         `numeric` and every value parses as one)."""
-        if len(self._values) == 0:
+        if len(self._values) == 0 or (self._ordered and not numeric):
             return self._values, self._counts
         key = _numeric_key(self._values) if numeric else None
         table = pa.table({"v": self._values if key is None else key, "c": self._counts})
         order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "descending")])
-        return self._values.take(order), self._counts[order.to_numpy()]
+        values, counts = self._values.take(order), self._counts[order.to_numpy()]
+        if key is None:  # the same multiset, kept in this order (see __init__)
+            self._values, self._counts, self._ordered = values, counts, True
+        return values, counts
 
     def result(self, k: int, *, numeric: bool = False) -> list[tuple[bytes, float, float]]:
         """The ``k`` values with the largest lower bounds.
@@ -280,25 +293,37 @@ class FrequentItemsAccumulator:
         Raises:
             InvalidInputError: if ``k`` is negative.
         """
+        values, counts = self.top_arrays(k, numeric=numeric)
+        top_values = values.to_pylist()
+        top_counts = counts.tolist()
+        error = self.max_error
+        return [(v, c, c + error) for v, c in zip(top_values, top_counts, strict=True)]
+
+    def top_arrays(self, k: int, *, numeric: bool = False) -> tuple[pa.Array, F64]:
+        """:meth:`result`'s values (binary) and lower bounds as two arrays, without a
+        Python object per value.
+
+        Raises:
+            InvalidInputError: if ``k`` is negative.
+        """
         if k < 0:
             raise InvalidInputError(f"k must be >= 0, got {k}")
         values, counts = self._canonical(numeric)
-        top_values = values.slice(0, k).to_pylist()
-        top_counts = counts[:k].tolist()
-        error = self.max_error
-        return [(v, c, c + error) for v, c in zip(top_values, top_counts, strict=True)]
+        return values.slice(0, k), counts[:k]
 
     def to_proto(self) -> sketches_pb2.FrequentItemsState:
         """The lossless state, entries in :meth:`result` order."""
         values, counts = self._canonical()
-        return sketches_pb2.FrequentItemsState(
+        msg = sketches_pb2.FrequentItemsState(
             capacity=self.spec.capacity,
-            values=values.to_pylist(),
             counts=counts.tolist(),
             offset=self._offset,
             total=self._total,
             folded=self._folded,
         )
+        # The values' field from their Arrow buffers: no Python object per value.
+        msg.MergeFromString(repeated_bytes(_VALUES_FIELD, values))
+        return msg
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.FrequentItemsState) -> FrequentItemsAccumulator:
@@ -333,6 +358,7 @@ class FrequentItemsAccumulator:
         acc = cls(spec)
         acc._values = values
         acc._counts = counts
+        acc._ordered = False  # a writer other than to_proto may list them in any order
         acc._offset = float(msg.offset)
         acc._total = float(msg.total)
         acc._folded = float(msg.folded)

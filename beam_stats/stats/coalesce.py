@@ -101,6 +101,11 @@ class BatchCoalescer:
         if self.rows >= self.max_rows or self.nbytes >= self.max_bytes:
             yield from self.flush()
 
+    def take(self) -> list[pa.RecordBatch]:
+        """What is held, as the batches given (not joined), no longer held."""
+        held, self._held, self.rows, self.nbytes = self._held, [], 0, 0
+        return held
+
     def flush(self) -> Iterator[pa.RecordBatch]:
         """What is held, as one batch (nothing if nothing is held)."""
         if not self._held:
@@ -149,6 +154,32 @@ class KeyedCoalescer:
         for key, held in by_key.items():
             for part in held.flush():
                 yield key, part
+
+    def flush_groups(self) -> Iterator[tuple[list[str], pa.RecordBatch, list[int]]]:
+        """What every key holds, as :meth:`flush` gives it, but the rows of consecutive
+        keys joined into one batch of about `max_bytes` (each key's rows in order, keys in
+        the order they came, a batch's keys of one schema): (keys, batch, bounds), key
+        ``keys[i]`` holding rows ``bounds[i]:bounds[i + 1]`` of the batch
+        (:func:`~beam_stats.stats.grouped.add_groups` adds them)."""
+        by_key, self._by_key, self.nbytes = self._by_key, {}, 0
+        keys: list[str] = []
+        parts: list[pa.RecordBatch] = []
+        bounds, size = [0], 0
+        for key, held in by_key.items():
+            rows, nbytes, batches = held.rows, held.nbytes, held.take()
+            if not batches:
+                continue
+            if parts and (
+                size >= self.max_bytes or not _same_schema(parts[0].schema, batches[0].schema)
+            ):
+                yield keys, join_batches(parts), bounds
+                keys, parts, bounds, size = [], [], [0], 0
+            keys.append(key)
+            parts.extend(batches)
+            bounds.append(bounds[-1] + rows)
+            size += nbytes
+        if parts:
+            yield keys, join_batches(parts), bounds
 
 
 class BufferedAccumulator(DatasetAccumulator):

@@ -18,9 +18,11 @@ from beam_stats.proto import sketches_pb2
 
 
 def _crc(stored: sketches_pb2.StoredFeatureState) -> int:
-    unsealed = sketches_pb2.StoredFeatureState()
-    unsealed.CopyFrom(stored)
-    unsealed.ClearField("checksum")
+    unsealed = stored
+    if stored.HasField("checksum"):  # else the message is its own unsealed form: no copy
+        unsealed = sketches_pb2.StoredFeatureState()
+        unsealed.CopyFrom(stored)
+        unsealed.ClearField("checksum")
     return int(google_crc32c.value(unsealed.SerializeToString(deterministic=True)))
 
 

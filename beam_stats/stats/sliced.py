@@ -1,7 +1,9 @@
 """The statistics of a dataset and its slices in one process, without Beam.
 
 :class:`SlicedAccumulators` keeps one accumulator per slice key and one of the whole dataset,
-joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`).
+joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`);
+what the keys still hold at the end is added many slices at a time, each batch of them
+flattened once (:func:`~beam_stats.stats.grouped.add_groups`).
 Where the slices partition a batch and the run has many rows per slice
 (:meth:`~beam_stats.stats.slicing.SliceCounter.partition`), the batch is added to its slices
 only, and the whole dataset's accumulator is the merge of those slices' at the end: every row
@@ -18,6 +20,7 @@ import pyarrow as pa
 
 from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes, dataset_bytes
@@ -77,8 +80,10 @@ class SlicedAccumulators:
             (self._merged_rows, self.merged),
             (self._apart_rows, self.apart),
         ):
-            for key, ready in rows.flush():
-                self._accumulator(accumulators, key).add(ready)
+            # Many slices' rows flattened at once (a batch has a fixed cost per feature).
+            for keys, ready, bounds in rows.flush_groups():
+                targets = [self._accumulator(accumulators, key) for key in keys]
+                add_groups(targets, ready, bounds)
 
     def results(self, whole: str, include_state: bool = True) -> Iterator[tuple[str, DatasetBytes]]:
         """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was

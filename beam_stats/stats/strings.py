@@ -70,6 +70,22 @@ def _distinct_with_counts(
     return dictionary, counts, weighted
 
 
+def _printable(values: pa.Array) -> pa.Array:
+    """Binary `values` as a string array: ``value.decode("utf-8", errors="backslashreplace")``
+    of each, `values` themselves (checked, not copied) when every one is valid UTF-8 (the
+    usual case: no Python object per value)."""
+    try:
+        texts: pa.Array = values.cast(pa.string())
+    except pa.ArrowInvalid:
+        escaped = [v.decode("utf-8", errors="backslashreplace") for v in values.to_pylist()]
+        return pa.array(escaped, type=pa.string())
+    return texts
+
+
+def _pairs(texts: pa.Array, counts: np.ndarray) -> list[tuple[str, float]]:
+    return list(zip(texts.to_pylist(), counts.tolist(), strict=True))
+
+
 class StringAccumulator:
     """Frequent values, distinct count and lengths of one string-like feature."""
 
@@ -143,7 +159,7 @@ class StringAccumulator:
         if self.distinct.is_exact:
             return self.distinct.result()
         capacity = self.top_values.spec.capacity
-        listed = len(self.top_values.result(capacity))
+        listed = len(self.top_values.top_arrays(capacity)[0])
         if self.top_values.max_error == 0:
             return listed
         # Values folded by a privacy policy were not dropped for room: only the listed are sure.
@@ -157,20 +173,24 @@ class StringAccumulator:
         A value that was kept has occurred at least once, so its count is at least 1 even
         when Misra-Gries' decrements brought the lower bound to 0 (all-unique features).
         """
-        return [
-            (value.decode("utf-8", errors="backslashreplace"), max(lower, 1.0))
-            for value, lower, _ in self.top_values.result(k, numeric=numeric)
-        ]
+        return _pairs(*self.top_arrays(k, numeric))
+
+    def top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
+        """:meth:`top` as two arrays: the values' text (a string array) and their counts."""
+        values, lowers = self.top_values.top_arrays(k, numeric=numeric)
+        return _printable(values), np.maximum(lowers, 1.0)
 
     def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
         """The k values of largest total weight, with lower bounds of their weights (ties as
         in :meth:`top`)."""
+        return _pairs(*self.weighted_top_arrays(k, numeric))
+
+    def weighted_top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
+        """:meth:`weighted_top` as two arrays, as :meth:`top_arrays`."""
         if self.weighted_top_values is None:
-            return []
-        return [
-            (value.decode("utf-8", errors="backslashreplace"), lower)
-            for value, lower, _ in self.weighted_top_values.result(k, numeric=numeric)
-        ]
+            return pa.array([], type=pa.string()), np.zeros(0)
+        values, lowers = self.weighted_top_values.top_arrays(k, numeric=numeric)
+        return _printable(values), lowers
 
     def to_proto(self) -> sketches_pb2.StringState:
         msg = sketches_pb2.StringState(
@@ -269,17 +289,18 @@ class StringFamily:
         string_stats.invalid_utf8_count = string.invalid_utf8_count
         numeric = out.kind in NUMBERS  # a categorical int: ties as numbers (TFDV)
         k = max(self.num_top_values, self.num_rank_histogram_buckets)
-        top = string.top(k, numeric)
-        for value, count in top[: self.num_top_values]:
+        texts, counts = string.top_arrays(k, numeric)
+        top = self.num_top_values
+        for value, count in _pairs(texts.slice(0, top), counts[:top]):
             string_stats.top_values.add(value=value, frequency=count)
-        string_stats.rank_histogram.CopyFrom(histograms.rank(top, self.num_rank_histogram_buckets))
+        rank = self.num_rank_histogram_buckets
+        histograms.rank_arrays(texts, counts, rank, string_stats.rank_histogram)
         if string.weighted_top_values is not None:
-            weighted = string.weighted_top(k, numeric)
-            for value, weight in weighted[: self.num_top_values]:
-                string_stats.weighted_string_stats.top_values.add(value=value, frequency=weight)
-            string_stats.weighted_string_stats.rank_histogram.CopyFrom(
-                histograms.rank(weighted, self.num_rank_histogram_buckets)
-            )
+            texts, weights = string.weighted_top_arrays(k, numeric)
+            weighted = string_stats.weighted_string_stats
+            for value, weight in _pairs(texts.slice(0, top), weights[:top]):
+                weighted.top_values.add(value=value, frequency=weight)
+            histograms.rank_arrays(texts, weights, rank, weighted.rank_histogram)
         rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
         out.note("top_values_max_error", string.top_values.max_error)
         out.note("distinct_relative_standard_error", rse)

@@ -330,3 +330,36 @@ def test_ties_by_value_descending_bytes_or_numbers() -> None:
     assert [v for v, _, _ in numbers.result(10, numeric=True)] == [b"10", b"9", b"-3", b"7"]
     # A value that is not a number: ties fall back to bytes.
     assert [v for v, _, _ in acc.result(10, numeric=True)] == [b"9", b"10", b"-3", b"b", b"a"]
+
+
+def exact_order(values: list[str]) -> list[tuple[bytes, float]]:
+    """Count descending, then the value's bytes descending, counted with pandas."""
+    counts = pd.Series([v.encode() for v in values]).value_counts()
+    pairs = [(v, float(c)) for v, c in counts.items()]
+    return sorted(pairs, key=lambda p: (p[1], p[0]), reverse=True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(words, words)
+def test_results_after_to_proto_and_more_adds_are_fresh(a: list[str], b: list[str]) -> None:
+    """The state is kept in result order once sorted for to_proto; values added later (new
+    ones, and counts that overtake) are sorted in again."""
+    acc = sketch(a, 64)  # capacity above the alphabet: exact
+    acc.to_proto()
+    assert [(v, c) for v, c, _ in acc.result(100)] == exact_order(a)
+    acc.add(pa.array(b, type=pa.string()))
+    assert [(v, c) for v, c, _ in acc.result(100)] == exact_order(a + b)
+    fresh = sketch(a + b, 64)
+    assert acc.to_proto() == fresh.to_proto()
+
+
+def test_from_proto_of_a_state_out_of_order_is_sorted() -> None:
+    """A state listed in another order (any writer may) is reported in result order."""
+    msg = sketches_pb2.FrequentItemsState(
+        capacity=8, values=[b"a", b"c", b"b"], counts=[1.0, 3.0, 2.0], total=6.0
+    )
+    acc = FrequentItemsAccumulator.from_proto(msg)
+    assert [(v, c) for v, c, _ in acc.result(3)] == [(b"c", 3.0), (b"b", 2.0), (b"a", 1.0)]
+    assert list(acc.to_proto().values) == [b"c", b"b", b"a"]
+    values, lowers = acc.top_arrays(2)
+    assert values.to_pylist() == [b"c", b"b"] and lowers.tolist() == [3.0, 2.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import google_crc32c
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -14,6 +15,7 @@ from beam_stats import generate_statistics_from_table, merge_statistics
 from beam_stats.errors import DeserializationError, IncompatibleMergeError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.integrity import is_intact, seal
 
 rng = np.random.default_rng(5)
 TABLE = pa.table(
@@ -74,3 +76,21 @@ def test_intact_state_merges_and_a_missing_checksum_is_refused() -> None:
     custom.any.Pack(stored)
     with pytest.raises(DeserializationError, match=r"x.pb.*'x'.*damaged \(checksum missing\)"):
         merge_statistics(unsealed, sources=["x.pb"])
+
+
+def test_the_checksum_is_the_crc32c_of_the_state_without_it() -> None:
+    """Computed independently (google_crc32c on the serialization without the field), for
+    a state sealed once and for one sealed again after a change (a stale checksum)."""
+    stored = sketches_pb2.StoredFeatureState()
+    assert state_of(GOOD, 0).any.Unpack(stored)
+    assert stored.HasField("checksum")
+    stored.ClearField("checksum")
+    expected = google_crc32c.value(stored.SerializeToString(deterministic=True))
+    assert seal(stored).checksum == expected and is_intact(stored)
+    stored.state.common.num_non_missing += 1  # now the checksum is stale
+    assert not is_intact(stored)
+    unsealed = sketches_pb2.StoredFeatureState()
+    unsealed.CopyFrom(stored)
+    unsealed.ClearField("checksum")
+    changed = google_crc32c.value(unsealed.SerializeToString(deterministic=True))
+    assert changed != expected and seal(stored).checksum == changed and is_intact(stored)

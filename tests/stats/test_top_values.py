@@ -130,3 +130,34 @@ def test_unique_exact_up_to_the_limit_and_bounded_above_it() -> None:
             unique = feature.string_stats.unique
             assert 5_000 < unique <= len(values)
             assert abs(unique - exact) <= 4 * rse * exact
+
+
+def test_labels_of_invalid_utf8_are_escaped_and_valid_ones_plain() -> None:
+    """Labels are the values decoded with backslashreplace (computed per value here), also
+    when one listed value is not UTF-8 and the rest are."""
+    values = [b"caf\xc3\xa9"] * 3 + [b"\xff\xfeab"] * 2 + [b"plain"]
+    table = pa.table({"b": pa.array(values, type=pa.binary())})
+    stats = generate_statistics_from_table(table, SPEC).datasets[0]
+    feature = next(f for f in stats.features if f.path.step == ["b"])
+    got = feature.string_stats if feature.HasField("string_stats") else None
+    assert got is not None
+    counts = pd.Series(values).value_counts()
+    want = sorted(((v, float(c)) for v, c in counts.items()), key=lambda p: (p[1], p[0]))[::-1]
+    expected = [(v.decode("utf-8", errors="backslashreplace"), c) for v, c in want]
+    assert [(t.value, t.frequency) for t in got.top_values] == expected
+    assert [(b.label, b.sample_count) for b in got.rank_histogram.buckets] == expected
+    assert got.top_values[1].value == "\\xff\\xfeab"
+
+
+def test_weighted_rank_histogram_present_when_every_weight_is_zero() -> None:
+    """A weighted feature whose weights are all 0 lists no weighted value, and its weighted
+    rank histogram is still written (empty), as it was when made apart and copied in."""
+    table = pa.table({"s": ["a", "b", "a"], "w": [0.0, 0.0, 0.0]})
+    spec = StatisticsSpec(weight_feature="w")
+    stats = generate_statistics_from_table(table, spec).datasets[0]
+    weighted = string_stats(stats, "s").weighted_string_stats
+    assert weighted.HasField("rank_histogram") and not weighted.rank_histogram.buckets
+    assert [(b.label, b.sample_count) for b in string_stats(stats, "s").rank_histogram.buckets] == [
+        ("a", 2.0),
+        ("b", 1.0),
+    ]
