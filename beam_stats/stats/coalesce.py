@@ -36,6 +36,11 @@ COALESCE_ROWS = 65_536
 #: Bytes of a coalesced batch (the Arrow buffers' size): a wide table's 64k rows can be
 #: gigabytes, so the buffer is also cut here.
 COALESCE_BYTES = 32 * 2**20
+#: Bytes of the batches of many keys' rows that :meth:`KeyedCoalescer.flush_groups` joins:
+#: a batch is flattened once for all its keys (1,000 slices of 1,000 rows of the 20-column
+#: benchmark make about 8 batches), and it and its flattened columns are held at once
+#: (with 32 MB batches the 1,000-slice run's peak grew by 120 MB).
+GROUP_BYTES = 4 * 2**20
 #: Bytes held over all keys of a :class:`KeyedCoalescer` (about eight 131,072-row batches
 #: of the 20-column benchmark): past it, every key is flushed.
 COALESCE_TOTAL_BYTES = 256 * 2**20
@@ -155,11 +160,14 @@ class KeyedCoalescer:
             for part in held.flush():
                 yield key, part
 
-    def flush_groups(self) -> Iterator[tuple[list[str], pa.RecordBatch, list[int]]]:
+    def flush_groups(
+        self, max_bytes: int = GROUP_BYTES
+    ) -> Iterator[tuple[list[str], pa.RecordBatch, list[int]]]:
         """What every key holds, as :meth:`flush` gives it, but the rows of consecutive
-        keys joined into one batch of about `max_bytes` (each key's rows in order, keys in
-        the order they came, a batch's keys of one schema): (keys, batch, bounds), key
-        ``keys[i]`` holding rows ``bounds[i]:bounds[i + 1]`` of the batch
+        keys joined into one batch of about `max_bytes` (:data:`GROUP_BYTES`; a key's rows
+        are never cut, each key's rows in order, keys in the order they came, a batch's keys
+        of one schema): (keys, batch, bounds), key ``keys[i]`` holding rows
+        ``bounds[i]:bounds[i + 1]`` of the batch
         (:func:`~beam_stats.stats.grouped.add_groups` adds them)."""
         by_key, self._by_key, self.nbytes = self._by_key, {}, 0
         keys: list[str] = []
@@ -170,7 +178,7 @@ class KeyedCoalescer:
             if not batches:
                 continue
             if parts and (
-                size >= self.max_bytes or not _same_schema(parts[0].schema, batches[0].schema)
+                size >= max_bytes or not _same_schema(parts[0].schema, batches[0].schema)
             ):
                 yield keys, join_batches(parts), bounds
                 keys, parts, bounds, size = [], [], [0], 0

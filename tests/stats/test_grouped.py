@@ -158,7 +158,7 @@ def test_flush_groups_holds_what_flush_gives() -> None:
     list(keyed.add("other", other))
     list(grouped_keys.add("other", other))
     expected = dict(keyed.flush())
-    groups = list(grouped_keys.flush_groups())
+    groups = list(grouped_keys.flush_groups(max_bytes=20_000))
     assert len(groups) > 2  # max_bytes cut them
     seen = {}
     for keys, batch, bounds in groups:
