@@ -181,6 +181,31 @@ print("=", "apache_beam" in sys.modules)
     assert results == ["= [0, 0, 0] 19 False []", "= True"], done.stdout
 
 
+def test_importing_the_package_does_not_import_pandas() -> None:
+    """pyarrow imports pandas (0.3 s) on its first conversion from Python or numpy values
+    (``pa.array``, ``to_numpy``): no module may make one when imported, or every command
+    would start that much later (issue 16)."""
+    found = pkgutil.walk_packages([str(PACKAGE)], "beam_stats.")
+    modules = [module.name for module in found if not module.name.endswith("__main__")]
+    # apache_beam imports pandas itself: the modules that import it are left out.
+    code = f"""
+import importlib, sys
+sys.modules["apache_beam"] = None
+imported = 0
+for name in {modules!r}:
+    try:
+        importlib.import_module(name)
+        imported += 1
+    except ImportError as e:
+        assert "apache_beam" in str(e), (name, e)
+print(imported, "pandas" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    imported, pandas = done.stdout.split()
+    assert int(imported) > len(modules) // 2 and pandas == "False"
+
+
 def _documented_names() -> set[str]:
     text = (PACKAGE.parent / "docs" / "API.md").read_text()
     table_rows = [line for line in text.splitlines() if line.startswith("| `")]

@@ -66,9 +66,10 @@ Bools = npt.NDArray[np.bool_]
 #: The identifier keys of some rows and the rows (columns: identifiers and features).
 Part = tuple[pa.Array, pa.RecordBatch]
 
-_INT, _FLOAT, _BYTES, _TEXT = (pa.scalar(bytes([t]), pa.large_binary()) for t in (1, 2, 3, 4))
-_TEMPORAL_TAGS = {k: pa.scalar(bytes([5 + i]), pa.large_binary()) for i, k in enumerate(TEMPORAL)}
-_END, _EMPTY = pa.scalar(b"\x00\x00", pa.large_binary()), pa.scalar(b"", pa.large_binary())
+# Plain bytes, made Arrow scalars where used: pa.scalar at import would import pandas.
+_INT, _FLOAT, _BYTES, _TEXT = (bytes([t]) for t in (1, 2, 3, 4))
+_TEMPORAL_TAGS = {k: bytes([5 + i]) for i, k in enumerate(TEMPORAL)}
+_END, _EMPTY = b"\x00\x00", b""
 _SIGN = np.uint64(1 << 63)
 _RESULT_COUNTS = [
     f.name
@@ -122,11 +123,11 @@ class FeatureSkewSpec:
             )
 
 
-def _fixed(tag: pa.Scalar, bits: npt.NDArray[np.uint64], values: pa.Array) -> pa.Array:
+def _fixed(tag: bytes, bits: npt.NDArray[np.uint64], values: pa.Array) -> pa.Array:
     """tag + 8 big-endian bytes per value, null where `values` is."""
     n = len(bits)
     data = np.empty((n, 9), dtype=np.uint8)
-    data[:, 0] = tag.as_py()[0]
+    data[:, 0] = tag[0]
     data[:, 1:] = bits.astype(">u8").view(np.uint8).reshape(n, 8)
     offsets = pa.py_buffer(np.arange(0, 9 * n + 1, 9, dtype=np.int64).tobytes())
     out = pa.Array.from_buffers(pa.large_binary(), n, [None, offsets, pa.py_buffer(data)])
@@ -178,11 +179,12 @@ def _encode_plain(values: pa.Array) -> pa.Array:
         return _fixed(_FLOAT, np.where(bits >= _SIGN, ~bits, bits | _SIGN), values)
     tag = _BYTES if kind(t) == "bytes" else _TEXT
     try:
-        raw = values.cast(pa.large_binary() if tag is _BYTES else pa.large_string())
+        raw = values.cast(pa.large_binary() if tag == _BYTES else pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested: Python, rare
         raw = pa.array([None if v is None else json_text(v) for v in values.to_pylist()])
     escaped = pc.replace_substring(raw.cast(pa.large_binary()), b"\x00", b"\x00\xff")
-    return pc.binary_join_element_wise(tag, escaped, _END, _EMPTY)
+    first, end, empty = (pa.scalar(part, pa.large_binary()) for part in (tag, _END, _EMPTY))
+    return pc.binary_join_element_wise(first, escaped, end, empty)
 
 
 def identifier_keys(batch: pa.RecordBatch, identifiers: Sequence[str]) -> pa.Array:
@@ -193,7 +195,8 @@ def identifier_keys(batch: pa.RecordBatch, identifiers: Sequence[str]) -> pa.Arr
         if index < 0:
             return pa.nulls(batch.num_rows, pa.large_binary())
         parts.append(_encode(batch.column(index)))
-    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, _EMPTY)
+    empty = pa.scalar(_EMPTY, pa.large_binary())
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, empty)
 
 
 def split_batch(batch: pa.RecordBatch, spec: FeatureSkewSpec) -> tuple[int, list[tuple[int, Part]]]:

@@ -111,7 +111,7 @@ def _as_binary(values: pa.Array) -> pa.Array:
 
 _VALUES_FIELD = sketches_pb2.FrequentItemsState.DESCRIPTOR.fields_by_name["values"].number
 # The values of every empty state (Arrow arrays are immutable; the state replaces its own).
-_NO_VALUES = pa.array([], type=pa.binary())
+_NO_VALUES = pa.nulls(0, pa.binary())  # not pa.array: that imports pandas (0.3 s)
 
 
 class FrequentItemsAccumulator:
