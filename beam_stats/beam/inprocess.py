@@ -40,6 +40,7 @@ from beam_stats.beam.reading import (
     BLOCK_SIZE,
     ColumnPart,
     RowCounter,
+    add_read,
     hides_values,
     opened_units,
     read_in_process,
@@ -100,12 +101,8 @@ def statistics_in_process(
                 accumulator = BufferedAccumulator(spec)
                 # A wide row group is read a few columns at a time when nothing needs rows.
                 parts = accumulator.takes_parts
-                for batch in _read(patterns, input_format, spec, spool, progress, parts):
-                    if isinstance(batch, ColumnPart):
-                        accumulator.flush()  # what is held comes first
-                        accumulator.add_part(batch.batch, batch.columns, batch.rows)
-                    else:
-                        accumulator.buffer(batch)
+                for item in _read(patterns, input_format, spec, spool, progress, parts):
+                    add_read(accumulator, item)
             write_accumulator(accumulator, output, name, include_state, text)
         else:
             if workers > 1:

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import pyarrow.parquet as pq
 
-from beam_stats.beam.reading import Unit, UnitReader, record_line
+from beam_stats.beam.reading import Unit, UnitReader, add_read, record_line
 from beam_stats.errors import InvalidInputError
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
@@ -86,17 +86,20 @@ def _work(task: _Task) -> list[tuple[str, bytes]]:
     """One worker: (key, state) of each accumulator of `task`'s units (``task.whole``'s
     alone without slicing; else :meth:`~beam_stats.stats.sliced.SlicedAccumulators.states`'),
     sorted by key; its error records written to ``task.errors``."""
-    reader = UnitReader(task.batch_size, task.block_size, task.hide_values)
     sliced = None if task.slicing is None else SlicedAccumulators(task.spec, task.slicing)
     accumulator = BufferedAccumulator(task.spec)
-    add = accumulator.buffer if sliced is None else sliced.add
+    # Unsliced, a wide row group is read a few columns at a time, as in one process.
+    parts = sliced is None and accumulator.takes_parts
+    reader = UnitReader(task.batch_size, task.block_size, task.hide_values, column_parts=parts)
     with open(task.errors, "wb") as errors:
         for unit in task.units:
             for item in reader.read(unit):
                 if isinstance(item, dict):
                     errors.write(record_line(item))
+                elif sliced is None:
+                    add_read(accumulator, item)
                 else:
-                    add(item)
+                    sliced.add(item)
     if sliced is None:
         accumulator.flush()
         return [(task.whole, to_bytes(accumulator))]

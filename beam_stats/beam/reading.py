@@ -37,6 +37,7 @@ from beam_stats.beam.jsonlines import read_jsonl
 from beam_stats.beam.matching import match
 from beam_stats.beam.problems import error_record, published, with_unique_names
 from beam_stats.errors import InvalidInputError
+from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.row_privacy import REDACTED
 
@@ -364,6 +365,16 @@ def read_in_process(
             yield item
         else:
             yield from read.read(*item)
+
+
+def add_read(accumulator: BufferedAccumulator, item: pa.RecordBatch | ColumnPart) -> None:
+    """Adds what a reader gave (:class:`UnitReader`) to `accumulator`: a record batch is
+    held to be joined; a column part is added at once, after what is held."""
+    if isinstance(item, ColumnPart):
+        accumulator.flush()  # what is held comes first
+        accumulator.add_part(item.batch, item.columns, item.rows)
+    else:
+        accumulator.buffer(item)
 
 
 def hides_values(privacy: PrivacySpec | None) -> bool:

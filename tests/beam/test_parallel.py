@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cli_errors import one_line_error
@@ -18,6 +19,7 @@ from test_pipeline import exact_part
 
 from beam_stats import SlicingSpec, StatisticsSpec, load_statistics, merge_statistics
 from beam_stats.beam.parallel import deal
+from beam_stats.beam.reading import UnitReader
 from beam_stats.cli import main
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs import CheckSpec, check, compute_statistics
@@ -144,3 +146,23 @@ def test_the_main_job_with_workers(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main([*argv, "--workers", "2", "--label", "churned"]) == 1  # anomalies found
     written = load_statistics(str(tmp_path / "cli" / "train_stats.pb"))
     assert written.datasets[0].num_examples == one.train.datasets[0].num_examples
+
+
+def test_a_wide_row_group_with_workers(tmp_path: Path) -> None:
+    """Workers read a wide row group in column parts too (as one process does): the same
+    statistics as one process."""
+    rng = np.random.default_rng(26)
+    rows, columns = 40_000, 110  # one row group of about 35 MB: past PART_BYTES
+    table = pa.table({f"c{j}": rng.normal(size=rows) for j in range(columns)})
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path, row_group_size=rows, compression="none")
+    reader = UnitReader(rows, 1 << 20, column_parts=True)
+    assert reader._parts(pq.ParquetFile(path), 0) is not None  # it is read in parts
+    one = compute_statistics(str(path), str(tmp_path / "one.pb"))
+    two = compute_statistics(str(path), str(tmp_path / "two.pb"), workers=2)
+    assert_close(exact_part(two.statistics), exact_part(one.statistics))
+    stats = {f.path.step[0]: f.num_stats for f in two.statistics.datasets[0].features}
+    assert len(stats) == columns
+    x = table.column("c7").to_numpy()
+    assert stats["c7"].mean == pytest.approx(x.mean(), rel=1e-12)
+    assert stats["c7"].min == x.min() and stats["c7"].max == x.max()
