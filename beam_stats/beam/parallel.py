@@ -28,12 +28,13 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import IO, Any
 
 import pyarrow.parquet as pq
 
 from beam_stats.beam.reading import Unit, UnitReader, add_read, record_line
-from beam_stats.errors import InvalidInputError
+from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
@@ -125,8 +126,9 @@ def statistics_with_workers(
     record is written to `spool` as a JSON line.
 
     Raises:
-        InvalidInputError: `spec` cannot be sent to another process (it holds a function
-            defined in a function, say).
+        InvalidInputError: `spec` or `slicing` cannot be sent to another process (a slicing
+            function defined in a function, say).
+        BeamStatsError: a worker process ended without an answer (killed, out of memory).
     """
     units: list[Unit] = []
     sizes: list[int] = []
@@ -137,9 +139,12 @@ def statistics_with_workers(
             units.append(item[0])
             sizes.append(unit_size(*item))
     try:
-        pickle.dumps(spec)
+        pickle.dumps((spec, slicing))
     except Exception as e:  # noqa: BLE001 - pickle raises several types
-        raise InvalidInputError(f"workers > 1 need a spec that pickles: {e}") from e
+        raise InvalidInputError(
+            f"workers > 1 send the spec and the slicing to other processes, and they do not "
+            f"pickle: {type(e).__name__}: {e} (give workers=1)"
+        ) from e
     folder = tempfile.mkdtemp(prefix="beam-stats-workers-")
     try:
         tasks = [
@@ -158,13 +163,19 @@ def statistics_with_workers(
         context = multiprocessing.get_context("spawn")
         merged: dict[str, DatasetAccumulator] = {}
         with concurrent.futures.ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
-            for states in pool.map(_work, tasks):  # in the workers' order
-                for key, state in states:
-                    accumulator = from_bytes(state, spec)
-                    if key in merged:
-                        merged[key].merge(accumulator)
-                    else:
-                        merged[key] = accumulator
+            try:
+                for states in pool.map(_work, tasks):  # in the workers' order
+                    for key, state in states:
+                        accumulator = from_bytes(state, spec)
+                        if key in merged:
+                            merged[key].merge(accumulator)
+                        else:
+                            merged[key] = accumulator
+            except BrokenProcessPool as e:
+                raise BeamStatsError(
+                    f"a worker process ended without finishing ({e}): killed, or out of "
+                    "memory? Fewer workers need less memory"
+                ) from e
         for task in tasks:
             with open(task.errors, "rb") as errors:
                 shutil.copyfileobj(errors, spool)

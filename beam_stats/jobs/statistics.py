@@ -132,7 +132,9 @@ def compute_statistics(
         workers: processes of the in-process engine (:mod:`beam_stats.beam.parallel`): the
             same inputs and workers give the same statistics on every run; several workers'
             equal one's up to the order of merging. Not with a pipeline (whose workers are
-            its runner's options, e.g. ``--direct_num_workers``).
+            its runner's options, e.g. ``--direct_num_workers``). The workers are started
+            afresh (``spawn``) and import the main module: call from a script under
+            ``if __name__ == "__main__":``, with a spec and slicing that pickle.
 
     Raises:
         InvalidInputError: no file matches a pattern, an output is an input, a bad option,

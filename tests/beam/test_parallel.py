@@ -3,6 +3,8 @@ worker gives (up to the order of merging), the same on every run, refusals where
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,9 @@ from beam_stats import SlicingSpec, StatisticsSpec, load_statistics, merge_stati
 from beam_stats.beam.parallel import deal
 from beam_stats.beam.reading import UnitReader
 from beam_stats.cli import main
-from beam_stats.errors import InvalidInputError
+from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.jobs import CheckSpec, check, compute_statistics
+from beam_stats.stats.custom import CustomAccumulator, CustomStatisticSpec, MatchRateAccumulator
 
 
 def test_two_workers_give_what_one_gives(tmp_path: Path) -> None:
@@ -166,3 +169,40 @@ def test_a_wide_row_group_with_workers(tmp_path: Path) -> None:
     x = table.column("c7").to_numpy()
     assert stats["c7"].mean == pytest.approx(x.mean(), rel=1e-12)
     assert stats["c7"].min == x.min() and stats["c7"].max == x.max()
+
+
+@dataclasses.dataclass(frozen=True)
+class EndsTheProcess(CustomStatisticSpec):
+    """A statistic whose add ends its process at once, as the kernel's OOM killer would."""
+
+    def create(self) -> CustomAccumulator:
+        return _Ends()
+
+    def from_proto(self, data: bytes) -> CustomAccumulator:
+        return _Ends()
+
+
+class _Ends(MatchRateAccumulator):
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
+        os._exit(9)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    _good_files(tmp_path / "in")
+    spec = StatisticsSpec(statistics=(EndsTheProcess("ends", kinds=frozenset({"STRING"})),))
+    out = tmp_path / "s.pb"
+    with pytest.raises(BeamStatsError, match="a worker process ended without finishing"):
+        compute_statistics(str(tmp_path / "in" / "*.parquet"), str(out), spec=spec, workers=2)
+    assert not out.exists()
+
+
+def test_a_slicing_that_does_not_pickle_is_refused(tmp_path: Path) -> None:
+    _good_files(tmp_path / "in")
+    slicing = SlicingSpec(functions=(lambda batch: iter([("all", batch)]),))
+    out = tmp_path / "s.pb"
+    with pytest.raises(InvalidInputError, match="do not pickle.*give workers=1"):
+        compute_statistics(str(tmp_path / "in" / "*.parquet"), str(out), slicing=slicing, workers=2)
+    assert not out.exists()
