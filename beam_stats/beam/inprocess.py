@@ -21,8 +21,10 @@ within their bounds), as those of two runners do; memory stays bounded by the ba
 accumulators (error records are spooled to a temporary file past 16 MB). Unsliced, and when
 no statistic needs whole rows (no weight, label or composite feature), a wide Parquet row
 group is read and added a few columns at a time
-(:class:`~beam_stats.beam.reading.ColumnPart`): 1,000 columns x 50k rows peaked at 2.5 GB
-read whole, 0.65 GB so (issue 16).
+(:class:`~beam_stats.beam.column_parts.ColumnPart`): 1,000 columns x 50k rows peaked at 2.5 GB
+read whole, 0.65 GB so (issue 16). A thread reads ahead of the accumulators
+(:mod:`beam_stats.beam.readahead`); with ``workers`` > 1, processes compute and this one
+merges (:mod:`beam_stats.beam.parallel`).
 """
 
 from __future__ import annotations
@@ -34,13 +36,12 @@ from typing import IO, Any
 import pyarrow as pa
 
 from beam_stats.beam.artifacts import is_text_path, write_statistics
+from beam_stats.beam.column_parts import ColumnPart, add_read
 from beam_stats.beam.readahead import batch_bytes, read_ahead
 from beam_stats.beam.reading import (
     BATCH_SIZE,
     BLOCK_SIZE,
-    ColumnPart,
     RowCounter,
-    add_read,
     hides_values,
     opened_units,
     read_in_process,

@@ -33,7 +33,8 @@ from typing import IO, Any
 
 import pyarrow.parquet as pq
 
-from beam_stats.beam.reading import Unit, UnitReader, add_read, record_line
+from beam_stats.beam.column_parts import add_read
+from beam_stats.beam.reading import Unit, UnitReader, record_line
 from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator

@@ -10,20 +10,17 @@ first, last): Parquet ranges of row groups, else the whole file; (3) :class:`Uni
 work unit to record batches. :class:`RowCounter` logs the rows read so far.
 
 Asked to (`column_parts`, the in-process engine when no statistic needs whole rows), a wide
-Parquet row group is read a few columns at a time (:class:`ColumnPart`): its memory is then
-about :data:`PART_BYTES`, not the row group's.
+Parquet row group is read a few columns at a time (:mod:`beam_stats.beam.column_parts`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import json
 import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -31,13 +28,13 @@ import pyarrow.parquet as pq
 
 from beam_stats.beam import tfrecord
 from beam_stats.beam._inputs import open_input
+from beam_stats.beam.column_parts import ColumnPart, part_columns, read_parts
 from beam_stats.beam.csvfiles import read_csv
 from beam_stats.beam.formats import format_of, is_local
 from beam_stats.beam.jsonlines import read_jsonl
 from beam_stats.beam.matching import match
 from beam_stats.beam.problems import error_record, published, with_unique_names
 from beam_stats.errors import InvalidInputError
-from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.row_privacy import REDACTED
 
@@ -57,11 +54,6 @@ SMALL_GROUP_ROWS = 16_384
 #: :class:`~beam_stats.beam.sources.ReadRecordBatches` and of the in-process engine.
 BATCH_SIZE = 131072
 BLOCK_SIZE = 4 << 20
-#: Bytes of the columns of one :class:`ColumnPart` (a column's size estimated from the
-#: Parquet metadata: uncompressed, and at least 8 bytes a row). On 1,000 columns x 50k rows
-#: (one 324 MB row group) parts of about 100 columns read in 0.6x the time of the whole group
-#: and 0.3x its peak memory (issue 16).
-PART_BYTES = 32 << 20
 #: The least time between two progress lines of one worker.
 PROGRESS_SECONDS = 5.0
 _PROGRESS = logging.getLogger("beam_stats.progress")
@@ -133,18 +125,6 @@ def _opened_units(
             first, rows, size = group + 1, 0, 0
     if first < metadata.num_row_groups:
         yield (path, file_format, first, metadata.num_row_groups - 1), parquet
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnPart:
-    """Some columns of some rows of a wide Parquet row group read a few columns at a time
-    (see :meth:`~beam_stats.stats.DatasetAccumulator.add_part`): group `columns` of its
-    columns (from 0, in column order), slice `rows` of its rows (from 0, ``batch_size``
-    rows each); they come group after group, slice after slice."""
-
-    batch: pa.RecordBatch
-    columns: int
-    rows: int
 
 
 class UnitReader:
@@ -237,17 +217,9 @@ class UnitReader:
         """The batches of row groups `first` to `last`, as ``iter_batches`` cuts them."""
         rows = parquet.metadata.row_group(first).num_rows
         wide = first == last and parquet.metadata.num_columns >= WIDE_COLUMNS
-        parts = self._parts(parquet, first) if wide and self._column_parts else None
+        parts = part_columns(parquet, first) if wide and self._column_parts else None
         if parts is not None:
-            # Strings as Parquet stores them, dictionary-encoded: the statistics encode them
-            # anyway (a string column's dictionary_encode was 12% of the wide table's time).
-            schema = parquet.schema_arrow
-            texts = [field.name for field in schema if _is_text(field.type)]
-            if texts:
-                parquet = pq.ParquetFile(
-                    open_input(path), metadata=parquet.metadata, read_dictionary=texts
-                )
-            yield from _column_parts(parquet, first, parts, self._batch_size)
+            yield from read_parts(path, parquet, first, parts, self._batch_size)
             return
         if first == last and 0 < rows <= min(SMALL_GROUP_ROWS, self._batch_size):
             # One batch either way; streaming's set-up costs more than reading a small
@@ -263,64 +235,6 @@ class UnitReader:
                 return
         groups = list(range(first, last + 1))
         yield from parquet.iter_batches(batch_size=self._batch_size, row_groups=groups)
-
-    def _parts(self, parquet: pq.ParquetFile, group: int) -> list[list[str]] | None:
-        """The top-level columns of row group `group` cut into parts of about
-        :data:`PART_BYTES`, or None: not to be read in parts (no rows, one part, or names
-        that are not unique, empty or have a dot, which ``columns=`` could confuse)."""
-        meta = parquet.metadata.row_group(group)
-        names = parquet.schema_arrow.names
-        if meta.num_rows == 0 or len(set(names)) != len(names):
-            return None
-        if any("." in name or not name for name in names):
-            return None
-        size = dict.fromkeys(names, 0)
-        for j in range(meta.num_columns):
-            column = meta.column(j)
-            top = column.path_in_schema.split(".")[0]
-            if top not in size:
-                return None
-            size[top] += column.total_uncompressed_size
-        parts: list[list[str]] = [[]]
-        held = 0
-        for name in names:
-            estimate = max(size[name], 8 * meta.num_rows)
-            if parts[-1] and held + estimate > PART_BYTES:
-                parts.append([])
-                held = 0
-            parts[-1].append(name)
-            held += estimate
-        return parts if len(parts) > 1 else None
-
-
-def _is_text(arrow_type: pa.DataType) -> bool:
-    # Not the large types: their dictionary would come with 32-bit offsets.
-    return pa.types.is_string(arrow_type) or pa.types.is_binary(arrow_type)
-
-
-def _column_parts(
-    parquet: pq.ParquetFile, group: int, parts: list[list[str]], batch_size: int
-) -> Iterator[ColumnPart]:
-    """The parts of row group `group`, each group of columns read in another thread while
-    the one before is used (the reading, 20% of a wide table's time, overlaps the
-    statistics; one more group is held), cut into `batch_size` rows."""
-
-    def read(names: list[str]) -> pa.RecordBatch:
-        table = parquet.read_row_group(group, columns=names)
-        if table.column_names != names:  # not the columns asked for
-            raise ValueError(f"columns {names} read as {table.column_names}")
-        batch: pa.RecordBatch = table.combine_chunks().to_batches()[0]
-        return batch
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(read, parts[0])
-        for k in range(len(parts)):
-            batch = pending.result()
-            if k + 1 < len(parts):
-                pending = pool.submit(read, parts[k + 1])
-            for j, start in enumerate(range(0, batch.num_rows, batch_size)):
-                yield ColumnPart(batch.slice(start, batch_size), k, j)
-            del batch
 
 
 def opened_units(
@@ -365,16 +279,6 @@ def read_in_process(
             yield item
         else:
             yield from read.read(*item)
-
-
-def add_read(accumulator: BufferedAccumulator, item: pa.RecordBatch | ColumnPart) -> None:
-    """Adds what a reader gave (:class:`UnitReader`) to `accumulator`: a record batch is
-    held to be joined; a column part is added at once, after what is held."""
-    if isinstance(item, ColumnPart):
-        accumulator.flush()  # what is held comes first
-        accumulator.add_part(item.batch, item.columns, item.rows)
-    else:
-        accumulator.buffer(item)
 
 
 def hides_values(privacy: PrivacySpec | None) -> bool:

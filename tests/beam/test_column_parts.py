@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from beam_stats import StatisticsSpec, generate_statistics_from_table
-from beam_stats.beam import reading
+from beam_stats.beam import column_parts
 from beam_stats.beam.artifacts import load_statistics
-from beam_stats.beam.reading import WIDE_COLUMNS, ColumnPart, read_in_process
+from beam_stats.beam.column_parts import ColumnPart
+from beam_stats.beam.reading import WIDE_COLUMNS, read_in_process
 from beam_stats.errors import InvalidInputError
 from beam_stats.jobs import compute_statistics
 from beam_stats.sketches import FrequentItemsSpec
@@ -60,7 +61,7 @@ def _wide(columns: int, rows: int) -> pa.Table:
 @pytest.fixture()
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     # About five columns a part at 2,000 rows (8 bytes a row at least): many parts.
-    monkeypatch.setattr(reading, "PART_BYTES", 5 * 8 * 2000)
+    monkeypatch.setattr(column_parts, "PART_BYTES", 5 * 8 * 2000)
 
 
 def _write(tmp_path: Path, table: pa.Table) -> Path:
@@ -112,7 +113,7 @@ def test_read_whole_where_parts_do_not_apply(tmp_path: Path, small_parts: None, 
     elif why == "empty name":
         table = table.rename_columns(["", *table.column_names[1:]])
     else:
-        reading.PART_BYTES = 1 << 40  # the monkeypatch fixture restores it
+        column_parts.PART_BYTES = 1 << 40  # the monkeypatch fixture restores it
     path = _write(tmp_path, table)
     items = list(read_in_process([str(path)], batch_size=batch_size, column_parts=True))
     batches = [item for item in items if not isinstance(item, dict)]

@@ -20,8 +20,8 @@ from test_inprocess_engine import _errors, _good_files
 from test_pipeline import exact_part
 
 from beam_stats import SlicingSpec, StatisticsSpec, load_statistics, merge_statistics
+from beam_stats.beam.column_parts import part_columns
 from beam_stats.beam.parallel import deal
-from beam_stats.beam.reading import UnitReader
 from beam_stats.cli import main
 from beam_stats.errors import BeamStatsError, InvalidInputError
 from beam_stats.jobs import CheckSpec, check, compute_statistics
@@ -159,8 +159,7 @@ def test_a_wide_row_group_with_workers(tmp_path: Path) -> None:
     table = pa.table({f"c{j}": rng.normal(size=rows) for j in range(columns)})
     path = tmp_path / "wide.parquet"
     pq.write_table(table, path, row_group_size=rows, compression="none")
-    reader = UnitReader(rows, 1 << 20, column_parts=True)
-    assert reader._parts(pq.ParquetFile(path), 0) is not None  # it is read in parts
+    assert part_columns(pq.ParquetFile(path), 0) is not None  # it is read in parts
     one = compute_statistics(str(path), str(tmp_path / "one.pb"))
     two = compute_statistics(str(path), str(tmp_path / "two.pb"), workers=2)
     assert_close(exact_part(two.statistics), exact_part(one.statistics))
