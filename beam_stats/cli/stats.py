@@ -138,6 +138,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from beam_stats.beam.inprocess import check_workers
     from beam_stats.jobs.statistics import compute_statistics
     from beam_stats.stats import SlicingSpec, StatisticsSpec
     from beam_stats.stats.label_spec import LabelSpec
@@ -150,6 +151,8 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         if args.output is None:
             raise InvalidInputError("give --output FILE (or --history STORE)")
     else:
+        # backfill_history runs one pipeline for every span (workers: the runner's options).
+        check_workers(args.workers, in_process=False)
         refused = [
             flag
             for flag, given in (
@@ -158,7 +161,6 @@ def run_stats(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
                 ("--text", args.text),
                 ("--no-sketch-state", not args.sketch_state),
                 ("--engine in-process", args.engine == "in-process"),
-                ("--workers", args.workers != 1),
             )
             if given
         ]

@@ -81,7 +81,7 @@ def repeated_bytes(number: int, values: pa.Array) -> bytes:
     if not lengths.size:
         return b""
     tag = number << 3 | LENGTH_DELIMITED
-    tag_bytes = np.frombuffer(_varint(tag), dtype=np.uint8)
+    tag_bytes = np.frombuffer(varint(tag), dtype=np.uint8)
     length_sizes = varint_sizes(lengths)
     sizes = tag_bytes.size + length_sizes + lengths
     ends = np.cumsum(sizes)
@@ -98,7 +98,9 @@ def repeated_bytes(number: int, values: pa.Array) -> bytes:
     return out.tobytes()
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """The varint encoding of the non-negative `value` (one value, in Python; many at once:
+    :func:`put_varints`)."""
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)

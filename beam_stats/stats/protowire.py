@@ -14,18 +14,9 @@ from typing import NamedTuple, TypeVar
 from google.protobuf.message import Message
 
 from beam_stats.errors import DeserializationError
+from beam_stats.sketches.wirebytes import varint
 
 LENGTH_DELIMITED = 2
-
-
-def varint(value: int) -> bytes:
-    """The varint encoding of the non-negative `value`."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def tag(number: int) -> bytes:

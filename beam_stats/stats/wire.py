@@ -26,10 +26,11 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.errors import DeserializationError, OutputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.wirebytes import varint
 from beam_stats.stats.composite import is_composite_entry
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.feature import FORMAT_VERSION, STATE_NAME, FeatureAccumulator
-from beam_stats.stats.protowire import M, fields, parse, tag, varint
+from beam_stats.stats.protowire import M, fields, parse, tag
 from beam_stats.stats.spec import StatisticsSpec
 
 _FEATURES = sketches_pb2.DatasetState.DESCRIPTOR.fields_by_name["features"].number

@@ -124,4 +124,6 @@ def test_refusals_are_one_line(
     flags = ("--slice", "email", "--no-sketch-state", "--span", "d", *history)
     line = one_line_error(capsys, _stats(tmp_path, *flags))
     assert "--slice, --no-sketch-state cannot go with --history" in line
+    line = one_line_error(capsys, _stats(tmp_path, "--workers", "2", "--span", "d", *history))
+    assert "workers=2 is for the in-process engine" in line and "--direct_num_workers" in line
     assert not Path(store).exists()
