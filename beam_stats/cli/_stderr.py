@@ -16,8 +16,9 @@ the run and copies what arrives to the real standard error, line by line, except
   the ``ERROR:`` log line just above it) whose last exception line is a beam-stats error
   or an ``[Errno n]`` error: the command prints its message itself, once, with status 2;
 * Beam's harness chatter: ``INFO:`` lines (a worker logs at INFO; the command's own
-  process does not), but beam-stats' progress where the command shows it (``run``), and
-  the warnings every worker logs on start (listed in ``_CHATTER``).
+  process does not), but beam-stats' progress where the command shows it (``run``), the
+  warnings every worker logs on start, and gRPC's complaint about a closed channel when
+  a failing run's workers stop (listed in ``_CHATTER``).
 
 Everything else passes unchanged, in order: beam-stats' warnings, any other traceback (a
 bug prints in full: exit status 3 then says so), Beam's other warnings. ``--debug`` (or
@@ -52,7 +53,10 @@ _CHATTER = re.compile(
     r"\[(?:'--direct_runner_use_stacked_bundle'|'--pipeline_type_check')"
     r"(?:, '--direct_runner_use_stacked_bundle'|, '--pipeline_type_check')*\]$"
     r"|WARNING:apache_beam\.runners\.portability\.local_job_service:Worker: severity: "
-    r"(?:DEBUG|INFO|NOTICE|WARN) )"  # the parent's copy of a worker's log line
+    r"(?:DEBUG|INFO|NOTICE|WARN) "  # the parent's copy of a worker's log line
+    # gRPC's C core, when a worker's channel is torn down as the run fails (rare)
+    r"|E\d{4} [\d:.]+ +\d+ ev_epoll1_linux\.cc:\d+\] \(event_engine\) Epoll1Poller:0x[0-9a-f]+ "
+    r"encountered epoll_wait error: Bad file descriptor$)"
 )
 
 

@@ -62,6 +62,8 @@ WARNING:apache_beam.options.pipeline_options:Discarding unparseable args: \
 ['--pipeline_type_check', '--direct_runner_use_stacked_bundle']
 WARNING:apache_beam.runners.portability.local_job_service:Worker: severity: WARN timestamp {}
 INFO:apache_beam.runners.worker.sdk_worker:Control channel established.
+E1207 14:12:50.646391   16992 ev_epoll1_linux.cc:373] (event_engine) Epoll1Poller:0x55fa929316c0 \
+encountered epoll_wait error: Bad file descriptor
 """
 PROGRESS = "INFO:beam_stats.progress:train: 1,000 rows read\n"
 TYPO = "WARNING:apache_beam.options.pipeline_options:Discarding unparseable args: ['--x=2']\n"
