@@ -72,6 +72,10 @@ class FeatureBatch:
         encoded: the values as text, dictionary-encoded, when two families read them (the
             strings statistics and the label state of a string or categorical feature);
             None: each family encodes what it needs.
+        distinct: the distinct values of a string or bytes column with what the families
+            read of them, worked out for many batches at once
+            (:func:`~beam_stats.stats.grouped.add_groups`); only for unweighted batches
+            without a label. None: each family reads `column`.
     """
 
     column: FeatureColumn
@@ -80,6 +84,30 @@ class FeatureBatch:
     categorical: bool
     label: LabelBatch | None = None
     encoded: pa.Array | None = None
+    distinct: DistinctValues | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DistinctValues:
+    """The distinct values of one batch of a string or bytes feature, and what the string
+    statistics and personal-data detection read of each, as they would work it out from
+    the batch's values.
+
+    Attributes:
+        values: the distinct values (no nulls), in any order.
+        counts: how often each occurs in the batch (int64, each > 0).
+        hashes: ``hash_array(values)`` (:mod:`beam_stats.sketches.hashing`).
+        lengths: each value's length in bytes (int64).
+        invalid_utf8: True where the value is not valid UTF-8.
+        pii: kind -> which values look like it (None: not checked, no detection).
+    """
+
+    values: pa.Array
+    counts: np.ndarray
+    hashes: np.ndarray
+    lengths: np.ndarray
+    invalid_utf8: np.ndarray
+    pii: dict[str, np.ndarray] | None
 
 
 @dataclasses.dataclass(slots=True)

@@ -37,7 +37,14 @@ from beam_stats.errors import IncompatibleMergeError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.counts import CommonAccumulator, PresenceFamily
 from beam_stats.stats.custom import check_stored
-from beam_stats.stats.family import NUMBERS, STRINGS, FeatureBatch, FeatureReport, as_text
+from beam_stats.stats.family import (
+    NUMBERS,
+    STRINGS,
+    DistinctValues,
+    FeatureBatch,
+    FeatureReport,
+    as_text,
+)
 from beam_stats.stats.integrity import seal
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
 from beam_stats.stats.label_tables import LabelContext, LabelFamily
@@ -147,19 +154,25 @@ class FeatureAccumulator:
         column: FeatureColumn,
         weights: np.ndarray | None = None,
         label: LabelBatch | None = None,
+        distinct: DistinctValues | None = None,
     ) -> None:
         """Adds one batch of the feature, with the examples' weights if weighted and their
-        labels if the spec has one."""
+        labels if the spec has one; `distinct`: the string values' distinct values worked
+        out already (unweighted without a label only, else ignored)."""
         # Values are in example order, so each takes its example's weight.
         value_weights = None if weights is None else np.repeat(weights, column.num_values)
+        if weights is not None or label is not None:
+            distinct = None
         encoded = None
         # Encoded once when several families read the text: strings and personal-data
         # detection, or strings and the label state.
         strings = column.kind in STRINGS and (label is not None or self.spec.detect_pii)
         categorical = label is not None and self.categorical and column.kind in NUMBERS
-        if len(column.values) and (strings or categorical):
+        if len(column.values) and (strings or categorical) and distinct is None:
             encoded = pc.dictionary_encode(as_text(column.values))
-        batch = FeatureBatch(column, weights, value_weights, self.categorical, label, encoded)
+        batch = FeatureBatch(
+            column, weights, value_weights, self.categorical, label, encoded, distinct
+        )
         states = self.states
         for i, family in enumerate(self.families):
             if family.takes(batch):

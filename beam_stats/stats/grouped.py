@@ -10,6 +10,12 @@ its rows' part of every feature column: the example range of ``present`` and
 ``num_values``, and the matching range of the flat ``values`` (values are in example order,
 so a range of examples is a range of values).
 
+String and bytes columns are also dictionary-encoded, hashed, measured (lengths, UTF-8)
+and checked for personal data once for the whole batch: each range is given its distinct
+values with their counts (:class:`~beam_stats.stats.family.DistinctValues`, one
+``np.unique`` of (range, value) for all ranges) instead of encoding its own values, about
+0.6 ms a range and string feature before.
+
 The parts are the columns :func:`~beam_stats.arrow.flatten_batch` makes of the sliced
 batch (the same values, a slice of one array instead of an array of their own), so the
 statistics are those of ``accumulators[i].add(batch.slice(...))``. Only batches where that
@@ -25,9 +31,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from beam_stats.arrow import INVALID_VALUES_KEY, FeatureColumn, flatten_batch
+from beam_stats.sketches.hashing import hash_array
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.family import STRINGS, DistinctValues
+from beam_stats.stats.pii_patterns import positions
+from beam_stats.stats.utf8 import invalid_utf8_mask
 
 
 def _plain_leaf(arrow_type: pa.DataType) -> bool:
@@ -107,7 +118,17 @@ def add_groups(
     ranges = [(accumulator, start, stop) for accumulator, start, stop in ranges if stop > start]
     columns = list(flatten_batch(batch))
     offsets = [np.concatenate(([0], np.cumsum(column.num_values))) for column in columns]
-    for accumulator, start, stop in ranges:
+    starts = np.array([start for _, start, _ in ranges] + [ranges[-1][2]], dtype=np.int64)
+    detect_pii = ranges[0][0].spec.detect_pii
+    distinct = [
+        _distinct_parts(column.values, offset[starts], detect_pii)
+        if column.kind in STRINGS
+        and _plain_text(column.values.type)
+        and not column.values.null_count
+        else None
+        for column, offset in zip(columns, offsets, strict=True)
+    ]
+    for index, (accumulator, start, stop) in enumerate(ranges):
         accumulator.num_examples += stop - start
         for position, (column, offset) in enumerate(zip(columns, offsets, strict=True)):
             first, last = int(offset[start]), int(offset[stop])
@@ -123,4 +144,51 @@ def add_groups(
             )
             feature = accumulator._feature(column.path)
             feature.note_position(position)
-            feature.add(part)
+            parts = distinct[position]
+            feature.add(part, distinct=None if parts is None else parts[index])
+
+
+def _plain_text(arrow_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+    )
+
+
+def _distinct_parts(values: pa.Array, edges: np.ndarray, detect_pii: bool) -> list[DistinctValues]:
+    """The distinct values of each part ``values[edges[i]:edges[i + 1]]`` of a string or
+    bytes array without nulls, the batch encoded, hashed, measured and checked once."""
+    encoded = pc.dictionary_encode(values)
+    dictionary = encoded.dictionary
+    size = len(dictionary)
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    part = np.repeat(np.arange(edges.size - 1, dtype=np.int64), np.diff(edges))
+    keys, counts = np.unique(part * max(size, 1) + indices, return_counts=True)
+    which = keys % max(size, 1)  # each part's distinct values, parts in order
+    bounds = np.searchsorted(keys // max(size, 1), np.arange(edges.size, dtype=np.int64))
+    hashes = hash_array(dictionary)
+    lengths = pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64)
+    invalid = invalid_utf8_mask(dictionary)
+    kinds = None
+    if detect_pii:
+        kinds = {}
+        for kind, at in positions(dictionary).items():
+            mask = np.zeros(size, dtype=bool)
+            mask[at] = True
+            kinds[kind] = mask
+    out = []
+    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+        used = which[low:high]
+        out.append(
+            DistinctValues(
+                dictionary.take(pa.array(used)),
+                counts[low:high],
+                hashes[used],
+                lengths[used],
+                invalid[used],
+                None if kinds is None else {kind: mask[used] for kind, mask in kinds.items()},
+            )
+        )
+    return out

@@ -73,6 +73,15 @@ class PiiAccumulator:
             if index.size:
                 self.matches[kind] += int(counts[index].sum())
 
+    def add_distinct(self, counts: np.ndarray, kinds: dict[str, np.ndarray]) -> None:
+        """Adds distinct values given as how often each occurs and, for each kind, which of
+        them look like it (what :meth:`add` works out from the values)."""
+        self.checked += int(counts.sum())
+        for kind, mask in kinds.items():
+            matched = int(counts[mask].sum())
+            if matched:
+                self.matches[kind] += matched
+
     def merge(self, other: PiiAccumulator) -> None:
         self.checked += other.checked
         self.matches.update(other.matches)
@@ -118,6 +127,10 @@ class PiiFamily:
         return PiiAccumulator()
 
     def add(self, state: PiiAccumulator, batch: FeatureBatch) -> None:
+        distinct = batch.distinct
+        if distinct is not None and distinct.pii is not None:  # worked out at once
+            state.add_distinct(distinct.counts, distinct.pii)
+            return
         state.add(batch.encoded if batch.encoded is not None else batch.column.values)
 
     def load(self, msg: sketches_pb2.FeatureState) -> PiiAccumulator | None:

@@ -43,7 +43,13 @@ from beam_stats.sketches import (
     FrequentItemsSpec,
 )
 from beam_stats.stats import histograms
-from beam_stats.stats.family import NUMBERS, STRINGS, FeatureBatch, FeatureReport
+from beam_stats.stats.family import (
+    NUMBERS,
+    STRINGS,
+    DistinctValues,
+    FeatureBatch,
+    FeatureReport,
+)
 from beam_stats.stats.utf8 import invalid_utf8_mask
 
 if TYPE_CHECKING:
@@ -112,6 +118,20 @@ class StringAccumulator:
                 self.weighted_top_values = self.top_values.spec.create()
             self.weighted_top_values.add_counts(distinct, weighted)
         lengths = pc.binary_length(distinct).to_numpy(zero_copy_only=False)
+        self._add_counted(distinct, counts, lengths, invalid_utf8_mask(distinct))
+        self.distinct.add(distinct)
+
+    def add_distinct(self, distinct: DistinctValues) -> None:
+        """Adds an unweighted batch given as its distinct values (what :meth:`add` of the
+        batch's values does)."""
+        if distinct.counts.size == 0:
+            return
+        self._add_counted(distinct.values, distinct.counts, distinct.lengths, distinct.invalid_utf8)
+        self.distinct.add_hashes(distinct.hashes)
+
+    def _add_counted(
+        self, values: pa.Array, counts: np.ndarray, lengths: np.ndarray, invalid: np.ndarray
+    ) -> None:
         self.total_length += int(lengths @ counts)
         low, high = int(lengths.min()), int(lengths.max())
         if self.num_values == 0:
@@ -120,9 +140,8 @@ class StringAccumulator:
             self.min_length = min(self.min_length, low)
             self.max_length = max(self.max_length, high)
         self.num_values += int(counts.sum())
-        self.invalid_utf8_count += int(counts[invalid_utf8_mask(distinct)].sum())
-        self.top_values.add_counts(distinct, counts.astype(np.float64))
-        self.distinct.add(distinct)
+        self.invalid_utf8_count += int(counts[invalid].sum())
+        self.top_values.add_counts(values, counts.astype(np.float64))
 
     def merge(self, other: StringAccumulator) -> None:
         if other.num_values and self.num_values:
@@ -255,6 +274,9 @@ class StringFamily:
         return StringAccumulator(self.frequent_items, self.distinct)
 
     def add(self, state: StringAccumulator, batch: FeatureBatch) -> None:
+        if batch.distinct is not None:  # worked out for many batches at once
+            state.add_distinct(batch.distinct)
+            return
         if batch.encoded is not None:  # made once for this family and the label state
             state.add(batch.encoded, batch.value_weights)
             return

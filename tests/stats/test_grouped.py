@@ -30,6 +30,8 @@ def plain_table(n: int, seed: int = 3) -> pa.Table:
     floats[rng.random(n) < 0.05] = np.nan
     floats[rng.random(n) < 0.01] = np.inf
     words = np.array(["a", "bb", "ccc", "dddd", "é", ""])
+    # Values personal-data detection flags (and not): the kinds worked out once per group.
+    contacts = np.array(["ann@example.com", "+1 415 555 0100", "192.168.1.1", "plain", "x@y"])
     lengths = rng.integers(0, 4, n)
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
     list_mask = pa.array(rng.random(n) < 0.1)
@@ -53,6 +55,7 @@ def plain_table(n: int, seed: int = 3) -> pa.Table:
                 pa.array(words[rng.integers(0, len(words), int(lengths.sum()))]),
             ),
             "none": pa.nulls(n, pa.float64()),
+            "contact": pa.array(contacts[rng.integers(0, len(contacts), n)]),
         }
     )
 
@@ -89,6 +92,20 @@ def test_ranges_are_as_added_alone(bounds: list[int]) -> None:
     batch = one_batch(plain_table(2000))
     assert groups_flatten(batch, DatasetAccumulator(SPEC))
     assert grouped(batch, bounds, SPEC) == by_range(batch, bounds, SPEC)
+
+
+def test_personal_data_is_counted_per_range() -> None:
+    """The kinds of personal data are worked out once for the whole batch: each range
+    still counts only its own values (checked against the values themselves)."""
+    batch = one_batch(plain_table(2000))
+    bounds = [0, 5, 1200, 2000]
+    for data, start, stop in zip(grouped(batch, bounds, SPEC), bounds, bounds[1:], strict=False):
+        stats = statistics_pb2.DatasetFeatureStatistics.FromString(data)
+        (contact,) = [f for f in stats.features if f.path.step == ["contact"]]
+        custom = {c.name: c.num for c in contact.custom_stats}
+        values = np.array(batch.column("contact").slice(start, stop - start).to_pylist())
+        assert custom["pii_email"] == pytest.approx(np.mean(values == "ann@example.com"))
+        assert custom["pii_ipv4"] == pytest.approx(np.mean(values == "192.168.1.1"))
 
 
 def test_a_slice_of_a_larger_batch_and_its_sketches_past_their_exact_regime() -> None:
