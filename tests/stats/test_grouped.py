@@ -94,6 +94,15 @@ def test_ranges_are_as_added_alone(bounds: list[int]) -> None:
     assert grouped(batch, bounds, SPEC) == by_range(batch, bounds, SPEC)
 
 
+def test_many_small_ranges_of_unique_strings() -> None:
+    """Many ranges and a column of unique strings: the distinct values of all ranges are
+    counted by a sort (a count per range and value would be too large), the same bytes."""
+    table = plain_table(300).append_column("id", pa.array([f"id{i:05d}" for i in range(300)]))
+    batch = one_batch(table)
+    bounds = list(range(0, 301, 3))
+    assert grouped(batch, bounds, SPEC) == by_range(batch, bounds, SPEC)
+
+
 def test_personal_data_is_counted_per_range() -> None:
     """The kinds of personal data are worked out once for the whole batch: each range
     still counts only its own values (checked against the values themselves)."""
