@@ -45,7 +45,7 @@ from beam_stats.stats.family import (
     FeatureReport,
     as_text,
 )
-from beam_stats.stats.integrity import seal
+from beam_stats.stats.integrity import pack_sealed
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
 from beam_stats.stats.label_tables import LabelContext, LabelFamily
 from beam_stats.stats.labels import LabelAccumulator, LabelBatch
@@ -308,11 +308,11 @@ class FeatureAccumulator:
         if state is not None and treatment is not Treatment.KEEP:
             note_privacy(out, treatment, self.spec.privacy, state)
         if include_state:
-            stored = sketches_pb2.StoredFeatureState(
+            head = sketches_pb2.StoredFeatureState(
                 format_version=state_format_version(state),
                 settings=self.spec.settings(),
                 options=self.spec.options(),
-                state=state,
             )
-            stats.custom_stats.add(name=STATE_NAME).any.Pack(seal(stored), deterministic=True)
+            assert state is not None  # made above when include_state
+            pack_sealed(stats.custom_stats.add(name=STATE_NAME).any, head, state)
         return stats

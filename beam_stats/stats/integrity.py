@@ -13,8 +13,10 @@ again): a change that parses to the same content, such as a bool's byte ``0x01``
 from __future__ import annotations
 
 import google_crc32c
+from google.protobuf import any_pb2
 
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.wirebytes import varint
 
 
 def _crc(stored: sketches_pb2.StoredFeatureState) -> int:
@@ -30,6 +32,34 @@ def seal(stored: sketches_pb2.StoredFeatureState) -> sketches_pb2.StoredFeatureS
     """Sets `stored`'s checksum (in place) and returns it."""
     stored.checksum = _crc(stored)
     return stored
+
+
+_CHECKSUM_TAG = b"\x35"  # field 6, fixed32
+_STATE_TAG = b"\x22"  # field 4, length-delimited
+_TYPE_URL = "type.googleapis.com/" + sketches_pb2.StoredFeatureState.DESCRIPTOR.full_name
+
+
+def pack_sealed(
+    into: any_pb2.Any, head: sketches_pb2.StoredFeatureState, state: sketches_pb2.FeatureState
+) -> None:
+    """``into.Pack(seal(stored), deterministic=True)`` of `head` with `state` as its state,
+    the state serialized once and never copied into `head` (``head`` holds fields below
+    the state's only: format version, settings, options).
+
+    The sealed message's bytes are its fields in number order, so they are `head`'s, the
+    state's field, then the checksum of those bytes."""
+    state_bytes = state.SerializeToString(deterministic=True)
+    unsealed = b"".join(
+        (
+            head.SerializeToString(deterministic=True),
+            _STATE_TAG,
+            varint(len(state_bytes)),
+            state_bytes,
+        )
+    )
+    checksum = int(google_crc32c.value(unsealed))
+    into.type_url = _TYPE_URL
+    into.value = unsealed + _CHECKSUM_TAG + checksum.to_bytes(4, "little")
 
 
 def is_intact(stored: sketches_pb2.StoredFeatureState) -> bool:

@@ -6,6 +6,7 @@ import google_crc32c
 import numpy as np
 import pyarrow as pa
 import pytest
+from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from beam_stats import generate_statistics_from_table, merge_statistics
 from beam_stats.errors import DeserializationError, IncompatibleMergeError
 from beam_stats.proto import sketches_pb2
 from beam_stats.stats.feature import STATE_NAME
-from beam_stats.stats.integrity import is_intact, seal
+from beam_stats.stats.integrity import is_intact, pack_sealed, seal
 
 rng = np.random.default_rng(5)
 TABLE = pa.table(
@@ -94,3 +95,29 @@ def test_the_checksum_is_the_crc32c_of_the_state_without_it() -> None:
     unsealed.ClearField("checksum")
     changed = google_crc32c.value(unsealed.SerializeToString(deterministic=True))
     assert changed != expected and seal(stored).checksum == changed and is_intact(stored)
+
+
+@pytest.mark.parametrize("feature", [0, 1, 2])
+def test_pack_sealed_is_the_packed_sealed_message(feature: int) -> None:
+    """The stored state written from its parts is, byte for byte, the sealed message
+    packed (what the state was written as before), and it is intact."""
+    stored = sketches_pb2.StoredFeatureState()
+    state_of(GOOD, feature).any.Unpack(stored)
+    head = sketches_pb2.StoredFeatureState(
+        format_version=stored.format_version, settings=stored.settings, options=stored.options
+    )
+    whole = sketches_pb2.StoredFeatureState()
+    whole.CopyFrom(head)
+    whole.state.CopyFrom(stored.state)
+    expected, packed = any_pb2.Any(), any_pb2.Any()
+    expected.Pack(seal(whole), deterministic=True)
+    pack_sealed(packed, head, stored.state)
+    assert packed.type_url == expected.type_url
+    assert packed.value == expected.value
+    unpacked = sketches_pb2.StoredFeatureState()
+    assert packed.Unpack(unpacked) and is_intact(unpacked)
+    # An empty head and an empty state: the fields still written, as the message writes them.
+    empty = any_pb2.Any()
+    pack_sealed(empty, sketches_pb2.StoredFeatureState(), sketches_pb2.FeatureState())
+    message = sketches_pb2.StoredFeatureState(state=sketches_pb2.FeatureState())
+    assert empty.value == seal(message).SerializeToString(deterministic=True)
