@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import ArrayLike
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.sketches.wirebytes import binary_buffers, put_varints, varint_sizes
@@ -37,24 +38,81 @@ class QuantilesSketch(Protocol):
     def bucket_counts(self, edges: np.ndarray) -> tuple[np.ndarray, float]: ...
 
 
+# A bucket as written on the wire: the ``buckets`` field's tag (3) and length, then
+# ``low_value`` (1), ``high_value`` (2) and ``sample_count`` (4), each a tag and 8 bytes.
+_BUCKET_WIRE = np.dtype(
+    [
+        ("tag", "u1"),
+        ("size", "u1"),
+        ("low_tag", "u1"),
+        ("low", "<f8"),
+        ("high_tag", "u1"),
+        ("high", "<f8"),
+        ("count_tag", "u1"),
+        ("count", "<f8"),
+    ]
+)
+_BUCKET_TAGS = (0x1A, _BUCKET_WIRE.itemsize - 2, 0x09, 0, 0x11, 0, 0x21, 0)
+
+
+def add_buckets(
+    histogram: statistics_pb2.Histogram, lows: ArrayLike, highs: ArrayLike, counts: ArrayLike
+) -> None:
+    """Appends one bucket per ``(low, high, count)`` to `histogram`: what a
+    ``histogram.buckets.add(...)`` per bucket does, written with numpy and parsed in one call
+    (zeros are written too and parse to the same message)."""
+    lows, highs, counts = np.broadcast_arrays(
+        np.asarray(lows, dtype=np.float64),
+        np.asarray(highs, dtype=np.float64),
+        np.asarray(counts, dtype=np.float64),
+    )
+    if lows.size == 0:
+        return
+    out = np.array([_BUCKET_TAGS], dtype=_BUCKET_WIRE).repeat(lows.size)
+    out["low"], out["high"], out["count"] = lows, highs, counts
+    histogram.MergeFromString(out.tobytes())
+
+
+_RANKS: dict[tuple[int, bool], np.ndarray] = {}
+
+
+def _ranks(num_buckets: int, median: bool = False) -> np.ndarray:
+    """``np.linspace(0, 1, num_buckets + 1)``, then 0.5 if `median`, made once each."""
+    ranks = _RANKS.get((num_buckets, median))
+    if ranks is None:
+        ranks = np.linspace(0.0, 1.0, num_buckets + 1)
+        if median:
+            ranks = np.append(ranks, 0.5)
+        ranks.flags.writeable = False
+        _RANKS[num_buckets, median] = ranks
+    return ranks
+
+
 def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics_pb2.Histogram:
     """The quantiles histogram of `count` copies of `value`."""
     histogram = Histogram(type=Histogram.QUANTILES)
-    for _ in range(num_buckets):
-        histogram.buckets.add(low_value=value, high_value=value, sample_count=count / num_buckets)
+    values = np.full(max(num_buckets, 0), value, dtype=np.float64)
+    add_buckets(histogram, values, values, count / num_buckets if num_buckets else 0.0)
     return histogram
 
 
-def quantiles(sketch: QuantilesSketch, count: float, num_buckets: int) -> statistics_pb2.Histogram:
-    """Equal-mass buckets whose edges are the sketch's quantiles."""
+def median_and_edges(sketch: QuantilesSketch, num_buckets: int) -> tuple[float, np.ndarray]:
+    """The sketch's median and the edges of its quantiles histogram, in one query."""
+    points = sketch.quantiles(_ranks(num_buckets, median=True))
+    return float(points[-1]), points[:-1]
+
+
+def quantiles(
+    sketch: QuantilesSketch, count: float, num_buckets: int, edges: np.ndarray | None = None
+) -> statistics_pb2.Histogram:
+    """Equal-mass buckets whose edges are the sketch's quantiles (`edges` if given: those
+    of :func:`median_and_edges`)."""
     histogram = Histogram(type=Histogram.QUANTILES)
     if sketch.is_empty:
         return histogram
-    edges = sketch.quantiles(np.linspace(0.0, 1.0, num_buckets + 1))
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        histogram.buckets.add(
-            low_value=float(low), high_value=float(high), sample_count=count / num_buckets
-        )
+    if edges is None:
+        edges = sketch.quantiles(_ranks(num_buckets))
+    add_buckets(histogram, edges[:-1], edges[1:], count / num_buckets)
     return histogram
 
 
@@ -90,10 +148,7 @@ def equi_width(
         return histogram, 0.0
     edges = equal_width_edges(minimum, maximum, num_buckets)
     counts, error = sketch.bucket_counts(edges)
-    for low, high, bucket_count in zip(edges[:-1], edges[1:], counts, strict=True):
-        histogram.buckets.add(
-            low_value=float(low), high_value=float(high), sample_count=float(bucket_count)
-        )
+    add_buckets(histogram, edges[:-1], edges[1:], counts)
     return histogram, error
 
 

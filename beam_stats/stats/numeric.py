@@ -132,12 +132,15 @@ class NumericAccumulator:
         m = self.moments
         stats = statistics_pb2.NumericStatistics(common_stats=common, num_zeros=m.num_zeros)
         bounds = {"quantiles_rank_error": self.quantiles.rank_error, "histogram_count_error": 0.0}
+        edges = None  # of the quantiles histogram, found with the median
         if m.count:
             stats.mean = m.mean
             stats.std_dev = m.std_dev
             stats.min = m.min
             stats.max = m.max
-            stats.median = float(self.quantiles.quantiles([0.5])[0])
+            stats.median, edges = histograms.median_and_edges(
+                self.quantiles, num_quantiles_histogram_buckets
+            )
         if m.count or m.num_nan:
             standard, error = histograms.equi_width(
                 self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
@@ -145,7 +148,7 @@ class NumericAccumulator:
             stats.histograms.append(standard)
             bounds["histogram_count_error"] = error / m.count if m.count else 0.0
             quantiles = histograms.quantiles(
-                self.quantiles, m.count, num_quantiles_histogram_buckets
+                self.quantiles, m.count, num_quantiles_histogram_buckets, edges
             )
             quantiles.num_nan = m.num_nan
             stats.histograms.append(quantiles)

@@ -1,4 +1,4 @@
-"""The rank histogram written from arrays (stats/histograms.py rank_arrays): the message of
+"""Histograms written from arrays (stats/histograms.py rank_arrays, add_buckets): the message of
 one ``buckets.add`` per value, for varints of every width, zeros and a sliced array."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from beam_stats.stats.histograms import rank_arrays
+from beam_stats.sketches import QuantilesSpec
+from beam_stats.stats.histograms import add_buckets, median_and_edges, quantiles, rank_arrays
 
 
 def expected(labels: list[str], counts: list[float], num_buckets: int) -> bytes:
@@ -61,3 +62,39 @@ def test_labels_must_be_utf8() -> None:
 def test_labels_are_strings_or_binaries() -> None:
     with pytest.raises(ValueError, match="strings or binaries"):
         rank_arrays(pa.array([1, 2]), np.ones(2), 10)
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 300])
+def test_buckets_written_at_once_are_the_buckets_added_one_by_one(n: int) -> None:
+    """add_buckets (equi-width and quantiles histograms): the message of one
+    ``buckets.add`` per bucket, zeros, negative zeros, infinities and NaN included, after
+    buckets already there."""
+    rng = np.random.default_rng(n)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e308, 1.0])
+    lows = np.concatenate([special, rng.normal(size=n)])[:n]
+    highs = np.concatenate([rng.normal(size=n), special])[:n]
+    counts = np.concatenate([special[::-1], rng.random(n) * 1e6])[:n]
+    want = statistics_pb2.Histogram(num_nan=3, type=statistics_pb2.Histogram.QUANTILES)
+    got = statistics_pb2.Histogram()
+    got.CopyFrom(want)
+    for histogram in (want, got):
+        histogram.buckets.add(low_value=1.0, high_value=2.0, sample_count=3.0)
+    for low, high, count in zip(lows, highs, counts, strict=True):
+        want.buckets.add(low_value=low, high_value=high, sample_count=count)
+    add_buckets(got, lows, highs, counts)
+    assert got.SerializeToString() == want.SerializeToString()
+    assert len(got.buckets) == n + 1
+
+
+def test_quantiles_histograms_with_the_median_are_the_two_queries() -> None:
+    """median_and_edges asks the sketch once for what quantiles() and a median query give."""
+    values = np.random.default_rng(1).lognormal(size=5000)
+    spec = QuantilesSpec(exact_limit=1000, capacity=64)  # past the exact regime too
+    for sketch in (QuantilesSpec().create(), spec.create()):
+        sketch.add(values)
+        median, edges = median_and_edges(sketch, 10)
+        assert median == float(sketch.quantiles([0.5])[0])
+        alone = quantiles(sketch, 5000, 10)
+        shared = quantiles(sketch, 5000, 10, edges)
+        assert shared.SerializeToString() == alone.SerializeToString()
+        assert [b.low_value for b in alone.buckets] == list(edges[:-1])
