@@ -52,7 +52,9 @@ _BUCKET_WIRE = np.dtype(
         ("count", "<f8"),
     ]
 )
-_BUCKET_TAGS = (0x1A, _BUCKET_WIRE.itemsize - 2, 0x09, 0, 0x11, 0, 0x21, 0)
+_BUCKET_TEMPLATE = np.array(
+    [(0x1A, _BUCKET_WIRE.itemsize - 2, 0x09, 0, 0x11, 0, 0x21, 0)], dtype=_BUCKET_WIRE
+)
 
 
 def add_buckets(
@@ -61,15 +63,11 @@ def add_buckets(
     """Appends one bucket per ``(low, high, count)`` to `histogram`: what a
     ``histogram.buckets.add(...)`` per bucket does, written with numpy and parsed in one call
     (zeros are written too and parse to the same message)."""
-    lows, highs, counts = np.broadcast_arrays(
-        np.asarray(lows, dtype=np.float64),
-        np.asarray(highs, dtype=np.float64),
-        np.asarray(counts, dtype=np.float64),
-    )
-    if lows.size == 0:
+    size = np.size(lows)
+    if size == 0:
         return
-    out = np.array([_BUCKET_TAGS], dtype=_BUCKET_WIRE).repeat(lows.size)
-    out["low"], out["high"], out["count"] = lows, highs, counts
+    out = _BUCKET_TEMPLATE.repeat(size)
+    out["low"], out["high"], out["count"] = lows, highs, counts  # a number fills every one
     histogram.MergeFromString(out.tobytes())
 
 
