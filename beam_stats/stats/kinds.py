@@ -29,6 +29,15 @@ if TYPE_CHECKING:
     from beam_stats.stats.spec import StatisticsSpec
 
 
+_INT, _FLOAT, _STRING, _BYTES, _STRUCT = (
+    Kind.INT.value,
+    Kind.FLOAT.value,
+    Kind.STRING.value,
+    Kind.BYTES.value,
+    Kind.STRUCT.value,
+)
+
+
 class ValueKindsAccumulator:
     """Values of each kind and invalid ones, of one feature (see the module docstring)."""
 
@@ -46,28 +55,26 @@ class ValueKindsAccumulator:
         most values (without values, the one seen), then FLOAT if a float was seen, and
         BYTES if declared so or if BYTES values were seen and most values are not UTF-8."""
         counts = self.kind_counts
-        groups = {
-            Kind.FLOAT: counts[Kind.INT.value] + counts[Kind.FLOAT.value],
-            Kind.STRING: counts[Kind.STRING.value] + counts[Kind.BYTES.value],
-            Kind.STRUCT: counts[Kind.STRUCT.value],
+        groups = {  # (Enum members' .value is slow: the names are plain strings here)
+            Kind.FLOAT: counts[_INT] + counts[_FLOAT],
+            Kind.STRING: counts[_STRING] + counts[_BYTES],
+            Kind.STRUCT: counts[_STRUCT],
         }
-        seen = [kind for kind in (Kind.FLOAT, Kind.STRING, Kind.STRUCT) if groups[kind] > 0]
+        seen = [kind for kind, n in groups.items() if n > 0]
         if not seen:  # no values: the declared type of the (all-null) column, if any
             seen = [
                 group
                 for group, kinds in (
-                    (Kind.FLOAT, (Kind.INT, Kind.FLOAT)),
-                    (Kind.STRING, (Kind.STRING, Kind.BYTES)),
-                    (Kind.STRUCT, (Kind.STRUCT,)),
+                    (Kind.FLOAT, (_INT, _FLOAT)),
+                    (Kind.STRING, (_STRING, _BYTES)),
+                    (Kind.STRUCT, (_STRUCT,)),
                 )
-                if any(kind.value in counts for kind in kinds)
+                if any(kind in counts for kind in kinds)
             ]
-        group = max(seen, key=lambda kind: groups[kind], default=Kind.NULL)
+        group = max(seen, key=groups.__getitem__, default=Kind.NULL)
         if group is Kind.FLOAT:
-            return Kind.FLOAT if has_float or Kind.FLOAT.value in counts else Kind.INT
-        if group is Kind.STRING and (
-            declared_bytes or (Kind.BYTES.value in counts and mostly_invalid_utf8)
-        ):
+            return Kind.FLOAT if has_float or _FLOAT in counts else Kind.INT
+        if group is Kind.STRING and (declared_bytes or (_BYTES in counts and mostly_invalid_utf8)):
             return Kind.BYTES
         return group
 
