@@ -58,7 +58,7 @@ import pyarrow.compute as pc
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
-from beam_stats.sketches.wirebytes import repeated_bytes
+from beam_stats.sketches.wirebytes import repeated_bytes, varint
 
 __all__ = ["FrequentItemsAccumulator", "FrequentItemsSpec"]
 
@@ -110,6 +110,9 @@ def _as_binary(values: pa.Array) -> pa.Array:
 
 
 _VALUES_FIELD = sketches_pb2.FrequentItemsState.DESCRIPTOR.fields_by_name["values"].number
+_COUNTS_TAG = varint(
+    sketches_pb2.FrequentItemsState.DESCRIPTOR.fields_by_name["counts"].number << 3 | 2
+)  # packed: one length-delimited field
 # The values of every empty state (Arrow arrays are immutable; the state replaces its own).
 _NO_VALUES = pa.nulls(0, pa.binary())  # not pa.array: that imports pandas (0.3 s)
 
@@ -313,17 +316,30 @@ class FrequentItemsAccumulator:
 
     def to_proto(self) -> sketches_pb2.FrequentItemsState:
         """The lossless state, entries in :meth:`result` order."""
-        values, counts = self._canonical()
-        msg = sketches_pb2.FrequentItemsState(
-            capacity=self.spec.capacity,
-            counts=counts.tolist(),
-            offset=self._offset,
-            total=self._total,
-            folded=self._folded,
-        )
-        # The values' field from their Arrow buffers: no Python object per value.
-        msg.MergeFromString(repeated_bytes(_VALUES_FIELD, values))
+        msg = sketches_pb2.FrequentItemsState()
+        self.write(msg)
         return msg
+
+    def write(self, msg: sketches_pb2.FrequentItemsState) -> None:
+        """Writes :meth:`to_proto` into `msg` (empty; e.g. a field of a larger message, so
+        that the state is not copied there)."""
+        values, counts = self._canonical()
+        msg.SetInParent()  # present even if every field is zero, as a copied state was
+        msg.capacity = self.spec.capacity
+        msg.offset, msg.total, msg.folded = self._offset, self._total, self._folded
+        # The values' field from their Arrow buffers, the counts packed: no Python object
+        # per value.
+        packed = counts.astype("<f8", copy=False).tobytes()
+        msg.MergeFromString(
+            b"".join(
+                (
+                    repeated_bytes(_VALUES_FIELD, values),
+                    _COUNTS_TAG if packed else b"",
+                    varint(len(packed)) if packed else b"",
+                    packed,
+                )
+            )
+        )
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.FrequentItemsState) -> FrequentItemsAccumulator:

@@ -214,18 +214,21 @@ class StringAccumulator:
         return _printable(values), lowers
 
     def to_proto(self) -> sketches_pb2.StringState:
-        msg = sketches_pb2.StringState(
-            top_values=self.top_values.to_proto(),
-            distinct=self.distinct.to_proto(),
-            num_values=self.num_values,
-            total_length=self.total_length,
-            invalid_utf8_count=self.invalid_utf8_count,
-            min_length=self.min_length,
-            max_length=self.max_length,
-        )
-        if self.weighted_top_values is not None:
-            msg.weighted_top_values.CopyFrom(self.weighted_top_values.to_proto())
+        msg = sketches_pb2.StringState()
+        self.write(msg)
         return msg
+
+    def write(self, msg: sketches_pb2.StringState) -> None:
+        """Writes :meth:`to_proto` into `msg` (empty), the frequent items in place."""
+        self.top_values.write(msg.top_values)
+        msg.distinct.CopyFrom(self.distinct.to_proto())
+        msg.num_values = self.num_values
+        msg.total_length = self.total_length
+        msg.invalid_utf8_count = self.invalid_utf8_count
+        msg.min_length = self.min_length
+        msg.max_length = self.max_length
+        if self.weighted_top_values is not None:
+            self.weighted_top_values.write(msg.weighted_top_values)
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.StringState) -> StringAccumulator:
@@ -291,7 +294,7 @@ class StringFamily:
         return StringAccumulator.from_proto(msg.string) if msg.HasField("string") else None
 
     def write(self, state: StringAccumulator, msg: sketches_pb2.FeatureState) -> None:
-        msg.string.CopyFrom(state.to_proto())
+        state.write(msg.string)
 
     def report(self, state: StringAccumulator | None, out: FeatureReport) -> None:
         if state is None or state.num_values == 0:

@@ -256,6 +256,27 @@ def test_proto_and_pickle_round_trip(a: list[str], capacity: int) -> None:
     assert pickle.loads(pickle.dumps(acc)) == acc
 
 
+@settings(max_examples=60, deadline=None)
+@given(a=words, capacity=capacities)
+def test_state_written_in_place_is_the_message_of_its_fields(a: list[str], capacity: int) -> None:
+    """write() (the values and the packed counts parsed at once, into a field of a larger
+    message) gives the message set field by field, present even when empty."""
+    acc = sketch(a, capacity)
+    values, lowers = acc.top_arrays(capacity)
+    want = sketches_pb2.FrequentItemsState(
+        capacity=capacity,
+        values=values.to_pylist(),
+        counts=lowers.tolist(),
+        offset=acc.offset,
+        total=acc.total,
+    )
+    outer = sketches_pb2.StringState()
+    acc.write(outer.top_values)
+    assert outer.HasField("top_values")
+    assert outer.top_values.SerializeToString() == want.SerializeToString()
+    assert acc.to_proto() == want
+
+
 def _state(**changes: Any) -> sketches_pb2.FrequentItemsState:
     fields: dict[str, Any] = {
         "capacity": 2,
