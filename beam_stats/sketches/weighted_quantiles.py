@@ -113,7 +113,9 @@ def split_points_array(split_points: npt.ArrayLike) -> F64:
 
 def _starts(keys: F64) -> npt.NDArray[np.intp]:
     """Indices where a run of equal ``keys`` begins."""
-    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    changes = np.flatnonzero(keys[1:] != keys[:-1])
+    changes += 1
+    return np.concatenate((np.zeros(1, dtype=np.intp), changes))
 
 
 def _collapse(values: F64, weights: F64) -> Summary:
@@ -132,16 +134,23 @@ def _union(parts: Sequence[Summary]) -> Summary:
     return _collapse(values[order], np.concatenate([p[1] for p in parts])[order])
 
 
+def _bucket(mid: F64, width: float) -> F64:
+    """``floor(mid / width)``, in one array."""
+    key: F64 = np.divide(mid, width)
+    return np.floor(key, out=key)
+
+
 def _grouping(mid: F64, total: float, capacity: int) -> npt.NDArray[np.intp]:
     """First item of each group: buckets of item midpoints, at most ``capacity`` groups."""
     width = total / capacity
     # mid < W, so at most capacity groups (the clip only catches float rounding at the top)
-    starts = _starts(np.minimum(np.floor(mid / width), capacity - 1))
+    key = _bucket(mid, width)
+    starts = _starts(np.minimum(key, capacity - 1, out=key))
     # Heavy items leave buckets unused: bisect log(width) for the narrowest that still fits.
     low = width / capacity
     for _ in range(8 if starts.size < 0.9 * capacity and low > 0.0 else 0):
         trial = math.sqrt(low) * math.sqrt(width)  # no underflow for tiny weights
-        trial_starts = _starts(np.floor(mid / trial))
+        trial_starts = _starts(_bucket(mid, trial))
         if trial_starts.size > capacity:
             low = trial
             continue
@@ -158,7 +167,9 @@ def _compact(summary: Summary, capacity: int) -> tuple[Summary, float]:
         return summary, 0.0
     cum = np.cumsum(weights)
     before = cum - weights
-    starts = _grouping(before + 0.5 * weights, float(cum[-1]), capacity)
+    mid = np.multiply(weights, 0.5)
+    mid += before  # before + weights / 2
+    starts = _grouping(mid, float(cum[-1]), capacity)
     ends = np.append(starts[1:], values.size)
     group_weight = np.add.reduceat(weights, starts)
     half = before[starts] + 0.5 * group_weight
@@ -235,7 +246,7 @@ class WeightedQuantilesAccumulator:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
             if w.size != v.size:
                 raise InvalidInputError(f"add got {v.size} values but {w.size} weights")
-            if w.size and not (np.isfinite(w).all() and w.min() >= 0.0):
+            if w.size and not (w.min() >= 0.0 and w.max() < math.inf):  # False for NaN too
                 raise InvalidInputError("weights must be finite and >= 0")
             if not w.all():
                 v, w = v[w > 0.0], w[w > 0.0]
