@@ -63,7 +63,7 @@ import numpy.typing as npt
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 
-__all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec"]
+__all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec", "sort_by_value"]
 
 MIN_CAPACITY = 2
 MAX_CAPACITY = 1 << 20
@@ -124,6 +124,18 @@ def _collapse(values: F64, weights: F64) -> Summary:
     if starts.size >= values.size:
         return values, weights
     return values[starts], np.add.reduceat(weights, starts)
+
+
+def sort_by_value(values: F64, weights: F64) -> Summary:
+    """Non-NaN ``values`` in increasing order with their ``weights``, in the order
+    :meth:`WeightedQuantilesAccumulator.add` puts them (the arrays themselves when already
+    sorted, as a chunk of exact values is). Adding the result, or the values alone to
+    another sketch, gives the same state as adding the unsorted values: sorting once serves
+    several sketches of the same values."""
+    if not np.any(values[1:] < values[:-1]):
+        return values, weights
+    order = np.argsort(values)  # unstable is fine: equal values are summed next
+    return values[order], weights[order]
 
 
 def _union(parts: Sequence[Summary]) -> Summary:
@@ -250,11 +262,9 @@ class WeightedQuantilesAccumulator:
                 raise InvalidInputError("weights must be finite and >= 0")
             if not w.all():
                 v, w = v[w > 0.0], w[w > 0.0]
-            if np.any(v[1:] < v[:-1]):  # sorted input (a chunk of exact values) skips this
-                order = np.argsort(v)  # unstable is fine: equal values are summed next
-                v, w = v[order], w[order]
-            else:
-                v = v.copy()  # made positive-zero below; the caller's array is not changed
+            ordered, w = sort_by_value(v, w)
+            # made positive-zero below; the caller's array is not changed
+            v = v.copy() if ordered is v else ordered
         with np.errstate(over="ignore"):  # reported below as an error, not a warning
             total = float(w.sum())
         if not math.isfinite(total):
