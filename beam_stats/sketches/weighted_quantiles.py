@@ -135,7 +135,7 @@ def sort_by_value(values: F64, weights: F64) -> Summary:
     if not np.any(values[1:] < values[:-1]):
         return values, weights
     order = np.argsort(values)  # unstable is fine: equal values are summed next
-    return values[order], weights[order]
+    return values.take(order), weights.take(order)
 
 
 def _union(parts: Sequence[Summary]) -> Summary:
