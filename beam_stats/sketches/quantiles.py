@@ -90,12 +90,21 @@ class QuantilesSpec:
 Part = tuple[F64, I64 | None]  # raw values (counts None), or increasing values with counts
 
 
+def _is_sorted(values: F64) -> bool:
+    """Whether ``values`` are non-decreasing; a sample of them first, so that unsorted
+    values cost no pass over all of them."""
+    sample = values[:: max(values.size // 64, 1)]
+    return not (np.any(sample[1:] < sample[:-1]) or np.any(values[1:] < values[:-1]))
+
+
 def _collapse(parts: Sequence[Part]) -> tuple[F64, I64]:
     """The increasing distinct values of all parts with their counts (np.sort, no argsort)."""
     counted = [(v, c) for v, c in parts if c is not None and v.size]
     raw = [v for v, c in parts if c is None and v.size]
     if raw:
-        ordered = np.sort(np.concatenate(raw))
+        ordered = raw[0] if len(raw) == 1 else np.concatenate(raw)
+        if not _is_sorted(ordered):  # values sorted for a weighted sketch too (stats.numeric)
+            ordered = np.sort(ordered)
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         counted.append((ordered[starts], np.diff(np.append(starts, ordered.size))))
     if not counted:

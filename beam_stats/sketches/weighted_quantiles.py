@@ -63,7 +63,7 @@ import numpy.typing as npt
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 
-__all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec"]
+__all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec", "sort_by_value"]
 
 MIN_CAPACITY = 2
 MAX_CAPACITY = 1 << 20
@@ -113,7 +113,9 @@ def split_points_array(split_points: npt.ArrayLike) -> F64:
 
 def _starts(keys: F64) -> npt.NDArray[np.intp]:
     """Indices where a run of equal ``keys`` begins."""
-    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    changes = np.flatnonzero(keys[1:] != keys[:-1])
+    changes += 1
+    return np.concatenate((np.zeros(1, dtype=np.intp), changes))
 
 
 def _collapse(values: F64, weights: F64) -> Summary:
@@ -124,6 +126,18 @@ def _collapse(values: F64, weights: F64) -> Summary:
     return values[starts], np.add.reduceat(weights, starts)
 
 
+def sort_by_value(values: F64, weights: F64) -> Summary:
+    """Non-NaN ``values`` in increasing order with their ``weights``, in the order
+    :meth:`WeightedQuantilesAccumulator.add` puts them (the arrays themselves when already
+    sorted, as a chunk of exact values is). Adding the result, or the values alone to
+    another sketch, gives the same state as adding the unsorted values: sorting once serves
+    several sketches of the same values."""
+    if not np.any(values[1:] < values[:-1]):
+        return values, weights
+    order = np.argsort(values)  # unstable is fine: equal values are summed next
+    return values.take(order), weights.take(order)
+
+
 def _union(parts: Sequence[Summary]) -> Summary:
     if len(parts) == 1:
         return parts[0]
@@ -132,16 +146,23 @@ def _union(parts: Sequence[Summary]) -> Summary:
     return _collapse(values[order], np.concatenate([p[1] for p in parts])[order])
 
 
+def _bucket(mid: F64, width: float) -> F64:
+    """``floor(mid / width)``, in one array."""
+    key: F64 = np.divide(mid, width)
+    return np.floor(key, out=key)
+
+
 def _grouping(mid: F64, total: float, capacity: int) -> npt.NDArray[np.intp]:
     """First item of each group: buckets of item midpoints, at most ``capacity`` groups."""
     width = total / capacity
     # mid < W, so at most capacity groups (the clip only catches float rounding at the top)
-    starts = _starts(np.minimum(np.floor(mid / width), capacity - 1))
+    key = _bucket(mid, width)
+    starts = _starts(np.minimum(key, capacity - 1, out=key))
     # Heavy items leave buckets unused: bisect log(width) for the narrowest that still fits.
     low = width / capacity
     for _ in range(8 if starts.size < 0.9 * capacity and low > 0.0 else 0):
         trial = math.sqrt(low) * math.sqrt(width)  # no underflow for tiny weights
-        trial_starts = _starts(np.floor(mid / trial))
+        trial_starts = _starts(_bucket(mid, trial))
         if trial_starts.size > capacity:
             low = trial
             continue
@@ -158,7 +179,9 @@ def _compact(summary: Summary, capacity: int) -> tuple[Summary, float]:
         return summary, 0.0
     cum = np.cumsum(weights)
     before = cum - weights
-    starts = _grouping(before + 0.5 * weights, float(cum[-1]), capacity)
+    mid = np.multiply(weights, 0.5)
+    mid += before  # before + weights / 2
+    starts = _grouping(mid, float(cum[-1]), capacity)
     ends = np.append(starts[1:], values.size)
     group_weight = np.add.reduceat(weights, starts)
     half = before[starts] + 0.5 * group_weight
@@ -235,15 +258,13 @@ class WeightedQuantilesAccumulator:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
             if w.size != v.size:
                 raise InvalidInputError(f"add got {v.size} values but {w.size} weights")
-            if w.size and not (np.isfinite(w).all() and w.min() >= 0.0):
+            if w.size and not (w.min() >= 0.0 and w.max() < math.inf):  # False for NaN too
                 raise InvalidInputError("weights must be finite and >= 0")
             if not w.all():
                 v, w = v[w > 0.0], w[w > 0.0]
-            if np.any(v[1:] < v[:-1]):  # sorted input (a chunk of exact values) skips this
-                order = np.argsort(v)  # unstable is fine: equal values are summed next
-                v, w = v[order], w[order]
-            else:
-                v = v.copy()  # made positive-zero below; the caller's array is not changed
+            ordered, w = sort_by_value(v, w)
+            # made positive-zero below; the caller's array is not changed
+            v = v.copy() if ordered is v else ordered
         with np.errstate(over="ignore"):  # reported below as an error, not a warning
             total = float(w.sum())
         if not math.isfinite(total):

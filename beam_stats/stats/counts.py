@@ -77,13 +77,20 @@ class CommonAccumulator:
     ) -> None:
         """Adds one batch: which examples have the feature, their numbers of values and,
         for weighted statistics, the examples' weights."""
+        everywhere = bool(present.all())
+        counts = num_values if everywhere else num_values[present]
+        low, high = (int(counts.min()), int(counts.max())) if counts.size else (0, 0)
         if weights is not None:
-            self.weighted_num_non_missing += float(weights[present].sum())
-            self.weighted_tot_num_values += float((weights * num_values).sum())
-        counts = num_values[present] if not present.all() else num_values
+            # Present everywhere: weights[present] is weights; one value each: so is
+            # weights * num_values (x * 1 == x); the same sums, summed once.
+            present_weight = float(weights.sum() if everywhere else weights[present].sum())
+            self.weighted_num_non_missing += present_weight
+            if everywhere and low == high == 1:
+                self.weighted_tot_num_values += present_weight
+            else:
+                self.weighted_tot_num_values += float((weights * num_values).sum())
         if counts.size == 0:
             return
-        low, high = int(counts.min()), int(counts.max())
         if self.num_non_missing == 0:
             self.min_num_values, self.max_num_values = low, high
         elif not (low == high == self.min_num_values == self.max_num_values):

@@ -58,7 +58,8 @@ class CustomAccumulator(abc.ABC):
     @abc.abstractmethod
     def add(self, values: pa.Array, weights: np.ndarray | None) -> None:
         """Adds one batch of the feature's values (nulls removed), with each value's example
-        weight when the statistics are weighted."""
+        weight when the statistics are weighted (a read-only array the feature's other
+        statistics share: copy it to change it)."""
 
     @abc.abstractmethod
     def merge(self, other: CustomAccumulator) -> None:

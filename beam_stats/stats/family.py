@@ -66,7 +66,8 @@ class FeatureBatch:
     Attributes:
         column: the feature's values and presence in the batch.
         weights: each example's weight (None: unweighted statistics).
-        value_weights: each value's weight, its example's (None: unweighted).
+        value_weights: each value's weight, its example's (None: unweighted); read-only,
+            shared by the feature's statistics.
         categorical: the feature's numbers are summarised like strings.
         label: each example's label (``StatisticsSpec.label``; None without one).
         encoded: the values as text, dictionary-encoded, when two families read them (the

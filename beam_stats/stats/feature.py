@@ -86,6 +86,22 @@ _STRING = BUILTIN_STATISTICS.index(StringFamily)
 _VALUE_KINDS = BUILTIN_STATISTICS.index(ValueKindsFamily)
 
 
+def _value_weights(weights: np.ndarray, num_values: np.ndarray) -> np.ndarray:
+    """Each value's weight, its example's (values are in example order): what
+    ``np.repeat(weights, num_values)`` gives, read-only. When no example has several
+    values (most columns) that is a selection of `weights`, or `weights` itself (a view,
+    no copy) when every example has one."""
+    most = int(num_values.max()) if num_values.size else 0
+    if most > 1:
+        repeated: np.ndarray = np.repeat(weights, num_values)
+    elif most == 1 and num_values.min() == 1:
+        repeated = weights.view()
+    else:
+        repeated = weights[num_values.astype(bool)]
+    repeated.flags.writeable = False  # shared by the feature's statistics
+    return repeated
+
+
 class FeatureAccumulator:
     """Every statistic of one feature (see the module docstring): one state per entry of
     the spec's registry of statistic families (:mod:`beam_stats.stats.family`), and the
@@ -159,8 +175,7 @@ class FeatureAccumulator:
         """Adds one batch of the feature, with the examples' weights if weighted and their
         labels if the spec has one; `distinct`: the string values' distinct values worked
         out already (unweighted without a label only, else ignored)."""
-        # Values are in example order, so each takes its example's weight.
-        value_weights = None if weights is None else np.repeat(weights, column.num_values)
+        value_weights = None if weights is None else _value_weights(weights, column.num_values)
         if weights is not None or label is not None:
             distinct = None
         encoded = None

@@ -200,10 +200,17 @@ class WeightedMomentsAccumulator:
             return
         other = WeightedMomentsAccumulator()
         other.weight = weight
-        scaled, other.m2_exponent = _scaled(finite, float(np.abs(finite).max()))
-        mean = float((weights * scaled).sum() / weight)  # no BLAS (see stats/labels.py)
+        # max |x| without an array of |x|; the same number (negation is exact)
+        largest = max(-float(finite.min()), float(finite.max()))
+        scaled, other.m2_exponent = _scaled(finite, largest)
+        product = weights * scaled
+        mean = float(product.sum() / weight)  # no BLAS (see stats/labels.py)
         other.mean = math.ldexp(mean, other.m2_exponent)
-        other.m2 = float((weights * np.square(scaled - mean)).sum())
+        # weights * (scaled - mean)**2 in one temporary: the same products, in place
+        np.subtract(scaled, mean, out=product)
+        np.square(product, out=product)
+        product *= weights
+        other.m2 = float(product.sum())
         self.merge(other)
 
     def merge(self, other: WeightedMomentsAccumulator) -> None:

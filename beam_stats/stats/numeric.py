@@ -29,6 +29,7 @@ from beam_stats.sketches import (
     WeightedQuantilesAccumulator,
     WeightedQuantilesSpec,
 )
+from beam_stats.sketches.weighted_quantiles import sort_by_value
 from beam_stats.stats import histograms
 from beam_stats.stats.family import NUMBERS, FeatureBatch, FeatureReport
 from beam_stats.stats.moments import (
@@ -70,14 +71,18 @@ class NumericAccumulator:
         array = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         finite, kept, num_nan, num_pos_inf, num_neg_inf = split_finite(array)
         self.moments.add_finite(finite, num_nan, num_pos_inf, num_neg_inf)
+        if weights is None:
+            self.quantiles.add(finite)
+            return
+        if self.weighted_moments is None or self.weighted_quantiles is None:
+            self.weighted_moments = WeightedMomentsAccumulator()
+            self.weighted_quantiles = (self.weighted_spec or WeightedQuantilesSpec()).create()
+        finite_weights = weights if kept is None else weights[kept]
+        self.weighted_moments.add(finite, finite_weights)
+        if finite_weights.all():  # no value dropped for a zero weight: one sort for both sketches
+            finite, finite_weights = sort_by_value(finite, finite_weights)
         self.quantiles.add(finite)
-        if weights is not None:
-            if self.weighted_moments is None or self.weighted_quantiles is None:
-                self.weighted_moments = WeightedMomentsAccumulator()
-                self.weighted_quantiles = (self.weighted_spec or WeightedQuantilesSpec()).create()
-            finite_weights = weights if kept is None else weights[kept]
-            self.weighted_moments.add(finite, finite_weights)
-            self.weighted_quantiles.add(finite, finite_weights)
+        self.weighted_quantiles.add(finite, finite_weights)
 
     def merge(self, other: NumericAccumulator) -> None:
         self.moments.merge(other.moments)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesSpec, WeightedQuantilesAccumulator, WeightedQuantilesSpec
+from beam_stats.sketches.weighted_quantiles import sort_by_value
 
 RANKS = np.linspace(0.0, 1.0, 41)
 SLACK = 1e-9
@@ -485,3 +486,45 @@ def test_unit_weight_compaction_equals_the_general_one(n: int, capacity: int) ->
     np.testing.assert_array_equal(fast_values, values_)
     np.testing.assert_array_equal(fast_weights, weights)
     assert fast_error == error
+
+
+def tied_values_and_weights(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unsorted values with many ties (and both zeros), weights whose sums round."""
+    rng = np.random.default_rng(seed)
+    values = np.round(rng.normal(0.0, 3.0, n), 1)
+    values[::97] = -0.0
+    return values, rng.random(n) * 100.0
+
+
+def test_sort_by_value_orders_the_pairs() -> None:
+    values, weights = tied_values_and_weights(5000, 1)
+    ordered, ordered_weights = sort_by_value(values, weights)
+    assert np.array_equal(ordered, np.sort(values))
+    # the same (value, weight) pairs: sorted by weight then value, both sides agree
+    pairs = np.lexsort((weights, values))
+    sorted_pairs = np.lexsort((ordered_weights, ordered))
+    assert np.array_equal(ordered[sorted_pairs], values[pairs])
+    assert np.array_equal(ordered_weights[sorted_pairs], weights[pairs])
+    assert sort_by_value(ordered, ordered_weights)[0] is ordered  # sorted: no copy
+
+
+@pytest.mark.parametrize("n", [50, 3000, 20_000])
+def test_adding_pairs_sorted_by_value_gives_the_same_state(n: int) -> None:
+    """What stats.numeric relies on to sort once for both sketches: the weighted sketch of
+    the sorted pairs and the quantiles sketch of the sorted values are the states (to the
+    byte) of the unsorted ones."""
+    values, weights = tied_values_and_weights(n, n)
+    spec = WeightedQuantilesSpec(capacity=64)
+    direct, presorted = spec.create(), spec.create()
+    direct.add(values, weights)
+    ordered, ordered_weights = sort_by_value(values, weights)
+    signs = np.signbit(ordered)
+    presorted.add(ordered, ordered_weights)
+    assert np.array_equal(np.signbit(ordered), signs) and signs.any()  # -0.0 left as it was
+    assert direct.to_proto().SerializeToString() == presorted.to_proto().SerializeToString()
+    quantiles_spec = QuantilesSpec(exact_limit=1000, capacity=64)
+    plain, from_sorted = quantiles_spec.create(), quantiles_spec.create()
+    for part in np.array_split(np.arange(n), 3):  # several batches, past the exact limit
+        plain.add(values[part])
+        from_sorted.add(sort_by_value(values[part], weights[part])[0])
+    assert plain.to_proto().SerializeToString() == from_sorted.to_proto().SerializeToString()

@@ -76,3 +76,28 @@ def test_merge_of_parts_equals_the_whole_at_any_magnitude(a: list[float], b: lis
     assert math.isfinite(left.mean) and math.isfinite(left.std_dev)
     assert abs(left.mean - mean) <= 1e-9 * scale
     assert abs(left.std_dev - std) <= 1e-7 * scale
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(1).normal(5.0, 3.0, 1000),
+        -np.random.default_rng(2).exponential(1e300, 50),  # scaled; max |x| is -min
+        np.random.default_rng(3).exponential(1e300, 50),  # scaled; max |x| is max
+        np.array([-0.0, 0.0, -0.0]),
+    ],
+)
+def test_weighted_moments_equal_the_direct_formula_bit_for_bit(values: np.ndarray) -> None:
+    """The weighted mean and M2 of one add are the formula's, computed here with numpy on
+    the same values (scaled by the same power of two), to the last bit."""
+    weights = np.random.default_rng(4).random(values.size) * 10.0
+    acc = WeightedMomentsAccumulator()
+    acc.add(values, weights)
+    e = max(0, math.frexp(float(np.abs(values).max()))[1] - 400)
+    scaled = np.ldexp(values, -e)
+    weight = float(weights.sum())
+    mean = float((weights * scaled).sum() / weight)
+    assert acc.weight == weight
+    assert acc.m2_exponent == e
+    assert acc.mean == math.ldexp(mean, e)
+    assert acc.m2 == float((weights * np.square(scaled - mean)).sum())

@@ -12,6 +12,10 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats import StatisticsSpec, generate_statistics_from_table, merge_statistics
 from beam_stats.errors import InvalidInputError
+from beam_stats.sketches import QuantilesSpec, WeightedQuantilesSpec
+from beam_stats.stats.counts import CommonAccumulator
+from beam_stats.stats.feature import _value_weights
+from beam_stats.stats.numeric import NumericAccumulator
 
 SPEC = StatisticsSpec(weight_feature="w")
 N = 6000
@@ -166,3 +170,86 @@ def test_weighted_median_and_histograms_within_the_certified_bound(
     for bucket, expected in zip(standard.buckets, exact, strict=True):
         assert abs(bucket.sample_count - expected) <= 2 * bound * total + 1e-9
     assert sum(b.sample_count for b in quantiles.buckets) == pytest.approx(total)
+
+
+# The fast paths of the weighted per-feature statistics give, bit for bit, what the general
+# formulas give (np.repeat of the example weights, sums of weights[present] and of
+# weights * num_values): the statistics files are byte-identical whichever path ran.
+NUM_VALUES = {
+    "one_each": np.ones(500, dtype=np.int64),
+    "some_missing": (np.arange(500) % 7 != 3).astype(np.int64),
+    "lists": np.arange(500, dtype=np.int64) % 4,
+    "none": np.zeros(500, dtype=np.int64),
+    "empty": np.zeros(0, dtype=np.int64),
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(NUM_VALUES))
+def test_value_weights_are_the_repeated_example_weights(pattern: str) -> None:
+    num_values = NUM_VALUES[pattern]
+    weights = np.random.default_rng(3).exponential(2.0, num_values.size)
+    value_weights = _value_weights(weights, num_values)
+    expected = np.repeat(weights, num_values)
+    assert value_weights.dtype == expected.dtype
+    assert np.array_equal(value_weights, expected)
+    assert not value_weights.flags.writeable  # shared by the feature's statistics
+    assert np.shares_memory(value_weights, weights) == (pattern == "one_each")
+    assert weights.flags.writeable  # the caller's array is not frozen
+
+
+@pytest.mark.parametrize("pattern", sorted(NUM_VALUES))
+@pytest.mark.parametrize("missing_present", [False, True])
+def test_weighted_presence_sums_equal_the_general_sums(pattern: str, missing_present: bool) -> None:
+    num_values = NUM_VALUES[pattern]
+    present = num_values > 0
+    if missing_present and present.size:
+        present[: present.size // 2] = True  # present with no values (empty lists)
+    weights = np.random.default_rng(5).random(num_values.size) * 100.0  # sums that round
+    common = CommonAccumulator(QuantilesSpec())
+    common.add(present, num_values, weights)
+    assert common.weighted_num_non_missing == float(weights[present].sum())
+    assert common.weighted_tot_num_values == float((weights * num_values).sum())
+    assert common.num_non_missing == int(present.sum())
+    assert common.tot_num_values == int(num_values[present].sum())
+
+
+def test_weighted_presence_of_a_dense_column_is_the_sum_of_its_batch_weights() -> None:
+    """A column present everywhere with one value each (the fast paths, end to end): both
+    weighted sums are the batches' weight sums, added up batch after batch."""
+    rng = np.random.default_rng(9)
+    weights = rng.random(3000) * 50.0
+    x = rng.normal(0.0, 1.0, 3000)
+    dense = pa.table({"w": weights, "x": x})
+    stats = generate_statistics_from_table(dense, SPEC, batch_size=1000)
+    common = features(stats)["x"].num_stats.common_stats.weighted_common_stats
+    total = sum(float(weights[i : i + 1000].sum()) for i in range(0, 3000, 1000))
+    assert common.num_non_missing == total
+    assert common.tot_num_values == total
+    assert features(stats)["x"].num_stats.weighted_numeric_stats.mean == pytest.approx(
+        np.average(x, weights=weights), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("zero_weights", [False, True])
+def test_numeric_sketches_of_weighted_values_are_those_of_each_sketch_alone(
+    zero_weights: bool,
+) -> None:
+    """The numeric state sorts the values once for both quantiles sketches (when no weight
+    is 0): its sketches are, to the byte, those made by adding the values to each."""
+    rng = np.random.default_rng(21)
+    spec = QuantilesSpec(exact_limit=1000, capacity=64)
+    numeric = NumericAccumulator(spec)
+    quantiles, weighted = spec.create(), WeightedQuantilesSpec().create()
+    for _ in range(4):
+        values = np.round(rng.normal(0.0, 5.0, 3000), 1)  # ties
+        values[::50] = np.nan  # dropped, with their weights
+        weights = rng.random(3000) * 20.0
+        if zero_weights:
+            weights[::7] = 0.0
+        numeric.add(pa.array(values), weights)
+        finite = ~np.isnan(values)
+        quantiles.add(values[finite])
+        weighted.add(values[finite], weights[finite])
+    assert numeric.quantiles.to_proto() == quantiles.to_proto()
+    assert numeric.weighted_quantiles is not None
+    assert numeric.weighted_quantiles.to_proto() == weighted.to_proto()
