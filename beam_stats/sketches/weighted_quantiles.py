@@ -12,15 +12,8 @@ Algorithm:
     distinct values is exact. Every step is a whole-array numpy call.
 
 Compaction:
-    With ``C_j`` the weight before item ``j`` and ``W`` the total, items are grouped by
-    ``floor((C_j + w_j / 2) / width)``, ``width = W / capacity``: at most ``capacity`` groups
-    of consecutive items, an item heavier than ``2 width`` alone in its group. When heavy items
-    leave buckets unused (< 90 % of ``capacity`` groups), up to 8 bisection steps on
-    ``log(width)`` find a narrower width that still fits. Each group becomes its weighted
-    median item (lower median in even groups, upper in odd ones, so that ties do not push mass
-    one way) carrying the group's weight. Its displaced mass is ``max(below, above)``, the
-    weight of the group's items below and above the representative (at most half the group);
-    the compaction's largest displaced mass is added to ``error``.
+    Of a summary to at most ``capacity`` items, displacing little rank mass:
+    :mod:`beam_stats.sketches.summaries`.
 
 Error bound:
     Let ``R(x)`` be the weight of items ``< x`` (or ``<= x``). Groups are contiguous in sorted
@@ -62,6 +55,15 @@ import numpy.typing as npt
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches.summaries import (
+    F64,
+    Summary,
+    collapse,
+    compact,
+    compact_unit,
+    sort_by_value,
+    union,
+)
 
 __all__ = ["WeightedQuantilesAccumulator", "WeightedQuantilesSpec", "sort_by_value"]
 
@@ -69,8 +71,6 @@ MIN_CAPACITY = 2
 MAX_CAPACITY = 1 << 20
 MAX_LEVELS = 64  # reaching level L takes at least 2**L batches
 
-F64 = npt.NDArray[np.float64]
-Summary = tuple[F64, F64]  # strictly increasing values, their weights (> 0)
 Ranks = Sequence[float] | npt.NDArray[np.floating]
 
 
@@ -109,124 +109,6 @@ def split_points_array(split_points: npt.ArrayLike) -> F64:
     if np.isnan(s).any() or not np.all(s[1:] >= s[:-1]):  # no diff: it overflows at 1e308
         raise InvalidInputError(f"split points must be non-decreasing and not NaN, got {s}")
     return s
-
-
-def _starts(keys: F64) -> npt.NDArray[np.intp]:
-    """Indices where a run of equal ``keys`` begins."""
-    changes = np.flatnonzero(keys[1:] != keys[:-1])
-    changes += 1
-    return np.concatenate((np.zeros(1, dtype=np.intp), changes))
-
-
-def _collapse(values: F64, weights: F64) -> Summary:
-    """Sums the weights of equal neighbours of sorted ``values``; the rank function is kept."""
-    starts = _starts(values)
-    if starts.size >= values.size:
-        return values, weights
-    return values[starts], np.add.reduceat(weights, starts)
-
-
-def sort_by_value(values: F64, weights: F64) -> Summary:
-    """Non-NaN ``values`` in increasing order with their ``weights``, in the order
-    :meth:`WeightedQuantilesAccumulator.add` puts them (the arrays themselves when already
-    sorted, as a chunk of exact values is). Adding the result, or the values alone to
-    another sketch, gives the same state as adding the unsorted values: sorting once serves
-    several sketches of the same values."""
-    if not np.any(values[1:] < values[:-1]):
-        return values, weights
-    order = np.argsort(values)  # unstable is fine: equal values are summed next
-    return values.take(order), weights.take(order)
-
-
-def _union(parts: Sequence[Summary]) -> Summary:
-    if len(parts) == 1:
-        return parts[0]
-    values = np.concatenate([p[0] for p in parts])
-    order = np.argsort(values, kind="stable")  # sorted runs: timsort merges them in O(n)
-    return _collapse(values[order], np.concatenate([p[1] for p in parts])[order])
-
-
-def _bucket(mid: F64, width: float) -> F64:
-    """``floor(mid / width)``, in one array."""
-    key: F64 = np.divide(mid, width)
-    return np.floor(key, out=key)
-
-
-def _grouping(mid: F64, total: float, capacity: int) -> npt.NDArray[np.intp]:
-    """First item of each group: buckets of item midpoints, at most ``capacity`` groups."""
-    width = total / capacity
-    # mid < W, so at most capacity groups (the clip only catches float rounding at the top)
-    key = _bucket(mid, width)
-    starts = _starts(np.minimum(key, capacity - 1, out=key))
-    # Heavy items leave buckets unused: bisect log(width) for the narrowest that still fits.
-    low = width / capacity
-    for _ in range(8 if starts.size < 0.9 * capacity and low > 0.0 else 0):
-        trial = math.sqrt(low) * math.sqrt(width)  # no underflow for tiny weights
-        trial_starts = _starts(_bucket(mid, trial))
-        if trial_starts.size > capacity:
-            low = trial
-            continue
-        width, starts = trial, trial_starts
-        if starts.size >= 0.9 * capacity:
-            break
-    return starts
-
-
-def _compact(summary: Summary, capacity: int) -> tuple[Summary, float]:
-    """Reduces ``summary`` to at most ``capacity`` items; returns it and the rank error added."""
-    values, weights = summary
-    if values.size <= capacity:
-        return summary, 0.0
-    cum = np.cumsum(weights)
-    before = cum - weights
-    mid = np.multiply(weights, 0.5)
-    mid += before  # before + weights / 2
-    starts = _grouping(mid, float(cum[-1]), capacity)
-    ends = np.append(starts[1:], values.size)
-    group_weight = np.add.reduceat(weights, starts)
-    half = before[starts] + 0.5 * group_weight
-    # Lower weighted median in even groups, upper in odd ones: with two equal items per group
-    # always taking the lower one would move all mass down, and the errors would add up.
-    median = np.searchsorted(cum, half, side="left")
-    median[1::2] = np.searchsorted(cum, half[1::2], side="right")
-    median = np.clip(median, starts, ends - 1)  # float rounding must not leave the group
-    below = before[median] - before[starts]
-    above = group_weight - below - weights[median]
-    displaced = float(np.maximum(below, above).max())
-    return (values[median], group_weight), max(displaced, 0.0)
-
-
-def _unit_starts(n: int, capacity: int) -> npt.NDArray[np.intp]:
-    """What :func:`_grouping` gives for ``n > capacity`` items of weight 1, in O(capacity).
-
-    Item ``j`` has midpoint ``j + 0.5`` and key ``floor((j + 0.5) / width)``; every key from 0
-    to ``capacity - 1`` occurs (``width >= 1``), and group ``g`` starts at the first ``j`` whose
-    key reaches ``g``: near ``g * width - 0.5``, stepped to the exact float answer.
-    """
-    width = n / capacity
-    g = np.arange(capacity, dtype=np.float64)
-    j = np.maximum(np.ceil(g * width - 0.5).astype(np.intp) - 2, 0)
-    for _ in range(5):
-        step = np.minimum(np.floor((j + 0.5) / width), capacity - 1) < g
-        if not step.any():
-            return j
-        j += step
-    raise AssertionError("unit-weight grouping did not converge")  # pragma: no cover
-
-
-def _compact_unit(values: F64, capacity: int) -> tuple[Summary, float]:
-    """:func:`_compact` of items of weight 1, without a pass over cumulative weights."""
-    n = values.size
-    starts = _unit_starts(n, capacity)
-    ends = np.append(starts[1:], n)
-    size = ends - starts
-    half = starts + 0.5 * size
-    median = np.ceil(half).astype(np.intp) - 1  # first j with j + 1 >= half
-    median[1::2] = np.floor(half[1::2]).astype(np.intp)  # first j with j + 1 > half
-    median = np.clip(median, starts, ends - 1)
-    below = median - starts
-    displaced = float(np.maximum(below, size - below - 1).max())
-    return (values[median], size.astype(np.float64)), displaced
 
 
 class WeightedQuantilesAccumulator:
@@ -272,7 +154,7 @@ class WeightedQuantilesAccumulator:
         if v.size == 0:
             return
         v += 0.0  # -0.0 becomes 0.0: which zero a union keeps must not depend on merge order
-        summary, displaced = _compact(_collapse(v, w), self.spec.capacity)
+        summary, displaced = compact(collapse(v, w), self.spec.capacity)
         self._error += displaced
         self._total += total
         self._min, self._max = min(self._min, float(v[0])), max(self._max, float(v[-1]))
@@ -284,9 +166,9 @@ class WeightedQuantilesAccumulator:
         if values.size == 0:
             return
         if unit and values.size > self.spec.capacity:
-            summary, displaced = _compact_unit(values, self.spec.capacity)
+            summary, displaced = compact_unit(values, self.spec.capacity)
         else:
-            summary, displaced = _compact((values, weights), self.spec.capacity)
+            summary, displaced = compact((values, weights), self.spec.capacity)
         self._error += displaced
         self._total += float(values.size) if unit else float(weights.sum())
         self._min, self._max = min(self._min, float(values[0])), max(self._max, float(values[-1]))
@@ -320,10 +202,10 @@ class WeightedQuantilesAccumulator:
             for part in (self._levels[i], arriving, carry):
                 # Two at a time: a + b == b + a exactly, but a three-term sum depends on order.
                 if part is not None:
-                    united = part if united is None else _union([united, part])
+                    united = part if united is None else union([united, part])
             carry = None
             if united is not None and united[0].size > self.spec.capacity:
-                carry, displaced = _compact(united, self.spec.capacity)
+                carry, displaced = compact(united, self.spec.capacity)
                 self._error += displaced
                 united = None
             self._levels[i] = united
@@ -333,7 +215,7 @@ class WeightedQuantilesAccumulator:
 
     def items(self) -> tuple[F64, F64]:
         """All retained items as one summary: values and their inclusive cumulative weights."""
-        values, weights = _union([s for s in self._levels if s is not None])
+        values, weights = union([s for s in self._levels if s is not None])
         return values, np.cumsum(weights)
 
     @property

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
 from beam_stats.sketches import QuantilesSpec, WeightedQuantilesAccumulator, WeightedQuantilesSpec
+from beam_stats.sketches.summaries import compact, compact_unit
 from beam_stats.sketches.weighted_quantiles import sort_by_value
 
 RANKS = np.linspace(0.0, 1.0, 41)
@@ -476,13 +477,11 @@ def test_from_proto_rejects_corrupt_state(changes: dict[str, Any], match: str) -
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(3, 200_000), capacity=st.integers(2, 4096))
 def test_unit_weight_compaction_equals_the_general_one(n: int, capacity: int) -> None:
-    from beam_stats.sketches import weighted_quantiles as wq
-
     if n <= capacity:
         n = capacity + 1 + n % 97
     values = np.arange(n, dtype=np.float64) * 0.5
-    (fast_values, fast_weights), fast_error = wq._compact_unit(values, capacity)
-    (values_, weights), error = wq._compact((values, np.ones(n)), capacity)
+    (fast_values, fast_weights), fast_error = compact_unit(values, capacity)
+    (values_, weights), error = compact((values, np.ones(n)), capacity)
     np.testing.assert_array_equal(fast_values, values_)
     np.testing.assert_array_equal(fast_weights, weights)
     assert fast_error == error
