@@ -329,17 +329,10 @@ class FrequentItemsAccumulator:
         msg.offset, msg.total, msg.folded = self._offset, self._total, self._folded
         # The values' field from their Arrow buffers, the counts packed: no Python object
         # per value.
-        packed = counts.astype("<f8", copy=False).tobytes()
-        msg.MergeFromString(
-            b"".join(
-                (
-                    repeated_bytes(_VALUES_FIELD, values),
-                    _COUNTS_TAG if packed else b"",
-                    varint(len(packed)) if packed else b"",
-                    packed,
-                )
-            )
-        )
+        if len(counts):
+            packed = counts.astype("<f8", copy=False).tobytes()
+            fields = (repeated_bytes(_VALUES_FIELD, values), _COUNTS_TAG, varint(len(packed)))
+            msg.MergeFromString(b"".join((*fields, packed)))
 
     @classmethod
     def from_proto(cls, msg: sketches_pb2.FrequentItemsState) -> FrequentItemsAccumulator:

@@ -67,15 +67,12 @@ class PiiAccumulator:
             if used.size < len(counts)
             else (values.dictionary)
         )
-        counts = counts[used]
-        self.checked += int(counts.sum())
-        for kind, index in positions(distinct).items():
-            if index.size:
-                self.matches[kind] += int(counts[index].sum())
+        self.add_distinct(counts[used], positions(distinct))
 
     def add_distinct(self, counts: np.ndarray, kinds: dict[str, np.ndarray]) -> None:
         """Adds distinct values given as how often each occurs and, for each kind, which of
-        them look like it (what :meth:`add` works out from the values)."""
+        them look like it (a mask, or their positions; what :meth:`add` works out from the
+        values)."""
         self.checked += int(counts.sum())
         for kind, mask in kinds.items():
             matched = int(counts[mask].sum())
