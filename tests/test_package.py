@@ -19,7 +19,7 @@ PACKAGE = Path(beam_stats.__file__).parent
 LAYERS = [
     {"errors", "_types", "_lazy"},
     {"proto"},
-    {"arrow"},
+    {"arrow", "pandas_free"},
     {"sketches"},
     {"stats"},
     {"beam"},

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from beam_stats.beam.column_parts import add_read
 from beam_stats.beam.reading import Unit, UnitReader, record_line
 from beam_stats.errors import BeamStatsError, InvalidInputError
+from beam_stats.pandas_free import pyarrow_without_pandas
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
@@ -88,6 +89,8 @@ def _work(task: _Task) -> list[tuple[str, bytes]]:
     """One worker: (key, state) of each accumulator of `task`'s units (``task.whole``'s
     alone without slicing; else :meth:`~beam_stats.stats.sliced.SlicedAccumulators.states`'),
     sorted by key; its error records written to ``task.errors``."""
+    if not task.spec.statistics:  # only beam-stats' code runs here: pyarrow without pandas
+        pyarrow_without_pandas()
     sliced = None if task.slicing is None else SlicedAccumulators(task.spec, task.slicing)
     accumulator = BufferedAccumulator(task.spec)
     # Unsliced, a wide row group is read a few columns at a time, as in one process.

@@ -46,6 +46,7 @@ from beam_stats.cli._common import (
 )
 from beam_stats.cli._stderr import filtered_stderr
 from beam_stats.errors import BeamStatsError
+from beam_stats.pandas_free import pyarrow_without_pandas
 from beam_stats.report.model import visible as shown
 
 
@@ -82,6 +83,14 @@ def _worker_processes(beam_args: Sequence[str]) -> bool:
     """Whether the pipeline options start worker processes that share our standard error."""
     flag, mode = "--direct_running_mode", "multi_processing"
     return f"{flag}={mode}" in beam_args or (flag, mode) in itertools.pairwise(beam_args)
+
+
+def console() -> int:
+    """The ``beam-stats`` program (and ``python -m beam_stats.cli``): :func:`main` in a
+    process of its own, where pyarrow need not import pandas
+    (:func:`~beam_stats.pandas_free.pyarrow_without_pandas`: 0.3 s less per command)."""
+    pyarrow_without_pandas()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

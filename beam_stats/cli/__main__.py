@@ -1,5 +1,5 @@
 import sys
 
-from beam_stats.cli import main
+from beam_stats.cli import console
 
-sys.exit(main())
+sys.exit(console())

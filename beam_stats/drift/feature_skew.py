@@ -57,6 +57,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from beam_stats.drift.skew_samples import Sample, json_text, kept_samples, make_samples
 from beam_stats.drift.skew_types import TEMPORAL, common_temporal, kind, micros
 from beam_stats.errors import InvalidInputError
+from beam_stats.pandas_free import python_values
 from beam_stats.proto import skew_pb2
 from beam_stats.sketches.hashing import hash_array
 from beam_stats.stats.privacy import PrivacySpec
@@ -181,7 +182,7 @@ def _encode_plain(values: pa.Array) -> pa.Array:
     try:
         raw = values.cast(pa.large_binary() if tag == _BYTES else pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested: Python, rare
-        raw = pa.array([None if v is None else json_text(v) for v in values.to_pylist()])
+        raw = pa.array([None if v is None else json_text(v) for v in python_values(values)])
     escaped = pc.replace_substring(raw.cast(pa.large_binary()), b"\x00", b"\x00\xff")
     first, end, empty = (pa.scalar(part, pa.large_binary()) for part in (tag, _END, _EMPTY))
     return pc.binary_join_element_wise(first, escaped, end, empty)
@@ -245,7 +246,7 @@ def _column(batches: Sequence[pa.RecordBatch], name: str) -> pa.Array:
             chunks = [c.cast(target) for c in chunks]
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             # Types that do not unify (a string in one file, a list in another): JSON text.
-            text = [None if v is None else json_text(v) for c in chunks for v in c.to_pylist()]
+            text = [None if v is None else json_text(v) for c in chunks for v in python_values(c)]
             return pa.array(text, pa.large_string())
     elif types:
         chunks = [c.cast(types[0]) for c in chunks]
@@ -312,7 +313,7 @@ def values_equal(a: pa.Array, b: pa.Array, spec: FeatureSkewSpec) -> Bools:
     try:
         return _filled(pc.equal(a, b))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # Python, rare
-        pairs = zip(a.to_pylist(), b.to_pylist(), strict=True)
+        pairs = zip(python_values(a), python_values(b), strict=True)
         return np.array([x is not None and x == y for x, y in pairs], dtype=bool)
 
 

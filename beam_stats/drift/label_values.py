@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from beam_stats.pandas_free import python_values
 from beam_stats.validation.examples import escape_bytes
 
 F64 = npt.NDArray[np.float64]
@@ -159,5 +160,5 @@ def group_codes(values: pa.Array) -> tuple[I64, list[str]]:
     encoded = pc.dictionary_encode(values)
     codes = np.array(pc.fill_null(encoded.indices.cast(pa.int64()), -1), dtype=np.int64)
     codes[several] = -1
-    names = [_text(v) for v in encoded.dictionary.to_pylist()]
+    names = [_text(v) for v in python_values(encoded.dictionary)]
     return codes, names

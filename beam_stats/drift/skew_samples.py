@@ -30,6 +30,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from beam_stats.pandas_free import python_values
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.row_privacy import covers, protect_column, touches
 from beam_stats.validation.examples import escape_bytes
@@ -81,9 +82,9 @@ def make_samples(
         for i, column in id_columns.items()
         if not covers(privacy.redact, i)
     }
-    identifiers = pa.Table.from_arrays(list(shown.values()), names=list(shown)).to_pylist()
+    identifiers = python_values(pa.Table.from_arrays(list(shown.values()), names=list(shown)))
     if not shown:  # every identifier redacted: an empty object per pair
         identifiers = [{} for _ in range(len(keys))]
     base, test = (protect_column(v, (feature,), privacy) for v in (base, test))
-    rows = zip(identifiers, *(c.to_pylist() for c in (keys, base, test)), strict=True)
+    rows = zip(identifiers, *(python_values(c) for c in (keys, base, test)), strict=True)
     return [(k, json_text(i), json_text(x), json_text(y)) for i, k, x, y in rows]

@@ -44,6 +44,7 @@ from apache_beam.typehints.decorators import no_annotations
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.pandas_free import python_values
 from beam_stats.stats.privacy import PrivacySpec
 from beam_stats.stats.row_privacy import row_policy
 from beam_stats.validation.example_privacy import protect_check
@@ -218,10 +219,10 @@ def to_json_line(record: Any) -> str:
 
 def _json_lines(batch: pa.RecordBatch, with_reasons: bool) -> Iterator[str]:
     if not with_reasons:
-        yield from map(to_json_line, batch.to_pylist())
+        yield from map(to_json_line, python_values(batch))
         return
     names, reasons = batch.schema.names[:-1], batch.column(batch.num_columns - 1).to_pylist()
-    rows = pa.RecordBatch.from_arrays(batch.columns[:-1], names=names).to_pylist()
+    rows = python_values(pa.RecordBatch.from_arrays(batch.columns[:-1], names=names))
     for row, why in zip(rows, reasons, strict=True):
         yield to_json_line({"reasons": why, "row": row})
 

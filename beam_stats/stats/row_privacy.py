@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import plain_layout
 from beam_stats.errors import InvalidInputError
+from beam_stats.pandas_free import python_values
 from beam_stats.stats.pii_patterns import Mask, detect
 from beam_stats.stats.privacy import PrivacySpec
 
@@ -92,7 +93,7 @@ def _text_bytes(values: pa.Array) -> list[bytes | None]:
         try:
             values = values.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return [None if v is None else str(v).encode() for v in values.to_pylist()]
+            return [None if v is None else str(v).encode() for v in python_values(values)]
     return values.cast(pa.large_binary()).to_pylist()  # type: ignore[no-any-return]
 
 

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from beam_stats.errors import InvalidInputError
+from beam_stats.pandas_free import python_values
 from beam_stats.stats.privacy import PrivacySpec
 
 SliceFunction = Callable[[pa.RecordBatch], Iterable[tuple[str, pa.RecordBatch]]]
@@ -221,7 +222,7 @@ def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, np.ndarray, li
         value_rows = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
         empty = np.flatnonzero(lengths == 0)
         encoded = pc.dictionary_encode(values, null_encoding="encode")
-        labels = [_label(v) for v in encoded.dictionary.to_pylist()]
+        labels = [_label(v) for v in python_values(encoded.dictionary)]
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         missing = labels.index(MISSING) if MISSING in labels else len(labels)
         if missing == len(labels) and len(empty):
@@ -232,7 +233,7 @@ def _codes(batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, np.ndarray, li
         pairs = np.unique(np.stack([rows, codes], axis=1), axis=0)
         return pairs[:, 0], pairs[:, 1], labels
     encoded = pc.dictionary_encode(column, null_encoding="encode")
-    labels = [_label(v) for v in encoded.dictionary.to_pylist()]
+    labels = [_label(v) for v in python_values(encoded.dictionary)]
     return rows, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), labels
 
 

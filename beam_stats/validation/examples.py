@@ -57,6 +57,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from beam_stats._types import FeaturePath, path_str
 from beam_stats.arrow import FeatureColumn, Kind, flatten_batch, kind_of
 from beam_stats.errors import InvalidInputError
+from beam_stats.pandas_free import python_values
 from beam_stats.schema.checks.specification import check_specification
 from beam_stats.schema.composite import known_paths
 from beam_stats.schema.features import in_environment, is_deprecated
@@ -195,7 +196,7 @@ def _text(values: pa.Array) -> pa.Array:
         try:
             text = values.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # structs, maps, ...
-            text = pa.array([str(v) for v in values.to_pylist()], pa.string())
+            text = pa.array([str(v) for v in python_values(values)], pa.string())
     cut = pc.utf8_slice_codeunits(text, 0, MAX_VALUE_CHARS)
     long = pc.greater(pc.utf8_length(text), MAX_VALUE_CHARS)
     return pc.if_else(long, pc.binary_join_element_wise(cut, "\N{HORIZONTAL ELLIPSIS}", ""), text)
