@@ -24,8 +24,6 @@ from typing import Any
 
 import pyarrow as pa
 
-_PANDAS_BACK = False  # pyarrow has been made to look for pandas again (python_values)
-
 
 class _NoPandas(importlib.abc.MetaPathFinder):
     """An import finder that finds no pandas (a module already imported is not affected)."""
@@ -76,14 +74,13 @@ def _pandas_typed(type_: pa.DataType) -> bool:
 def python_values(data: pa.Array | pa.ChunkedArray | pa.RecordBatch | pa.Table) -> list[Any]:
     """``data.to_pylist()``, the same objects whether or not pyarrow was started without pandas.
 
-    For nanosecond timestamps and durations pyarrow is first made to load pandas (once, by
-    an explicit pandas conversion), so they come back as ``pandas.Timestamp`` and
-    ``pandas.Timedelta`` as always; other types never touch pandas.
+    For nanosecond timestamps and durations pyarrow is first made to load pandas (by an
+    explicit pandas conversion of one value, ~0.1 ms once pandas is imported), so they come
+    back as ``pandas.Timestamp`` and ``pandas.Timedelta`` as always; other types never
+    touch pandas.
     """
-    global _PANDAS_BACK
     types = data.schema.types if isinstance(data, pa.RecordBatch | pa.Table) else [data.type]
-    if not _PANDAS_BACK and any(_pandas_typed(t) for t in types):
+    if any(_pandas_typed(t) for t in types):
         pa.array([0]).to_pandas()  # an explicit conversion: pyarrow imports pandas again
-        _PANDAS_BACK = True
     values: list[Any] = data.to_pylist()
     return values
