@@ -57,9 +57,10 @@ from beam_stats.errors import InvalidInputError
 from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.finishing import finished
 from beam_stats.stats.sliced import SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
-from beam_stats.stats.wire import DatasetBytes, dataset_bytes
+from beam_stats.stats.wire import DatasetBytes
 
 _SPOOL_IN_MEMORY = 16 << 20
 
@@ -184,7 +185,7 @@ def _finished(
     states: dict[str, DatasetAccumulator], include_state: bool
 ) -> list[tuple[str, DatasetBytes]]:
     """(key, finished dataset bytes) of `states`, each accumulator given up once finished."""
-    return [(key, dataset_bytes(states.pop(key), "", include_state)) for key in list(states)]
+    return list(finished(((key, states.pop(key)) for key in list(states)), include_state))
 
 
 def _batches(

@@ -394,6 +394,35 @@ class FrequentItemsAccumulator:
         )
 
 
+def order_many(sketches: list[FrequentItemsAccumulator]) -> None:
+    """Puts each sketch in canonical order (count descending, then value descending) with
+    one sort for them all, as its own ``_canonical()`` would with a sort each: the same
+    order (values are distinct within a sketch, so the order is total), so the same bytes.
+    Each sketch's values and counts become slices of the sorted whole.
+
+    Finishing a run's 1,000 slices sorted each string feature's state 1,000 times, ~0.1 ms
+    a sort; one sort of their 1,000 states, with the slice as the first key, takes a few.
+    """
+    groups: dict[pa.DataType, list[FrequentItemsAccumulator]] = {}
+    for sketch in sketches:
+        if not sketch._ordered:
+            groups.setdefault(sketch._values.type, []).append(sketch)
+    for group in groups.values():
+        lengths = np.fromiter((len(s._values) for s in group), np.int64, len(group))
+        values = pa.concat_arrays([s._values for s in group])
+        counts = np.concatenate([s._counts for s in group])
+        segment = np.repeat(np.arange(len(group), dtype=np.int64), lengths)
+        table = pa.table({"s": segment, "c": counts, "v": values})
+        keys = [("s", "ascending"), ("c", "descending"), ("v", "descending")]
+        order = pc.sort_indices(table, sort_keys=keys)
+        values, counts = values.take(order), counts[order.to_numpy()]
+        starts = np.cumsum(lengths) - lengths
+        for sketch, start, length in zip(group, starts.tolist(), lengths.tolist(), strict=True):
+            sketch._values = values.slice(start, length)
+            sketch._counts = counts[start : start + length]
+            sketch._ordered = True
+
+
 def _numeric_key(values: pa.Array) -> pa.Array | None:
     """The values as int64 (else float64) numbers, or None if one does not parse."""
     text = values.cast(pa.string())

@@ -20,10 +20,11 @@ import pyarrow as pa
 
 from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.finishing import finished
 from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
-from beam_stats.stats.wire import DatasetBytes, dataset_bytes
+from beam_stats.stats.wire import DatasetBytes
 
 
 class SlicedAccumulators:
@@ -89,8 +90,7 @@ class SlicedAccumulators:
         """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was
         added) and of each slice, in no order; each accumulator is spent as it is finished.
         """
-        for key, accumulator in self.states(whole):
-            yield key, dataset_bytes(accumulator, "", include_state)
+        yield from finished(self.states(whole), include_state)
 
     def states(self, whole: str) -> Iterator[tuple[str, DatasetAccumulator]]:
         """(key, accumulator) of the whole dataset (under `whole`, unless no batch was added)
