@@ -132,6 +132,13 @@ class FrequentItemsAccumulator:
         self._ordered = True
 
     @property
+    def entries(self) -> tuple[pa.Array, F64]:
+        """The listed values and their counts as held, not copied (in canonical order once
+        ordered). Arrays are never changed in place: a change to the listed values or their
+        counts replaces the counts' array (and the values' when they change)."""
+        return self._values, self._counts
+
+    @property
     def offset(self) -> float:
         """Misra-Gries' part of the undercount: > 0 once a value was dropped for room."""
         return self._offset

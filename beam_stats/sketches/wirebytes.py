@@ -107,3 +107,74 @@ def varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+#: Protobuf's wire types of varints and of 8-byte scalars (``double``, ``fixed64``).
+VARINT, FIXED64 = 0, 1
+
+
+def message_entries(
+    number: int, n: int, fields: list[tuple[int, np.ndarray | pa.Array]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The wire bytes of `n` entries of the repeated message field `number`, and where each
+    entry ends: ``(bytes as uint8, ends)``, so that entries ``i:j`` are
+    ``bytes[ends[i-1]:ends[j-1]]`` (from 0 when ``i == 0``).
+
+    `fields` gives each entry's fields in order as ``(field number, values)``: an int64
+    array (varints, one per entry), a float64 array (doubles), or a string or binary Arrow
+    array without nulls (length-delimited). Every value is written, zeros and empty ones
+    too; a message parsed from them equals one made field by field.
+    """
+    parts: list[tuple[bytes, str, tuple[np.ndarray, ...]]] = []
+    payload = np.zeros(n, dtype=np.int64)
+    for field, values in fields:
+        if isinstance(values, pa.Array):
+            offsets, data = binary_buffers(values)
+            lengths = np.diff(offsets)
+            sizes = varint_sizes(lengths)
+            parts.append((varint(field << 3 | LENGTH_DELIMITED), "bytes", (offsets, data, sizes)))
+            payload += sizes + lengths
+        elif values.dtype == np.float64:
+            parts.append((varint(field << 3 | FIXED64), "double", (values,)))
+            payload += 8
+        elif values.dtype == np.int64:
+            sizes = varint_sizes(values)
+            parts.append((varint(field << 3 | VARINT), "varint", (values, sizes)))
+            payload += sizes
+        else:
+            raise TypeError(f"field {field}: expected int64, float64 or Arrow binary values")
+        payload += len(parts[-1][0])
+    tag = varint(number << 3 | LENGTH_DELIMITED)
+    payload_size = varint_sizes(payload)
+    entry = len(tag) + payload_size + payload
+    ends = np.cumsum(entry)
+    out = np.empty(int(ends[-1]) if n else 0, dtype=np.uint8)
+    at = _put_tag(out, ends - entry, tag)
+    put_varints(out, at, payload, payload_size)
+    at = at + payload_size
+    for field_tag, kind, column in parts:
+        at = _put_tag(out, at, field_tag)
+        if kind == "double":  # little-endian, as protobuf writes them
+            doubles = np.ascontiguousarray(column[0], dtype="<f8").view(np.uint8)
+            out[at[:, None] + np.arange(8)] = doubles.reshape(n, 8)
+            at = at + 8
+        elif kind == "varint":
+            put_varints(out, at, column[0], column[1])
+            at = at + column[1]
+        else:  # the length, then the bytes
+            offsets, data, sizes = column
+            lengths = np.diff(offsets)
+            put_varints(out, at, lengths, sizes)
+            at = at + sizes
+            total = int(lengths.sum())
+            where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths)
+            out[where + np.arange(total, dtype=np.int64)] = data[offsets[0] : offsets[0] + total]
+            at = at + lengths
+    return out, ends
+
+
+def _put_tag(out: np.ndarray, at: np.ndarray, tag: bytes) -> np.ndarray:
+    """Writes `tag` at each position `at` of `out`; the positions just after it."""
+    for k, byte in enumerate(tag):
+        out[at + k] = byte
+    return at + len(tag)

@@ -8,7 +8,8 @@ work for the whole group first (:func:`prepare`), then finishes each dataset as
 
 Done for the group now: the frequent items' canonical order (count descending, value
 descending) of every string feature, one sort for the group
-(:func:`~beam_stats.sketches.frequent.order_many`).
+(:func:`~beam_stats.sketches.frequent.order_many`), and the top values and rank histograms
+of the string features (:mod:`beam_stats.stats.string_reports`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 
+from beam_stats.arrow import Kind
 from beam_stats.sketches.frequent import order_many
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.string_reports import prepare_reports
+from beam_stats.stats.strings import StringAccumulator
 from beam_stats.stats.wire import DatasetBytes, dataset_bytes
 
 #: Datasets prepared together: enough that the shared work is one pass, few enough that a
@@ -42,12 +46,20 @@ def finished(
 def prepare(accumulators: Sequence[DatasetAccumulator]) -> None:
     """The work shared by the datasets' finishing, done once for them all (see the module
     docstring); their results do not change."""
-    sketches = []
+    weighted = []
+    reported: dict[tuple[int, int], list[StringAccumulator]] = {}
     for accumulator in accumulators:
+        sizes = (accumulator.spec.num_top_values, accumulator.spec.num_rank_histogram_buckets)
         for feature in accumulator.features.values():
             string = feature.string
-            if string is not None:
-                sketches.append(string.top_values)
-                if string.weighted_top_values is not None:
-                    sketches.append(string.weighted_top_values)
-    order_many(sketches)
+            if string is None:
+                continue
+            if string.weighted_top_values is not None:
+                weighted.append(string.weighted_top_values)
+            if feature.reported_kind() is Kind.STRING:  # string_stats, ties as bytes
+                reported.setdefault(sizes, []).append(string)
+            else:
+                weighted.append(string.top_values)  # bytes, categorical ints: ordered all the same
+    order_many(weighted)
+    for (top, rank), strings in reported.items():
+        prepare_reports(strings, top, rank)

@@ -76,7 +76,20 @@ def _distinct_with_counts(
     return dictionary, counts, weighted
 
 
-def _printable(values: pa.Array) -> pa.Array:
+@dataclasses.dataclass(frozen=True)
+class PreparedReport:
+    """A string feature's top values and rank histogram, written ahead as the wire bytes of
+    those ``string_stats`` fields (:mod:`beam_stats.stats.string_reports`, for many
+    features at once), for the frequent items `entries` (the very arrays: any change
+    replaces them) with `top` values and `rank` buckets."""
+
+    entries: tuple[pa.Array, np.ndarray]
+    top: int
+    rank: int
+    data: bytes
+
+
+def printable(values: pa.Array) -> pa.Array:
     """Binary `values` as a string array: ``value.decode("utf-8", errors="backslashreplace")``
     of each, `values` themselves (checked, not copied) when every one is valid UTF-8 (the
     usual case: no Python object per value)."""
@@ -106,6 +119,7 @@ class StringAccumulator:
         self.max_length = 0
         self.invalid_utf8_count = 0
         self.weighted_top_values: FrequentItemsAccumulator | None = None
+        self.prepared: PreparedReport | None = None
 
     def add(self, values: pa.Array, weights: np.ndarray | None = None) -> None:
         """Adds non-null string, binary or dictionary-encoded values, and each value's
@@ -199,7 +213,7 @@ class StringAccumulator:
     def top_arrays(self, k: int, numeric: bool = False) -> tuple[pa.Array, np.ndarray]:
         """:meth:`top` as two arrays: the values' text (a string array) and their counts."""
         values, lowers = self.top_values.top_arrays(k, numeric=numeric)
-        return _printable(values), np.maximum(lowers, 1.0)
+        return printable(values), np.maximum(lowers, 1.0)
 
     def weighted_top(self, k: int, numeric: bool = False) -> list[tuple[str, float]]:
         """The k values of largest total weight, with lower bounds of their weights (ties as
@@ -211,7 +225,7 @@ class StringAccumulator:
         if self.weighted_top_values is None:
             return pa.array([], type=pa.string()), np.zeros(0)
         values, lowers = self.weighted_top_values.top_arrays(k, numeric=numeric)
-        return _printable(values), lowers
+        return printable(values), lowers
 
     def to_proto(self) -> sketches_pb2.StringState:
         msg = sketches_pb2.StringState()
@@ -245,6 +259,7 @@ class StringAccumulator:
             if msg.HasField("weighted_top_values")
             else None
         )
+        acc.prepared = None
         return acc
 
 
@@ -315,15 +330,23 @@ class StringFamily:
         string_stats.avg_length = string.total_length / string.num_values
         string_stats.invalid_utf8_count = string.invalid_utf8_count
         numeric = out.kind in NUMBERS  # a categorical int: ties as numbers (TFDV)
-        k = max(self.num_top_values, self.num_rank_histogram_buckets)
-        texts, counts = string.top_arrays(k, numeric)
-        top = self.num_top_values
-        for value, count in _pairs(texts.slice(0, top), counts[:top]):
-            string_stats.top_values.add(value=value, frequency=count)
-        rank = self.num_rank_histogram_buckets
-        histograms.rank_arrays(texts, counts, rank, string_stats.rank_histogram)
+        top, rank = self.num_top_values, self.num_rank_histogram_buckets
+        prepared, (values, counts) = string.prepared, string.top_values.entries
+        if (
+            prepared is not None
+            and not numeric
+            and prepared.entries[0] is values  # any change since replaced them
+            and prepared.entries[1] is counts
+            and (prepared.top, prepared.rank) == (top, rank)
+        ):
+            string_stats.MergeFromString(prepared.data)
+        else:
+            texts, counts = string.top_arrays(max(top, rank), numeric)
+            for value, count in _pairs(texts.slice(0, top), counts[:top]):
+                string_stats.top_values.add(value=value, frequency=count)
+            histograms.rank_arrays(texts, counts, rank, string_stats.rank_histogram)
         if string.weighted_top_values is not None:
-            texts, weights = string.weighted_top_arrays(k, numeric)
+            texts, weights = string.weighted_top_arrays(max(top, rank), numeric)
             weighted = string_stats.weighted_string_stats
             for value, weight in _pairs(texts.slice(0, top), weights[:top]):
                 weighted.top_values.add(value=value, frequency=weight)

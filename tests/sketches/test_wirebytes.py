@@ -63,3 +63,46 @@ def test_other_arrays_are_refused() -> None:
     with pytest.raises(ValueError, match="no nulls"):
         repeated_bytes(2, pa.array([b"a", None]))
     assert repeated_bytes(2, pa.array([], type=pa.binary())) == b""
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=200),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(min_value=0, max_value=2**63 - 1),
+        ),
+        max_size=30,
+    )
+)
+def test_message_entries_parse_to_the_messages_made_field_by_field(
+    entries: list[tuple[str, float, int]],
+) -> None:
+    """Rank histogram buckets (varints, a string, a double), every width and empty text."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    from beam_stats.sketches.wirebytes import message_entries
+
+    labels = pa.array([label for label, _, _ in entries], pa.string())
+    counts = np.array([count for _, count, _ in entries], dtype=np.float64)
+    ranks = np.array([rank for _, _, rank in entries], dtype=np.int64)
+    fields = [(1, ranks), (2, ranks), (4, labels), (5, counts)]
+    out, ends = message_entries(1, len(entries), fields)
+    expected = statistics_pb2.RankHistogram()
+    for label, count, rank in entries:
+        expected.buckets.add(low_rank=rank, high_rank=rank, label=label, sample_count=count)
+    parsed = statistics_pb2.RankHistogram.FromString(out.tobytes())
+    assert parsed == expected
+    assert len(ends) == len(entries) and (not entries or ends[-1] == out.size)
+    for i in range(len(entries)):  # each entry's bytes alone: that bucket
+        start = ends[i - 1] if i else 0
+        one = statistics_pb2.RankHistogram.FromString(out[start : ends[i]].tobytes())
+        assert list(one.buckets) == [expected.buckets[i]]
+
+
+def test_message_entries_refuse_other_values() -> None:
+    from beam_stats.sketches.wirebytes import message_entries
+
+    with pytest.raises(TypeError, match="field 3"):
+        message_entries(1, 2, [(3, np.array([1, 2], dtype=np.int32))])

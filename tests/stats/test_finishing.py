@@ -29,6 +29,8 @@ SPECS = {
         categorical_features=frozenset({("i32",)}),
     ),
     "weighted": StatisticsSpec(weight_feature=("weight",)),
+    # One top value, two rank buckets.
+    "sizes": StatisticsSpec(num_top_values=1, num_rank_histogram_buckets=2),
     "private": StatisticsSpec(privacy=PrivacySpec(min_count=3, redact=frozenset({("raw",)}))),
 }
 
