@@ -76,26 +76,33 @@ def repeated_bytes(number: int, values: pa.Array) -> bytes:
     Raises:
         ValueError: as :func:`binary_buffers`.
     """
+    out, _ = repeated_bytes_entries(number, values)
+    return out.tobytes()
+
+
+def repeated_bytes_entries(number: int, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`repeated_bytes` as a uint8 array, and where each value's entry ends (as
+    :func:`message_entries`): the fields of many messages written at once, then cut.
+
+    Raises:
+        ValueError: as :func:`binary_buffers`.
+    """
     offsets, data = binary_buffers(values)
     lengths = np.diff(offsets)
     if not lengths.size:
-        return b""
-    tag = number << 3 | LENGTH_DELIMITED
-    tag_bytes = np.frombuffer(varint(tag), dtype=np.uint8)
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    tag = varint(number << 3 | LENGTH_DELIMITED)
     length_sizes = varint_sizes(lengths)
-    sizes = tag_bytes.size + length_sizes + lengths
+    sizes = len(tag) + length_sizes + lengths
     ends = np.cumsum(sizes)
     out = np.empty(int(ends[-1]), dtype=np.uint8)
-    at = ends - sizes
-    for k, byte in enumerate(tag_bytes):
-        out[at + k] = byte
-    at = at + tag_bytes.size
+    at = _put_tag(out, ends - sizes, tag)
     put_varints(out, at, lengths, length_sizes)
     at = at + length_sizes
     total = int(lengths.sum())
     where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths) + np.arange(total, dtype=np.int64)
     out[where] = data[offsets[0] : offsets[0] + total]
-    return out.tobytes()
+    return out, ends
 
 
 def varint(value: int) -> bytes:
