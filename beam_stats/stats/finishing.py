@@ -26,7 +26,7 @@ from beam_stats.stats.wire import DatasetBytes, dataset_bytes
 
 #: Datasets prepared together: enough that the shared work is one pass, few enough that a
 #: group's prepared state is a small share of what the run holds anyway.
-GROUP = 256
+GROUP = 64
 
 
 def finished(
