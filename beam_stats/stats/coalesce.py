@@ -90,12 +90,13 @@ class BatchCoalescer:
         """Whether a batch is held (a batch of no rows counts: it declares columns)."""
         return bool(self._held)
 
-    def add(self, batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    def add(self, batch: pa.RecordBatch, nbytes: int | None = None) -> Iterator[pa.RecordBatch]:
         """The batches ready once `batch` is added: none while it is held; what was held
-        when its schema differs; it alone, after what was held, when it is large."""
+        when its schema differs; it alone, after what was held, when it is large. `nbytes`:
+        its size if known (else ``batch.nbytes``, ~0.13 ms: it walks the columns)."""
         if self._held and not _same_schema(self._held[0].schema, batch.schema):
             yield from self.flush()
-        size = batch.nbytes
+        size = batch.nbytes if nbytes is None else nbytes
         if batch.num_rows >= self.max_rows or size >= self.max_bytes:
             yield from self.flush()
             yield batch
@@ -140,13 +141,16 @@ class KeyedCoalescer:
         self._by_key: dict[str, BatchCoalescer] = {}
         self.nbytes = 0
 
-    def add(self, key: str, batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:
-        """The (key, batch) pairs ready once `batch` is added under `key`."""
+    def add(
+        self, key: str, batch: pa.RecordBatch, nbytes: int | None = None
+    ) -> Iterator[tuple[str, pa.RecordBatch]]:
+        """The (key, batch) pairs ready once `batch` (of `nbytes`, if known) is added under
+        `key`."""
         held = self._by_key.get(key)
         if held is None:
             held = self._by_key[key] = BatchCoalescer(self.max_rows, self.max_bytes)
         before = held.nbytes
-        ready = list(held.add(batch))
+        ready = list(held.add(batch, nbytes))
         self.nbytes += held.nbytes - before
         for part in ready:
             yield key, part

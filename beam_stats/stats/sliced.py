@@ -61,8 +61,11 @@ class SlicedAccumulators:
         rows, accumulators = (
             (self._merged_rows, self.merged) if through_slices else (self._apart_rows, self.apart)
         )
+        # The parts share the batch's bytes by their rows: ``nbytes`` walks the columns
+        # (~0.13 ms), once for the batch rather than for each of its 1,000 parts.
+        per_row = batch.nbytes / max(batch.num_rows, 1)
         for key, part in parts:
-            for ready_key, ready in rows.add(key, part):
+            for ready_key, ready in rows.add(key, part, int(per_row * part.num_rows)):
                 self._accumulator(accumulators, ready_key).add(ready)
 
     def _accumulator(

@@ -122,6 +122,17 @@ def test_keyed_coalescer_bounds_the_total() -> None:
     assert keyed.nbytes == 0 and list(keyed.flush()) == []
 
 
+def test_a_given_size_is_what_counts() -> None:
+    """Slices give each part its share of the batch's bytes (measuring parts costs more)."""
+    keyed = KeyedCoalescer(max_rows=1000, max_bytes=100, max_total_bytes=250)
+    assert list(keyed.add("a", _batch(0, 10), nbytes=60)) == []
+    assert keyed.nbytes == 60
+    out = list(keyed.add("a", _batch(10, 10), nbytes=60))  # the key's 120 bytes >= 100
+    assert [(key, b.num_rows) for key, b in out] == [("a", 20)] and keyed.nbytes == 0
+    assert list(keyed.add("b", _batch(0, 10), nbytes=300)) != []  # past the total: flushed
+    assert keyed.nbytes == 0
+
+
 def test_bad_caps_are_refused() -> None:
     with pytest.raises(ValueError, match="got 0"):
         BatchCoalescer(max_rows=0)
