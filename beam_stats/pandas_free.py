@@ -55,10 +55,7 @@ def pyarrow_without_pandas() -> bool:
     if "pandas" in sys.modules:
         return False
     with _pandas_hidden():
-        # A conversion of each kind that looks for pandas: the Python side's look ...
-        pa.array([0]).to_numpy()
-        # ... and the C++ side's (timestamps, which it would make pandas objects of).
-        pa.array([0], pa.timestamp("ns")).to_numpy()
+        pa.array([0]).to_numpy()  # a conversion: pyarrow's look (later ones do not look)
     return "pandas" not in sys.modules
 
 
@@ -81,6 +78,9 @@ def python_values(data: pa.Array | pa.ChunkedArray | pa.RecordBatch | pa.Table) 
     """
     types = data.schema.types if isinstance(data, pa.RecordBatch | pa.Table) else [data.type]
     if any(_pandas_typed(t) for t in types):
-        pa.array([0]).to_pandas()  # an explicit conversion: pyarrow imports pandas again
+        # An explicit conversion: pyarrow imports pandas again (without pandas installed,
+        # pyarrow's objects are the ones it always makes).
+        with contextlib.suppress(ImportError):
+            pa.array([0]).to_pandas()
     values: list[Any] = data.to_pylist()
     return values

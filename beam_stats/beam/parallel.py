@@ -89,8 +89,8 @@ def _work(task: _Task) -> list[tuple[str, bytes]]:
     """One worker: (key, state) of each accumulator of `task`'s units (``task.whole``'s
     alone without slicing; else :meth:`~beam_stats.stats.sliced.SlicedAccumulators.states`'),
     sorted by key; its error records written to ``task.errors``."""
-    if not task.spec.statistics:  # only beam-stats' code runs here: pyarrow without pandas
-        pyarrow_without_pandas()
+    if not task.spec.statistics and (task.slicing is None or not task.slicing.functions):
+        pyarrow_without_pandas()  # only beam-stats' code runs here, no user function
     sliced = None if task.slicing is None else SlicedAccumulators(task.spec, task.slicing)
     accumulator = BufferedAccumulator(task.spec)
     # Unsliced, a wide row group is read a few columns at a time, as in one process.

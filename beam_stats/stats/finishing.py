@@ -46,7 +46,7 @@ def finished(
 def prepare(accumulators: Sequence[DatasetAccumulator]) -> None:
     """The work shared by the datasets' finishing, done once for them all (see the module
     docstring); their results do not change."""
-    weighted = []
+    to_order = []  # frequent items whose report is not prepared: only their order
     reported: dict[tuple[int, int], list[StringAccumulator]] = {}
     for accumulator in accumulators:
         sizes = (accumulator.spec.num_top_values, accumulator.spec.num_rank_histogram_buckets)
@@ -55,11 +55,11 @@ def prepare(accumulators: Sequence[DatasetAccumulator]) -> None:
             if string is None:
                 continue
             if string.weighted_top_values is not None:
-                weighted.append(string.weighted_top_values)
+                to_order.append(string.weighted_top_values)
             if feature.reported_kind() is Kind.STRING:  # string_stats, ties as bytes
                 reported.setdefault(sizes, []).append(string)
             else:
-                weighted.append(string.top_values)  # bytes, categorical ints: ordered all the same
-    order_many(weighted)
+                to_order.append(string.top_values)  # bytes, categorical ints
+    order_many(to_order)
     for (top, rank), strings in reported.items():
         prepare_reports(strings, top, rank)
