@@ -72,7 +72,7 @@ def python_values(data: pa.Array | pa.ChunkedArray | pa.RecordBatch | pa.Table) 
     """``data.to_pylist()``, the same objects whether or not pyarrow was started without pandas.
 
     For nanosecond timestamps and durations pyarrow is first made to load pandas (by an
-    explicit pandas conversion of one value, ~0.1 ms once pandas is imported), so they come
+    explicit pandas conversion of one value, ~20 us once pandas is imported), so they come
     back as ``pandas.Timestamp`` and ``pandas.Timedelta`` as always; other types never
     touch pandas.
     """
