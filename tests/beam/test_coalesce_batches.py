@@ -21,6 +21,8 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that
 from beam.test_pipeline import check_against_numpy, exact_part
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from proto_compare import assert_close
 from stats.test_feature import make_table
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -131,6 +133,35 @@ def test_a_given_size_is_what_counts() -> None:
     assert [(key, b.num_rows) for key, b in out] == [("a", 20)] and keyed.nbytes == 0
     assert list(keyed.add("b", _batch(0, 10), nbytes=300)) != []  # past the total: flushed
     assert keyed.nbytes == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cuts=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 60)), min_size=1, max_size=30),
+    max_rows=st.integers(1, 400),
+    max_bytes=st.integers(1, 30_000),
+)
+def test_measuring_late_gives_the_batches_of_measuring_each(
+    cuts: list[tuple[int, int]], max_rows: int, max_bytes: int
+) -> None:
+    """Held batches are measured (``nbytes``) only once their buffers' sizes reach the cap:
+    the same batches come out as when each batch's ``nbytes`` is given, slices of a larger
+    batch (whose buffers are the parent's) and fresh batches alike."""
+    parent = _batch(0, 400)
+    batches = [
+        parent.slice(start, n) if k % 2 else _batch(start, n) for k, (start, n) in enumerate(cuts)
+    ]
+    late, measured = BatchCoalescer(max_rows, max_bytes), BatchCoalescer(max_rows, max_bytes)
+    for batch in batches:
+        got = [b.num_rows for b in late.add(batch)]
+        assert got == [b.num_rows for b in measured.add(batch, nbytes=batch.nbytes)]
+        assert late.rows == measured.rows
+        held = late.take()
+        assert late.nbytes == 0 and late.rows == 0
+        for b in held:  # the same batches held again: nbytes is what they measure
+            assert list(late.add(b)) == []
+        assert late.nbytes == sum(b.nbytes for b in held) == measured.nbytes
+    assert [b.num_rows for b in late.flush()] == [b.num_rows for b in measured.flush()]
 
 
 def test_bad_caps_are_refused() -> None:
