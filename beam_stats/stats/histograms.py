@@ -10,7 +10,8 @@
   bucket holding a value is never 0; the bound on any bucket's count error is returned with
   the histogram. NaN values are not in any bucket and are counted in ``num_nan``.
 * Rank histogram: bucket ``i`` is the ``i``-th most frequent value with its count
-  (:func:`rank_arrays`).
+  (:func:`rank_buckets`, written for string features by
+  :func:`~beam_stats.stats.string_reports.report_bytes`).
 """
 
 from __future__ import annotations
@@ -155,38 +156,6 @@ _BUCKETS = statistics_pb2.RankHistogram.DESCRIPTOR.fields_by_name["buckets"].num
 _LOW, _HIGH, _LABEL, _COUNT = (
     _BUCKET_FIELDS[name].number for name in ("low_rank", "high_rank", "label", "sample_count")
 )
-
-
-def rank_arrays(
-    labels: pa.Array,
-    counts: np.ndarray,
-    num_buckets: int,
-    into: statistics_pb2.RankHistogram | None = None,
-) -> statistics_pb2.RankHistogram:
-    """The rank histogram of the first `num_buckets` (label, count) pairs, given as a binary
-    (or string) array of UTF-8 labels, already sorted by decreasing count, and a float64
-    array: bucket i is ``low_rank=i, high_rank=i, label, sample_count``. Written in `into`
-    (an empty message, e.g. a field of the feature's statistics) if given.
-
-    The message's bytes are made with numpy (:func:`rank_buckets`) and parsed in one call:
-    1,000 buckets added one by one took about a millisecond, and issue 16's 1,000 slices
-    have such a histogram per string feature.
-
-    Raises:
-        ValueError: the labels are not valid UTF-8 (a proto string must be), or neither
-            strings nor binaries.
-    """
-    histogram = statistics_pb2.RankHistogram() if into is None else into
-    histogram.SetInParent()  # present even without buckets, as a copied histogram was
-    n = min(len(labels), len(counts), num_buckets)
-    if n == 0:
-        return histogram
-    labels = labels.slice(0, n)
-    if pa.types.is_binary(labels.type) or pa.types.is_large_binary(labels.type):
-        labels.cast(pa.large_string())  # raises ArrowInvalid (a ValueError) if not UTF-8
-    out, _ = rank_buckets(labels, counts[:n], np.arange(n, dtype=np.int64))
-    histogram.MergeFromString(out.tobytes())
-    return histogram
 
 
 def rank_buckets(

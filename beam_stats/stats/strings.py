@@ -42,7 +42,6 @@ from beam_stats.sketches import (
     FrequentItemsAccumulator,
     FrequentItemsSpec,
 )
-from beam_stats.stats import histograms
 from beam_stats.stats.family import (
     NUMBERS,
     STRINGS,
@@ -50,7 +49,13 @@ from beam_stats.stats.family import (
     FeatureBatch,
     FeatureReport,
 )
-from beam_stats.stats.utf8 import invalid_utf8_mask
+from beam_stats.stats.string_reports import (
+    STRING_FIELDS,
+    WEIGHTED_FIELDS,
+    PreparedReport,
+    report_bytes,
+)
+from beam_stats.stats.utf8 import invalid_utf8_mask, printable
 
 if TYPE_CHECKING:
     from beam_stats.stats.spec import StatisticsSpec
@@ -74,33 +79,6 @@ def _distinct_with_counts(
             None if weighted is None else weighted[used],
         )
     return dictionary, counts, weighted
-
-
-@dataclasses.dataclass(frozen=True)
-class PreparedReport:
-    """A string feature's top values and rank histogram, written ahead as the wire bytes of
-    those ``string_stats`` fields (:mod:`beam_stats.stats.string_reports`, for many
-    features at once), for the frequent items `entries` (the very arrays: any change
-    replaces them) with `top` values and `rank` buckets."""
-
-    entries: tuple[pa.Array, np.ndarray]
-    top: int
-    rank: int
-    data: bytes
-
-
-def printable(values: pa.Array) -> pa.Array:
-    """Binary `values` as a string array: ``value.decode("utf-8", errors="backslashreplace")``
-    of each, `values` themselves (checked, not copied) when every one is valid UTF-8 (the
-    usual case: no Python object per value)."""
-    if pa.types.is_string(values.type):  # valid UTF-8 already (a cast costs ~40 us)
-        return values
-    try:
-        texts: pa.Array = values.cast(pa.string())
-    except pa.ArrowInvalid:
-        escaped = [v.decode("utf-8", errors="backslashreplace") for v in values.to_pylist()]
-        return pa.array(escaped, type=pa.string())
-    return texts
 
 
 def _pairs(texts: pa.Array, counts: np.ndarray) -> list[tuple[str, float]]:
@@ -340,17 +318,14 @@ class StringFamily:
             and (prepared.top, prepared.rank) == (top, rank)
         ):
             string_stats.MergeFromString(prepared.data)
-        else:
+        else:  # a categorical int, or not prepared (string_reports.py)
             texts, counts = string.top_arrays(max(top, rank), numeric)
-            for value, count in _pairs(texts.slice(0, top), counts[:top]):
-                string_stats.top_values.add(value=value, frequency=count)
-            histograms.rank_arrays(texts, counts, rank, string_stats.rank_histogram)
+            (data,) = report_bytes(texts, counts, [len(texts)], top, rank, STRING_FIELDS)
+            string_stats.MergeFromString(data)
         if string.weighted_top_values is not None:
             texts, weights = string.weighted_top_arrays(max(top, rank), numeric)
-            weighted = string_stats.weighted_string_stats
-            for value, weight in _pairs(texts.slice(0, top), weights[:top]):
-                weighted.top_values.add(value=value, frequency=weight)
-            histograms.rank_arrays(texts, weights, rank, weighted.rank_histogram)
+            (data,) = report_bytes(texts, weights, [len(texts)], top, rank, WEIGHTED_FIELDS)
+            string_stats.weighted_string_stats.MergeFromString(data)
         rse = 0.0 if string.unique_is_exact else self.distinct.relative_standard_error
         out.note("top_values_max_error", string.top_values.max_error)
         out.note("distinct_relative_standard_error", rse)

@@ -1,5 +1,6 @@
-"""Histograms written from arrays (stats/histograms.py rank_arrays, add_buckets): the message of
-one ``buckets.add`` per value, for varints of every width, zeros and a sliced array."""
+"""Histograms written from arrays (stats/histograms.py add_buckets, and the rank histogram of
+stats/string_reports.py report_bytes): the message of one ``buckets.add`` per value, for
+varints of every width, zeros and a sliced array."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.sketches import QuantilesSpec
-from beam_stats.stats.histograms import add_buckets, median_and_edges, quantiles, rank_arrays
+from beam_stats.stats.histograms import add_buckets, median_and_edges, quantiles
+from beam_stats.stats.string_reports import report_bytes
 
 
 def expected(labels: list[str], counts: list[float], num_buckets: int) -> bytes:
@@ -18,6 +20,17 @@ def expected(labels: list[str], counts: list[float], num_buckets: int) -> bytes:
         if i < num_buckets:
             histogram.buckets.add(low_rank=i, high_rank=i, label=label, sample_count=count)
     return histogram.SerializeToString()
+
+
+def rank_histogram(
+    labels: pa.Array, counts: np.ndarray, num_buckets: int
+) -> statistics_pb2.RankHistogram:
+    """The rank histogram report_bytes writes for one feature (no top values)."""
+    stats = statistics_pb2.StringStatistics()
+    (data,) = report_bytes(labels, counts, [len(labels)], 0, num_buckets)
+    stats.MergeFromString(data)
+    assert not stats.top_values and stats.HasField("rank_histogram")
+    return stats.rank_histogram
 
 
 LABELS = ["", "a", "é", "x" * 127, "y" * 128, "z" * 20_000, "\x00", "日本"] + [
@@ -34,34 +47,43 @@ COUNTS = [0.0, -0.0, 1.5, 3.0, 1e300, 5e-324, 2.0**53, 7.0] + list(
 )
 def test_the_message_of_one_add_per_bucket(num_buckets: int, arrow_type: pa.DataType) -> None:
     labels = pa.array([s.encode() for s in LABELS], type=pa.binary()).cast(arrow_type)
-    got = rank_arrays(labels, np.array(COUNTS), num_buckets)
+    got = rank_histogram(labels, np.array(COUNTS), num_buckets)
     assert got.SerializeToString() == expected(LABELS, COUNTS, num_buckets)
     assert len(got.buckets) == min(num_buckets, len(LABELS))
 
 
-def test_a_slice_of_an_array_and_more_counts_than_labels() -> None:
+def test_a_slice_of_an_array() -> None:
     labels = pa.array(LABELS).slice(3, 200)
-    counts = np.array(COUNTS[3:] + [9.0])
-    got = rank_arrays(labels, counts, 1000)
+    counts = np.array(COUNTS[3:203])
+    got = rank_histogram(labels, counts, 1000)
     assert got.SerializeToString() == expected(LABELS[3:203], COUNTS[3:203], 1000)
 
 
-def test_written_in_place_and_present_without_buckets() -> None:
-    stats = statistics_pb2.StringStatistics()
-    rank_arrays(pa.array([], type=pa.binary()), np.zeros(0), 10, stats.rank_histogram)
-    assert stats.HasField("rank_histogram") and not stats.rank_histogram.buckets
-    rank_arrays(pa.array(["b", "a"]), np.array([2.0, 1.0]), 10, stats.rank_histogram)
-    assert [b.label for b in stats.rank_histogram.buckets] == ["b", "a"]
+def test_present_without_buckets() -> None:
+    rank_histogram(pa.array([], type=pa.binary()), np.zeros(0), 10)  # checks it is present
+    got = rank_histogram(pa.array(["b", "a"]), np.array([2.0, 1.0]), 10)
+    assert [b.label for b in got.buckets] == ["b", "a"]
 
 
 def test_labels_must_be_utf8() -> None:
     with pytest.raises(ValueError):
-        rank_arrays(pa.array([b"\xff"], type=pa.binary()), np.ones(1), 10)
+        rank_histogram(pa.array([b"\xff"], type=pa.binary()), np.ones(1), 10)
+    with pytest.raises(ValueError):
+        rank_histogram(pa.array([b"\xff"], type=pa.large_binary()), np.ones(1), 10)
 
 
 def test_labels_are_strings_or_binaries() -> None:
     with pytest.raises(ValueError, match="strings or binaries"):
-        rank_arrays(pa.array([1, 2]), np.ones(2), 10)
+        rank_histogram(pa.array([1, 2]), np.ones(2), 10)
+
+
+def test_the_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match="add up to"):
+        report_bytes(pa.array(["a", "b"]), np.ones(3), [2], 1, 1)
+    with pytest.raises(ValueError, match="add up to"):
+        report_bytes(pa.array(["a", "b"]), np.ones(2), [1], 1, 1)
+    with pytest.raises(ValueError, match=">= 0"):
+        report_bytes(pa.array(["a", "b"]), np.ones(2), [2], 1, -1)
 
 
 @pytest.mark.parametrize("n", [0, 1, 10, 300])
