@@ -263,6 +263,12 @@ class QuantilesAccumulator:
         self._settle()
         return 0.0 if self._summary is None else self._summary.rank_error
 
+    def exact_arrays(self) -> tuple[F64, I64] | None:
+        """The distinct values, increasing, and their counts while exact (None past the
+        limit): the arrays themselves, read-only by contract (a change replaces them)."""
+        self._settle()
+        return (self._values, self._counts) if self._summary is None else None
+
     def _items(self) -> tuple[F64, F64]:
         """All retained values, increasing, with their inclusive cumulative counts."""
         self._settle()

@@ -9,7 +9,8 @@ work for the whole group first (:func:`prepare`), then finishes each dataset as
 Done for the group now: the frequent items' canonical order (count descending, value
 descending) of every string feature, one sort for the group
 (:func:`~beam_stats.sketches.frequent.order_many`), and the top values and rank histograms
-of the string features (:mod:`beam_stats.stats.string_reports`).
+of the string features (:mod:`beam_stats.stats.string_reports`), and the median and histograms
+of the numeric features whose sketches are exact (:mod:`beam_stats.stats.numeric_reports`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from beam_stats.arrow import Kind
 from beam_stats.sketches.frequent import order_many
 from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.numeric import NumericAccumulator
+from beam_stats.stats.numeric_reports import prepare_numeric
 from beam_stats.stats.string_reports import prepare_reports
 from beam_stats.stats.strings import StringAccumulator
 from beam_stats.stats.wire import DatasetBytes, dataset_bytes
@@ -48,9 +51,14 @@ def prepare(accumulators: Sequence[DatasetAccumulator]) -> None:
     docstring); their results do not change."""
     to_order = []  # frequent items whose report is not prepared: only their order
     reported: dict[tuple[int, int], list[StringAccumulator]] = {}
+    numbers: dict[tuple[int, int], list[NumericAccumulator]] = {}
     for accumulator in accumulators:
-        sizes = (accumulator.spec.num_top_values, accumulator.spec.num_rank_histogram_buckets)
+        spec = accumulator.spec
+        sizes = (spec.num_top_values, spec.num_rank_histogram_buckets)
+        buckets = (spec.num_histogram_buckets, spec.num_quantiles_histogram_buckets)
         for feature in accumulator.features.values():
+            if feature.numeric is not None:
+                numbers.setdefault(buckets, []).append(feature.numeric)
             string = feature.string
             if string is None:
                 continue
@@ -63,3 +71,5 @@ def prepare(accumulators: Sequence[DatasetAccumulator]) -> None:
     order_many(to_order)
     for (top, rank), strings in reported.items():
         prepare_reports(strings, top, rank)
+    for (num_buckets, num_quantile_buckets), states in numbers.items():
+        prepare_numeric(states, num_buckets, num_quantile_buckets)

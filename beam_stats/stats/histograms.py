@@ -64,18 +64,26 @@ def add_buckets(
     """Appends one bucket per ``(low, high, count)`` to `histogram`: what a
     ``histogram.buckets.add(...)`` per bucket does, written with numpy and parsed in one call
     (zeros are written too and parse to the same message)."""
-    size = np.size(lows)
-    if size == 0:
-        return
-    out = _BUCKET_TEMPLATE.repeat(size)
-    out["low"], out["high"], out["count"] = lows, highs, counts  # a number fills every one
-    histogram.MergeFromString(out.tobytes())
+    if np.size(lows):
+        histogram.MergeFromString(bucket_bytes(lows, highs, counts))
+
+
+#: The bytes of one bucket written by :func:`bucket_bytes`.
+BUCKET_SIZE = _BUCKET_WIRE.itemsize
+
+
+def bucket_bytes(lows: ArrayLike, highs: ArrayLike, counts: ArrayLike) -> bytes:
+    """The wire bytes of a histogram's ``buckets`` entries, one per ``(low, high, count)``
+    (a number fills every one), each :data:`BUCKET_SIZE` bytes."""
+    out = _BUCKET_TEMPLATE.repeat(np.size(lows))
+    out["low"], out["high"], out["count"] = lows, highs, counts
+    return out.tobytes()
 
 
 _RANKS: dict[tuple[int, bool], np.ndarray] = {}
 
 
-def _ranks(num_buckets: int, median: bool = False) -> np.ndarray:
+def quantile_ranks(num_buckets: int, median: bool = False) -> np.ndarray:
     """``np.linspace(0, 1, num_buckets + 1)``, then 0.5 if `median`, made once each."""
     ranks = _RANKS.get((num_buckets, median))
     if ranks is None:
@@ -97,7 +105,7 @@ def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics
 
 def median_and_edges(sketch: QuantilesSketch, num_buckets: int) -> tuple[float, np.ndarray]:
     """The sketch's median and the edges of its quantiles histogram, in one query."""
-    points = sketch.quantiles(_ranks(num_buckets, median=True))
+    points = sketch.quantiles(quantile_ranks(num_buckets, median=True))
     return float(points[-1]), points[:-1]
 
 
@@ -110,19 +118,28 @@ def quantiles(
     if sketch.is_empty:
         return histogram
     if edges is None:
-        edges = sketch.quantiles(_ranks(num_buckets))
+        edges = sketch.quantiles(quantile_ranks(num_buckets))
     add_buckets(histogram, edges[:-1], edges[1:], count / num_buckets)
     return histogram
 
 
-def equal_width_edges(minimum: float, maximum: float, num_buckets: int) -> np.ndarray:
+def equal_width_edges(minimum: ArrayLike, maximum: ArrayLike, num_buckets: int) -> np.ndarray:
     """``num_buckets + 1`` edges from `minimum` to `maximum` (both exact), without overflow
-    when the range is wider than the largest float (e.g. -1e308 to 1e308)."""
-    step = maximum / num_buckets - minimum / num_buckets
-    with np.errstate(over="ignore"):  # a rounded-up last edge is clipped to `maximum`
-        edges = minimum + step * np.arange(num_buckets + 1, dtype=np.float64)
-    edges = np.clip(edges, minimum, maximum)
-    edges[-1] = maximum
+    when the range is wider than the largest float (e.g. -1e308 to 1e308); for arrays of
+    minimums and maximums, a row of edges for each pair (the same numbers as one by one)."""
+    low = np.asarray(minimum, dtype=np.float64)[..., None]
+    high = np.asarray(maximum, dtype=np.float64)[..., None]
+    # A rounded-up last edge is clipped to `maximum`. One bucket over a range wider than
+    # the largest float has an infinite step: its first edge (0 * inf) is `minimum`.
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = high / num_buckets - low / num_buckets
+        edges = low + step * np.arange(num_buckets + 1, dtype=np.float64)
+    first = edges[..., 0]
+    edges[..., 0] = np.where(np.isnan(first), low[..., 0], first)
+    # Clipped keeping an edge equal to a bound (0.0 against -0.0), as np.clip with numbers
+    # does (with arrays of bounds it may take the bound's sign).
+    edges = np.where(edges < low, low, np.where(edges > high, high, edges))
+    edges[..., -1] = high[..., 0]
     return edges
 
 

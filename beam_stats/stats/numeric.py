@@ -37,6 +37,7 @@ from beam_stats.stats.moments import (
     WeightedMomentsAccumulator,
     split_finite,
 )
+from beam_stats.stats.numeric_reports import PreparedNumeric
 
 if TYPE_CHECKING:
     from beam_stats.stats.spec import StatisticsSpec
@@ -48,6 +49,7 @@ class NumericAccumulator:
     __slots__ = (
         "has_float",
         "moments",
+        "prepared",
         "quantiles",
         "weighted_moments",
         "weighted_quantiles",
@@ -63,6 +65,7 @@ class NumericAccumulator:
         self.weighted_spec = weighted_spec  # None: the default, made when first weighted
         self.weighted_moments: WeightedMomentsAccumulator | None = None
         self.weighted_quantiles: WeightedQuantilesAccumulator | None = None
+        self.prepared: PreparedNumeric | None = None  # numeric_reports.prepare_numeric
 
     def add(self, values: pa.Array, weights: np.ndarray | None = None) -> None:
         """Adds non-null int64 or float64 values, and each value's weight if weighted."""
@@ -138,15 +141,21 @@ class NumericAccumulator:
         stats = statistics_pb2.NumericStatistics(common_stats=common, num_zeros=m.num_zeros)
         bounds = {"quantiles_rank_error": self.quantiles.rank_error, "histogram_count_error": 0.0}
         edges = None  # of the quantiles histogram, found with the median
+        buckets = (num_histogram_buckets, num_quantiles_histogram_buckets)
+        prepared = self.prepared
         if m.count:
             stats.mean = m.mean
             stats.std_dev = m.std_dev
             stats.min = m.min
             stats.max = m.max
-            stats.median, edges = histograms.median_and_edges(
-                self.quantiles, num_quantiles_histogram_buckets
-            )
-        if m.count or m.num_nan:
+        if prepared is not None and prepared.fits(self, buckets):  # made for many at once
+            stats.median = prepared.median
+            stats.MergeFromString(prepared.histograms)
+        elif m.count or m.num_nan:
+            if m.count:
+                stats.median, edges = histograms.median_and_edges(
+                    self.quantiles, num_quantiles_histogram_buckets
+                )
             standard, error = histograms.equi_width(
                 self.quantiles, m.min, m.max, m.count, num_histogram_buckets, m.num_nan
             )
