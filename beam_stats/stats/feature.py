@@ -323,11 +323,7 @@ class FeatureAccumulator:
         if state is not None and treatment is not Treatment.KEEP:
             note_privacy(out, treatment, self.spec.privacy, state)
         if include_state:
-            head = sketches_pb2.StoredFeatureState(
-                format_version=state_format_version(state),
-                settings=self.spec.settings(),
-                options=self.spec.options(),
-            )
             assert state is not None  # made above when include_state
+            head = self.spec.stored_head(state_format_version(state))
             pack_sealed(stats.custom_stats.add(name=STATE_NAME).any, head, state)
         return stats

@@ -189,17 +189,21 @@ def _distinct_parts(values: pa.Array, edges: np.ndarray, detect_pii: bool) -> li
             mask = np.zeros(size, dtype=bool)
             mask[at] = True
             kinds[kind] = mask
+    # Every part's values taken at once, in part order; each part is a slice of them.
+    taken = dictionary.take(pa.array(which))
+    hashes, lengths, invalid = hashes[which], lengths[which], invalid[which]
+    if kinds is not None:
+        kinds = {kind: mask[which] for kind, mask in kinds.items()}
     out = []
-    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
-        used = which[low:high]
+    for low, high in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         out.append(
             DistinctValues(
-                dictionary.take(pa.array(used)),
+                taken.slice(low, high - low),
                 counts[low:high],
-                hashes[used],
-                lengths[used],
-                invalid[used],
-                None if kinds is None else {kind: mask[used] for kind, mask in kinds.items()},
+                hashes[low:high],
+                lengths[low:high],
+                invalid[low:high],
+                None if kinds is None else {kind: mask[low:high] for kind, mask in kinds.items()},
             )
         )
     return out

@@ -40,18 +40,23 @@ _TYPE_URL = "type.googleapis.com/" + sketches_pb2.StoredFeatureState.DESCRIPTOR.
 
 
 def pack_sealed(
-    into: any_pb2.Any, head: sketches_pb2.StoredFeatureState, state: sketches_pb2.FeatureState
+    into: any_pb2.Any,
+    head: sketches_pb2.StoredFeatureState | bytes,
+    state: sketches_pb2.FeatureState,
 ) -> None:
     """``into.Pack(seal(stored), deterministic=True)`` of `head` with `state` as its state,
     the state serialized once and never copied into `head` (``head`` holds fields below
-    the state's only: format version, settings, options).
+    the state's only: format version, settings, options; or is their deterministic bytes,
+    e.g. :meth:`~beam_stats.stats.spec.StatisticsSpec.stored_head`).
 
     The sealed message's bytes are its fields in number order, so they are `head`'s, the
     state's field, then the checksum of those bytes."""
     state_bytes = state.SerializeToString(deterministic=True)
+    if not isinstance(head, bytes):
+        head = head.SerializeToString(deterministic=True)
     unsealed = b"".join(
         (
-            head.SerializeToString(deterministic=True),
+            head,
             _STATE_TAG,
             varint(len(state_bytes)),
             state_bytes,

@@ -195,6 +195,18 @@ class StatisticsSpec:
             raise InvalidInputError("with_label_bins needs a spec with a label")
         return dataclasses.replace(self, label=self.label.with_bins(edges))
 
+    def stored_head(self, format_version: int) -> bytes:
+        """The deterministic bytes of a ``StoredFeatureState`` of this spec holding only
+        `format_version`, :meth:`settings` and :meth:`options` (the fields before the
+        state's): the same for every feature but the version, so made once."""
+        version = sketches_pb2.StoredFeatureState(format_version=format_version)
+        return version.SerializeToString(deterministic=True) + self._settings_and_options
+
+    @functools.cached_property
+    def _settings_and_options(self) -> bytes:
+        head = sketches_pb2.StoredFeatureState(settings=self.settings(), options=self.options())
+        return head.SerializeToString(deterministic=True)
+
     def options(self) -> sketches_pb2.ResultOptions:
         """How finished statistics are written (may differ between files that merge)."""
         return sketches_pb2.ResultOptions(
