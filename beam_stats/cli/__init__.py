@@ -3,7 +3,8 @@
 One module per command family, each with ``add_parsers(commands)`` that registers its
 subcommands and sets ``run(args, beam_args) -> exit status``. Flags a command does not know
 are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project``, ...) and go
-to the pipeline as they are.
+to the pipeline as they are; one that no pipeline option takes is refused
+(:func:`~beam_stats.beam.running.check_flags`).
 
 Exit status, one meaning each: 0 done, nothing found; 1 the command's own "found something"
 (anomalies, breaches, mismatches, bad rows); 2 bad input or usage (no such file, bad option,
