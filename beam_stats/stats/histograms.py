@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Protocol
 
 import numpy as np
@@ -53,9 +54,12 @@ _BUCKET_WIRE = np.dtype(
         ("count", "<f8"),
     ]
 )
+_BUCKET_TAGS = (0x1A, _BUCKET_WIRE.itemsize - 2, 0x09, 0x11, 0x21)
 _BUCKET_TEMPLATE = np.array(
-    [(0x1A, _BUCKET_WIRE.itemsize - 2, 0x09, 0, 0x11, 0, 0x21, 0)], dtype=_BUCKET_WIRE
+    [(*_BUCKET_TAGS[:3], 0, _BUCKET_TAGS[3], 0, _BUCKET_TAGS[4], 0)], dtype=_BUCKET_WIRE
 )
+# One bucket of that layout packed by Python (no array for a single bucket).
+_ONE_BUCKET = struct.Struct("<BBBdBdBd")
 
 
 def add_buckets(
@@ -98,8 +102,12 @@ def quantile_ranks(num_buckets: int, median: bool = False) -> np.ndarray:
 def constant_quantiles(value: float, count: int, num_buckets: int) -> statistics_pb2.Histogram:
     """The quantiles histogram of `count` copies of `value`."""
     histogram = Histogram(type=Histogram.QUANTILES)
-    values = np.full(max(num_buckets, 0), value, dtype=np.float64)
-    add_buckets(histogram, values, values, count / num_buckets if num_buckets else 0.0)
+    if num_buckets > 0:  # every bucket the same: one bucket's bytes, repeated
+        tag, size, low_tag, high_tag, count_tag = _BUCKET_TAGS
+        one = _ONE_BUCKET.pack(
+            tag, size, low_tag, value, high_tag, value, count_tag, count / num_buckets
+        )
+        histogram.MergeFromString(one * num_buckets)
     return histogram
 
 

@@ -1,6 +1,6 @@
-"""Histograms written from arrays (stats/histograms.py add_buckets, and the rank histogram of
-stats/string_reports.py report_bytes): the message of one ``buckets.add`` per value, for
-varints of every width, zeros and a sliced array."""
+"""Histograms written as bytes (stats/histograms.py add_buckets and constant_quantiles, and
+the rank histogram of stats/string_reports.py report_bytes): the message of one
+``buckets.add`` per value, for varints of every width, zeros and a sliced array."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats.sketches import QuantilesSpec
-from beam_stats.stats.histograms import add_buckets, median_and_edges, quantiles
+from beam_stats.stats.histograms import (
+    add_buckets,
+    constant_quantiles,
+    median_and_edges,
+    quantiles,
+)
 from beam_stats.stats.string_reports import report_bytes
 
 
@@ -120,3 +125,21 @@ def test_quantiles_histograms_with_the_median_are_the_two_queries() -> None:
         shared = quantiles(sketch, 5000, 10, edges)
         assert shared.SerializeToString() == alone.SerializeToString()
         assert [b.low_value for b in alone.buckets] == list(edges[:-1])
+
+
+@pytest.mark.parametrize("num_buckets", [0, 1, 10, 300])
+@pytest.mark.parametrize(
+    ("value", "count"), [(1.0, 1000), (0.0, 3), (-0.0, 7), (2.5, 0), (1e308, 1)]
+)
+def test_a_constant_quantiles_histogram_is_the_one_added_bucket_by_bucket(
+    value: float, count: int, num_buckets: int
+) -> None:
+    """The bytes of one bucket repeated (struct, not numpy) parse to the message of one
+    ``buckets.add`` per bucket."""
+    want = statistics_pb2.Histogram(type=statistics_pb2.Histogram.QUANTILES)
+    for _ in range(num_buckets):
+        want.buckets.add(low_value=value, high_value=value, sample_count=count / num_buckets)
+    got = constant_quantiles(value, count, num_buckets)
+    assert got.SerializeToString() == want.SerializeToString()
+    if num_buckets:
+        assert np.signbit(got.buckets[-1].low_value) == np.signbit(value)
