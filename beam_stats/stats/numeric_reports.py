@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -71,6 +71,25 @@ class PreparedNumeric:
         )
 
 
+class _Joined(NamedTuple):
+    """The exact arrays of many sketches, joined: the values, their cumulative counts, and
+    each sketch's first value, number of values and count."""
+
+    values: np.ndarray
+    cum: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+    totals: np.ndarray
+
+    @classmethod
+    def of(cls, arrays: Sequence[tuple[np.ndarray, np.ndarray]]) -> _Joined:
+        counts = np.concatenate([c for _, c in arrays])
+        sizes = np.fromiter((v.size for v, _ in arrays), np.int64, len(arrays))
+        starts = np.cumsum(sizes) - sizes
+        totals = np.add.reduceat(counts, starts)  # each sketch's n
+        return cls(np.concatenate([v for v, _ in arrays]), np.cumsum(counts), starts, sizes, totals)
+
+
 def _moments(state: NumericAccumulator) -> tuple[int, float, float, int]:
     m = state.moments
     return m.count, m.min, m.max, m.num_nan
@@ -90,14 +109,9 @@ def prepare_numeric(
             arrays.append(exact)
     if not chosen or num_quantile_buckets < 1:
         return
-    values = np.concatenate([v for v, _ in arrays])
-    counts = np.concatenate([c for _, c in arrays])
-    sizes = np.fromiter((v.size for v, _ in arrays), np.int64, len(arrays))
-    starts = np.cumsum(sizes) - sizes
-    totals = np.add.reduceat(counts, starts)  # each feature's values, as its sketch's n
-    cum = np.cumsum(counts)
-    median, edges = _quantiles(values, cum, starts, sizes, totals, num_quantile_buckets)
-    standard = _equal_width_counts(chosen, values, cum, starts, sizes, totals, num_buckets)
+    joined = _Joined.of(arrays)
+    median, edges = _quantiles(joined, num_quantile_buckets)
+    standard = _equal_width_counts(chosen, joined, num_buckets)
     low, high, bucket_counts = standard
     examples = np.array([state.moments.count for state in chosen], dtype=np.float64)
     quantile_counts = np.repeat(examples / num_quantile_buckets, num_quantile_buckets)
@@ -126,19 +140,13 @@ def _entry(histogram: bytes) -> bytes:
     return b"".join((_HISTOGRAMS_TAG, varint(len(histogram)), histogram))
 
 
-def _quantiles(
-    values: np.ndarray,
-    cum: np.ndarray,
-    starts: np.ndarray,
-    sizes: np.ndarray,
-    totals: np.ndarray,
-    num_buckets: int,
-) -> tuple[np.ndarray, np.ndarray]:
+def _quantiles(joined: _Joined, num_buckets: int) -> tuple[np.ndarray, np.ndarray]:
     """Each feature's median and quantiles histogram edges: its sketch's ``quantiles`` of
     the ranks :func:`~beam_stats.stats.histograms.median_and_edges` asks. A value at rank
     ``r`` is the first whose cumulative count reaches ``r * n``; counts being integers,
     that is the first reaching ``ceil(r * n)``, found in the joined counts as the first
     reaching that plus the counts before the feature's."""
+    values, cum, starts, sizes, totals = joined
     ranks = quantile_ranks(num_buckets, median=True)
     targets = np.ceil(ranks[None, :] * totals[:, None].astype(np.float64)).astype(np.int64)
     before = (cum[starts + sizes - 1] - totals)[:, None]  # the counts before each feature's
@@ -151,16 +159,11 @@ def _quantiles(
 
 
 def _equal_width_counts(
-    states: Sequence[NumericAccumulator],
-    values: np.ndarray,
-    cum: np.ndarray,
-    starts: np.ndarray,
-    sizes: np.ndarray,
-    totals: np.ndarray,
-    num_buckets: int,
+    states: Sequence[NumericAccumulator], joined: _Joined, num_buckets: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each feature's equal-width buckets (lows, highs, counts; a row per feature) between
     its exact minimum and maximum, counted exactly: the sketch's ``bucket_counts``."""
+    values, cum, starts, sizes, totals = joined
     minimum = np.array([state.moments.min for state in states])
     maximum = np.array([state.moments.max for state in states])
     edges = equal_width_edges(minimum, maximum, num_buckets)
