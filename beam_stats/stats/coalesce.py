@@ -74,7 +74,7 @@ class BatchCoalescer:
         max_rows: a batch is given back once the held batches have this many rows.
         max_bytes: ... or this many bytes (``RecordBatch.nbytes``).
 
-    A batch's ``nbytes`` walks its columns (50-150 us for 20 columns: 12% of adding 2,000
+    A batch's ``nbytes`` walks its columns (50-150 us for 20 columns: 6-12% of adding 2,000
     files of 500 rows), so it is measured only when it can matter: each held batch counts
     its buffers' size first (``get_total_buffer_size``, about 2 us), which is at least its
     ``nbytes`` (a slice's buffers are its parent's), and the batches are measured once
