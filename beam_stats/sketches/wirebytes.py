@@ -96,12 +96,7 @@ def repeated_bytes_entries(number: int, values: pa.Array) -> tuple[np.ndarray, n
     sizes = len(tag) + length_sizes + lengths
     ends = np.cumsum(sizes)
     out = np.empty(int(ends[-1]), dtype=np.uint8)
-    at = _put_tag(out, ends - sizes, tag)
-    put_varints(out, at, lengths, length_sizes)
-    at = at + length_sizes
-    total = int(lengths.sum())
-    where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths) + np.arange(total, dtype=np.int64)
-    out[where] = data[offsets[0] : offsets[0] + total]
+    _put_bytes(out, _put_tag(out, ends - sizes, tag), offsets, data, length_sizes)
     return out, ends
 
 
@@ -168,16 +163,24 @@ def message_entries(
         elif kind == "varint":
             put_varints(out, at, column[0], column[1])
             at = at + column[1]
-        else:  # the length, then the bytes
-            offsets, data, sizes = column
-            lengths = np.diff(offsets)
-            put_varints(out, at, lengths, sizes)
-            at = at + sizes
-            total = int(lengths.sum())
-            where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths)
-            out[where + np.arange(total, dtype=np.int64)] = data[offsets[0] : offsets[0] + total]
-            at = at + lengths
+        else:
+            at = _put_bytes(out, at, *column)
     return out, ends
+
+
+def _put_bytes(
+    out: np.ndarray, at: np.ndarray, offsets: np.ndarray, data: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """Writes each value of a binary array (`offsets`, `data`: :func:`binary_buffers`) at
+    positions `at` of `out` as its length (a varint of `sizes` bytes) then its bytes; the
+    positions just after them."""
+    lengths = np.diff(offsets)
+    put_varints(out, at, lengths, sizes)
+    at = at + sizes
+    total = int(lengths.sum())
+    where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths)
+    out[where + np.arange(total, dtype=np.int64)] = data[offsets[0] : offsets[0] + total]
+    return at + lengths
 
 
 def _put_tag(out: np.ndarray, at: np.ndarray, tag: bytes) -> np.ndarray:
