@@ -156,6 +156,7 @@ class StatisticsCombineFn(beam.CombineFn):
         # feature of the others into it. Pending rows are gathered and held by the result
         # (added once, joined), not added to each accumulator before it is merged.
         merged: DatasetAccumulator | None = None
+        others: list[DatasetAccumulator] = []
         rows: list[pa.RecordBatch] = []
         for accumulator in accumulators:
             if isinstance(accumulator, BufferedAccumulator):
@@ -163,9 +164,10 @@ class StatisticsCombineFn(beam.CombineFn):
             if merged is None or is_identity(merged):
                 merged = accumulator
             elif not is_identity(accumulator):
-                merged.merge(accumulator)
+                others.append(accumulator)
         if merged is None:
             merged = self.create_accumulator()
+        merged.merge_all(others)  # each sketch merges them all at once
         if isinstance(merged, BufferedAccumulator):
             for batch in rows:
                 merged.buffer(batch)

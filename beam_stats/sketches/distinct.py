@@ -42,7 +42,8 @@ Merge:
     commutative, associative and idempotent, and the serialised state does not depend on the
     order of adds and merges. States of different limits (e.g. ``exact_limit=0``, HyperLogLog
     only, against the default; files made so do not merge, their settings differ) merge under
-    the smaller limit, which keeps that property.
+    the smaller limit, which keeps that property. ``merge_all`` unites many sparse states with
+    one sort of their hashes (the same state as merging them one by one).
 
 Empty input and NaN:
     An empty sketch is sparse with no hash and its result is exactly 0. Nulls are dropped by
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -71,6 +73,8 @@ MAX_PRECISION = 18
 MAX_EXACT_LIMIT = 2**24
 
 U64 = npt.NDArray[np.uint64]
+#: The sparse hashes :meth:`DistinctCountAccumulator.merge_all` sorts at once (32 MB).
+_MERGE_HASHES = 1 << 22
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -253,11 +257,7 @@ class DistinctCountAccumulator:
         Raises:
             IncompatibleMergeError: if the precisions differ.
         """
-        if other.spec.precision != self.spec.precision:
-            raise IncompatibleMergeError(
-                "cannot merge distinct-count sketches of precision "
-                f"{self.spec.precision} and {other.spec.precision}"
-            )
+        self._check_precision(other)
         if other._limit < self._limit:
             self._limit = other._limit
             if self._hashes is not None and self._hashes.size > self._limit:
@@ -270,6 +270,37 @@ class DistinctCountAccumulator:
             self._densify()
         assert self._registers is not None
         np.maximum(self._registers, other._registers, out=self._registers)
+
+    def merge_all(self, others: Sequence[DistinctCountAccumulator]) -> None:
+        """Merges every state of `others` (each unchanged): the union, as :meth:`merge` one
+        by one makes it (a union of sets and a maximum of registers depend on no order),
+        with one sort of many states' hashes rather than one per state.
+
+        Raises:
+            IncompatibleMergeError: if a precision differs.
+        """
+        for other in others:
+            self._check_precision(other)
+        sparse: list[U64] = []
+        held = 0
+        for other in others:
+            if other._hashes is not None and held + other._hashes.size > _MERGE_HASHES:
+                self._add_sorted(_sorted_distinct(np.concatenate(sparse)))
+                sparse, held = [], 0
+            if other._hashes is None or other._limit < self._limit:
+                self.merge(other)  # registers, or a smaller limit first
+            elif other._hashes.size:
+                sparse.append(other._hashes)
+                held += other._hashes.size
+        if sparse:
+            self._add_sorted(_sorted_distinct(np.concatenate(sparse)))
+
+    def _check_precision(self, other: DistinctCountAccumulator) -> None:
+        if other.spec.precision != self.spec.precision:
+            raise IncompatibleMergeError(
+                "cannot merge distinct-count sketches of precision "
+                f"{self.spec.precision} and {other.spec.precision}"
+            )
 
     @property
     def is_empty(self) -> bool:

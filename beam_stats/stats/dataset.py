@@ -167,20 +167,37 @@ class DatasetAccumulator:
             self.add(batch)
 
     def merge(self, other: DatasetAccumulator) -> None:
-        if other.spec.settings() != self.spec.settings():
-            raise IncompatibleMergeError(
-                f"sketch settings differ: {self.spec.settings()} vs {other.spec.settings()}"
-            )
-        self.num_examples += other.num_examples
-        self.weighted_num_examples += other.weighted_num_examples
-        for path, feature in other.features.items():
+        self.merge_all([other])
+
+    def merge_all(self, others: list[DatasetAccumulator]) -> None:
+        """Merges every accumulator of `others` (each unchanged) into this one, each
+        feature's states of them all at once (a sketch that can merges many in one pass:
+        1,000 slices' top values in one hash rather than 1,000).
+
+        Raises:
+            IncompatibleMergeError: other sketch settings, or as
+                :meth:`~beam_stats.stats.feature.FeatureAccumulator.merge`.
+        """
+        for other in others:
+            if other.spec.settings() != self.spec.settings():
+                raise IncompatibleMergeError(
+                    f"sketch settings differ: {self.spec.settings()} vs {other.spec.settings()}"
+                )
+        by_path: dict[FeaturePath, list[FeatureAccumulator]] = {}
+        for other in others:
+            self.num_examples += other.num_examples
+            self.weighted_num_examples += other.weighted_num_examples
+            for path, feature in other.features.items():
+                by_path.setdefault(path, []).append(feature)
+        for path, features in by_path.items():
             mine = self.features.get(path)
             if mine is None:  # takes the other's values as they are, hashed or not
                 mine = self._feature(path)
-                mine.values_hashed = feature.values_hashed
-            mine.merge(feature)
-        for composite, theirs in zip(self.composites, other.composites, strict=True):
-            composite.merge(theirs)
+                mine.values_hashed = features[0].values_hashed
+            mine.merge_all(features)
+        for other in others:
+            for composite, theirs in zip(self.composites, other.composites, strict=True):
+                composite.merge(theirs)
 
     def to_proto(self) -> sketches_pb2.DatasetState:
         return sketches_pb2.DatasetState(

@@ -14,7 +14,8 @@ the same to every entry:
   time it does, its state is ``create()``-d (an ``eager`` entry's state is created with the
   feature instead), then ``add(state, batch)``;
 - merge: a state the other side has is merged into this side's (created if missing) by the
-  state's own ``merge``;
+  state's own ``merge``; many at once (:func:`merge_states`) by its ``merge_all`` when it has
+  one (a sketch that merges many states in one pass), else one by one;
 - to_proto / from_proto: ``write(state, msg)`` puts the state in its place of the
   ``FeatureState`` message, ``load(msg)`` reads it back (None: the message has none);
 - result: ``report(state, out)`` writes the finished statistics, entries in registry order
@@ -152,6 +153,17 @@ class Accumulator(Protocol):
 
 
 A = TypeVar("A", bound=Accumulator)
+
+
+def merge_states(state: Any, others: list[Any]) -> None:
+    """Merges every state of `others` into `state`: with its ``merge_all`` if it has one
+    (one pass over them all), else with ``merge``, one after the other."""
+    merge_all = getattr(state, "merge_all", None)
+    if merge_all is not None:
+        merge_all(others)
+    else:
+        for other in others:
+            state.merge(other)
 
 
 class StatisticFamily(Protocol[A]):

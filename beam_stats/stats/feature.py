@@ -44,6 +44,7 @@ from beam_stats.stats.family import (
     FeatureBatch,
     FeatureReport,
     as_text,
+    merge_states,
 )
 from beam_stats.stats.integrity import pack_sealed
 from beam_stats.stats.kinds import ValueKindsAccumulator, ValueKindsFamily
@@ -203,21 +204,33 @@ class FeatureAccumulator:
             IncompatibleMergeError: one state holds keyed hashes of the values, the other
                 the values (a privacy policy applied to one of them only).
         """
-        if self.values_hashed != other.values_hashed:
-            raise IncompatibleMergeError(
-                f"feature {'.'.join(self.path)!r}: one state holds keyed hashes of its "
-                "values, the other the values themselves"
-            )
+        self.merge_all([other])
+
+    def merge_all(self, others: list[FeatureAccumulator]) -> None:
+        """Merges every accumulator of `others` (same feature) into this one, each family's
+        states at once (:func:`~beam_stats.stats.family.merge_states`).
+
+        Raises:
+            IncompatibleMergeError: as :meth:`merge`.
+        """
+        for other in others:
+            if self.values_hashed != other.values_hashed:
+                raise IncompatibleMergeError(
+                    f"feature {'.'.join(self.path)!r}: one state holds keyed hashes of its "
+                    "values, the other the values themselves"
+                )
         states = self.states
-        for i, theirs in enumerate(other.states):
-            if theirs is not None:
+        for i, family in enumerate(self.families):
+            theirs = [other.states[i] for other in others if other.states[i] is not None]
+            if theirs:
                 mine = states[i]
                 if mine is None:
-                    mine = states[i] = self.families[i].create()
-                mine.merge(theirs)
-        self.categorical = self.categorical or other.categorical
-        self.declared_bytes = self.declared_bytes or other.declared_bytes
-        self.note_position(other.position)
+                    mine = states[i] = family.create()
+                merge_states(mine, theirs)
+        for other in others:
+            self.categorical = self.categorical or other.categorical
+            self.declared_bytes = self.declared_bytes or other.declared_bytes
+            self.note_position(other.position)
 
     def note_position(self, position: int | None) -> None:
         """Records that the feature was seen at column `position` (keeps the smallest)."""

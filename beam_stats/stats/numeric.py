@@ -88,15 +88,22 @@ class NumericAccumulator:
         self.weighted_quantiles.add(finite, finite_weights)
 
     def merge(self, other: NumericAccumulator) -> None:
-        self.moments.merge(other.moments)
-        self.quantiles.merge(other.quantiles)
-        self.has_float = self.has_float or other.has_float
-        if other.weighted_moments is not None and other.weighted_quantiles is not None:
-            if self.weighted_moments is None or self.weighted_quantiles is None:
-                self.weighted_moments = WeightedMomentsAccumulator()
-                self.weighted_quantiles = (self.weighted_spec or WeightedQuantilesSpec()).create()
-            self.weighted_moments.merge(other.weighted_moments)
-            self.weighted_quantiles.merge(other.weighted_quantiles)
+        self.merge_all([other])
+
+    def merge_all(self, others: list[NumericAccumulator]) -> None:
+        """Merges every state of `others` (each unchanged); the quantiles all at once
+        (:meth:`~beam_stats.sketches.quantiles.QuantilesAccumulator.merge_all`)."""
+        for other in others:
+            self.moments.merge(other.moments)
+            self.has_float = self.has_float or other.has_float
+            if other.weighted_moments is not None and other.weighted_quantiles is not None:
+                if self.weighted_moments is None or self.weighted_quantiles is None:
+                    self.weighted_moments = WeightedMomentsAccumulator()
+                    spec = self.weighted_spec or WeightedQuantilesSpec()
+                    self.weighted_quantiles = spec.create()
+                self.weighted_moments.merge(other.weighted_moments)
+                self.weighted_quantiles.merge(other.weighted_quantiles)
+        self.quantiles.merge_all([other.quantiles for other in others])
 
     def to_proto(self) -> sketches_pb2.NumericState:
         msg = sketches_pb2.NumericState(

@@ -4,12 +4,15 @@
 joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`);
 what the keys still hold at the end is added many slices at a time, each batch of them
 flattened once (:func:`~beam_stats.stats.grouped.add_groups`).
-Where the slices partition a batch and the run has many rows per slice
-(:meth:`~beam_stats.stats.slicing.SliceCounter.partition`), the batch is added to its slices
-only, and the whole dataset's accumulator is the merge of those slices' at the end: every row
-is added once rather than twice. The rows of other batches are added to the whole dataset
-and, apart, to their slices, so each row is counted once in the whole and once in each of
-its slices whatever the batches hold: a slice's statistics are the merge of both its parts.
+Where the slices partition a batch and the run counts its whole dataset through them
+(:meth:`~beam_stats.stats.slicing.SliceCounter.partition`: decided on the first batch they
+partition, by its rows per slice), the batch is added to its slices only, and the whole
+dataset's accumulator is the merge of all those slices' at the end, each sketch merging them
+at once (:meth:`~beam_stats.stats.dataset.DatasetAccumulator.merge_all`): every row is added
+once rather than twice. The rows of other batches are added to the whole dataset and, apart,
+to their slices, so each row is counted once in the whole and once in each of its slices
+whatever the batches hold: a slice's statistics are the merge of both its parts (which only
+a batch the slices do not partition makes: a list value in two slices).
 """
 
 from __future__ import annotations
@@ -102,8 +105,7 @@ class SlicedAccumulators:
         yielded."""
         self.flush()
         if self.seen:
-            for part in self.merged.values():
-                self.whole.merge(part)
+            self.whole.merge_all(list(self.merged.values()))
             yield whole, self.whole
         for key in self.merged.keys() | self.apart.keys():
             merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)

@@ -49,11 +49,13 @@ WHOLE_DATASET = "All Examples"
 DEFAULT_MAX_SLICES = 10_000
 
 #: The whole dataset is merged from its slices' accumulators (rather than accumulated again
-#: from every row) only while the run has made at least this many rows per slice key: a
-#: merge costs about 5 ms per slice of 20 features, an add about 1.8 us per row of them
-#: (1M rows: merging 10 slices 0.30 s against 1.93 s of adds, merging 1,001 slices 5.41 s
-#: against 1.78 s; benchmarks/RESULTS.md), so it pays above about 3,000 rows per slice.
-WHOLE_FROM_SLICES_ROWS = 4_000
+#: from every row) when the first batch the slices partition has at least this many rows per
+#: slice; decided once for the run, so no slice keeps two accumulators. Merging 1,001 slices
+#: of 1M rows of 20 features at once (``DatasetAccumulator.merge_all``) takes 0.74-0.88 s
+#: against 1.2-1.3 s to add their rows (0.6 ms a slice, 1.2 us a row), so it pays from about
+#: 500 rows a slice, which a first batch of 131,072 rows with 100 a slice reaches after five
+#: batches like it (benchmarks/RESULTS.md, "Workloads of issue 16 after session 30").
+WHOLE_FROM_SLICES_ROWS = 100
 
 _LOG = logging.getLogger(__name__)
 
@@ -338,7 +340,9 @@ class SliceCounter:
 
     def __init__(self, slicing: SlicingSpec) -> None:
         self.slicing = slicing
-        self.rows = 0  # of the batches given to partition
+        # Whether the whole dataset is merged from the slices (see partition): None until
+        # the first batch they partition.
+        self.through_slices: bool | None = None
         self._keys: set[str] = set()
         self._by_slicing: collections.Counter[str] = collections.Counter()
         self._warned = False
@@ -364,17 +368,20 @@ class SliceCounter:
     def partition(self, batch: pa.RecordBatch) -> tuple[list[tuple[str, pa.RecordBatch]], bool]:
         """The (slice key, rows) pairs of `batch`, and whether the whole dataset may count
         the batch through them (its accumulator then merged from the slices'): they
-        :func:`partitions` the batch, and the run so far has :data:`WHOLE_FROM_SLICES_ROWS`
-        rows per slice key. Decided per batch: a batch for which it is False must be added
-        to the whole dataset itself, and its slices' rows kept apart from those merged.
+        :func:`partitions` the batch, and the run counts its whole dataset so (decided on the
+        first batch they partition: :data:`WHOLE_FROM_SLICES_ROWS` rows per slice of it).
+        A batch for which it is False must be added to the whole dataset itself, and its
+        slices' rows kept apart from those merged.
 
         Raises:
             InvalidInputError: as :meth:`slice`.
         """
         parts = list(self.slice(batch))
-        self.rows += batch.num_rows
-        many_rows = self.rows >= WHOLE_FROM_SLICES_ROWS * max(1, len(self._keys))
-        return parts, many_rows and partitions(self.slicing, batch, parts)
+        if not partitions(self.slicing, batch, parts):
+            return parts, False
+        if self.through_slices is None:
+            self.through_slices = batch.num_rows >= WHOLE_FROM_SLICES_ROWS * len(parts)
+        return parts, self.through_slices
 
     def _check(self) -> None:
         count, limit = len(self._keys), self.slicing.max_slices

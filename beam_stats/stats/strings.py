@@ -138,20 +138,27 @@ class StringAccumulator:
         self.top_values.add_counts(values, counts.astype(np.float64))
 
     def merge(self, other: StringAccumulator) -> None:
-        if other.num_values and self.num_values:
-            self.min_length = min(self.min_length, other.min_length)
-            self.max_length = max(self.max_length, other.max_length)
-        elif other.num_values:
-            self.min_length, self.max_length = other.min_length, other.max_length
-        self.num_values += other.num_values
-        self.total_length += other.total_length
-        self.invalid_utf8_count += other.invalid_utf8_count
-        self.top_values.merge(other.top_values)
-        self.distinct.merge(other.distinct)
-        if other.weighted_top_values is not None:
+        self.merge_all([other])
+
+    def merge_all(self, others: list[StringAccumulator]) -> None:
+        """Merges every state of `others` (each unchanged); the top values all at once
+        (:meth:`~beam_stats.sketches.frequent.FrequentItemsAccumulator.merge_all`)."""
+        for other in others:
+            if other.num_values and self.num_values:
+                self.min_length = min(self.min_length, other.min_length)
+                self.max_length = max(self.max_length, other.max_length)
+            elif other.num_values:
+                self.min_length, self.max_length = other.min_length, other.max_length
+            self.num_values += other.num_values
+            self.total_length += other.total_length
+            self.invalid_utf8_count += other.invalid_utf8_count
+            self.distinct.merge(other.distinct)
+        self.top_values.merge_all([other.top_values for other in others])
+        weighted = [o.weighted_top_values for o in others if o.weighted_top_values is not None]
+        if weighted:
             if self.weighted_top_values is None:
                 self.weighted_top_values = self.top_values.spec.create()
-            self.weighted_top_values.merge(other.weighted_top_values)
+            self.weighted_top_values.merge_all(weighted)
 
     @property
     def unique_is_exact(self) -> bool:

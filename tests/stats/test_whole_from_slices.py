@@ -73,12 +73,31 @@ def test_partitions_only_one_slicing_that_puts_each_row_in_one_slice() -> None:
     assert not check(BY_LOW, batch.slice(0, 0))  # no rows: the whole declares the columns
 
 
-def test_the_run_needs_many_rows_per_slice() -> None:
+def test_the_first_partitioned_batch_decides_for_the_run() -> None:
     table = make_table(seed=5, n=N)
+    keys = len(set(table["low"].to_pylist()))
+    few = table.slice(0, keys * WHOLE_FROM_SLICES_ROWS // 2)  # 50 rows a slice, or fewer
+    many = table.slice(0, keys * WHOLE_FROM_SLICES_ROWS * 2)  # 200 rows a slice, or more
+    empty = table.slice(0, 0).to_batches(max_chunksize=10)
+    assert len(set(few["low"].to_pylist())) == len(set(many["low"].to_pylist())) == keys
+    (few_batch,), (many_batch,) = few.to_batches(), many.to_batches()
+
     counter = SliceCounter(BY_LOW)
-    small = table.slice(0, 6 * WHOLE_FROM_SLICES_ROWS - 600).to_batches()[0]
-    assert not counter.partition(small)[1]  # fewer rows than 4,000 per slice so far
-    assert counter.partition(table.slice(small.num_rows, 600).to_batches()[0])[1]
+    for batch in empty:  # no rows: decides nothing
+        assert not counter.partition(batch)[1]
+    assert counter.through_slices is None
+    assert not counter.partition(few_batch)[1]
+    assert not counter.partition(many_batch)[1]  # kept: no slice keeps two accumulators
+    assert counter.through_slices is False
+
+    counter = SliceCounter(BY_LOW)
+    assert counter.partition(many_batch)[1]
+    assert counter.partition(few_batch)[1]
+    tags = SliceCounter(SlicingSpec(features=("tags",)))
+    assert tags.partition(_with_tags(many, several_from=many.num_rows).to_batches()[0])[1]
+    two_values = _with_tags(few, several_from=0).to_batches()[0]
+    assert not tags.partition(two_values)[1]  # a row in two slices: never through them
+    assert tags.through_slices is True
 
 
 MIXED = 2 * COALESCE_ROWS  # two batches (joined up to COALESCE_ROWS before slicing)
