@@ -23,8 +23,9 @@ no statistic needs whole rows (no weight, label or composite feature), a wide Pa
 group is read and added a few columns at a time
 (:class:`~beam_stats.beam.column_parts.ColumnPart`): 1,000 columns x 50k rows peaked at 2.5 GB
 read whole, 0.65 GB so (issue 16). A thread reads ahead of the accumulators
-(:mod:`beam_stats.beam.readahead`); with ``workers`` > 1, processes compute and this one
-merges (:mod:`beam_stats.beam.parallel`).
+(:mod:`beam_stats.beam.readahead`), and with slicing a second one cuts the batches into
+their slices ahead of them (:meth:`~beam_stats.stats.sliced.SlicedAccumulators.cut`); with
+``workers`` > 1, processes compute and this one merges (:mod:`beam_stats.beam.parallel`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.finishing import finished
-from beam_stats.stats.sliced import SlicedAccumulators
+from beam_stats.stats.sliced import CutBatch, SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
 
@@ -200,6 +201,19 @@ def _batches(
             yield item
 
 
+def _record_batches(
+    batches: Iterable[pa.RecordBatch | ColumnPart],
+) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        assert not isinstance(batch, ColumnPart)  # not asked for when sliced
+        yield batch
+
+
+def _cut_bytes(cut: CutBatch) -> int:
+    """The bytes a cut batch holds (read_ahead's measure)."""
+    return cut.held_bytes
+
+
 def _counted(
     batches: Iterable[pa.RecordBatch | ColumnPart], label: str
 ) -> Iterator[pa.RecordBatch | ColumnPart]:
@@ -221,9 +235,11 @@ def _sliced(
     (:class:`~beam_stats.stats.sliced.SlicedAccumulators`: the slicing and the joining of
     the pipeline's steps, the whole dataset merged from its slices where that pays)."""
     accumulators = SlicedAccumulators(spec, slicing)
-    for batch in batches:
-        assert not isinstance(batch, ColumnPart)  # not asked for when sliced
-        accumulators.add(batch)
+    # A second thread cuts the batches into slices (a sort and a take each, which release
+    # the GIL) while this one adds those cut before: 3-4% of 10 or 1,000 slices of 1M rows.
+    cuts = accumulators.cut_all(_record_batches(batches))
+    for cut in read_ahead(cuts, size=_cut_bytes):
+        accumulators.add_cut(cut)
     collected = list(accumulators.results(whole, include_state))
     check_gathered(slicing, max(len(collected) - 1, 0))
     return collected

@@ -52,12 +52,15 @@ def read_ahead(
     changed = threading.Condition()
     stopped = threading.Event()
 
+    def weight(item: Any) -> int:  # the end is no item of `items`: `size` never sees it
+        return 0 if isinstance(item, _End) else size(item)
+
     def put(item: Any) -> None:
         with changed:
             while held[0] > max_bytes and not stopped.is_set():
                 changed.wait()
             waiting.append(item)
-            held[0] += size(item)
+            held[0] += weight(item)
             changed.notify_all()
 
     def produce() -> None:
@@ -82,7 +85,7 @@ def read_ahead(
                 while not waiting:
                     changed.wait()
                 item = waiting.popleft()
-                held[0] -= size(item)
+                held[0] -= weight(item)
                 changed.notify_all()
             if isinstance(item, _End):
                 if item.error is not None:

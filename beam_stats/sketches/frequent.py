@@ -40,7 +40,8 @@ Merge:
     merges in any order and grouping give the same state, byte for byte. Above that, it is
     associative within the bound. ``merge_all`` merges many states at once: their counts
     summed per value (one hash of all their values) and reduced once, the merge of many
-    summaries in the same paper and bound (1,000 slices' states of six features in 0.3 s rather than 2.1 s).
+    summaries in the same paper and bound (1,000 slices' states of six features in 0.3 s
+    rather than 2.1 s).
 
 Empty input and NaN:
     An empty accumulator lists no value and has ``offset == total == 0``. Nulls are ignored by

@@ -4,6 +4,11 @@
 joining each key's small parts before they are added (:mod:`beam_stats.stats.coalesce`);
 what the keys still hold at the end is added many slices at a time, each batch of them
 flattened once (:func:`~beam_stats.stats.grouped.add_groups`).
+Cutting batches into slices (:meth:`SlicedAccumulators.cut`) and adding the cut batches
+(:meth:`SlicedAccumulators.add_cut`) touch different parts of it, so one thread may cut the
+batches while another adds those cut before, in order (the in-process engine does,
+:mod:`beam_stats.beam.inprocess`).
+
 Where the slices partition a batch and the run counts its whole dataset through them
 (:meth:`~beam_stats.stats.slicing.SliceCounter.partition`: decided on the first batch they
 partition, by its rows per slice), the batch is added to its slices only, and the whole
@@ -17,7 +22,8 @@ a batch the slices do not partition makes: a list value in two slices).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -28,6 +34,27 @@ from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes
+
+
+class CutBatch(NamedTuple):
+    """A batch cut into its slices (:meth:`SlicedAccumulators.cut`)."""
+
+    #: The batch, which the whole dataset adds itself; None: the whole dataset counts its
+    #: rows through its slices' accumulators (merged at the end).
+    whole: pa.RecordBatch | None
+    #: (slice key, rows) of each of its slices.
+    parts: list[tuple[str, pa.RecordBatch]]
+    #: The batch's bytes per row (a part is counted its share).
+    per_row: float
+
+    @property
+    def held_bytes(self) -> int:
+        """About the bytes it holds: its rows' share of the batch's bytes (the parts' buffers
+        are those of all the parts taken with them, so their own sizes would count them
+        once per part), and the batch's where the whole dataset adds it."""
+        rows = sum(part.num_rows for _, part in self.parts)
+        rows += self.whole.num_rows if self.whole is not None else 0
+        return int(self.per_row * rows)
 
 
 class SlicedAccumulators:
@@ -52,23 +79,50 @@ class SlicedAccumulators:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Adds one record batch to the whole dataset and to its slices (small batches are
-        joined before they are sliced: a batch makes a part per slice)."""
+        joined before they are sliced: a batch makes a part per slice): :meth:`cut`, then
+        :meth:`add_cut`."""
+        for cut in self.cut(batch):
+            self.add_cut(cut)
+
+    def cut(self, batch: pa.RecordBatch) -> Iterator[CutBatch]:
+        """The first half of :meth:`add`: `batch` joined with the small batches held before
+        it and cut into its slices, when that makes a batch to add. It touches neither
+        accumulator, so a thread can cut batches while another adds the ones before
+        (:meth:`cut_all`; the slicing's sort and ``take`` release the GIL).
+
+        Raises:
+            InvalidInputError: as :meth:`add`.
+        """
         self.seen = True
         for ready in self._batches.add(batch):
-            self._add(ready)
+            yield self._cut(ready)
 
-    def _add(self, batch: pa.RecordBatch) -> None:
+    def cut_all(self, batches: Iterable[pa.RecordBatch]) -> Iterator[CutBatch]:
+        """:meth:`cut` of every batch of `batches`, then of the batches still held: each to
+        be given to :meth:`add_cut` in order."""
+        for batch in batches:
+            yield from self.cut(batch)
+        for ready in self._batches.flush():
+            yield self._cut(ready)
+
+    def _cut(self, batch: pa.RecordBatch) -> CutBatch:
         parts, through_slices = self.counter.partition(batch)
-        if not through_slices:
-            self.whole.add(batch)
-        rows, accumulators = (
-            (self._merged_rows, self.merged) if through_slices else (self._apart_rows, self.apart)
-        )
         # The parts share the batch's bytes by their rows: ``nbytes`` walks the columns
         # (~0.13 ms), once for the batch rather than for each of its 1,000 parts.
         per_row = batch.nbytes / max(batch.num_rows, 1)
-        for key, part in parts:
-            for ready_key, ready in rows.add(key, part, int(per_row * part.num_rows)):
+        return CutBatch(None if through_slices else batch, parts, per_row)
+
+    def add_cut(self, cut: CutBatch) -> None:
+        """The second half of :meth:`add`: a cut batch (of :meth:`cut`, in order) added."""
+        if cut.whole is not None:
+            self.whole.add(cut.whole)
+        rows, accumulators = (
+            (self._apart_rows, self.apart)
+            if cut.whole is not None
+            else (self._merged_rows, self.merged)
+        )
+        for key, part in cut.parts:
+            for ready_key, ready in rows.add(key, part, int(cut.per_row * part.num_rows)):
                 self._accumulator(accumulators, ready_key).add(ready)
 
     def _accumulator(
@@ -82,7 +136,7 @@ class SlicedAccumulators:
     def flush(self) -> None:
         """Adds every batch still held."""
         for ready in self._batches.flush():
-            self._add(ready)
+            self.add_cut(self._cut(ready))
         for rows, accumulators in (
             (self._merged_rows, self.merged),
             (self._apart_rows, self.apart),

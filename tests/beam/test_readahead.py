@@ -108,3 +108,17 @@ def test_an_error_of_the_caller_ends_the_thread() -> None:
 def test_rejects_a_negative_bound() -> None:
     with pytest.raises(ValueError, match="max_bytes must be >= 0, got -1"):
         list(read_ahead(iter([]), -1))
+
+
+def test_the_size_function_is_given_only_the_items() -> None:
+    """A measure of the caller's items (here: ints only) is never asked about the end of
+    the items (which once killed the thread and left the caller waiting)."""
+    got: list[int] = []
+
+    def consume() -> None:
+        got.extend(read_ahead(iter(range(5)), max_bytes=10, size=lambda n: 10 * int(n)))
+
+    caller = threading.Thread(target=consume, daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive() and got == list(range(5))

@@ -156,3 +156,19 @@ def test_an_empty_batch_declares_the_columns_of_a_merged_whole() -> None:
     check_against_numpy(statistics.datasets[0], table)
     expected = generate_statistics_from_table(table, slicing=BY_LOW)
     assert_close(exact_part(statistics), exact_part(expected))
+
+
+@pytest.mark.parametrize("slicing", [BY_LOW, SlicingSpec(features=("tags",))])
+def test_cutting_apart_from_adding_makes_the_same_statistics(slicing: SlicingSpec) -> None:
+    """cut (all the batches first, as a thread ahead of the adds does) then add_cut in order:
+    the bytes of add, batch by batch."""
+    table = _with_tags(make_table(seed=5, n=MIXED), several_from=COALESCE_ROWS)
+    batches = table.to_batches(max_chunksize=7_000)
+    one_step = _sliced(table, slicing, rows=7_000)
+    two_steps = SlicedAccumulators(StatisticsSpec(), slicing)
+    cuts = list(two_steps.cut_all(batches))
+    assert len(cuts) < len(batches)  # small batches joined before they are cut
+    for cut in cuts:
+        two_steps.add_cut(cut)
+    assert bool(two_steps.merged) == bool(one_step.merged)
+    assert _statistics(two_steps).SerializeToString() == _statistics(one_step).SerializeToString()
