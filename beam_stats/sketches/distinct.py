@@ -62,6 +62,7 @@ import pyarrow as pa
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches._groups import bounded_groups
 from beam_stats.sketches.hashing import hash_array
 from beam_stats.sketches.hll import estimate, pack_sparse, rank_update, unpack_sparse
 
@@ -282,18 +283,13 @@ class DistinctCountAccumulator:
         for other in others:
             self._check_precision(other)
         sparse: list[U64] = []
-        held = 0
         for other in others:
-            if other._hashes is not None and held + other._hashes.size > _MERGE_HASHES:
-                self._add_sorted(_sorted_distinct(np.concatenate(sparse)))
-                sparse, held = [], 0
             if other._hashes is None or other._limit < self._limit:
-                self.merge(other)  # registers, or a smaller limit first
+                self.merge(other)  # registers, or a smaller limit (so, first: no order matters)
             elif other._hashes.size:
                 sparse.append(other._hashes)
-                held += other._hashes.size
-        if sparse:
-            self._add_sorted(_sorted_distinct(np.concatenate(sparse)))
+        for group in bounded_groups(sparse, len, _MERGE_HASHES):
+            self._add_sorted(_sorted_distinct(np.concatenate(group)))
 
     def _check_precision(self, other: DistinctCountAccumulator) -> None:
         if other.spec.precision != self.spec.precision:

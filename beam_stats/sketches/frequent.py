@@ -62,6 +62,7 @@ import pyarrow.compute as pc
 
 from beam_stats.errors import DeserializationError, IncompatibleMergeError, InvalidInputError
 from beam_stats.proto import sketches_pb2
+from beam_stats.sketches._groups import bounded_groups
 from beam_stats.sketches.wirebytes import repeated_bytes, repeated_bytes_entries, varint
 
 __all__ = ["FrequentItemsAccumulator", "FrequentItemsSpec"]
@@ -247,20 +248,15 @@ class FrequentItemsAccumulator:
         Raises:
             IncompatibleMergeError: if a capacity differs.
         """
-        for other in others:
+        for other in others:  # all checked before anything changes
             self._check_capacity(other)
-        group: list[FrequentItemsAccumulator] = []
-        size = 0
         for other in others:
             self._total += other._total
             self._offset += other._offset
             self._folded += other._folded
-            group.append(other)
-            size += other._values.nbytes
-            if size >= _MERGE_BYTES:  # a group's values stay far below 2 GiB of offsets
-                self._sum_in(group)
-                group, size = [], 0
-        self._sum_in(group)
+        # A group's values stay far below Arrow's 2 GiB of binary offsets.
+        for group in bounded_groups(others, lambda other: other._values.nbytes, _MERGE_BYTES):
+            self._sum_in(group)
 
     def _check_capacity(self, other: FrequentItemsAccumulator) -> None:
         if other.spec.capacity != self.spec.capacity:

@@ -25,6 +25,7 @@ from beam_stats.sketches import (
     QuantilesSpec,
 )
 from beam_stats.sketches import frequent as frequent_module
+from beam_stats.sketches._groups import bounded_groups
 
 parts_of_words = st.lists(words, max_size=6)
 parts_of_numbers = st.lists(seeded | small_lists.map(np.array), max_size=6)
@@ -69,9 +70,11 @@ def test_frequent_items_join_values_in_bounded_groups(monkeypatch: pytest.Monkey
     assert together == frequent_sketch([v for part in parts for v in part], 8)
 
 
-def test_frequent_items_refuse_another_capacity() -> None:
+def test_frequent_items_refuse_another_capacity_before_changing_anything() -> None:
+    state = frequent_sketch(["a", "b"], 4)
     with pytest.raises(IncompatibleMergeError, match="capacity"):
-        FrequentItemsSpec(capacity=4).create().merge_all([frequent_sketch(["a"], 5)])
+        state.merge_all([frequent_sketch(["a"], 4), frequent_sketch(["a"], 5)])
+    assert state == frequent_sketch(["a", "b"], 4) and state.total == 2
 
 
 @settings(max_examples=50, deadline=None)
@@ -137,3 +140,10 @@ def test_nothing_to_merge_changes_nothing() -> None:
     state.merge_all([])
     assert state == frequent_sketch(["a", "b"], 4)
     assert isinstance(state, FrequentItemsAccumulator)
+
+
+def test_bounded_groups_keep_the_order_and_the_bound() -> None:
+    sizes = [5, 1, 1, 7, 2, 0]
+    groups = list(bounded_groups(sizes, int, 6))
+    assert groups == [[5, 1], [1], [7], [2, 0]]  # 7 alone: larger than the bound
+    assert list(bounded_groups([], int, 6)) == []
