@@ -171,7 +171,7 @@ class DatasetAccumulator:
 
     def merge_all(self, others: list[DatasetAccumulator]) -> None:
         """Merges every accumulator of `others` (each unchanged) into this one, each
-        feature's states of them all at once (a sketch that can merges many in one pass:
+        feature's states of them all at once (a sketch that can merge many in one pass:
         1,000 slices' top values in one hash rather than 1,000).
 
         Raises:

@@ -141,8 +141,8 @@ class StringAccumulator:
         self.merge_all([other])
 
     def merge_all(self, others: list[StringAccumulator]) -> None:
-        """Merges every state of `others` (each unchanged); the top values all at once
-        (:meth:`~beam_stats.sketches.frequent.FrequentItemsAccumulator.merge_all`)."""
+        """Merges every state of `others` (each unchanged); the distinct counts and the top
+        values all at once (their sketches' ``merge_all``)."""
         for other in others:
             if other.num_values and self.num_values:
                 self.min_length = min(self.min_length, other.min_length)
@@ -152,7 +152,7 @@ class StringAccumulator:
             self.num_values += other.num_values
             self.total_length += other.total_length
             self.invalid_utf8_count += other.invalid_utf8_count
-            self.distinct.merge(other.distinct)
+        self.distinct.merge_all([other.distinct for other in others])
         self.top_values.merge_all([other.top_values for other in others])
         weighted = [o.weighted_top_values for o in others if o.weighted_top_values is not None]
         if weighted:
