@@ -38,6 +38,7 @@ from beam_stats.stats import (
 )
 from beam_stats.stats.coalesce import (
     COALESCE_TOTAL_BYTES,
+    RAMP_ROWS,
     ROWS_TRAVEL_BYTES,
     BatchCoalescer,
     BufferedAccumulator,
@@ -122,6 +123,24 @@ def test_keyed_coalescer_bounds_the_total() -> None:
     # The fourth batch takes the total past the bound: both keys are flushed, in order.
     assert [(key, b.num_rows) for key, b in out] == [("k0", 20), ("k1", 20)]
     assert keyed.nbytes == 0 and list(keyed.flush()) == []
+
+
+def test_a_key_whose_first_part_is_large_gives_its_rows_on_in_doubling_batches() -> None:
+    keyed = KeyedCoalescer(max_rows=4 * RAMP_ROWS)
+    part = RAMP_ROWS + 8  # 10 slices' parts of a 131,072-row batch are ~13,000 rows
+    given = [
+        (ready_key, b.num_rows)
+        for k in range(12)
+        for key in ("large", "small")
+        for ready_key, b in keyed.add(key, _batch(k * part, part if key == "large" else 100))
+    ]
+    given += [(key, b.num_rows) for key, b in keyed.flush()]
+    # At once, then as many rows as given so far: 1, 1, 2, 4 (the cap), 4 parts; the rest
+    # at the end. A key of small parts holds them up to the cap, as before.
+    assert given == [("large", part)] * 2 + [("large", n * part) for n in (2, 4, 4)] + [
+        ("small", 1200)
+    ]
+    assert list(keyed.add("large", _batch(0, 1))) == []  # held now up to the cap
 
 
 def test_a_given_size_is_what_counts() -> None:
