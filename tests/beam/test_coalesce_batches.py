@@ -141,6 +141,10 @@ def test_a_key_whose_first_part_is_large_gives_its_rows_on_in_doubling_batches()
         ("small", 1200)
     ]
     assert list(keyed.add("large", _batch(0, 1))) == []  # held now up to the cap
+    # A key whose first part is small holds to the cap, larger parts after it too.
+    assert list(keyed.add("late", _batch(0, 100))) == []
+    assert list(keyed.add("late", _batch(100, part))) == []
+    assert [(k, b.num_rows) for k, b in keyed.flush()] == [("large", 1), ("late", 100 + part)]
 
 
 def test_a_given_size_is_what_counts() -> None:
