@@ -51,9 +51,9 @@ DEFAULT_MAX_SLICES = 10_000
 #: The whole dataset is merged from its slices' accumulators (rather than accumulated again
 #: from every row) when the first batch the slices partition has at least this many rows per
 #: slice; decided once for the run, so no slice keeps two accumulators. Merging 1,001 slices
-#: of 1M rows of 20 features at once (``DatasetAccumulator.merge_all``) takes 0.74-0.88 s
-#: against 1.2-1.3 s to add their rows (0.6 ms a slice, 1.2 us a row), so it pays from about
-#: 500 rows a slice, which a first batch of 131,072 rows with 100 a slice reaches after five
+#: of 1M rows of 20 features at once (``DatasetAccumulator.merge_all``) takes 0.53-0.72 s
+#: against 1.2-1.3 s to add their rows (about 0.5 ms a slice, 1.2 us a row), so it pays from
+#: about 500 rows a slice, which a first batch of 131,072 rows with 100 a slice reaches after five
 #: batches like it (benchmarks/RESULTS.md, "Workloads of issue 16 after session 30").
 WHOLE_FROM_SLICES_ROWS = 100
 

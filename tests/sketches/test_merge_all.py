@@ -20,7 +20,6 @@ from sketches.test_quantiles_sketch import sketch as quantiles_sketch
 from beam_stats.errors import IncompatibleMergeError
 from beam_stats.sketches import (
     DistinctCountSpec,
-    FrequentItemsAccumulator,
     FrequentItemsSpec,
     QuantilesSpec,
 )
@@ -139,7 +138,12 @@ def test_nothing_to_merge_changes_nothing() -> None:
     state = frequent_sketch(["a", "b"], 4)
     state.merge_all([])
     assert state == frequent_sketch(["a", "b"], 4)
-    assert isinstance(state, FrequentItemsAccumulator)
+    numbers = quantiles_sketch([1.0, 2.0, 2.0])
+    numbers.merge_all([])
+    assert numbers.to_proto() == quantiles_sketch([1.0, 2.0, 2.0]).to_proto()
+    hashes = distinct_sketch([1, 2, 3])
+    hashes.merge_all([])
+    assert hashes.to_proto() == distinct_sketch([1, 2, 3]).to_proto()
 
 
 def test_bounded_groups_keep_the_order_and_the_bound() -> None:

@@ -56,7 +56,7 @@ def test_past_the_exact_limits_it_is_the_statistics_of_every_row() -> None:
     check_against_numpy(together.result("All"), table)
 
 
-def test_features_only_later_accumulators_have_are_merged_in() -> None:
+def test_a_feature_only_later_accumulators_hold_is_merged_in() -> None:
     first = accumulate(TABLE.select(["int"]).to_batches())
     later = [accumulate(TABLE.select(["int", "low"]).to_batches()) for _ in range(2)]
     first.merge_all(later)
