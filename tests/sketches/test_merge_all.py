@@ -91,6 +91,23 @@ def test_quantiles_all_at_once(parts: list[np.ndarray], data: st.DataObject) -> 
         assert together.to_proto() == again.to_proto() == one_by_one.to_proto()  # type: ignore[attr-defined]
 
 
+@settings(max_examples=50, deadline=None)
+@given(parts=st.lists(st.lists(st.integers(-40, 40), max_size=80), max_size=12))
+def test_quantiles_exact_union_counts_each_value(parts: list[list[int]]) -> None:
+    """The exact union of many states (their sorted runs merged) holds every distinct value
+    once, increasing, with the sum of its counts: numpy's unique of all the values."""
+    states = [quantiles_sketch(np.array(part, dtype=np.float64)) for part in parts]
+    together = SMALL.create()
+    together.merge_all(states)
+    exact = together.exact_arrays()
+    assert exact is not None
+    values = np.array([v for part in parts for v in part], dtype=np.float64)
+    expected_values, expected_counts = np.unique(values, return_counts=True)
+    np.testing.assert_array_equal(exact[0], expected_values)
+    np.testing.assert_array_equal(exact[1], expected_counts)
+    assert exact[1].dtype == np.int64
+
+
 def test_quantiles_refuse_other_settings() -> None:
     with pytest.raises(IncompatibleMergeError, match="quantiles"):
         SMALL.create().merge_all([quantiles_sketch([1.0], QuantilesSpec())])
