@@ -24,7 +24,9 @@ Merge:
     commutative); cells add. ``create()`` is an exact identity and the result of a merge obeys
     the same bound as one sketch of all the values. States merge only when ``capacity`` and
     ``exact_limit`` are equal. ``merge_all`` merges many at once: every exact part sorted in
-    with one sort, so that 1,000 small states cost one sort of their values, not 1,000.
+    with one sort, so that 1,000 small states cost one sort of their values, not 1,000 (an
+    exact state with many pending values is settled first, as reading it would: its sorted
+    run is merged, not sorted again).
 
 Empty input and NaN:
     An empty sketch has ``n == 0``; ``quantiles`` and ``cdf`` return all-NaN arrays and
@@ -127,6 +129,13 @@ def _frozen(array: A) -> A:
     array.flags.writeable = False
     return array
 
+
+#: Pending values from which :meth:`QuantilesAccumulator.merge_all` counts an exact state's
+#: values before taking them, keeping them as its settled state (a slice of 100,000 rows
+#: merged into the whole dataset: its values sorted once, not again when it is read). Fewer
+#: are sorted with the union's other raw values: one sort of 1,000 slices' 1,000 values each
+#: is cheaper than merging 1,000 sorted runs. Either way the union is the same.
+_SETTLE_BEFORE_MERGE = 16_384
 
 # Shared by every empty or one-value state (arrays are replaced, never changed in place), so
 # that the many tiny sketches of sparse data cost no arrays of their own.
@@ -244,6 +253,13 @@ class QuantilesAccumulator:
                 )
         for other in others:
             parts: list[Part] = [(other._values, other._counts), *other._pending]
+            if other._summary is None and other._pending_size >= _SETTLE_BEFORE_MERGE:
+                # Its values counted now, and kept where they are its settled state (exact):
+                # the union merges that sorted run, and reading `other` sorts nothing again.
+                parts = [_collapse(parts)]
+                if parts[0][0].size <= other.spec.exact_limit:
+                    other._values, other._counts = parts[0]
+                    other._pending, other._pending_size = [], 0
             if other._summary is not None and other._cells is not None:
                 if self._summary is None or self._cells is None:
                     self._summary = WeightedQuantilesSpec(capacity=self.spec.capacity).create()

@@ -24,6 +24,7 @@ from beam_stats.sketches import (
     QuantilesSpec,
 )
 from beam_stats.sketches import frequent as frequent_module
+from beam_stats.sketches import quantiles as quantiles_module
 from beam_stats.sketches._groups import bounded_groups
 
 parts_of_words = st.lists(words, max_size=6)
@@ -106,6 +107,29 @@ def test_quantiles_exact_union_counts_each_value(parts: list[list[int]]) -> None
     np.testing.assert_array_equal(exact[0], expected_values)
     np.testing.assert_array_equal(exact[1], expected_counts)
     assert exact[1].dtype == np.int64
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=parts_of_numbers, extra=st.lists(seeded, max_size=3))
+def test_quantiles_counting_others_first_changes_nothing(
+    parts: list[np.ndarray], extra: list[np.ndarray]
+) -> None:
+    """Exact states with many pending values are counted before the union takes them (and
+    keep that settled state): the union and every state read the same as when none is."""
+
+    def merged(threshold: int) -> tuple[object, list[object]]:
+        states = [quantiles_sketch(part) for part in parts]
+        for more in extra:  # past the exact limit when distinct enough, then pending values
+            state = quantiles_sketch(np.concatenate([more, more + 0.5, more + 0.25]))
+            state.add(more[: SMALL.exact_limit - 1] + 0.125)
+            states.append(state)
+        together = SMALL.create()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(quantiles_module, "_SETTLE_BEFORE_MERGE", threshold)
+            together.merge_all(states)
+        return together.to_proto(), [state.to_proto() for state in states]  # type: ignore[attr-defined]
+
+    assert merged(1) == merged(10**9)
 
 
 def test_quantiles_refuse_other_settings() -> None:
