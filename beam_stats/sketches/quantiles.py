@@ -256,10 +256,10 @@ class QuantilesAccumulator:
             if other._summary is None and other._pending_size >= _SETTLE_BEFORE_MERGE:
                 # Its values counted now, and kept where they are its settled state (exact):
                 # the union merges that sorted run, and reading `other` sorts nothing again.
-                values, counts = _collapse(parts)
-                parts = [(values, counts)]
-                if values.size <= other.spec.exact_limit:
-                    other._values, other._counts = values, counts
+                counted = _collapse(parts)
+                parts = [counted]
+                if counted[0].size <= other.spec.exact_limit:
+                    other._values, other._counts = counted
                     other._pending, other._pending_size = [], 0
             if other._summary is not None and other._cells is not None:
                 if self._summary is None or self._cells is None:
