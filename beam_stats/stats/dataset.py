@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -169,10 +170,15 @@ class DatasetAccumulator:
     def merge(self, other: DatasetAccumulator) -> None:
         self.merge_all([other])
 
-    def merge_all(self, others: list[DatasetAccumulator]) -> None:
+    def merge_all(self, others: list[DatasetAccumulator], threads: int = 1) -> None:
         """Merges every accumulator of `others` (each unchanged) into this one, each
         feature's states of them all at once (a sketch that can merge many in one pass:
         1,000 slices' top values in one hash rather than 1,000).
+
+        `threads` > 1 merges that many features at a time: each feature's merge touches its
+        own states only, and most of a large merge is numpy's sorts, which run beside Python
+        (the 11 datasets of 10 slices of 1M rows: 0.78 s -> 0.39-0.60 s on 2 threads). The
+        result is the same whatever the threads.
 
         Raises:
             IncompatibleMergeError: other sketch settings, or as
@@ -189,12 +195,21 @@ class DatasetAccumulator:
             self.weighted_num_examples += other.weighted_num_examples
             for path, feature in other.features.items():
                 by_path.setdefault(path, []).append(feature)
+        merges = []
         for path, features in by_path.items():
             mine = self.features.get(path)
             if mine is None:  # takes the other's values as they are, hashed or not
                 mine = self._feature(path)
                 mine.values_hashed = features[0].values_hashed
-            mine.merge_all(features)
+            merges.append((mine, features))
+        if threads > 1 and len(merges) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                done = [pool.submit(mine.merge_all, features) for mine, features in merges]
+            for future in done:  # the first error in feature order, as one thread raises
+                future.result()
+        else:
+            for mine, features in merges:
+                mine.merge_all(features)
         for other in others:
             for composite, theirs in zip(self.composites, other.composites, strict=True):
                 composite.merge(theirs)

@@ -13,15 +13,17 @@ Where the slices partition a batch and the run counts its whole dataset through 
 (:meth:`~beam_stats.stats.slicing.SliceCounter.partition`: decided on the first batch they
 partition, by its rows per slice), the batch is added to its slices only, and the whole
 dataset's accumulator is the merge of all those slices' at the end, each sketch merging them
-at once (:meth:`~beam_stats.stats.dataset.DatasetAccumulator.merge_all`): every row is added
-once rather than twice. The rows of other batches are added to the whole dataset and, apart,
-to their slices, so each row is counted once in the whole and once in each of its slices
-whatever the batches hold: a slice's statistics are the merge of both its parts (which only
-a batch the slices do not partition makes: a list value in two slices).
+at once (:meth:`~beam_stats.stats.dataset.DatasetAccumulator.merge_all`, a feature per core
+at a time: :func:`merge_threads`): every row is added once rather than twice. The rows of
+other batches are added to the whole dataset and, apart, to their slices, so each row is
+counted once in the whole and once in each of its slices whatever the batches hold: a
+slice's statistics are the merge of both its parts (which only a batch the slices do not
+partition makes: a list value in two slices).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -34,6 +36,17 @@ from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes
+
+#: The most threads that merge the whole dataset from its slices (one feature each at a
+#: time): past a few, the features' sorts no longer outweigh the threads' share of the GIL.
+MAX_MERGE_THREADS = 4
+
+
+def merge_threads() -> int:
+    """Threads that merge the whole dataset from its slices: the cores this process may run
+    on, at most :data:`MAX_MERGE_THREADS`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_MERGE_THREADS))
 
 
 class CutBatch(NamedTuple):
@@ -159,7 +172,7 @@ class SlicedAccumulators:
         yielded."""
         self.flush()
         if self.seen:
-            self.whole.merge_all(list(self.merged.values()))
+            self.whole.merge_all(list(self.merged.values()), threads=merge_threads())
             yield whole, self.whole
         for key in self.merged.keys() | self.apart.keys():
             merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)
