@@ -256,8 +256,8 @@ class BufferedAccumulator(DatasetAccumulator):
     statistics count the pending batches
     only after :meth:`flush`."""
 
-    def __init__(self, spec: StatisticsSpec) -> None:
-        super().__init__(spec)
+    def __init__(self, spec: StatisticsSpec, threads: int = 1) -> None:
+        super().__init__(spec, threads)
         self.pending = BatchCoalescer()
 
     def buffer(self, batch: pa.RecordBatch) -> None:

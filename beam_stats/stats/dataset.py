@@ -14,8 +14,10 @@ how batches or states were merged.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -37,11 +39,52 @@ from beam_stats.stats.labels import LabelAccumulator, label_batch
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.weights import weight_values
 
+#: The most threads that add or merge one dataset's features at a time
+#: (:attr:`DatasetAccumulator.threads`): past a few, the features' numpy and Arrow work no
+#: longer outweighs the threads' share of the GIL.
+MAX_FEATURE_THREADS = 4
+
+#: Rows from which :meth:`DatasetAccumulator.add` spreads a batch's features over its threads:
+#: a smaller batch's features cost about what starting the threads does.
+THREADED_ROWS = 16_384
+
+
+def feature_threads() -> int:
+    """Threads for :attr:`DatasetAccumulator.threads` on this machine: the cores this process
+    may run on, at most :data:`MAX_FEATURE_THREADS` (the in-process engine's choice; the
+    pipeline's workers are the runner's to spread)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_FEATURE_THREADS))
+
+
+def each_feature(
+    threads: int, jobs: list[tuple[Callable[..., None], Any]], rows: int, *args: Any
+) -> None:
+    """``work(item, *args)`` of each (work, item) of `jobs`, each touching one feature's
+    states only, on `threads` threads where that pays (`rows`: the rows they cover, at
+    least :data:`THREADED_ROWS`); the first error, in the jobs' order, is raised once all
+    are done."""
+    if threads > 1 and len(jobs) > 1 and rows >= THREADED_ROWS:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = [pool.submit(work, item, *args) for work, item in jobs]
+        for future in done:
+            future.result()
+    else:
+        for work, item in jobs:
+            work(item, *args)
+
 
 class DatasetAccumulator:
-    """Every feature of one dataset: the state a statistics run combines."""
+    """Every feature of one dataset: the state a statistics run combines.
 
-    def __init__(self, spec: StatisticsSpec) -> None:
+    `threads` > 1: a batch of at least :data:`THREADED_ROWS` rows (:meth:`add`) and a merge
+    (:meth:`merge_all`) are worked that many features at a time. Each feature's work touches
+    its own state only, and most of it is numpy's and Arrow's (sorts, hashes, encodings),
+    which run beside Python: 1M rows of 20 features 2.32 -> 1.83 s on 2 cores, weighted 3.06
+    -> 2.31 s. The statistics are the same bytes whatever the threads; the threads are not
+    part of the state (:meth:`to_proto`)."""
+
+    def __init__(self, spec: StatisticsSpec, threads: int = 1) -> None:
         """Raises InvalidInputError for a spec whose label bins are still to be found
         (``LabelSpec.quantile_bins``: see :mod:`beam_stats.stats.label_bins`)."""
         if spec.label is not None and spec.label.quantile_bins:
@@ -52,6 +95,7 @@ class DatasetAccumulator:
                 "spec.with_label_bins(LabelBinsAccumulator(...).result(...))"
             )
         self.spec = spec
+        self.threads = threads
         self.num_examples = 0
         self.weighted_num_examples = 0.0
         self.features: dict[FeaturePath, FeatureAccumulator] = {}
@@ -86,10 +130,12 @@ class DatasetAccumulator:
             path = self.spec.label.path
             found = next((c for c in columns if c.path == path), None)
             label = label_batch(found, self.spec.label, batch.num_rows)
+        jobs = []
         for position, column in enumerate(columns):
             feature = self._feature(column.path)
             feature.note_position(position)
-            feature.add(column, weights, label)
+            jobs.append((feature.add, column))
+        each_feature(self.threads, jobs, batch.num_rows, weights, label)
         for composite in self.composites:
             composite.add(batch)
 
@@ -139,12 +185,14 @@ class DatasetAccumulator:
         elif rows == 0:  # the next group of columns
             self._part_start = self._part_end
         position = self._part_start
+        jobs = []
         for column in flatten_batch(part):
             feature = self._feature(column.path)
             feature.note_position(position)
-            feature.add(column)
+            jobs.append((feature.add, column))
             position += 1
         self._part_end = position
+        each_feature(self.threads, jobs, part.num_rows)
 
     def _weights(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The examples' weights (invalid ones as 0, counted), or None if unweighted."""
@@ -170,15 +218,14 @@ class DatasetAccumulator:
     def merge(self, other: DatasetAccumulator) -> None:
         self.merge_all([other])
 
-    def merge_all(self, others: list[DatasetAccumulator], threads: int = 1) -> None:
+    def merge_all(self, others: list[DatasetAccumulator]) -> None:
         """Merges every accumulator of `others` (each unchanged) into this one, each
         feature's states of them all at once (a sketch that can merge many in one pass:
         1,000 slices' top values in one hash rather than 1,000).
 
-        `threads` > 1 merges that many features at a time: each feature's merge touches its
-        own states only, and most of a large merge is numpy's sorts, which run beside Python
-        (the 11 datasets of 10 slices of 1M rows: 0.78 s -> 0.39-0.60 s on 2 threads). The
-        result is the same whatever the threads.
+        With :attr:`threads` > 1, that many features are merged at a time (most of a large
+        merge is numpy's sorts: the whole dataset of 10 slices of 1M rows, 0.78 s -> 0.39-0.60
+        s on 2 threads).
 
         Raises:
             IncompatibleMergeError: other sketch settings, or as
@@ -201,15 +248,8 @@ class DatasetAccumulator:
             if mine is None:  # takes the other's values as they are, hashed or not
                 mine = self._feature(path)
                 mine.values_hashed = features[0].values_hashed
-            merges.append((mine, features))
-        if threads > 1 and len(merges) > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                done = [pool.submit(mine.merge_all, features) for mine, features in merges]
-            for future in done:  # the first error in feature order, as one thread raises
-                future.result()
-        else:
-            for mine, features in merges:
-                mine.merge_all(features)
+            merges.append((mine.merge_all, features))
+        each_feature(self.threads, merges, sum(other.num_examples for other in others))
         for other in others:
             for composite, theirs in zip(self.composites, other.composites, strict=True):
                 composite.merge(theirs)

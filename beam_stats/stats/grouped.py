@@ -29,6 +29,7 @@ batch is sliced and added range by range, as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,8 +37,9 @@ import pyarrow.compute as pc
 
 from beam_stats.arrow import INVALID_VALUES_KEY, FeatureColumn, flatten_batch
 from beam_stats.sketches.hashing import hash_array
-from beam_stats.stats.dataset import DatasetAccumulator
+from beam_stats.stats.dataset import DatasetAccumulator, each_feature
 from beam_stats.stats.family import STRINGS, DistinctValues
+from beam_stats.stats.feature import FeatureAccumulator
 from beam_stats.stats.pii_patterns import positions
 from beam_stats.stats.utf8 import invalid_utf8_mask
 
@@ -124,36 +126,47 @@ def add_groups(
             accumulator.add(batch.slice(start, 0))
     ranges = [(accumulator, start, stop) for accumulator, start, stop in ranges if stop > start]
     columns = list(flatten_batch(batch))
-    offsets = [np.concatenate(([0], np.cumsum(column.num_values))) for column in columns]
+    # Each column's features, made here (the accumulators' dicts change in this thread only);
+    # a column's work touches its features alone, so columns may be added on threads.
+    features = [[accumulator._feature(c.path) for accumulator, _, _ in ranges] for c in columns]
+    for accumulator, start, stop in ranges:
+        accumulator.num_examples += stop - start
+    jobs = [
+        (_add_column, (position, column, targets, ranges))
+        for position, (column, targets) in enumerate(zip(columns, features, strict=True))
+    ]
+    each_feature(ranges[0][0].threads, jobs, batch.num_rows)
+
+
+def _add_column(
+    job: tuple[int, FeatureColumn, list[FeatureAccumulator], list[tuple[Any, int, int]]],
+) -> None:
+    """Adds each range of one flattened column (at `position`) to its feature."""
+    position, column, features, ranges = job
+    offset = np.concatenate(([0], np.cumsum(column.num_values)))
     starts = np.array([start for _, start, _ in ranges] + [ranges[-1][2]], dtype=np.int64)
-    detect_pii = ranges[0][0].spec.detect_pii
-    distinct = [
-        _distinct_parts(column.values, offset[starts], detect_pii)
+    distinct = (
+        _distinct_parts(column.values, offset[starts], ranges[0][0].spec.detect_pii)
         if column.kind in STRINGS
         and _plain_text(column.values.type)
         and not column.values.null_count
         and len(column.values) < _SMALL_PARTS * len(ranges)
         else None
-        for column, offset in zip(columns, offsets, strict=True)
-    ]
-    for index, (accumulator, start, stop) in enumerate(ranges):
-        accumulator.num_examples += stop - start
-        for position, (column, offset) in enumerate(zip(columns, offsets, strict=True)):
-            first, last = int(offset[start]), int(offset[stop])
-            part = FeatureColumn(
-                column.path,
-                column.kind,
-                stop - start,
-                column.present[start:stop],
-                column.num_values[start:stop],
-                column.values.slice(first, last - first),
-                column.arrow_type,
-                column.num_invalid,
-            )
-            feature = accumulator._feature(column.path)
-            feature.note_position(position)
-            parts = distinct[position]
-            feature.add(part, distinct=None if parts is None else parts[index])
+    )
+    for index, (feature, (_, start, stop)) in enumerate(zip(features, ranges, strict=True)):
+        first, last = int(offset[start]), int(offset[stop])
+        part = FeatureColumn(
+            column.path,
+            column.kind,
+            stop - start,
+            column.present[start:stop],
+            column.num_values[start:stop],
+            column.values.slice(first, last - first),
+            column.arrow_type,
+            column.num_invalid,
+        )
+        feature.note_position(position)
+        feature.add(part, distinct=None if distinct is None else distinct[index])
 
 
 #: Values per range (on average) below which a group's string columns are encoded once for

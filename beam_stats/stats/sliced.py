@@ -13,17 +13,16 @@ Where the slices partition a batch and the run counts its whole dataset through 
 (:meth:`~beam_stats.stats.slicing.SliceCounter.partition`: decided on the first batch they
 partition, by its rows per slice), the batch is added to its slices only, and the whole
 dataset's accumulator is the merge of all those slices' at the end, each sketch merging them
-at once (:meth:`~beam_stats.stats.dataset.DatasetAccumulator.merge_all`, a feature per core
-at a time: :func:`merge_threads`): every row is added once rather than twice. The rows of
-other batches are added to the whole dataset and, apart, to their slices, so each row is
-counted once in the whole and once in each of its slices whatever the batches hold: a
-slice's statistics are the merge of both its parts (which only a batch the slices do not
-partition makes: a list value in two slices).
+at once (:meth:`~beam_stats.stats.dataset.DatasetAccumulator.merge_all`): every row is
+added once rather than twice. The rows of other batches are added to the whole dataset
+and, apart, to their slices, so each row is counted once in the whole and once in each of
+its slices whatever the batches hold: a slice's statistics are the merge of both its parts
+(which only a batch the slices do not partition makes: a list value in two slices).
+Every accumulator works with the given `threads` (:class:`DatasetAccumulator`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -36,17 +35,6 @@ from beam_stats.stats.grouped import add_groups
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes
-
-#: The most threads that merge the whole dataset from its slices (one feature each at a
-#: time): past a few, the features' sorts no longer outweigh the threads' share of the GIL.
-MAX_MERGE_THREADS = 4
-
-
-def merge_threads() -> int:
-    """Threads that merge the whole dataset from its slices: the cores this process may run
-    on, at most :data:`MAX_MERGE_THREADS`."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, MAX_MERGE_THREADS))
 
 
 class CutBatch(NamedTuple):
@@ -80,10 +68,10 @@ class SlicedAccumulators:
             unusable slicing (:mod:`beam_stats.stats.slicing`).
     """
 
-    def __init__(self, spec: StatisticsSpec, slicing: SlicingSpec) -> None:
-        self.spec = spec
+    def __init__(self, spec: StatisticsSpec, slicing: SlicingSpec, threads: int = 1) -> None:
+        self.spec, self.threads = spec, threads  # each accumulator's (DatasetAccumulator)
         self.counter = SliceCounter(slicing)
-        self.whole = DatasetAccumulator(spec)  # the batches not counted through slices
+        self.whole = DatasetAccumulator(spec, threads)  # the batches not counted through slices
         self.seen = False  # a batch was given (no batch: no whole dataset)
         self.merged: dict[str, DatasetAccumulator] = {}  # slices' rows the whole merges
         self.apart: dict[str, DatasetAccumulator] = {}  # slices' rows the whole adds itself
@@ -143,7 +131,7 @@ class SlicedAccumulators:
     ) -> DatasetAccumulator:
         accumulator = accumulators.get(key)
         if accumulator is None:
-            accumulator = accumulators[key] = DatasetAccumulator(self.spec)
+            accumulator = accumulators[key] = DatasetAccumulator(self.spec, self.threads)
         return accumulator
 
     def flush(self) -> None:
@@ -172,7 +160,7 @@ class SlicedAccumulators:
         yielded."""
         self.flush()
         if self.seen:
-            self.whole.merge_all(list(self.merged.values()), threads=merge_threads())
+            self.whole.merge_all(list(self.merged.values()))
             yield whole, self.whole
         for key in self.merged.keys() | self.apart.keys():
             merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)

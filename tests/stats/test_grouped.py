@@ -14,6 +14,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats import SlicingSpec, StatisticsSpec, generate_statistics_from_table
 from beam_stats.sketches import DistinctCountSpec, FrequentItemsSpec, QuantilesSpec
 from beam_stats.stats import DatasetAccumulator
+from beam_stats.stats import dataset as dataset_module
 from beam_stats.stats.coalesce import KeyedCoalescer
 from beam_stats.stats.grouped import add_groups, groups_flatten
 from beam_stats.stats.sliced import SlicedAccumulators
@@ -74,8 +75,10 @@ def by_range(batch: pa.RecordBatch, bounds: list[int], spec: StatisticsSpec) -> 
     return out
 
 
-def grouped(batch: pa.RecordBatch, bounds: list[int], spec: StatisticsSpec) -> list[bytes]:
-    accumulators = [DatasetAccumulator(spec) for _ in bounds[1:]]
+def grouped(
+    batch: pa.RecordBatch, bounds: list[int], spec: StatisticsSpec, threads: int = 1
+) -> list[bytes]:
+    accumulators = [DatasetAccumulator(spec, threads) for _ in bounds[1:]]
     add_groups(accumulators, batch, bounds)
     return [a.result().SerializeToString(deterministic=True) for a in accumulators]
 
@@ -92,6 +95,14 @@ def test_ranges_are_as_added_alone(bounds: list[int]) -> None:
     batch = one_batch(plain_table(2000))
     assert groups_flatten(batch, DatasetAccumulator(SPEC))
     assert grouped(batch, bounds, SPEC) == by_range(batch, bounds, SPEC)
+
+
+def test_columns_added_on_threads_are_as_added_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each column's ranges added on a thread of its own: the same bytes."""
+    monkeypatch.setattr(dataset_module, "THREADED_ROWS", 1)
+    batch = one_batch(plain_table(2000))
+    bounds = [0, 1, 2, 700, 701, 2000]
+    assert grouped(batch, bounds, SPEC, threads=3) == by_range(batch, bounds, SPEC)
 
 
 def test_many_small_ranges_of_unique_strings() -> None:

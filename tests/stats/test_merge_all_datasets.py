@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from beam.test_pipeline import check_against_numpy, exact_part
 from hypothesis import given, settings
@@ -19,7 +20,8 @@ from test_feature import make_table
 from beam_stats.errors import IncompatibleMergeError
 from beam_stats.sketches import QuantilesSpec
 from beam_stats.stats import DatasetAccumulator, StatisticsSpec
-from beam_stats.stats.sliced import MAX_MERGE_THREADS, merge_threads
+from beam_stats.stats import dataset as dataset_module
+from beam_stats.stats.dataset import MAX_FEATURE_THREADS, feature_threads
 
 # 2,000 rows: every sketch is exact (2,000 distinct ids fit the 2,048 top values).
 TABLE = make_table(seed=7, n=2_000)
@@ -79,33 +81,50 @@ def test_other_settings_are_refused_before_anything_is_merged() -> None:
     assert mine.num_examples == TABLE.num_rows
 
 
-@pytest.mark.parametrize("exact_limit", [100_000, 1_000], ids=["exact", "past-the-limit"])
-def test_threads_merge_the_same_state(exact_limit: int) -> None:
-    """Features merged on several threads: the bytes of merging them on one."""
+@pytest.mark.parametrize(
+    ("exact_limit", "weight"),
+    [(100_000, None), (1_000, None), (1_000, "int")],
+    ids=["exact", "past-the-limit", "weighted"],
+)
+def test_threads_add_and_merge_the_same_state(
+    exact_limit: int, weight: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Features added and merged on several threads: the bytes of doing it on one."""
+    monkeypatch.setattr(dataset_module, "THREADED_ROWS", 1)  # these batches are small
     table = make_table(seed=11, n=3_000)
-    spec = StatisticsSpec(quantiles=QuantilesSpec(exact_limit=exact_limit, capacity=64))
+    if weight is not None:  # weights >= 0
+        table = table.set_column(1, weight, pc.abs(table[weight]))
+    spec = StatisticsSpec(
+        quantiles=QuantilesSpec(exact_limit=exact_limit, capacity=64), weight_feature=weight
+    )
     bounds = [0, 400, 1_100, 2_500, table.num_rows]
 
-    def parts() -> list[DatasetAccumulator]:
-        return [
-            accumulate(table.slice(a, b - a).to_batches(), spec)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+    def merged(threads: int) -> DatasetAccumulator:
+        parts = []
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            part = DatasetAccumulator(spec, threads)
+            part.add_all(table.slice(a, b - a).to_batches())
+            parts.append(part)
+        together = DatasetAccumulator(spec, threads)
+        together.merge_all(parts)
+        return together
 
-    one, several = DatasetAccumulator(spec), DatasetAccumulator(spec)
-    one.merge_all(parts())
-    several.merge_all(parts(), threads=3)
+    one, several = merged(1), merged(3)
     assert len(several.features) > 3
     assert several.to_proto().SerializeToString() == one.to_proto().SerializeToString()
 
 
-def test_a_feature_that_fails_on_a_thread_raises_its_error() -> None:
+def test_a_feature_that_fails_on_a_thread_raises_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dataset_module, "THREADED_ROWS", 1)
     mine, other = accumulate(TABLE.to_batches()), accumulate(TABLE.to_batches())
+    mine.threads = 2
     other.features[("low",)].values_hashed = True  # as a privacy policy would leave it
     with pytest.raises(IncompatibleMergeError, match="'low'.*keyed hashes"):
-        mine.merge_all([other], threads=2)
+        mine.merge_all([other])
 
 
-def test_merge_threads_are_at_most_the_cores_and_the_cap() -> None:
+def test_feature_threads_are_at_most_the_cores_and_the_cap() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert 1 <= merge_threads() <= min(cores or 1, MAX_MERGE_THREADS) or merge_threads() == 1
+    assert 1 <= feature_threads() <= max(1, min(cores or 1, MAX_FEATURE_THREADS))
