@@ -207,3 +207,9 @@ def test_specs_check_their_arguments() -> None:
     assert StatsOptions(generators=[MatchRate("m", pattern="a")]).statistics[0].name == "m"
     with pytest.raises(InvalidInputError, match="generators"):
         StatsOptions(generators=[object()])  # type: ignore[list-item]
+
+
+def test_a_dataset_of_custom_statistics_keeps_one_thread() -> None:
+    """Custom statistics are the user's code, never called for two features at once."""
+    assert DatasetAccumulator(SPEC, threads=4).threads == 1
+    assert DatasetAccumulator(StatisticsSpec(), threads=4).threads == 4
