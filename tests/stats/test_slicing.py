@@ -224,3 +224,25 @@ def test_slice_keys_never_collide() -> None:
     assert keys["country=<missing>"] == [3] and keys["country=\\<missing>"] == [2]
     assert keys["country=DE\\,device\\=phone"] == [0]
     assert keys["country=DE,device=phone"] == [1, 7]
+
+
+@pytest.mark.parametrize("sizes", [(200, 300), (300, 300)], ids=["60,000 groups", "90,000 groups"])
+def test_a_cross_of_many_groups_keeps_each_row_in_its_slice_in_order(
+    sizes: tuple[int, int],
+) -> None:
+    """Up to 2**16 groups the rows are ordered by a 16-bit sort, past it by a 64-bit one:
+    either way each slice holds its rows, in the batch's order (a dict of rows per key,
+    built row by row, is the reference)."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    a, b = rng.integers(0, sizes[0], n), rng.integers(0, sizes[1], n)
+    a[: sizes[0]], b[: sizes[1]] = np.arange(sizes[0]), np.arange(sizes[1])  # every value
+    batch = pa.RecordBatch.from_pydict({"a": a, "b": b, "row": np.arange(n)})
+    expected: dict[tuple[int, int], list[int]] = {}
+    for row, pair in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        expected.setdefault(pair, []).append(row)
+    got = {
+        key: part.column("row").to_pylist()
+        for key, part in slice_batch(batch, SlicingSpec(features=(("a", "b"),), max_slices=10**6))
+    }
+    assert got == {f"a={x},b={y}": rows for (x, y), rows in expected.items()}
