@@ -336,11 +336,20 @@ def _too_deep(path: FeaturePath, column: pa.Array, num_examples: int) -> Feature
 def flatten_batch(batch: pa.RecordBatch) -> Iterator[FeatureColumn]:
     """Yields one :class:`FeatureColumn` per feature (column or nested field) of `batch`."""
     for field, column in zip(batch.schema, batch.columns, strict=True):
-        invalid = _num_invalid(field)
-        if type_depth(field.type) > MAX_DEPTH:
-            yield _too_deep((field.name,), column, batch.num_rows)
-            continue
-        for feature in _walk((field.name,), column, None, None, batch.num_rows):
-            if invalid:
-                feature = dataclasses.replace(feature, num_invalid=feature.num_invalid + invalid)
-            yield feature
+        yield from flatten_field(field, column, batch.num_rows)
+
+
+def flatten_field(field: pa.Field, column: pa.Array, num_rows: int) -> list[FeatureColumn]:
+    """The features of one column of a batch of `num_rows` rows (with its `field`), as
+    :func:`flatten_batch` makes them: the column's alone, so columns can be flattened
+    apart (on threads) and their features joined in column order."""
+    invalid = _num_invalid(field)
+    if type_depth(field.type) > MAX_DEPTH:
+        return [_too_deep((field.name,), column, num_rows)]
+    features = list(_walk((field.name,), column, None, None, num_rows))
+    if invalid:
+        features = [
+            dataclasses.replace(feature, num_invalid=feature.num_invalid + invalid)
+            for feature in features
+        ]
+    return features
