@@ -77,11 +77,12 @@ def each_feature(
 class DatasetAccumulator:
     """Every feature of one dataset: the state a statistics run combines.
 
-    `threads` > 1: a batch of at least :data:`THREADED_ROWS` rows (:meth:`add`) and a merge
-    (:meth:`merge_all`) are worked that many features at a time. Each feature's work touches
-    its own state only, and most of it is numpy's and Arrow's (sorts, hashes, encodings),
-    which run beside Python: 1M rows of 20 features 2.32 -> 1.83 s on 2 cores, weighted 3.06
-    -> 2.31 s. The statistics are the same bytes whatever the threads; the threads are not
+    `threads` > 1: a batch of at least :data:`THREADED_ROWS` rows (:meth:`add`: its columns
+    flattened, then its features added) and a merge (:meth:`merge_all`) are worked that many
+    columns or features at a time. Each touches its own state only, and most of the work is
+    numpy's and Arrow's (sorts, hashes, encodings), which run beside Python: on 2 cores, 1M
+    rows of 20 features 1.96 -> 1.43 s, weighted 2.88 -> 1.87 s (benchmarks/RESULTS.md,
+    session 31). The statistics are the same bytes whatever the threads; the threads are not
     part of the state (:meth:`to_proto`). A spec with custom statistics (user code) keeps
     one thread."""
 
