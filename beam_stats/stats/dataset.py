@@ -81,10 +81,11 @@ class DatasetAccumulator:
     flattened, then its features added) and a merge (:meth:`merge_all`) are worked that many
     columns or features at a time. Each touches its own state only, and most of the work is
     numpy's and Arrow's (sorts, hashes, encodings), which run beside Python: on 2 cores, 1M
-    rows of 20 features 1.96 -> 1.43 s, weighted 2.88 -> 1.87 s (benchmarks/RESULTS.md,
-    session 31). The statistics are the same bytes whatever the threads; the threads are not
-    part of the state (:meth:`to_proto`). A spec with custom statistics (user code) keeps
-    one thread."""
+    rows of 20 features 1.96 -> 1.58 s and weighted 2.88 -> 1.87 s with the features on
+    threads, then 1.73 -> 1.43 s with the columns too (benchmarks/RESULTS.md, session 31,
+    each against the code before it in the same minutes). The statistics are the same
+    bytes whatever the threads; the threads are not part of the state (:meth:`to_proto`).
+    A spec with custom statistics (user code) keeps one thread."""
 
     def __init__(self, spec: StatisticsSpec, threads: int = 1) -> None:
         """Raises InvalidInputError for a spec whose label bins are still to be found
