@@ -168,3 +168,42 @@ def test_the_command_refuses_an_engine_that_cannot_run(
     )
     assert "--engine in-process cannot go with --history" in message
     assert not Path(out).exists() and not Path(store).exists()
+
+
+@pytest.mark.parametrize(
+    ("slicing", "weight"),
+    [(None, None), (None, "w"), (SlicingSpec(features=("half",)), None)],
+    ids=["whole", "weighted", "two-slices"],
+)
+def test_threads_write_the_bytes_of_one_thread(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    slicing: SlicingSpec | None,
+    weight: str | None,
+) -> None:
+    """Batches and slices large enough for the threads (>= 16,384 rows): the engine on two
+    threads writes the file it writes on one."""
+    rng = np.random.default_rng(31)
+    n = 45_000
+    table = pa.table(
+        {
+            "half": rng.choice(["left", "right"], size=n),
+            "x": np.where(rng.random(n) < 0.05, np.nan, rng.normal(size=n)),
+            "n": rng.integers(0, 50_000, size=n),
+            "word": rng.choice([f"w{i}" for i in range(3000)], size=n),
+            "tags": pa.array([["a", "b"][: int(k)] for k in rng.integers(0, 3, size=n)]),
+            "w": rng.random(n) + 0.5,
+        }
+    )
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=20_000)
+    spec = StatisticsSpec(weight_feature=weight)
+    written = {}
+    for threads in (1, 2):
+        monkeypatch.setattr("beam_stats.beam.inprocess.feature_threads", lambda t=threads: t)
+        out = tmp_path / f"threads{threads}.pb"
+        compute_statistics(str(tmp_path / "in.parquet"), str(out), spec=spec, slicing=slicing)
+        written[threads] = out.read_bytes()
+    assert written[2] == written[1]
+    parsed = statistics_pb2.DatasetFeatureStatisticsList.FromString(written[2])
+    assert parsed.datasets[0].num_examples == n
+    assert len(parsed.datasets) == (3 if slicing is not None else 1)
