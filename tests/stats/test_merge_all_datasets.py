@@ -93,7 +93,8 @@ def test_threads_add_and_merge_the_same_state(
     monkeypatch.setattr(dataset_module, "THREADED_ROWS", 1)  # these batches are small
     table = make_table(seed=11, n=3_000)
     if weight is not None:  # weights >= 0
-        table = table.set_column(1, weight, pc.abs(table[weight]))
+        index = table.schema.get_field_index(weight)
+        table = table.set_column(index, weight, pc.abs(table[weight]))
     spec = StatisticsSpec(
         quantiles=QuantilesSpec(exact_limit=exact_limit, capacity=64), weight_feature=weight
     )
