@@ -29,7 +29,6 @@ batch is sliced and added range by range, as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -131,29 +130,34 @@ def add_groups(
     features = [[accumulator._feature(c.path) for accumulator, _, _ in ranges] for c in columns]
     for accumulator, start, stop in ranges:
         accumulator.num_examples += stop - start
+    # The ranges left are consecutive: range i is rows edges[i]:edges[i + 1].
+    edges = np.array([start for _, start, _ in ranges] + [ranges[-1][2]], dtype=np.int64)
+    detect_pii = ranges[0][0].spec.detect_pii
     jobs = [
-        (_add_column, (position, column, targets, ranges))
+        (_add_column, (position, column, targets, edges, detect_pii))
         for position, (column, targets) in enumerate(zip(columns, features, strict=True))
     ]
     each_feature(ranges[0][0].threads, jobs, batch.num_rows)
 
 
 def _add_column(
-    job: tuple[int, FeatureColumn, list[FeatureAccumulator], list[tuple[Any, int, int]]],
+    job: tuple[int, FeatureColumn, list[FeatureAccumulator], np.ndarray, bool],
 ) -> None:
-    """Adds each range of one flattened column (at `position`) to its feature."""
-    position, column, features, ranges = job
+    """Adds rows ``edges[i]:edges[i + 1]`` of one flattened column (at `position`) to
+    ``features[i]``, for every `i`."""
+    position, column, features, edges, detect_pii = job
     offset = np.concatenate(([0], np.cumsum(column.num_values)))
-    starts = np.array([start for _, start, _ in ranges] + [ranges[-1][2]], dtype=np.int64)
     distinct = (
-        _distinct_parts(column.values, offset[starts], ranges[0][0].spec.detect_pii)
+        _distinct_parts(column.values, offset[edges], detect_pii)
         if column.kind in STRINGS
         and _plain_text(column.values.type)
         and not column.values.null_count
-        and len(column.values) < _SMALL_PARTS * len(ranges)
+        and len(column.values) < _SMALL_PARTS * len(features)
         else None
     )
-    for index, (feature, (_, start, stop)) in enumerate(zip(features, ranges, strict=True)):
+    bounds = edges.tolist()
+    rows = zip(features, bounds[:-1], bounds[1:], strict=True)
+    for index, (feature, start, stop) in enumerate(rows):
         first, last = int(offset[start]), int(offset[stop])
         part = FeatureColumn(
             column.path,
