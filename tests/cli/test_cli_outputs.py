@@ -4,7 +4,6 @@ the environment or the input is one line with exit status 2 (no traceback)."""
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_errors import CLI_CODE, limited_python
 
 from beam_stats.beam import load_statistics
 from beam_stats.beam.sinks import WriteTextFile
@@ -223,10 +223,6 @@ def test_write_file_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> Non
         write_file(str(tmp_path), b"x")
 
 
-def _limit_file_size(limit: int) -> None:  # in the child, before it runs
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-
 # CPython ignores SIGXFSZ (a write past the limit fails with EFBIG, as on a full disk);
 # restored to its default, the signal kills the process in the middle of the write.
 _KILLED_BY_THE_LIMIT = (
@@ -250,19 +246,17 @@ def test_a_run_that_dies_or_fails_mid_write_leaves_the_good_file(
     argv[1] = str(big)
     limit = len(good) + 10
     killed = subprocess.run(
-        [sys.executable, "-c", _KILLED_BY_THE_LIMIT, *argv],
+        [*limited_python(limit, _KILLED_BY_THE_LIMIT), *argv],
         env=env,
         capture_output=True,
-        preexec_fn=lambda: _limit_file_size(limit),
     )
     assert killed.returncode == -signal.SIGXFSZ
     assert out.read_bytes() == good
     failed = subprocess.run(
-        [sys.executable, "-m", "beam_stats.cli", *argv],
+        [*limited_python(limit, CLI_CODE), *argv],
         env=env,
         capture_output=True,
         text=True,
-        preexec_fn=lambda: _limit_file_size(limit),
     )
     assert failed.returncode == 2, failed.stderr
     assert "cannot write" in failed.stderr and "File too large" in failed.stderr
@@ -311,11 +305,10 @@ def test_a_refusal_inside_the_feature_skew_pipeline_logs_no_traceback(
     argv = ["feature-skew", "--base", str(data), "--test", str(data), "--id", "a"]
     argv += ["--output", str(tmp_path / "skew.pb")]
     done = subprocess.run(
-        [sys.executable, "-m", "beam_stats.cli", *argv],
+        [*limited_python(20, CLI_CODE), *argv],
         env=env,
         capture_output=True,
         text=True,
-        preexec_fn=lambda: _limit_file_size(20),
     )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
@@ -338,11 +331,10 @@ def test_row_files_of_a_failed_validate_examples_run_are_kept(tmp_path: Path) ->
     assert any(name.startswith("bad-rows-") for name in before)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     failed = subprocess.run(
-        [sys.executable, "-m", "beam_stats.cli", *argv, "--output-format", "parquet"],
+        [*limited_python(100, CLI_CODE), *argv, "--output-format", "parquet"],
         env=env,
         capture_output=True,
         text=True,
-        preexec_fn=lambda: _limit_file_size(100),
     )
     assert failed.returncode == 2, failed.stderr
     assert "File too large" in failed.stderr and "Traceback" not in failed.stderr

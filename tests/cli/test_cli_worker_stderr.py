@@ -5,7 +5,6 @@ harness chatter, unless --debug."""
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_errors import CLI_CODE, limited_python
 
 from beam_stats.cli._stderr import quiet_lines
 
@@ -84,10 +84,6 @@ def test_refusal_tracebacks_and_chatter_are_dropped_and_the_rest_kept_in_order()
     assert "".join(quiet_lines(_lines(REFUSAL.rstrip("\n")))) == ""
 
 
-def _limit_file_size(limit: int) -> None:  # in the child, before it runs
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-
 #: gRPC's own abort in the runner's process, seen once in hundreds of runs on a loaded
 #: machine (not in beam-stats' code): such a run is tried once more.
 _GRPC_ABORT = "epoll_wait error: Bad file descriptor"
@@ -95,13 +91,17 @@ _GRPC_ABORT = "epoll_wait error: Bad file descriptor"
 
 def _run(argv: list[str], file_size: int | None = None) -> subprocess.CompletedProcess[str]:
     for _ in range(2):
+        command = (
+            [sys.executable, "-m", "beam_stats.cli"]
+            if file_size is None
+            else limited_python(file_size, CLI_CODE)
+        )
         done = subprocess.run(
-            [sys.executable, "-m", "beam_stats.cli", *argv, *WORKERS],
+            [*command, *argv, *WORKERS],
             env={**os.environ, "PYTHONPATH": str(REPO)},
             capture_output=True,
             text=True,
             timeout=300,
-            preexec_fn=None if file_size is None else lambda: _limit_file_size(file_size),
         )
         if not (done.returncode < 0 and _GRPC_ABORT in done.stderr):
             break
