@@ -177,10 +177,21 @@ def _put_bytes(
     lengths = np.diff(offsets)
     put_varints(out, at, lengths, sizes)
     at = at + sizes
+    ends = at + lengths
     total = int(lengths.sum())
-    where = np.repeat(at - (offsets[:-1] - offsets[0]), lengths)
-    out[where + np.arange(total, dtype=np.int64)] = data[offsets[0] : offsets[0] + total]
-    return at + lengths
+    if total:
+        # The values' bytes are in `out` in the order they are in `data`: `out` is marked
+        # where they go (runs of the bytes before each value, then of its own bytes) and
+        # they are copied at once. Positions per byte (a repeat, an arange, a scattered
+        # write) cost twice as much: most of the bytes of 1,000 slices' rank histograms.
+        runs = np.empty(2 * at.size + 1, dtype=np.int64)
+        runs[0:-1:2] = at - np.concatenate(([0], ends[:-1]))
+        runs[1::2] = lengths
+        runs[-1] = out.size - ends[-1]
+        marks = np.zeros(runs.size, dtype=bool)
+        marks[1::2] = True
+        out[np.repeat(marks, runs)] = data[offsets[0] : offsets[0] + total]
+    return ends
 
 
 def _put_tag(out: np.ndarray, at: np.ndarray, tag: bytes) -> np.ndarray:
