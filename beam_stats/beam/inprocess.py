@@ -48,6 +48,7 @@ from beam_stats.beam.reading import (
     read_in_process,
     record_line,
 )
+from beam_stats.beam.sharing import ShareProcess
 from beam_stats.beam.statsfiles import (
     assemble_slices,
     write_accumulator,
@@ -59,6 +60,7 @@ from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator, feature_threads
 from beam_stats.stats.finishing import finished
+from beam_stats.stats.shares import SHARE_SLICES
 from beam_stats.stats.sliced import CutBatch, SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
@@ -238,8 +240,14 @@ def _sliced(
     # A second thread cuts the batches into slices (a sort and a take each, which release
     # the GIL) while this one adds those cut before: 3-4% of 10 or 1,000 slices of 1M rows.
     cuts = accumulators.cut_all(_record_batches(batches))
-    for cut in read_ahead(cuts, size=_cut_bytes):
-        accumulators.add_cut(cut)
-    collected = list(accumulators.results(whole, include_state))
+    # With many slices, half of them are finished by a second process (beam/sharing.py),
+    # started when a batch is cut into many.
+    with ShareProcess(spec, include_state) as helper:
+        for cut in read_ahead(cuts, size=_cut_bytes):
+            if len(cut.parts) >= SHARE_SLICES:
+                helper.start()
+            accumulators.add_cut(cut)
+        shared = helper.finishing(accumulators.share())
+        collected = list(accumulators.results(whole, include_state, shared))
     check_gathered(slicing, max(len(collected) - 1, 0))
     return collected

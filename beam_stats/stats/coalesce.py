@@ -23,7 +23,7 @@ file's statistics are byte for byte those made without joining.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 
@@ -219,6 +219,24 @@ class KeyedCoalescer:
         for key, held in by_key.items():
             for part in held.flush():
                 yield key, part
+
+    def held_keys(self) -> list[str]:
+        """The keys that hold rows (or a batch of no rows), in the order they came."""
+        return [key for key, held in self._by_key.items() if held]
+
+    def split(self, keys: Iterable[str]) -> KeyedCoalescer:
+        """A coalescer of the same limits holding what `keys` hold here, no longer held
+        here (a key holding nothing is skipped)."""
+        out = KeyedCoalescer(self.max_rows, self.max_bytes, self.max_total_bytes)
+        for key in keys:
+            held = self._by_key.pop(key, None)
+            if held is None:
+                continue
+            size = held.nbytes
+            self.nbytes -= size
+            out._by_key[key], out._ramps[key] = held, self._ramps[key]
+            out.nbytes += size
+        return out
 
     def flush_groups(
         self, max_bytes: int = GROUP_BYTES

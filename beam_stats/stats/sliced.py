@@ -23,7 +23,7 @@ Every accumulator works with the given `threads` (:class:`DatasetAccumulator`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import pyarrow as pa
@@ -32,9 +32,10 @@ from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.finishing import finished
 from beam_stats.stats.grouped import add_groups
+from beam_stats.stats.shares import SHARE_SLICES, ShareResult, SliceShare
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
-from beam_stats.stats.wire import DatasetBytes
+from beam_stats.stats.wire import DatasetBytes, from_bytes
 
 
 class CutBatch(NamedTuple):
@@ -134,24 +135,69 @@ class SlicedAccumulators:
             accumulator = accumulators[key] = DatasetAccumulator(self.spec, self.threads)
         return accumulator
 
-    def flush(self) -> None:
-        """Adds every batch still held."""
+    def _flush_batches(self) -> None:
         for ready in self._batches.flush():
             self.add_cut(self._cut(ready))
-        for rows, accumulators in (
-            (self._merged_rows, self.merged),
-            (self._apart_rows, self.apart),
-        ):
-            # Many slices' rows flattened at once (a batch has a fixed cost per feature).
-            for keys, ready, bounds in rows.flush_groups():
-                targets = [self._accumulator(accumulators, key) for key in keys]
-                add_groups(targets, ready, bounds)
 
-    def results(self, whole: str, include_state: bool = True) -> Iterator[tuple[str, DatasetBytes]]:
+    def flush(self) -> None:
+        """Adds every batch still held."""
+        self._flush_batches()
+        # Every slice's rows joined (many slices' rows in a batch: a batch has a fixed cost
+        # per feature) before any is added: the cut batches they were parts of are freed
+        # before the accumulators grow, and each joined group once it is added.
+        groups = [
+            (group, accumulators)
+            for rows, accumulators in (
+                (self._merged_rows, self.merged),
+                (self._apart_rows, self.apart),
+            )
+            for group in rows.flush_groups()
+        ]
+        groups.reverse()
+        while groups:
+            (keys, ready, bounds), accumulators = groups.pop()
+            add_groups([self._accumulator(accumulators, key) for key in keys], ready, bounds)
+
+    def share(self) -> SliceShare | None:
+        """Hands every other slice (in key order) of those that hold rows and have no
+        accumulator yet to a :class:`~beam_stats.stats.shares.SliceShare`, to be finished
+        apart and given to :meth:`results`; None (nothing handed) when there are fewer
+        than :data:`~beam_stats.stats.shares.SHARE_SLICES` such slices."""
+        self._flush_batches()
+        held = set(self._merged_rows.held_keys()) | set(self._apart_rows.held_keys())
+        keys = sorted(held - self.merged.keys() - self.apart.keys())
+        if len(keys) < SHARE_SLICES:
+            return None
+        shared = keys[1::2]
+        return SliceShare(
+            self.spec,
+            self._merged_rows.split(shared).flush_groups(),
+            self._apart_rows.split(shared).flush_groups(),
+        )
+
+    def results(
+        self,
+        whole: str,
+        include_state: bool = True,
+        shared: Callable[[], ShareResult] | None = None,
+    ) -> Iterator[tuple[str, DatasetBytes]]:
         """(key, finished dataset) of the whole dataset (under `whole`, unless no batch was
         added) and of each slice, in no order; each accumulator is spent as it is finished.
+        `shared`: the finished share of :meth:`share` (called once this process's own
+        slices are finished), whose slices are given as they are and whose partial whole
+        dataset the whole merges after its own slices.
         """
-        yield from finished(self.states(whole), include_state)
+        if shared is None:
+            yield from finished(self.states(whole), include_state)
+            return
+        self.flush()
+        self.whole.merge_all(list(self.merged.values()))  # a share: a batch was added
+        yield from finished(self._slices(), include_state)
+        result = shared()
+        yield from result.datasets
+        if result.whole is not None:
+            self.whole.merge(from_bytes(result.whole, self.spec))
+        yield from finished([(whole, self.whole)], include_state)
 
     def states(self, whole: str) -> Iterator[tuple[str, DatasetAccumulator]]:
         """(key, accumulator) of the whole dataset (under `whole`, unless no batch was added)
@@ -162,6 +208,11 @@ class SlicedAccumulators:
         if self.seen:
             self.whole.merge_all(list(self.merged.values()))
             yield whole, self.whole
+        yield from self._slices()
+
+    def _slices(self) -> Iterator[tuple[str, DatasetAccumulator]]:
+        """(key, accumulator) of each slice, its merged and apart parts merged; each given
+        up as it is yielded."""
         for key in self.merged.keys() | self.apart.keys():
             merged, apart = self.merged.pop(key, None), self.apart.pop(key, None)
             if merged is not None and apart is not None:

@@ -125,6 +125,23 @@ def test_keyed_coalescer_bounds_the_total() -> None:
     assert keyed.nbytes == 0 and list(keyed.flush()) == []
 
 
+def test_split_moves_keys_with_their_rows_and_bytes() -> None:
+    keyed = KeyedCoalescer(max_rows=1000)
+    for k in range(6):
+        assert list(keyed.add(f"k{k % 3}", _batch(10 * k, 10))) == []
+    total = keyed.nbytes
+    assert keyed.held_keys() == ["k0", "k1", "k2"]
+    apart = keyed.split(["k2", "k0", "nowhere"])
+    assert keyed.held_keys() == ["k1"] and apart.held_keys() == ["k2", "k0"]
+    assert keyed.nbytes + apart.nbytes == total and 0 < keyed.nbytes < total
+    rows = {key: b.column(0).to_pylist() for key, b in apart.flush()}
+    assert rows == {
+        "k0": list(range(10)) + list(range(30, 40)),
+        "k2": list(range(20, 30)) + list(range(50, 60)),
+    }
+    assert [key for key, _ in keyed.flush()] == ["k1"]
+
+
 def test_a_key_whose_first_part_is_large_gives_its_rows_on_in_doubling_batches() -> None:
     keyed = KeyedCoalescer(max_rows=4 * RAMP_ROWS)
     part = RAMP_ROWS + 8  # 10 slices' parts of a 131,072-row batch are ~13,000 rows

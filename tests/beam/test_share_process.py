@@ -1,0 +1,109 @@
+"""A share of many slices finished by a second process (beam/sharing.py): the bytes of
+finishing it here, the files removed, a killed process reported, and the in-process engine
+writing the same file whether a second process helps or not."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from stats.test_shares import BY_KEY, keyed, sliced
+from tensorflow_metadata.proto.v0 import statistics_pb2
+from test_pipeline import check_against_numpy
+
+from beam_stats import StatisticsSpec
+from beam_stats.beam.sharing import ShareProcess
+from beam_stats.errors import BeamStatsError
+from beam_stats.jobs import compute_statistics
+from beam_stats.stats import CustomStatisticSpec
+from beam_stats.stats.shares import ShareResult, SliceShare, finish_share
+
+
+def test_the_second_process_gives_the_bytes_of_finishing_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    table = keyed(20_000, keys=150)
+    here = sliced(table, BY_KEY).share()
+    assert here is not None
+    whole, datasets = finish_share(here)
+    expected = [(key, d.data, d.features, d.state) for key, d in datasets]
+    share = sliced(table, BY_KEY).share()
+    with ShareProcess(StatisticsSpec(), include_state=True) as helper:
+        helper.usable = True  # whatever this machine's cores
+        result = helper.finishing(share)
+        assert result is not None
+        assert multiprocessing.active_children()  # a process works on it
+        assert list(tmp_path.glob("beam-stats-share-*/rows-*.arrow"))
+        finished = result()
+        got = [(key, d.data, d.features, d.state) for key, d in finished.datasets]
+    assert finished.whole == whole is not None
+    assert got == expected
+    assert not list(tmp_path.iterdir())  # its files removed
+
+
+def test_a_killed_process_is_an_error_that_names_it() -> None:
+    share = sliced(keyed(20_000, keys=150), BY_KEY).share()
+    with ShareProcess(StatisticsSpec(), include_state=True) as helper:
+        helper.usable = True
+        result = helper.finishing(share)
+        assert result is not None
+        for child in multiprocessing.active_children():
+            child.kill()
+        with pytest.raises(BeamStatsError, match="half of the slices ended without an answer"):
+            result()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Local(CustomStatisticSpec):
+    pass
+
+
+def test_a_spec_that_cannot_be_sent_is_finished_here() -> None:
+    class Unsendable(_Local):  # defined in a function: pickle cannot find it
+        def create(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("not called")
+
+        def from_proto(self, data):  # type: ignore[no-untyped-def]
+            raise AssertionError("not called")
+
+    spec = StatisticsSpec(statistics=(Unsendable("local"),))
+    assert not ShareProcess(spec, include_state=True).usable
+    assert ShareProcess(StatisticsSpec(), include_state=True).finishing(None) is None
+
+
+def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 slices of 20,000 rows (a share of 75 of them): the file of the engine with its
+    helper process (2 cores) and without (1 core) is the same, its whole dataset numpy's."""
+    table = keyed(20_000, keys=150)
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=8_000)
+    finishing = ShareProcess.finishing
+    helped = []
+
+    def noted(self: ShareProcess, share: SliceShare | None) -> Callable[[], ShareResult] | None:
+        helped.append((share is not None, self.usable))
+        return finishing(self, share)
+
+    monkeypatch.setattr(ShareProcess, "finishing", noted)
+    written = {}
+    for cores in (1, 2):
+        monkeypatch.setattr("beam_stats.beam.sharing.feature_threads", lambda c=cores: c)
+        out = tmp_path / f"cores-{cores}.pb"
+        compute_statistics(str(tmp_path / "in.parquet"), str(out), slicing=BY_KEY)
+        written[cores] = out.read_bytes()
+    assert helped == [(True, False), (True, True)]
+    assert written[1] == written[2]
+    statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(written[2])
+    assert len(statistics.datasets) == 151
+    check_against_numpy(statistics.datasets[0], table.drop_columns(["key", "tags"]))
+    counts = {d.name: d.num_examples for d in statistics.datasets[1:]}
+    keys, sizes = np.unique(table["key"].to_numpy(zero_copy_only=False), return_counts=True)
+    assert counts == {f"key={k}": int(n) for k, n in zip(keys, sizes, strict=True)}
