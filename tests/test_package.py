@@ -19,7 +19,7 @@ PACKAGE = Path(beam_stats.__file__).parent
 LAYERS = [
     {"errors", "_types", "_lazy"},
     {"proto"},
-    {"arrow", "pandas_free"},
+    {"arrow", "pandas_free", "_memory"},
     {"sketches"},
     {"stats"},
     {"beam"},

@@ -88,19 +88,26 @@ class _Finished(NamedTuple):
     datasets: list[tuple[str, int, int, int, int]]
 
 
+def _groups(sent: _Sent, merged: bool) -> Iterator[Group]:
+    """The merged (or apart) groups of the files, mapped: once they are gone through, the
+    files are no longer held (their pages count in this process's memory while mapped)."""
+    readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
+    for entry in sent.entries:
+        if entry.merged is merged:
+            reader = readers.get(entry.file)
+            if reader is None:
+                reader = readers[entry.file] = pa.ipc.open_file(
+                    pa.memory_map(sent.files[entry.file])
+                )
+            yield entry.keys, reader.get_batch(entry.batch), entry.bounds
+
+
 def _finish(sent: _Sent, output: str) -> _Finished:
     """The second process's work: the share of the files, finished; the slices written to
     `output` one after another as they are finished."""
     if not sent.spec.statistics:
         pyarrow_without_pandas()  # only beam-stats' code runs here, no user function
-    readers = [pa.ipc.open_file(pa.memory_map(path)) for path in sent.files]
-
-    def groups(merged: bool) -> Iterator[Group]:
-        for entry in sent.entries:
-            if entry.merged is merged:
-                yield entry.keys, readers[entry.file].get_batch(entry.batch), entry.bounds
-
-    share = SliceShare(sent.spec, groups(True), groups(False))
+    share = SliceShare(sent.spec, _groups(sent, True), _groups(sent, False))
     whole, datasets = finish_share(share, sent.include_state)
     index, start = [], 0
     with open(output, "wb") as out:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
+from beam_stats._memory import give_back
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.finishing import finished
 from beam_stats.stats.grouped import add_groups
@@ -70,6 +71,7 @@ def finish_share(
     slice, finished as they are taken."""
     merged = _added(share.spec, share.merged)
     apart = _added(share.spec, share.apart)
+    give_back()  # what adding held, before the merge and the finished slices
     whole = None
     if merged:
         partial = DatasetAccumulator(share.spec)

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
+from beam_stats._memory import give_back
 from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.finishing import finished
@@ -154,6 +155,7 @@ class SlicedAccumulators:
             for group in rows.flush_groups()
         ]
         groups.reverse()
+        give_back()  # what reading and cutting held, before the accumulators grow
         while groups:
             (keys, ready, bounds), accumulators = groups.pop()
             add_groups([self._accumulator(accumulators, key) for key in keys], ready, bounds)
