@@ -175,12 +175,18 @@ class ShareProcess:
                 out of memory).
         """
         if share is None:
+            self._stop()  # started for a share that did not come
             return None
         if not self.usable:
             return lambda: _here(share, self.include_state)
+        try:
+            folder = tempfile.mkdtemp(prefix="beam-stats-share-")
+        except OSError:  # nowhere to put the rows (a full or missing TMPDIR): finished here
+            self._stop()
+            return lambda: _here(share, self.include_state)
+        self._folder = folder
         self.start()
         assert self._pool is not None
-        self._folder = folder = tempfile.mkdtemp(prefix="beam-stats-share-")
         files, entries = _write(share, folder)
         output = os.path.join(folder, "finished.bin")
         sent = _Sent(share.spec, files, entries, self.include_state)

@@ -60,6 +60,23 @@ def test_a_killed_process_is_an_error_that_names_it() -> None:
             result()
 
 
+def test_no_room_for_the_files_finishes_the_share_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))
+    table = keyed(20_000, keys=150)
+    expected = [(key, d.data) for key, d in finish_share(sliced(table, BY_KEY).share())[1]]
+    with ShareProcess(StatisticsSpec(), include_state=True) as helper:
+        helper.usable = True
+        helper.start()
+        result = helper.finishing(sliced(table, BY_KEY).share())
+        assert result is not None
+        assert not multiprocessing.active_children()  # stopped: no files to give it
+        assert [(key, d.data) for key, d in result().datasets] == expected
+
+
 @dataclasses.dataclass(frozen=True)
 class _Local(CustomStatisticSpec):
     pass
