@@ -18,7 +18,6 @@ the others (and a summary past the exact limit) are reported as before.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -46,8 +45,7 @@ _HISTOGRAMS_TAG = varint(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class PreparedNumeric:
+class PreparedNumeric(NamedTuple):
     """A numeric feature's median and the wire bytes of its two histograms (the
     ``histograms`` entries of ``num_stats``), made for the sketch's exact arrays `arrays`
     (the very arrays: any change replaces them), the moments' `moments` (count, min, max,

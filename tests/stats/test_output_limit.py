@@ -81,3 +81,28 @@ def test_a_result_written_a_feature_at_a_time_is_refused_before_its_first_chunk(
             wire.result_chunks(accumulator(), "d", include_state, limit=size - 1),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_state_size_counts_every_state_entry_of_a_feature() -> None:
+    """wire._state_size reads a feature's state entries from the end, where a result puts
+    them (after its other custom statistics): the sum over every entry agrees, with custom
+    statistics and sparse and weighted features in the spec."""
+    from stats.test_composite import SPARSE, WEIGHTED, random_table
+
+    from beam_stats.stats import MatchRate, StatisticsSpec, generate_statistics_from_table
+    from beam_stats.stats.feature import STATE_NAME
+    from beam_stats.stats.wire import _state_size
+
+    spec = StatisticsSpec(
+        composites=(SPARSE, WEIGHTED), statistics=(MatchRate("starts_a", pattern="^a"),)
+    )
+    dataset = generate_statistics_from_table(random_table(3, 400), spec).datasets[0]
+    paths, others = set(), 0
+    for feature in dataset.features:
+        states = [c.ByteSize() for c in feature.custom_stats if c.name == STATE_NAME]
+        assert states, feature.path
+        assert _state_size(feature) == sum(states), feature.path
+        paths.add(tuple(feature.path.step))
+        others += len(feature.custom_stats) > len(states)
+    assert {("sp",), ("wf",)} <= paths  # the composites' entries are there
+    assert others  # features with other custom statistics before their state
