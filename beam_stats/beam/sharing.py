@@ -3,18 +3,23 @@ process while this one finishes its own.
 
 The end of a run of many slices is Python work a slice and a feature at a time, which one
 process does on one core whatever its threads. Where this process may use two cores or
-more, :func:`finishing_share` writes the share's held rows to Arrow IPC files in a
-temporary folder (a group of slices' rows at a time: no second copy of them is held here),
-starts a process (``spawn``, as the workers of :mod:`beam_stats.beam.parallel`: safe beside
-the threads Arrow runs) that maps them, adds, merges and finishes them, and takes back its
-finished slices and its partial whole dataset. Else, or when the spec cannot be sent to
-another process (a custom statistic defined in a function), the share is finished here
-after this process's own slices. The statistics are the same bytes either way.
+more, a :class:`ShareProcess` is started (``spawn``, as the workers of
+:mod:`beam_stats.beam.parallel`: safe beside the threads Arrow runs) as soon as a batch is
+cut into many slices, so that its imports overlap the reading. At the end the share's held
+rows are written to Arrow IPC files in a temporary folder (a group of slices' rows at a
+time: no second copy of them is held here); the process maps them, adds, merges and
+finishes them, writes the finished slices to a file and answers with where they are and
+its partial whole dataset's state. Else (one core, a spec that cannot be sent to another
+process, such as a custom statistic defined in a function, or no room for the files) the
+share is finished here after this process's own slices; and a process that ends without an
+answer (killed, out of memory) is logged and its share finished here from its files. The
+statistics are the same bytes in every case.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import multiprocessing
 import os
 import pickle
@@ -26,12 +31,13 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from beam_stats.errors import BeamStatsError
 from beam_stats.pandas_free import pyarrow_without_pandas
 from beam_stats.stats.dataset import feature_threads
 from beam_stats.stats.shares import Group, ShareResult, SliceShare, finish_share
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes
+
+_LOG = logging.getLogger(__name__)
 
 
 class _Entry(NamedTuple):
@@ -170,9 +176,8 @@ class ShareProcess:
         finished by the process (started now if it is not yet) when it can be used, else
         here when it is called.
 
-        Raises:
-            BeamStatsError: (from the call) the process ended without an answer (killed,
-                out of memory).
+        A process that ends without an answer (killed, out of memory) is logged, and its
+        share finished here from the files it was given: nothing is lost.
         """
         if share is None:
             self._stop()  # started for a share that did not come
@@ -190,16 +195,20 @@ class ShareProcess:
         files, entries = _write(share, folder)
         output = os.path.join(folder, "finished.bin")
         sent = _Sent(share.spec, files, entries, self.include_state)
-        future = self._pool.submit(_finish, sent, output)
+        try:
+            future = self._pool.submit(_finish, sent, output)
+        except BrokenProcessPool as e:  # it ended already (it could not start)
+            _ended(e, len(entries))
+            self._stop()
+            return lambda: _from_files(sent)
 
         def result() -> ShareResult:
             try:
                 finished = future.result()
-            except BrokenProcessPool as e:
-                raise BeamStatsError(
-                    f"the process finishing half of the slices ended without an answer "
-                    f"({e}): killed, or out of memory?"
-                ) from e
+            except BrokenProcessPool as e:  # killed (out of memory?): its files are here
+                _ended(e, len(entries))
+                self._stop()
+                return _from_files(sent)
             self._stop()  # its memory given back now, not when the run ends
             return ShareResult(_read(output, finished.datasets), finished.whole)
 
@@ -216,6 +225,22 @@ class ShareProcess:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+def _ended(error: BaseException, groups: int) -> None:
+    _LOG.warning(
+        "the second process ended without an answer (%s: killed, or out of memory?); the "
+        "%d groups of slices it was given are finished here instead",
+        error,
+        groups,
+    )
+
+
+def _from_files(sent: _Sent) -> ShareResult:
+    """The share of the files finished here (its process ended without an answer)."""
+    return _here(
+        SliceShare(sent.spec, _groups(sent, True), _groups(sent, False)), sent.include_state
+    )
 
 
 def _here(share: SliceShare, include_state: bool) -> ShareResult:
