@@ -3,31 +3,35 @@ process while this one finishes its own.
 
 The end of a run of many slices is Python work a slice and a feature at a time, which one
 process does on one core whatever its threads. Where this process may use two cores or
-more, a :class:`ShareProcess` is started (``spawn``, as the workers of
-:mod:`beam_stats.beam.parallel`: safe beside the threads Arrow runs) as soon as a batch is
-cut into many slices, so that its imports overlap the reading. At the end the share's held
-rows are written to Arrow IPC files in a temporary folder (a group of slices' rows at a
-time: no second copy of them is held here); the process maps them, adds, merges and
-finishes them, writes the finished slices to a file and answers with where they are and
-its partial whole dataset's state. Else (one core, a spec that cannot be sent to another
-process, such as a custom statistic defined in a function, or no room for the files) the
-share is finished here after this process's own slices; and a process that ends without an
-answer (killed, out of memory) is logged and its share finished here from its files. The
-statistics are the same bytes in every case.
+more, a :class:`ShareProcess` is started as soon as a batch is cut into many slices, so
+that its imports overlap the reading: a new Python (``python -c`` with this process's
+import path; not multiprocessing's ``spawn``, which imports the main module again, so that
+a user's script without a ``__main__`` guard would run twice), safe beside the threads
+Arrow runs. At the end the share's held rows are written to Arrow IPC files in a temporary
+folder (a group of slices' rows at a time: no second copy of them is held here); the
+process maps them, adds, merges and finishes them, writes the finished slices to a file
+and answers with where they are and its partial whole dataset's state.
+
+Else the share is finished here after this process's own slices: on one core, for a spec
+the process cannot have (a custom statistic defined in a function or in the main script),
+or with no room for the files; and when the process ends without an answer (killed, out of
+memory), which is logged, from the files it was given. The statistics are the same bytes
+in every case.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import contextlib
+import json
 import logging
-import multiprocessing
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures.process import BrokenProcessPool
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import pyarrow as pa
 
@@ -111,8 +115,6 @@ def _groups(sent: _Sent, merged: bool) -> Iterator[Group]:
 def _finish(sent: _Sent, output: str) -> _Finished:
     """The second process's work: the share of the files, finished; the slices written to
     `output` one after another as they are finished."""
-    if not sent.spec.statistics:
-        pyarrow_without_pandas()  # only beam-stats' code runs here, no user function
     share = SliceShare(sent.spec, _groups(sent, True), _groups(sent, False))
     whole, datasets = finish_share(share, sent.include_state)
     index, start = [], 0
@@ -122,6 +124,24 @@ def _finish(sent: _Sent, output: str) -> _Finished:
             index.append((key, start, len(dataset.data), dataset.features, dataset.state))
             start += len(dataset.data)
     return _Finished(whole, index)
+
+
+def serve(task: IO[bytes], user_code: bool) -> int:
+    """The second process (:mod:`beam_stats.beam._share_worker`): waits for its task on
+    `task` (this process's standard input: the share's files, and where to write the
+    finished slices and the answer), then does it. Nothing sent (the share did not come):
+    it ends. `user_code`: the spec has custom statistics (pyarrow keeps looking for pandas)."""
+    if not user_code:
+        pyarrow_without_pandas()  # only beam-stats' code runs here, no user function
+    data = task.read()
+    if not data:
+        return 0
+    sent, output, answer = pickle.loads(data)
+    finished = _finish(sent, output)
+    with open(answer + ".part", "wb") as out:
+        pickle.dump(finished, out)
+    os.replace(answer + ".part", answer)
+    return 0
 
 
 def _read(
@@ -134,6 +154,10 @@ def _read(
 
 
 def _sendable(spec: StatisticsSpec) -> bool:
+    """Whether the second process can have `spec`: it pickles, and no custom statistic is
+    defined in the main module (a user's script, which that process does not run)."""
+    if any(type(statistic).__module__ == "__main__" for statistic in spec.statistics):
+        return False
     try:
         pickle.dumps(spec)
     except Exception:  # noqa: BLE001 - pickle raises several types
@@ -141,21 +165,32 @@ def _sendable(spec: StatisticsSpec) -> bool:
     return True
 
 
-def _ready() -> None:
-    """A first task: the second process has imported what a share needs once it is done."""
+#: The second process's start: the parent's import path (its modules, a custom statistic's
+#: among them), then the worker (python -c, so that no module of the parent runs again).
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from beam_stats.beam._share_worker import main; raise SystemExit(main())"
+)
 
 
 class ShareProcess:
     """The second process that finishes a share (:meth:`finishing`), at most one, started
     as soon as a share is likely (:meth:`start`: its imports, about 0.4 s, then happen while
-    this process reads); stopped, and its files removed, by :meth:`close`."""
+    this process reads); stopped, and its files removed, by :meth:`close` (killed if it is
+    still working: this process failed or was interrupted)."""
 
     def __init__(self, spec: StatisticsSpec, include_state: bool) -> None:
         self.spec, self.include_state = spec, include_state
-        # This process may use two cores or more, and the spec can be sent.
-        self.usable = feature_threads() >= 2 and _sendable(spec)
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # This process may use two cores or more, the spec can be sent, and Python runs.
+        self.usable = feature_threads() >= 2 and bool(sys.executable) and _sendable(spec)
+        self._process: subprocess.Popen[bytes] | None = None
         self._folder: str | None = None
+        self._stderr: IO[bytes] | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The second process, once started (None before, and once stopped)."""
+        return self._process
 
     def __enter__(self) -> ShareProcess:
         return self
@@ -164,11 +199,22 @@ class ShareProcess:
         self.close()
 
     def start(self) -> None:
-        """Starts the process if it can be used and is not started yet."""
-        if self.usable and self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
-            self._pool.submit(_ready)
+        """Starts the process if it can be used and is not started yet (if it cannot be
+        started, or has nowhere to put its files, a share is finished here)."""
+        if not self.usable or self._process is not None:
+            return
+        try:
+            self._folder = tempfile.mkdtemp(prefix="beam-stats-share-")
+            self._stderr = open(os.path.join(self._folder, "stderr.txt"), "wb")  # noqa: SIM115
+            command = [sys.executable, "-c", _BOOT, json.dumps([str(p) for p in sys.path])]
+            if self.spec.statistics:
+                command.append("--user-code")
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr
+            )
+        except OSError:  # no folder (a full or missing TMPDIR), no Python to start
+            self.usable = False
+            self.close()
 
     def finishing(self, share: SliceShare | None) -> Callable[[], ShareResult] | None:
         """What :meth:`~beam_stats.stats.sliced.SlicedAccumulators.results` takes as
@@ -176,62 +222,78 @@ class ShareProcess:
         finished by the process (started now if it is not yet) when it can be used, else
         here when it is called.
 
-        A process that ends without an answer (killed, out of memory) is logged, and its
-        share finished here from the files it was given: nothing is lost.
+        A process that ends without an answer (killed, out of memory, or failed: the same
+        failure then shows here) is logged, and its share finished here from the files it
+        was given: nothing is lost.
         """
         if share is None:
             self._stop()  # started for a share that did not come
             return None
-        if not self.usable:
-            return lambda: _here(share, self.include_state)
-        try:
-            folder = tempfile.mkdtemp(prefix="beam-stats-share-")
-        except OSError:  # nowhere to put the rows (a full or missing TMPDIR): finished here
-            self._stop()
-            return lambda: _here(share, self.include_state)
-        self._folder = folder
         self.start()
-        assert self._pool is not None
+        process, folder = self._process, self._folder
+        if process is None or folder is None or process.stdin is None:
+            return lambda: _here(share, self.include_state)
         files, entries = _write(share, folder)
         output = os.path.join(folder, "finished.bin")
+        answer = os.path.join(folder, "answer.pickle")
         sent = _Sent(share.spec, files, entries, self.include_state)
-        try:
-            future = self._pool.submit(_finish, sent, output)
-        except BrokenProcessPool as e:  # it ended already (it could not start)
-            _ended(e, len(entries))
-            self._stop()
-            return lambda: _from_files(sent)
+        with contextlib.suppress(OSError):  # else it ended already: finished here
+            process.stdin.write(pickle.dumps((sent, output, answer)))
+            process.stdin.close()
 
         def result() -> ShareResult:
-            try:
-                finished = future.result()
-            except BrokenProcessPool as e:  # killed (out of memory?): its files are here
-                _ended(e, len(entries))
-                self._stop()
-                return _from_files(sent)
-            self._stop()  # its memory given back now, not when the run ends
-            return ShareResult(_read(output, finished.datasets), finished.whole)
+            code = process.wait()
+            if code == 0 and os.path.exists(answer):
+                with open(answer, "rb") as data:
+                    finished: _Finished = pickle.load(data)
+                return ShareResult(_read(output, finished.datasets), finished.whole)
+            _ended(code, self._error(), len(entries))
+            return _from_files(sent)
 
         return result
 
+    def _error(self) -> str:
+        """The last line the process wrote to its standard error."""
+        if self._folder is None:
+            return ""
+        try:
+            with open(os.path.join(self._folder, "stderr.txt"), "rb") as text:
+                lines = text.read().decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1] if lines else ""
+
     def _stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        """Ends the process: told there is no task (it ends itself), else killed."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None and not process.stdin.closed:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # no task: it ends
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
     def close(self) -> None:
-        """Stops the process (once its task is done) and removes the share's files."""
+        """Stops the process and removes the share's files."""
         self._stop()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
 
-def _ended(error: BaseException, groups: int) -> None:
+def _ended(code: int, error: str, groups: int) -> None:
     _LOG.warning(
-        "the second process ended without an answer (%s: killed, or out of memory?); the "
-        "%d groups of slices it was given are finished here instead",
-        error,
+        "the second process ended without an answer (exit status %s%s: killed, or out of "
+        "memory?); the %d groups of slices it was given are finished here instead",
+        code,
+        f", {error}" if error else "",
         groups,
     )
 

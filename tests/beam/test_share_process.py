@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,7 @@ def test_the_second_process_gives_the_bytes_of_finishing_here(
         helper.usable = True  # whatever this machine's cores
         result = helper.finishing(share)
         assert result is not None
-        assert multiprocessing.active_children()  # a process works on it
+        assert helper.process is not None and helper.process.poll() is None  # working
         assert list(tmp_path.glob("beam-stats-share-*/rows-*.arrow"))
         finished = result()
         got = [(key, d.data, d.features, d.state) for key, d in finished.datasets]
@@ -57,8 +58,8 @@ def test_a_killed_process_is_logged_and_its_share_finished_here(
         helper.usable = True
         result = helper.finishing(sliced(table, BY_KEY).share())
         assert result is not None
-        for child in multiprocessing.active_children():
-            child.kill()
+        assert helper.process is not None
+        helper.process.kill()
         with caplog.at_level(logging.WARNING, logger="beam_stats.beam.sharing"):
             finished = result()
         assert [(key, d.data) for key, d in finished.datasets] == expected
@@ -78,7 +79,7 @@ def test_no_room_for_the_files_finishes_the_share_here(
         helper.start()
         result = helper.finishing(sliced(table, BY_KEY).share())
         assert result is not None
-        assert not multiprocessing.active_children()  # stopped: no files to give it
+        assert helper.process is None  # not started: nowhere for its files
         assert [(key, d.data) for key, d in result().datasets] == expected
 
 
@@ -129,3 +130,55 @@ def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
     counts = {d.name: d.num_examples for d in statistics.datasets[1:]}
     keys, sizes = np.unique(table["key"].to_numpy(zero_copy_only=False), return_counts=True)
     assert counts == {f"key={k}": int(n) for k, n in zip(keys, sizes, strict=True)}
+
+
+_SCRIPT = """
+import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+import beam_stats.beam.sharing
+from dataclasses import dataclass
+from beam_stats import StatisticsSpec, SlicingSpec
+from beam_stats.jobs import compute_statistics
+from beam_stats.stats import MatchRate
+
+beam_stats.beam.sharing.feature_threads = lambda: 2  # a second process, whatever the cores
+with open({runs!r}, "a") as runs:
+    runs.write("ran\\n")  # no main guard: a process that ran this module again would show
+
+
+@dataclass(frozen=True)
+class Mine(MatchRate):  # in __main__: another process cannot unpickle it
+    pass
+
+
+rng = np.random.default_rng(5)
+keys = np.char.add("k", rng.integers(0, 150, 20_000).astype(str))
+table = pa.table({{"key": keys, "x": rng.normal(size=20_000), "s": keys}})
+pq.write_table(table, {data!r})
+statistics = {statistics}
+compute_statistics({data!r}, {out!r}, spec=StatisticsSpec(statistics=statistics),
+                   slicing=SlicingSpec(features=("key",)))
+"""
+
+
+@pytest.mark.parametrize("mine", [False, True], ids=["built-in", "defined-in-main"])
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path, mine: bool) -> None:
+    """A user's script that computes sliced statistics at module level: the second process
+    does not run it again (spawn would import the script as its main module); with a custom
+    statistic defined in the script, which it could not unpickle, none is started."""
+    script = tmp_path / "script.py"
+    runs, out = tmp_path / "runs.txt", tmp_path / "out.pb"
+    statistics = '(Mine("m", pattern="^k1"),)' if mine else '(MatchRate("m", pattern="^k1"),)'
+    script.write_text(
+        _SCRIPT.format(
+            runs=str(runs), data=str(tmp_path / "in.parquet"), out=str(out), statistics=statistics
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert runs.read_text() == "ran\n"
+    assert "ended without an answer" not in done.stderr, done.stderr
+    statistics_list = statistics_pb2.DatasetFeatureStatisticsList.FromString(out.read_bytes())
+    assert len(statistics_list.datasets) == 151
+    assert statistics_list.datasets[0].num_examples == 20_000
