@@ -23,6 +23,8 @@ from beam_stats import StatisticsSpec
 from beam_stats.beam.sharing import ShareProcess
 from beam_stats.jobs import compute_statistics
 from beam_stats.stats import CustomStatisticSpec
+from beam_stats.stats.feature import STATE_NAME
+from beam_stats.stats.label_spec import LabelSpec
 from beam_stats.stats.shares import ShareResult, SliceShare, finish_share
 
 
@@ -101,11 +103,22 @@ def test_a_spec_that_cannot_be_sent_is_finished_here() -> None:
     assert ShareProcess(StatisticsSpec(), include_state=True).finishing(None) is None
 
 
+@pytest.mark.parametrize(
+    ("spec", "include_state"),
+    [
+        (StatisticsSpec(), True),
+        (StatisticsSpec(weight_feature="float"), True),
+        (StatisticsSpec(label=LabelSpec(feature="low")), True),
+        (StatisticsSpec(), False),
+    ],
+    ids=["default", "weighted", "label", "no-state"],
+)
 def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: StatisticsSpec, include_state: bool
 ) -> None:
     """150 slices of 20,000 rows (a share of 75 of them): the file of the engine with its
-    helper process (2 cores) and without (1 core) is the same, its whole dataset numpy's."""
+    helper process (2 cores) and without (1 core) is the same, its whole dataset numpy's;
+    weighted, with a label (added range by range), and without the sketch state too."""
     table = keyed(20_000, keys=150)
     pq.write_table(table, tmp_path / "in.parquet", row_group_size=8_000)
     finishing = ShareProcess.finishing
@@ -120,13 +133,29 @@ def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
     for cores in (1, 2):
         monkeypatch.setattr("beam_stats.beam.sharing.feature_threads", lambda c=cores: c)
         out = tmp_path / f"cores-{cores}.pb"
-        compute_statistics(str(tmp_path / "in.parquet"), str(out), slicing=BY_KEY)
+        compute_statistics(
+            str(tmp_path / "in.parquet"),
+            str(out),
+            spec=spec,
+            slicing=BY_KEY,
+            include_state=include_state,
+        )
         written[cores] = out.read_bytes()
     assert helped == [(True, False), (True, True)]
     assert written[1] == written[2]
     statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(written[2])
     assert len(statistics.datasets) == 151
-    check_against_numpy(statistics.datasets[0], table.drop_columns(["key", "tags"]))
+    if spec == StatisticsSpec() and include_state:
+        check_against_numpy(statistics.datasets[0], table.drop_columns(["key", "tags"]))
+    assert statistics.datasets[0].num_examples == 20_000
+    states = [c.name for f in statistics.datasets[1].features for c in f.custom_stats]
+    assert (STATE_NAME in states) is include_state
+    if spec.weight_feature:
+        assert statistics.datasets[0].weighted_num_examples > 0
+    if spec.label:  # the whole dataset's cross statistics and a slice's information
+        assert statistics.datasets[0].cross_features
+        names = {c.name for f in statistics.datasets[1].features for c in f.custom_stats}
+        assert "mutual_information" in names
     counts = {d.name: d.num_examples for d in statistics.datasets[1:]}
     keys, sizes = np.unique(table["key"].to_numpy(zero_copy_only=False), return_counts=True)
     assert counts == {f"key={k}": int(n) for k, n in zip(keys, sizes, strict=True)}
