@@ -10,6 +10,7 @@ import pytest
 from beam.test_pipeline import check_against_numpy, exact_part
 from proto_compare import assert_close
 from stats.test_feature import make_table
+from stats.test_whole_from_slices import sliced
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from beam_stats import SlicingSpec, StatisticsSpec
@@ -34,13 +35,6 @@ def keyed(n: int, keys: int, seed: int = 3, big: int = 0) -> pa.Table:
     table = make_table(seed=seed, n=n)
     table = table.append_column("key", pa.array(np.concatenate((large, small))))
     return table.append_column("tags", pa.array(tags, pa.list_(pa.string())))
-
-
-def sliced(table: pa.Table, slicing: SlicingSpec, rows: int = 2_000) -> SlicedAccumulators:
-    accumulators = SlicedAccumulators(StatisticsSpec(), slicing)
-    for batch in table.to_batches(max_chunksize=rows):
-        accumulators.add(batch)
-    return accumulators
 
 
 def shared_here(share: SliceShare) -> ShareResult:

@@ -41,7 +41,7 @@ def _with_tags(table: pa.Table, several_from: int) -> pa.Table:
     return table.append_column("tags", pa.array(lists, pa.list_(pa.string())))
 
 
-def _sliced(table: pa.Table, slicing: SlicingSpec, rows: int = 10_000) -> SlicedAccumulators:
+def sliced(table: pa.Table, slicing: SlicingSpec, rows: int = 10_000) -> SlicedAccumulators:
     accumulators = SlicedAccumulators(StatisticsSpec(), slicing)
     for batch in table.to_batches(max_chunksize=rows):
         accumulators.add(batch)
@@ -116,7 +116,7 @@ def test_whole_dataset_equals_the_unsliced_statistics(
     slicing: SlicingSpec, n: int, several_from: int, merged: bool, apart: bool
 ) -> None:
     table = _with_tags(make_table(seed=5, n=n), several_from)
-    accumulators = _sliced(table, slicing, rows=COALESCE_ROWS)
+    accumulators = sliced(table, slicing, rows=COALESCE_ROWS)
     accumulators.flush()
     assert (bool(accumulators.merged), bool(accumulators.apart)) == (merged, apart)
     statistics = _statistics(accumulators)
@@ -140,7 +140,7 @@ def test_a_slicing_function_is_never_merged() -> None:
         n = batch.num_rows // 2
         return [("first", batch.slice(0, n)), ("second", batch.slice(n))]
 
-    accumulators = _sliced(table, SlicingSpec(functions=(halves,)))
+    accumulators = sliced(table, SlicingSpec(functions=(halves,)))
     accumulators.flush()
     assert not accumulators.merged
     check_against_numpy(_statistics(accumulators).datasets[0], table)
@@ -164,7 +164,7 @@ def test_cutting_apart_from_adding_makes_the_same_statistics(slicing: SlicingSpe
     the bytes of add, batch by batch."""
     table = _with_tags(make_table(seed=5, n=MIXED), several_from=COALESCE_ROWS)
     batches = table.to_batches(max_chunksize=7_000)
-    one_step = _sliced(table, slicing, rows=7_000)
+    one_step = sliced(table, slicing, rows=7_000)
     two_steps = SlicedAccumulators(StatisticsSpec(), slicing)
     cuts = list(two_steps.cut_all(batches))
     assert len(cuts) < len(batches)  # small batches joined before they are cut
