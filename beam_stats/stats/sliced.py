@@ -164,7 +164,8 @@ class SlicedAccumulators:
         """Hands every other slice (in key order) of those that hold rows and have no
         accumulator yet to a :class:`~beam_stats.stats.shares.SliceShare`, to be finished
         apart and given to :meth:`results`; None (nothing handed) when there are fewer
-        than :data:`~beam_stats.stats.shares.SHARE_SLICES` such slices."""
+        than :data:`~beam_stats.stats.shares.SHARE_SLICES` such slices. The slices handed
+        are no longer here (a second call would hand half of the rest)."""
         self._flush_batches()
         held = set(self._merged_rows.held_keys()) | set(self._apart_rows.held_keys())
         keys = sorted(held - self.merged.keys() - self.apart.keys())
