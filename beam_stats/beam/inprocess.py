@@ -60,7 +60,7 @@ from beam_stats.stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats.coalesce import BufferedAccumulator
 from beam_stats.stats.dataset import DatasetAccumulator, feature_threads
 from beam_stats.stats.finishing import finished
-from beam_stats.stats.shares import SHARE_SLICES
+from beam_stats.stats.shares import worth_sharing
 from beam_stats.stats.sliced import CutBatch, SlicedAccumulators
 from beam_stats.stats.slicing import WHOLE_DATASET, check_gathered
 from beam_stats.stats.wire import DatasetBytes
@@ -241,10 +241,10 @@ def _sliced(
     # the GIL) while this one adds those cut before: 3-4% of 10 or 1,000 slices of 1M rows.
     cuts = accumulators.cut_all(_record_batches(batches))
     # With many slices, half of them are finished by a second process (beam/sharing.py),
-    # started when a batch is cut into many.
+    # started when a batch is cut into enough to share.
     with ShareProcess(spec, include_state) as helper:
         for cut in read_ahead(cuts, size=_cut_bytes):
-            if len(cut.parts) >= SHARE_SLICES:
+            if cut.parts and worth_sharing(len(cut.parts), cut.parts[0][1].num_columns):
                 helper.start()
             accumulators.add_cut(cut)
         shared = helper.finishing(accumulators.share())

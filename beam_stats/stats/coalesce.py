@@ -143,6 +143,11 @@ class BatchCoalescer:
         ):
             yield from self.flush()
 
+    @property
+    def columns(self) -> int:
+        """The columns of the first batch held (0 if none is)."""
+        return self._held[0].num_columns if self._held else 0
+
     def take(self) -> list[pa.RecordBatch]:
         """What is held, as the batches given (not joined), no longer held."""
         held = self._held
@@ -223,6 +228,10 @@ class KeyedCoalescer:
     def held_keys(self) -> list[str]:
         """The keys that hold rows (or a batch of no rows), in the order they came."""
         return [key for key, held in self._by_key.items() if held]
+
+    def held_columns(self) -> int:
+        """The most columns of a batch held (0 if none is)."""
+        return max((held.columns for held in self._by_key.values() if held), default=0)
 
     def split(self, keys: Iterable[str]) -> KeyedCoalescer:
         """A coalescer of the same limits holding what `keys` hold here, no longer held

@@ -35,11 +35,19 @@ from beam_stats.stats.wire import DatasetBytes, to_bytes
 #: batch (:meth:`~beam_stats.stats.coalesce.KeyedCoalescer.flush_groups`).
 Group = tuple[list[str], pa.RecordBatch, list[int]]
 
-#: Slices with held rows only (no accumulator yet) from which a run shares half of them:
-#: their end costs about 7 ms a slice of 20 features (1,000 slices: about 7 s), so below
-#: some 64 slices half of it is no more than what a share costs (its files written and
-#: read, the second process's imports, about 0.4 s of CPU beside the reading).
-SHARE_SLICES = 64
+#: (Slice, column) pairs of slices with held rows only (no accumulator yet) from which a
+#: run shares half of those slices. Their end costs about 0.35 ms a pair (1,000 slices of
+#: 20 columns: about 7 s), and a share about 0.5 s of CPU (its files written and read, the
+#: second process's imports beside the reading): 150 slices of 10 columns (1,500 pairs,
+#: 20,000 rows) took 1.41 s alone and 1.55 s shared, 300 of 10 (3,000 pairs, 100,000 rows)
+#: 2.15 s alone and 1.87 s shared.
+SHARE_PAIRS = 2048
+
+
+def worth_sharing(slices: int, columns: int) -> bool:
+    """Whether `slices` slices of `columns` columns each, with held rows only, make an end
+    long enough to share (:data:`SHARE_PAIRS`)."""
+    return slices >= 2 and slices * max(columns, 1) >= SHARE_PAIRS
 
 
 class SliceShare(NamedTuple):

@@ -33,7 +33,7 @@ from beam_stats.stats.coalesce import BatchCoalescer, KeyedCoalescer
 from beam_stats.stats.dataset import DatasetAccumulator
 from beam_stats.stats.finishing import finished
 from beam_stats.stats.grouped import add_groups
-from beam_stats.stats.shares import SHARE_SLICES, ShareResult, SliceShare
+from beam_stats.stats.shares import ShareResult, SliceShare, worth_sharing
 from beam_stats.stats.slicing import SliceCounter, SlicingSpec
 from beam_stats.stats.spec import StatisticsSpec
 from beam_stats.stats.wire import DatasetBytes, from_bytes
@@ -163,13 +163,14 @@ class SlicedAccumulators:
     def share(self) -> SliceShare | None:
         """Hands every other slice (in key order) of those that hold rows and have no
         accumulator yet to a :class:`~beam_stats.stats.shares.SliceShare`, to be finished
-        apart and given to :meth:`results`; None (nothing handed) when there are fewer
-        than :data:`~beam_stats.stats.shares.SHARE_SLICES` such slices. The slices handed
-        are no longer here (a second call would hand half of the rest)."""
+        apart and given to :meth:`results`; None (nothing handed) when they are too few
+        to pay (:func:`~beam_stats.stats.shares.worth_sharing`). The slices handed are no
+        longer here (a second call would hand half of the rest)."""
         self._flush_batches()
         held = set(self._merged_rows.held_keys()) | set(self._apart_rows.held_keys())
         keys = sorted(held - self.merged.keys() - self.apart.keys())
-        if len(keys) < SHARE_SLICES:
+        columns = max(self._merged_rows.held_columns(), self._apart_rows.held_columns())
+        if not worth_sharing(len(keys), columns):
             return None
         shared = keys[1::2]
         return SliceShare(

@@ -131,6 +131,7 @@ def test_split_moves_keys_with_their_rows_and_bytes() -> None:
         assert list(keyed.add(f"k{k % 3}", _batch(10 * k, 10))) == []
     total = keyed.nbytes
     assert keyed.held_keys() == ["k0", "k1", "k2"]
+    assert keyed.held_columns() == 2 and KeyedCoalescer().held_columns() == 0
     apart = keyed.split(["k2", "k0", "nowhere"])
     assert keyed.held_keys() == ["k1"] and apart.held_keys() == ["k2", "k0"]
     assert keyed.nbytes + apart.nbytes == total and 0 < keyed.nbytes < total

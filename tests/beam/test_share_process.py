@@ -32,7 +32,7 @@ def test_the_second_process_gives_the_bytes_of_finishing_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    table = keyed(20_000, keys=150)
+    table = keyed(30_000, keys=250)
     here = sliced(table, BY_KEY).share()
     assert here is not None
     whole, datasets = finish_share(here)
@@ -54,7 +54,7 @@ def test_the_second_process_gives_the_bytes_of_finishing_here(
 def test_a_killed_process_is_logged_and_its_share_finished_here(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    table = keyed(20_000, keys=150)
+    table = keyed(30_000, keys=250)
     expected = [(key, d.data) for key, d in finish_share(sliced(table, BY_KEY).share())[1]]
     with ShareProcess(StatisticsSpec(), include_state=True) as helper:
         helper.usable = True
@@ -74,7 +74,7 @@ def test_no_room_for_the_files_finishes_the_share_here(
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))
-    table = keyed(20_000, keys=150)
+    table = keyed(30_000, keys=250)
     expected = [(key, d.data) for key, d in finish_share(sliced(table, BY_KEY).share())[1]]
     with ShareProcess(StatisticsSpec(), include_state=True) as helper:
         helper.usable = True
@@ -116,10 +116,10 @@ def test_a_spec_that_cannot_be_sent_is_finished_here() -> None:
 def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: StatisticsSpec, include_state: bool
 ) -> None:
-    """150 slices of 20,000 rows (a share of 75 of them): the file of the engine with its
+    """250 slices of 30,000 rows (a share of 125 of them): the file of the engine with its
     helper process (2 cores) and without (1 core) is the same, its whole dataset numpy's;
     weighted, with a label (added range by range), and without the sketch state too."""
-    table = keyed(20_000, keys=150)
+    table = keyed(30_000, keys=250)
     pq.write_table(table, tmp_path / "in.parquet", row_group_size=8_000)
     finishing = ShareProcess.finishing
     helped = []
@@ -144,10 +144,10 @@ def test_the_engine_writes_one_file_whether_a_process_helps_or_not(
     assert helped == [(True, False), (True, True)]
     assert written[1] == written[2]
     statistics = statistics_pb2.DatasetFeatureStatisticsList.FromString(written[2])
-    assert len(statistics.datasets) == 151
+    assert len(statistics.datasets) == 251
     if spec == StatisticsSpec() and include_state:
         check_against_numpy(statistics.datasets[0], table.drop_columns(["key", "tags"]))
-    assert statistics.datasets[0].num_examples == 20_000
+    assert statistics.datasets[0].num_examples == 30_000
     states = [c.name for f in statistics.datasets[1].features for c in f.custom_stats]
     assert (STATE_NAME in states) is include_state
     if spec.weight_feature:
@@ -170,6 +170,16 @@ from beam_stats.jobs import compute_statistics
 from beam_stats.stats import MatchRate
 
 beam_stats.beam.sharing.feature_threads = lambda: 2  # a second process, whatever the cores
+start = beam_stats.beam.sharing.ShareProcess.start
+
+
+def noted(self):
+    start(self)
+    with open({started!r}, "a") as started:
+        started.write(f"{{self.process is not None}}\\n")
+
+
+beam_stats.beam.sharing.ShareProcess.start = noted
 with open({runs!r}, "a") as runs:
     runs.write("ran\\n")  # no main guard: a process that ran this module again would show
 
@@ -180,7 +190,7 @@ class Mine(MatchRate):  # in __main__: another process cannot unpickle it
 
 
 rng = np.random.default_rng(5)
-keys = np.char.add("k", rng.integers(0, 150, 20_000).astype(str))
+keys = np.char.add("k", rng.integers(0, 1000, 20_000).astype(str))  # 1,000 x 3 columns
 table = pa.table({{"key": keys, "x": rng.normal(size=20_000), "s": keys}})
 pq.write_table(table, {data!r})
 statistics = {statistics}
@@ -195,11 +205,15 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path, mine: bool) -> 
     does not run it again (spawn would import the script as its main module); with a custom
     statistic defined in the script, which it could not unpickle, none is started."""
     script = tmp_path / "script.py"
-    runs, out = tmp_path / "runs.txt", tmp_path / "out.pb"
+    runs, out, started = tmp_path / "runs.txt", tmp_path / "out.pb", tmp_path / "started.txt"
     statistics = '(Mine("m", pattern="^k1"),)' if mine else '(MatchRate("m", pattern="^k1"),)'
     script.write_text(
         _SCRIPT.format(
-            runs=str(runs), data=str(tmp_path / "in.parquet"), out=str(out), statistics=statistics
+            runs=str(runs),
+            started=str(started),
+            data=str(tmp_path / "in.parquet"),
+            out=str(out),
+            statistics=statistics,
         )
     )
     done = subprocess.run(
@@ -207,7 +221,9 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path, mine: bool) -> 
     )
     assert done.returncode == 0, done.stderr
     assert runs.read_text() == "ran\n"
+    # A second process was started (and did its share) unless the statistic is the script's.
+    assert set(started.read_text().split()) == ({"False"} if mine else {"True"})
     assert "ended without an answer" not in done.stderr, done.stderr
     statistics_list = statistics_pb2.DatasetFeatureStatisticsList.FromString(out.read_bytes())
-    assert len(statistics_list.datasets) == 151
+    assert len(statistics_list.datasets) == 1001
     assert statistics_list.datasets[0].num_examples == 20_000

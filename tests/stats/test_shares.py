@@ -16,7 +16,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from beam_stats import SlicingSpec, StatisticsSpec
 from beam_stats.stats import wire
 from beam_stats.stats.coalesce import RAMP_ROWS
-from beam_stats.stats.shares import SHARE_SLICES, ShareResult, SliceShare, finish_share
+from beam_stats.stats.shares import ShareResult, SliceShare, finish_share, worth_sharing
 from beam_stats.stats.sliced import SlicedAccumulators
 
 WHOLE = "All Examples"
@@ -72,8 +72,9 @@ def share_keys(share: SliceShare) -> tuple[list[str], list[str]]:
 def test_a_share_changes_no_slice_and_the_whole_counts_every_row(
     slicing: SlicingSpec, merged: bool
 ) -> None:
-    # 20,000 rows of 150 keys: over WHOLE_FROM_SLICES_ROWS a slice in the first batch cut.
-    table = keyed(20_000, keys=150)
+    # 30,000 rows of 250 keys (x 10 columns: worth sharing), over WHOLE_FROM_SLICES_ROWS a
+    # slice in the first batch cut.
+    table = keyed(30_000, keys=250)
     alone = datasets(sliced(table, slicing))
     accumulators = sliced(table, slicing)
     share = accumulators.share()
@@ -97,7 +98,7 @@ def test_the_share_is_every_other_slice_that_has_no_accumulator_yet() -> None:
     # Three keys' first parts are large (>= RAMP_ROWS rows): their accumulators start at
     # once; the others only hold rows.
     big = 3 * (RAMP_ROWS + 500)
-    table = keyed(big + 4_000, keys=120, big=big)
+    table = keyed(big + 4_000, keys=250, big=big)
     accumulators = sliced(table, BY_KEY, rows=big + 4_000)
     share = accumulators.share()  # the batch cut first
     assert share is not None
@@ -113,20 +114,22 @@ def test_the_share_is_every_other_slice_that_has_no_accumulator_yet() -> None:
 
 
 def test_too_few_held_slices_share_nothing() -> None:
-    few = SHARE_SLICES - 1
+    # Two columns: worth sharing from SHARE_PAIRS / 2 slices.
+    enough = next(n for n in range(2, 5000) if worth_sharing(n, 2))
+    few = enough - 1
     table = pa.table({"key": [f"k{i}" for i in range(few)] * 3, "x": list(range(3 * few))})
     assert sliced(table, BY_KEY).share() is None
-    table = pa.table({"key": [f"k{i}" for i in range(few + 1)] * 3, "x": list(range(3 * few + 3))})
+    table = pa.table({"key": [f"k{i}" for i in range(enough)] * 3, "x": list(range(3 * enough))})
     share = sliced(table, BY_KEY).share()
     assert share is not None
     merged, apart = share_keys(share)  # 3 rows a slice: the whole adds the rows itself
-    assert (len(merged), len(apart)) == (0, (few + 1) // 2)
+    assert (len(merged), len(apart)) == (0, enough // 2)
 
 
 def test_a_share_of_slices_in_two_slicings_keeps_both_parts_of_a_slice() -> None:
     # With "key" and "tags" slicings no batch is partitioned: every slice is apart, and a
     # slice of the share is finished from its rows there.
-    table = keyed(6_000, keys=150)
+    table = keyed(6_000, keys=250)
     slicing = SlicingSpec(features=("key", "tags"))
     accumulators = sliced(table, slicing)
     share = accumulators.share()
@@ -134,7 +137,7 @@ def test_a_share_of_slices_in_two_slicings_keeps_both_parts_of_a_slice() -> None
     whole, finished = finish_share(share)
     assert whole is None  # the whole dataset merges none of them
     keys = [key for key, _ in finished]
-    assert len(keys) == len(set(keys)) > SHARE_SLICES // 2
+    assert len(keys) == len(set(keys)) > 100
     assert not set(keys) & set(accumulators.apart)  # none finished here too
     both = [key for key in keys if key.startswith("tags=")]
     assert both  # slices of a row in two slices: their rows added once each
