@@ -24,8 +24,9 @@ group is read and added a few columns at a time
 (:class:`~beam_stats.beam.column_parts.ColumnPart`): 1,000 columns x 50k rows peaked at 2.5 GB
 read whole, 0.65 GB so (issue 16). A thread reads ahead of the accumulators
 (:mod:`beam_stats.beam.readahead`), and with slicing a second one cuts the batches into
-their slices ahead of them (:meth:`~beam_stats.stats.sliced.SlicedAccumulators.cut`); with
-``workers`` > 1, processes compute and this one merges (:mod:`beam_stats.beam.parallel`).
+their slices ahead of them (:meth:`~beam_stats.stats.sliced.SlicedAccumulators.cut`), and
+with many slices a second process finishes half of them (:mod:`beam_stats.beam.sharing`);
+with ``workers`` > 1, processes compute and this one merges (:mod:`beam_stats.beam.parallel`).
 """
 
 from __future__ import annotations

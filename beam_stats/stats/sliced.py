@@ -19,6 +19,10 @@ and, apart, to their slices, so each row is counted once in the whole and once i
 its slices whatever the batches hold: a slice's statistics are the merge of both its parts
 (which only a batch the slices do not partition makes: a list value in two slices).
 Every accumulator works with the given `threads` (:class:`DatasetAccumulator`).
+
+With many slices that only hold rows at the end, :meth:`SlicedAccumulators.share` hands
+every other one to be finished apart (:mod:`beam_stats.stats.shares`; by a second process
+in the in-process engine) while :meth:`SlicedAccumulators.results` finishes the others.
 """
 
 from __future__ import annotations
